@@ -1,0 +1,35 @@
+/**
+ * The posguard command line (commander). Each command lives in its own file
+ * under ./commands and registers itself here. Errors with a code are printed as
+ * one line `posguard: CODE: message` and exit 2; anything else is a bug (exit 70).
+ */
+import { Command, CommanderError } from 'commander';
+import { isPosguardError } from '../errors.js';
+import { COMMANDS } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command('posguard')
+    .description('Streaming anomaly detector for card payments at the point of sale.')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (isPosguardError(e)) {
+      process.stderr.write(`posguard: ${e.code}: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`posguard: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 70;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

@@ -1,0 +1,133 @@
+/**
+ * The input contract (../shared/spec/events.md) as code: the Avro schemas in
+ * schemas/ check names and types (through avsc, so JSON replay and Avro input
+ * obey one definition), and the rules Avro cannot express (lengths, formats,
+ * fields required by event type, no clear card numbers) are checked here.
+ * A record that fails gets one reason naming the field; it never throws.
+ */
+import avro from 'avsc';
+import { loadSchema } from '../events/codegen.js';
+import type { EventOf, Stream } from '../events/index.js';
+import { looksLikePan } from './pan.js';
+
+export type Validation<S extends Stream> = { ok: true; event: EventOf[S] } | { ok: false; reason: string };
+
+const TYPES = {
+  terminal: avro.Type.forSchema(loadSchema('terminal') as avro.Schema),
+  gateway: avro.Type.forSchema(loadSchema('gateway') as avro.Schema),
+  bank: avro.Type.forSchema(loadSchema('bank') as avro.Schema),
+} as const;
+
+/** Field names and which may be null, per stream, read from the schemas. */
+const FIELDS: Record<Stream, { name: string; nullable: boolean; enumSymbols?: string[] }[]> = {
+  terminal: fieldsOf('terminal'),
+  gateway: fieldsOf('gateway'),
+  bank: fieldsOf('bank'),
+};
+
+function fieldsOf(stream: Stream) {
+  return loadSchema(stream).fields.map((f) => {
+    const t = f.type as unknown;
+    const nullable = Array.isArray(t) && t.includes('null');
+    const inner = Array.isArray(t) ? t.find((x) => x !== 'null') : t;
+    const enumSymbols = inner && typeof inner === 'object' && (inner as { type: string }).type === 'enum' ? (inner as { symbols: string[] }).symbols : undefined;
+    return { name: f.name, nullable, enumSymbols };
+  });
+}
+
+export function avroType(stream: Stream): avro.Type {
+  return TYPES[stream];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STAN = /^\d{6}$/;
+const CURRENCY = /^[A-Z]{3}$/;
+const MASKED_PAN = /^\d{6}[*X]{3,9}\d{4}$/;
+
+const NEEDS_TXN_FIELDS = ['txn_type', 'amount_minor', 'currency', 'card_token'] as const;
+
+function describeValue(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 40 ? s.slice(0, 37) + '...' : s;
+}
+
+/**
+ * Checks one decoded JSON value against the contract of `stream`. Missing
+ * nullable fields become null; the returned event is a fresh object with
+ * exactly the schema's fields (unknown fields are a contract violation).
+ */
+export function validateEvent<S extends Stream>(stream: S, value: unknown): Validation<S> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: `expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}` };
+  }
+  const src = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const f of FIELDS[stream]) {
+    const v = src[f.name];
+    if (v === undefined || v === null) {
+      if (!f.nullable) return { ok: false, reason: `field ${f.name}: missing` };
+      out[f.name] = null;
+    } else {
+      if (f.enumSymbols && !f.enumSymbols.includes(v as string)) {
+        return { ok: false, reason: `field ${f.name}: unknown value ${describeValue(v)} (expected one of ${f.enumSymbols.join(', ')})` };
+      }
+      out[f.name] = v;
+    }
+  }
+  for (const k in src) {
+    if (!(k in out)) return { ok: false, reason: `field ${k}: not in the ${stream} contract` };
+  }
+  let bad: string | undefined;
+  TYPES[stream].isValid(out, {
+    errorHook(path, v, type) {
+      if (bad === undefined) bad = `field ${path.join('.')}: expected ${typeName(type)}, got ${describeValue(v)}`;
+    },
+  });
+  if (bad !== undefined) return { ok: false, reason: bad };
+  const reason = contractReason(stream, out);
+  if (reason !== undefined) return { ok: false, reason };
+  return { ok: true, event: out as unknown as EventOf[S] };
+}
+
+function typeName(t: avro.Type): string {
+  const n = t.typeName;
+  if (n === 'union:unwrapped' || n === 'union:wrapped') {
+    return (t as unknown as { types: avro.Type[] }).types.map(typeName).join(' or ');
+  }
+  if (n === 'logical:timestamp-millis') return 'long (epoch ms)';
+  return n;
+}
+
+function contractReason(stream: Stream, e: Record<string, unknown>): string | undefined {
+  if (!UUID.test(e.event_id as string)) return `field event_id: expected a UUID, got ${describeValue(e.event_id)}`;
+  if (!Number.isSafeInteger(e.event_time) || (e.event_time as number) <= 0) return `field event_time: expected positive epoch milliseconds, got ${describeValue(e.event_time)}`;
+  if ((e.terminal_id as string).length !== 8) return `field terminal_id: expected 8 characters, got ${describeValue(e.terminal_id)}`;
+  if ((e.merchant_id as string).length !== 15) return `field merchant_id: expected 15 characters, got ${describeValue(e.merchant_id)}`;
+  if (!STAN.test(e.stan as string)) return `field stan: expected 6 digits, got ${describeValue(e.stan)}`;
+  if (e.rrn !== undefined && (e.rrn as string).length !== 12) return `field rrn: expected 12 characters, got ${describeValue(e.rrn)}`;
+  if (e.orig_rrn != null && (e.orig_rrn as string).length !== 12) return `field orig_rrn: expected 12 characters, got ${describeValue(e.orig_rrn)}`;
+  if (e.currency != null && !CURRENCY.test(e.currency as string)) return `field currency: expected ISO 4217 alpha-3, got ${describeValue(e.currency)}`;
+  if (e.amount_minor != null && (!Number.isSafeInteger(e.amount_minor) || (e.amount_minor as number) < 0)) return `field amount_minor: expected a non-negative integer, got ${describeValue(e.amount_minor)}`;
+  if (e.card_token != null) {
+    if ((e.card_token as string).length === 0) return 'field card_token: empty';
+    // Never let a clear card number into state, storage or logs.
+    if (looksLikePan(e.card_token as string)) return 'field card_token: looks like a clear card number (PAN), refused';
+  }
+  if (e.masked_pan != null && !MASKED_PAN.test(e.masked_pan as string)) return 'field masked_pan: expected first 6 and last 4 digits with the middle masked';
+  const type = e.event_type as string;
+  if (stream === 'terminal') {
+    if (type === 'DEVICE_FAULT') {
+      if (e.fault_component == null) return 'field fault_component: missing on DEVICE_FAULT';
+    } else {
+      for (const f of NEEDS_TXN_FIELDS) if (e[f] == null) return `field ${f}: missing on ${type}`;
+    }
+    if (type === 'REVERSAL_SENT' && (e.orig_stan == null || !STAN.test(e.orig_stan as string))) return 'field orig_stan: expected 6 digits on REVERSAL_SENT';
+    if (e.lat != null && Math.abs(e.lat as number) > 90) return `field lat: out of range, got ${describeValue(e.lat)}`;
+    if (e.lon != null && Math.abs(e.lon as number) > 180) return `field lon: out of range, got ${describeValue(e.lon)}`;
+  } else if (stream === 'gateway') {
+    if (type.startsWith('REVERSAL_') && e.orig_rrn == null) return `field orig_rrn: missing on ${type}`;
+  } else {
+    if ((type === 'REVERSAL_APPLIED' || type === 'REVERSAL_REJECTED' || type === 'REFUND_POSTED') && e.orig_rrn == null) return `field orig_rrn: missing on ${type}`;
+  }
+  return undefined;
+}
