@@ -8,6 +8,8 @@ export type TerminalOutcome = 'SUCCESS' | 'FAILED' | 'NONE';
 export interface TransactionRecord {
   /** Deterministic: `${terminal_id}:${stan}` plus `:${rrn}` when known. */
   readonly txn_key: string;
+  /** 1 when first closed; +1 each time late evidence changes it (ReplacingMergeTree version). */
+  readonly version: number;
   readonly terminal_id: string | null;
   readonly merchant_id: string | null;
   readonly stan: string | null;

@@ -1,6 +1,8 @@
 /** Every CLI command, in the order `posguard --help` lists them. */
 import type { Command } from 'commander';
+import { registerEval } from './eval.js';
+import { registerReplay } from './replay.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerReplay, registerEval];

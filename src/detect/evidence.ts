@@ -1,0 +1,35 @@
+/** Turns attempts' packed events back into the evidence an analyst reads. */
+import type { Evidence, EvidenceEvent } from './anomaly.js';
+import { B, frName, frOf, rcName, rcOf, streamOf, typeName, typeOf } from '../engine/codes.js';
+import { EV, HEADER, type Txn } from '../engine/txn.js';
+import { unpackUuid } from '../engine/uuid.js';
+
+const REVERSAL_TYPES = new Set([B.REVERSAL_APPLIED, B.REVERSAL_REJECTED, B.REFUND_POSTED]);
+
+export function evidenceOf(txns: readonly Txn[]): Evidence {
+  const out: { terminal: EvidenceEvent[]; gateway: EvidenceEvent[]; bank: EvidenceEvent[] } = { terminal: [], gateway: [], bank: [] };
+  for (const x of txns) {
+    const n = x.n;
+    for (let p = HEADER; p < n.length; p += EV) {
+      const w = n[p];
+      const type = typeOf(w);
+      const detail: Record<string, string | number | null> = {};
+      const rc = rcName(rcOf(w));
+      if (rc !== null) detail.response_code = rc;
+      const fr = frName(frOf(w));
+      if (fr !== null) detail.failure_reason = fr;
+      if (x.rrn !== null && type >= 8) detail[REVERSAL_TYPES.has(type) || (type >= 13 && type < 16) ? 'orig_rrn' : 'rrn'] = x.rrn;
+      const ev: EvidenceEvent = {
+        event_id: unpackUuid(n[p + 2], n[p + 3], n[p + 4]),
+        event_type: typeName(type),
+        event_time: n[p + 1],
+        ...(Object.keys(detail).length > 0 ? { detail } : {}),
+      };
+      out[streamOf(type)].push(ev);
+    }
+  }
+  for (const list of [out.terminal, out.gateway, out.bank]) {
+    list.sort((a, b) => a.event_time - b.event_time || (a.event_id < b.event_id ? -1 : 1));
+  }
+  return out;
+}

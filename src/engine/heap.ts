@@ -1,0 +1,60 @@
+/**
+ * A binary min-heap of (time, item) in two parallel arrays: no per-entry
+ * object, so a million pending timers cost ~16 bytes each. Stale entries are
+ * skipped by the owner (lazy deletion) instead of being removed in place.
+ */
+export class TimeHeap<T> {
+  private times: number[] = [];
+  private items: T[] = [];
+
+  get size(): number {
+    return this.times.length;
+  }
+
+  push(time: number, item: T): void {
+    const times = this.times;
+    const items = this.items;
+    let i = times.length;
+    times.push(time);
+    items.push(item);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (times[p] <= time) break;
+      times[i] = times[p];
+      items[i] = items[p];
+      i = p;
+    }
+    times[i] = time;
+    items[i] = item;
+  }
+
+  peekTime(): number {
+    return this.times.length === 0 ? Infinity : this.times[0];
+  }
+
+  /** Removes and returns the earliest item (caller checks peekTime first). */
+  pop(): T {
+    const times = this.times;
+    const items = this.items;
+    const top = items[0];
+    const lastT = times.pop()!;
+    const lastI = items.pop()!;
+    const n = times.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && times[r] < times[l] ? r : l;
+        if (times[c] >= lastT) break;
+        times[i] = times[c];
+        items[i] = items[c];
+        i = c;
+      }
+      times[i] = lastT;
+      items[i] = lastI;
+    }
+    return top;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Event-time watermarks. Each stream's watermark bounds from below the true
+ * time of any event still to come on time: max seen − max_delay − the stream's
+ * clock error (terminal clocks drift up to terminalMaxDriftMs; gateway and bank
+ * up to clockSkewMs). The engine's watermark is the minimum of the three, and
+ * −∞ until every stream has spoken, so a stream read late (one replay file
+ * after another, a lagging partition) holds decisions back instead of making
+ * them on missing evidence.
+ */
+import type { Rules } from '../config/rules.js';
+import type { Stream } from '../events/index.js';
+
+export class Watermarks {
+  private maxTerminal = -Infinity;
+  private maxGateway = -Infinity;
+  private maxBank = -Infinity;
+  private closed = false;
+  value = -Infinity;
+
+  constructor(private readonly time: () => Rules['time']) {}
+
+  /** Records an event time; true when the combined watermark moved. */
+  observe(stream: Stream, eventTime: number): boolean {
+    if (stream === 'terminal') {
+      if (eventTime <= this.maxTerminal) return false;
+      this.maxTerminal = eventTime;
+    } else if (stream === 'gateway') {
+      if (eventTime <= this.maxGateway) return false;
+      this.maxGateway = eventTime;
+    } else {
+      if (eventTime <= this.maxBank) return false;
+      this.maxBank = eventTime;
+    }
+    return this.recompute();
+  }
+
+  /** End of input: all windows close. */
+  close(): void {
+    this.closed = true;
+    this.value = Infinity;
+  }
+
+  /** Per-stream watermarks (true time), for metrics. */
+  perStream(): Record<Stream, number> {
+    const t = this.time();
+    return {
+      terminal: this.maxTerminal - t.maxDelayMs - t.terminalMaxDriftMs,
+      gateway: this.maxGateway - t.maxDelayMs - t.clockSkewMs,
+      bank: this.maxBank - t.maxDelayMs - t.clockSkewMs,
+    };
+  }
+
+  private recompute(): boolean {
+    if (this.closed) return false;
+    const s = this.perStream();
+    const w = Math.min(s.terminal, s.gateway, s.bank);
+    if (w <= this.value) return false;
+    this.value = w;
+    return true;
+  }
+}
