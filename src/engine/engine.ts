@@ -249,12 +249,16 @@ export class Engine {
     const isAuth = e.event_type === 'AUTH_APPROVED' || e.event_type === 'AUTH_DECLINED';
     const key = isAuth ? e.rrn : e.orig_rrn!;
     let x = this.byRrn.get(key);
-    if (x === undefined && isAuth) {
-      // Where the gateway never saw the rrn: the bank's own terminal_id and stan.
+    if (isAuth && (x === undefined || x.tid === null)) {
+      // Where the gateway never linked the rrn: the bank's own terminal_id and stan.
       const byKey = this.attempt(e.terminal_id, Number(e.stan));
-      if (byKey !== undefined && byKey.rrn === null) {
+      if (x === undefined && byKey !== undefined && byKey.rrn === null) {
         x = byKey;
         this.linkRrn(x, key);
+      } else if (x !== undefined && byKey !== undefined && byKey.rrn === null) {
+        x = this.merge(byKey, x);
+      } else if (x !== undefined && byKey === undefined) {
+        this.linkAttempt(x, e.terminal_id, Number(e.stan));
       }
     }
     if (x === undefined) {
