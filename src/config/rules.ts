@@ -96,7 +96,9 @@ function deepFreeze<T>(o: T): T {
 
 /** Validates a parsed rules object (partial allowed), fills the spec defaults, freezes. */
 export function buildRules(input: unknown = {}, source = 'rules'): Rules {
-  const copy = structuredClone(input ?? {});
+  // A JSON round trip, not structuredClone: YAML anchors share one object between
+  // sections, and ajv's defaults must not leak from one section into another.
+  const copy = JSON.parse(JSON.stringify(input ?? {})) as unknown;
   if (!validate(copy)) {
     const msgs = (validate.errors ?? []).map(describe);
     throw new PosguardError('PG_CONFIG_INVALID', `${source}: ${msgs.join('; ')}`, { context: { source, errors: msgs } });

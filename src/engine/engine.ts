@@ -22,7 +22,7 @@ import {
   H_DEBIT_AMOUNT, H_DEBIT_AT, H_DEBIT_IDX, H_DUE, H_LAST_HI, H_LAT, H_LON, H_REQ_AMOUNT, H_REQ_IDX, H_STAN, H_START_IDX,
   HEADER, EV, S_CLOSED, S_DECIDED, S_HAS_ANOMALY, Txn,
 } from './txn.js';
-import { packUuid } from './uuid.js';
+import { packUuid, unpackUuid } from './uuid.js';
 import { Watermarks } from './watermark.js';
 
 export interface EngineOutput {
@@ -293,7 +293,7 @@ export class Engine {
       if (e.event_type === 'AUTH_APPROVED' && DEBIT_TYPES.has(e.txn_type) && this.earlierThan(x, idx, n[H_DEBIT_IDX])) {
         this.setDebit(x, e, idx);
       }
-      this.facts.push(e.event_time + time.clockSkewMs, {
+      if (this.cards) this.facts.push(e.event_time + time.clockSkewMs, {
         txn: x,
         fact: {
           event_id: e.event_id, event_time: e.event_time, rrn: e.rrn, card_token: e.card_token, merchant_id: e.merchant_id,
@@ -494,7 +494,8 @@ export class Engine {
       x.n[H_DUE] = 0;
       this.fire(x, w);
     }
-    this.cards?.advance(w);
+    // Facts are released at t + clockSkew: the in-order frontier is that much behind W.
+    this.cards?.advance(w - this.rules().time.clockSkewMs);
     this.faults?.advance(w);
     while (this.faultIdExpiry.size > 0 && this.faultIdExpiry.peekTime() < w) this.faultIds.delete(this.faultIdExpiry.pop());
   }
@@ -551,9 +552,16 @@ export class Engine {
       while (x.info?.mergedInto) x = x.info.mergedInto;
       const late = p.fact.event_time < this.lastFactTime;
       if (!late) this.lastFactTime = p.fact.event_time;
-      const lat = x.n[H_LAT];
-      const lon = x.n[H_LON];
-      this.cards?.push({ ...p.fact, lat: Number.isNaN(lat) ? null : lat, lon: Number.isNaN(lon) ? null : lon, late });
+      const n = x.n;
+      const lat = n[H_LAT];
+      const lon = n[H_LON];
+      // Only the attempt's debit (its earliest SALE/PREAUTH approval) is a debit (docs/semantics.md).
+      let debit = p.fact.debit;
+      if (debit) {
+        const q = HEADER + n[H_DEBIT_IDX] * EV;
+        debit = n[H_DEBIT_IDX] >= 0 && unpackUuid(n[q + 2], n[q + 3], n[q + 4]) === p.fact.event_id.toLowerCase();
+      }
+      this.cards?.push({ ...p.fact, debit, lat: Number.isNaN(lat) ? null : lat, lon: Number.isNaN(lon) ? null : lon, late });
     }
   }
 
@@ -652,6 +660,7 @@ export class Engine {
     const s: HardwareSignal = {
       event_id: e.event_id, event_time: e.event_time, terminal_id: e.terminal_id, merchant_id: e.merchant_id, stan: e.stan,
       event_type: e.event_type as 'DEVICE_FAULT' | 'TXN_FAILED', failure_reason: e.failure_reason, fault_component: e.fault_component,
+      amount_minor: e.amount_minor, currency: e.currency,
     };
     this.faults.push(s);
   }

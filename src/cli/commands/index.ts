@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { registerEval } from './eval.js';
 import { registerReplay } from './replay.js';
+import { registerSimulate } from './simulate.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerReplay, registerEval];
+export const COMMANDS: RegisterCommand[] = [registerReplay, registerSimulate, registerEval];

@@ -1,0 +1,194 @@
+/**
+ * Stage 2 of the engine (docs/architecture.md): the card patterns, keyed by
+ * card_token. Composes CARD_TESTING, CARD_VELOCITY and IMPOSSIBLE_TRAVEL over
+ * one Map<card_token, CardState>.
+ *
+ * Hot path (one call per bank AUTH_APPROVED / AUTH_DECLINED): one rules read,
+ * one Map lookup, append/evict on at most three ring buffers. No sorting (the
+ * input is in (event_time, event_id) order) and no allocation unless a card is
+ * new, a ring grows, or a pattern fires.
+ *
+ * State is bounded: each window keeps only what a later fact can still need,
+ * and a card is released (dropped from the Map) as soon as `advance(w)` shows
+ * that none of its windows, and none of its "already fired today" markers, can
+ * matter any more. Release is driven by a min-heap of per-card expiries, so
+ * `advance` costs nothing when nothing expires.
+ *
+ * Rules are read through the RulesSource at every decision: a reload applies to
+ * the next fact without losing any state. Windows are trimmed with the rules in
+ * force at the time, so widening a window after a reload brings back only what
+ * the lateness grace still held, not what a narrower window already released.
+ * A kind disabled by reload keeps no state (dropped at the card's next
+ * clean-up), but remembers the days it fired, so re-enabling it the same day
+ * cannot emit an anomaly_id twice.
+ *
+ * Contract with the caller (the engine, or stage 2's merge): facts in
+ * (event_time, event_id) order except those flagged late; `advance(w)` with
+ * the fact frontier; `debit` true only for the rrn's debit (its earliest
+ * AUTH_APPROVED SALE/PREAUTH).
+ *
+ * Late facts (`late: true`, or out of (event_time, event_id) order for their
+ * card) are inserted in place and every held event whose window now contains
+ * them is re-evaluated: a day that had not fired fires; a day that fired gets
+ * version + 1 when the late fact moves its first trigger earlier or adds to
+ * the trigger's evidence. Each window keeps `time.allowedLatenessMs` of
+ * history behind it, and fired days stay known that long after midnight, so a
+ * fact late by at most allowedLatenessMs behind the watermark gives exactly
+ * the batch result. A fact later than that may find the events its window
+ * needs released and miss an anomaly, and it never creates one on a UTC day
+ * closed since (the detector no longer knows whether that card fired that day,
+ * and an anomaly_id must not get a second version 1).
+ */
+import type { Rules } from '../../config/rules.js';
+import { CardTesting, TestingWindow } from './card-testing.js';
+import { CardVelocity, VelocityWindow } from './card-velocity.js';
+import { ExpiryHeap, type Schedulable } from './expiry-heap.js';
+import { ImpossibleTravel, TravelWindow } from './impossible-travel.js';
+import type { CardFact, CardPatternDetector, Emit, RulesSource } from './types.js';
+import { firstOpenDay, type Frame } from './window.js';
+
+/** One card's windows; a window is null while the card has nothing in it. */
+class CardState implements Schedulable {
+  scheduled = false;
+  /** The last in-order fact's (event_time, event_id): anything not after it is late or a duplicate. */
+  lastT = -Infinity;
+  lastId = '';
+  testing: TestingWindow | null = null;
+  velocity: VelocityWindow | null = null;
+  travel: TravelWindow | null = null;
+
+  constructor(readonly token: string) {}
+}
+
+export interface CardPatternCounters {
+  /** Facts pushed. */
+  facts: number;
+  /** Facts no enabled pattern looks at (large declines, non-small non-debits): no state kept. */
+  ignored: number;
+  /** Facts with an event_id the card already holds. */
+  duplicates: number;
+  /** Facts out of order for their card (inserted in place, best effort). */
+  late: number;
+  /** Cards released since start. */
+  released: number;
+}
+
+export class CardPatterns implements CardPatternDetector {
+  private readonly cards = new Map<string, CardState>();
+  private readonly expiries = new ExpiryHeap<CardState>();
+  /** Reused for every decision: no allocation per push. */
+  private readonly frame: Frame = { wm: -Infinity, grace: 0, openDay: -Infinity };
+  private readonly testing: CardTesting;
+  private readonly velocity: CardVelocity;
+  private readonly travel: ImpossibleTravel;
+  readonly counters: CardPatternCounters = { facts: 0, ignored: 0, duplicates: 0, late: 0, released: 0 };
+
+  constructor(private readonly rules: RulesSource, emit: Emit) {
+    this.testing = new CardTesting(emit);
+    this.velocity = new CardVelocity(emit);
+    this.travel = new ImpossibleTravel(emit);
+  }
+
+  push(f: CardFact): void {
+    this.counters.facts++;
+    const r = this.rules();
+    const small = CardTesting.accepts(f, r.cardTesting);
+    const debit = CardVelocity.accepts(f, r.cardVelocity);
+    const located = ImpossibleTravel.accepts(f, r.impossibleTravel);
+    if (!small && !debit && !located) {
+      this.counters.ignored++;
+      return;
+    }
+    let c = this.cards.get(f.card_token);
+    if (c === undefined) {
+      c = new CardState(f.card_token);
+      this.cards.set(f.card_token, c);
+    }
+    const fr = this.frame;
+    fr.grace = r.time.allowedLatenessMs;
+    const t = f.event_time;
+    if (t > c.lastT || (t === c.lastT && f.event_id > c.lastId)) {
+      c.lastT = t;
+      c.lastId = f.event_id;
+      // In order for this card. A fact flagged late may still fall on a day that is closed.
+      fr.openDay = f.late ? firstOpenDay(fr.wm - fr.grace) : -Infinity;
+      if (small) this.testing.add(c.testing ??= new TestingWindow(), f, r.cardTesting, fr);
+      if (debit) this.velocity.add(c.velocity ??= new VelocityWindow(), f, r.cardVelocity, fr);
+      if (located) this.travel.add(c.travel ??= new TravelWindow(), f, r.impossibleTravel, fr);
+    } else if (!this.pushOutOfOrder(c, f, r, small, debit, located)) {
+      return;
+    }
+    if (!c.scheduled) this.expiries.push(c, this.expiry(c, r));
+  }
+
+  /** Returns false for a duplicate. */
+  private pushOutOfOrder(c: CardState, f: CardFact, r: Rules, small: boolean, debit: boolean, located: boolean): boolean {
+    if ((f.event_time === c.lastT && f.event_id === c.lastId)
+      || (small && c.testing?.has(f)) || (debit && c.velocity?.has(f)) || (located && c.travel?.has(f))) {
+      this.counters.duplicates++;
+      return false;
+    }
+    this.counters.late++;
+    const fr = this.frame;
+    fr.openDay = firstOpenDay(fr.wm - fr.grace);
+    if (small) this.testing.addLate(c.testing ??= new TestingWindow(), f, r.cardTesting, fr);
+    if (debit) this.velocity.addLate(c.velocity ??= new VelocityWindow(), f, r.cardVelocity, fr);
+    if (located) this.travel.addLate(c.travel ??= new TravelWindow(), f, r.impossibleTravel, fr);
+    return true;
+  }
+
+  /**
+   * `w`: no in-order fact with event_time < w will be pushed any more (the
+   * frontier of facts handed over, not the engine's raw watermark if facts
+   * are held back for a decision delay). Releases what no later fact needs.
+   */
+  advance(w: number): void {
+    const fr = this.frame;
+    if (w > fr.wm) fr.wm = w;
+    if (this.expiries.peekKey() >= fr.wm) return;
+    const r = this.rules();
+    fr.grace = r.time.allowedLatenessMs;
+    while (this.expiries.peekKey() < fr.wm) {
+      const c = this.expiries.pop();
+      if (this.trim(c, r)) {
+        this.cards.delete(c.token);
+        this.counters.released++;
+      } else {
+        // Still needed: the heap entry was stale (the card got later facts). Re-schedule at its real expiry (>= wm).
+        this.expiries.push(c, this.expiry(c, r));
+      }
+    }
+  }
+
+  activeCards(): number {
+    return this.cards.size;
+  }
+
+  /** Trims every window of c for the current watermark; true when the card holds nothing any more. */
+  private trim(c: CardState, r: Rules): boolean {
+    const fr = this.frame;
+    if (c.testing !== null) {
+      this.testing.trim(c.testing, r.cardTesting, fr);
+      if (c.testing.isEmpty()) c.testing = null;
+    }
+    if (c.velocity !== null) {
+      this.velocity.trim(c.velocity, r.cardVelocity, fr);
+      if (c.velocity.isEmpty()) c.velocity = null;
+    }
+    if (c.travel !== null) {
+      this.travel.trim(c.travel, r.impossibleTravel, fr);
+      if (c.travel.isEmpty()) c.travel = null;
+    }
+    return c.testing === null && c.velocity === null && c.travel === null;
+  }
+
+  /** The watermark up to which c must be kept: the latest of its windows' needs. */
+  private expiry(c: CardState, r: Rules): number {
+    const fr = this.frame;
+    let x = -Infinity;
+    if (c.testing !== null) x = Math.max(x, this.testing.expiry(c.testing, r.cardTesting, fr));
+    if (c.velocity !== null) x = Math.max(x, this.velocity.expiry(c.velocity, r.cardVelocity, fr));
+    if (c.travel !== null) x = Math.max(x, this.travel.expiry(c.travel, r.impossibleTravel, fr));
+    return x;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * CARD_TESTING (docs/semantics.md, "Fraud-like patterns"): per card_token, bank
+ * time. Small attempts are AUTH_APPROVED or AUTH_DECLINED (any txn_type) of at
+ * most maxAmountMinor. Fires at small attempt e when the card's small attempts
+ * with e.time - windowMs <= time, up to e in order, number >= minAttempts, of
+ * which >= minDeclined declined, over >= minMerchants distinct merchants.
+ */
+import type { Rules } from '../../config/rules.js';
+import { cardPatternAnomaly } from './pattern-anomaly.js';
+import type { CardFact, Emit } from './types.js';
+import { after, dayOf, EventWindow, firstOpenDay, keepFrom, type Frame } from './window.js';
+
+type R = Rules['cardTesting'];
+
+/** The card's small attempts, with a running count of the declined ones in the window region. */
+export class TestingWindow extends EventWindow<CardFact> {
+  declined = 0;
+  protected override enter(x: CardFact): void {
+    if (!x.approved) this.declined++;
+  }
+  protected override leave(x: CardFact): void {
+    if (!x.approved) this.declined--;
+  }
+  protected override reset(): void {
+    this.declined = 0;
+  }
+}
+
+export class CardTesting {
+  /** Scratch for the distinct-merchant count: reused, so evaluating allocates nothing. */
+  private readonly seen: string[] = [];
+
+  constructor(private readonly emit: Emit) {}
+
+  static accepts(f: CardFact, r: R): boolean {
+    return r.enabled && f.amount_minor <= r.maxAmountMinor;
+  }
+
+  /** In-order fact: slide, append, evaluate at f. Days before fr.openDay are closed (late facts only). */
+  add(w: TestingWindow, f: CardFact, r: R, fr: Frame): void {
+    const lo = f.event_time - r.windowMs;
+    w.slide(lo, keepFrom(lo, r.windowMs, fr));
+    w.append(f);
+    // Cheapest tests first: almost every push stops here.
+    if (w.size < r.minAttempts || w.declined < r.minDeclined) return;
+    const day = dayOf(f.event_time);
+    if (day < fr.openDay || w.firedOn(day) !== undefined) return;
+    const to = w.length - 1;
+    if (this.merchantsAtLeast(w, w.start, to, r.minMerchants)) {
+      w.markFired(day, f);
+      this.emitAt(w, w.start, to, r, 1);
+    }
+  }
+
+  /**
+   * Out-of-order fact: insert it, then re-evaluate, in order, every held
+   * attempt whose window now contains it. An open day that had not fired
+   * fires; a day that fired at a later trigger gets a new version with the
+   * earlier one; a trigger whose window gained the fact gets a new version
+   * with the larger evidence.
+   */
+  addLate(w: TestingWindow, f: CardFact, r: R, fr: Frame): void {
+    const p = w.insertLate(f);
+    const hi = f.event_time + r.windowMs;
+    for (let j = p; j < w.length; j++) {
+      const e = w.at(j);
+      if (e.event_time > hi) break;
+      const day = dayOf(e.event_time);
+      if (day < fr.openDay) continue;
+      const mark = w.firedOn(day);
+      if (mark !== undefined && after(e, mark.trigger)) continue;
+      const from = w.lowerIndex(e.event_time - r.windowMs, j);
+      if (j - from + 1 < r.minAttempts) continue;
+      let declined = 0;
+      for (let i = from; i <= j; i++) if (!w.at(i).approved) declined++;
+      if (declined < r.minDeclined || !this.merchantsAtLeast(w, from, j, r.minMerchants)) continue;
+      if (mark === undefined) {
+        w.markFired(day, e);
+        this.emitAt(w, from, j, r, 1);
+      } else {
+        mark.trigger = e;
+        this.emitAt(w, from, j, r, ++mark.version);
+      }
+    }
+  }
+
+  /** Drops what no fact at or after fr.wm (or late by at most fr.grace) can need; clears the window when disabled. */
+  trim(w: TestingWindow, r: R, fr: Frame): void {
+    if (!r.enabled) w.clearEvents();
+    else {
+      const lo = Math.max(w.lo, fr.wm - r.windowMs);
+      w.slide(lo, keepFrom(lo, r.windowMs, fr));
+    }
+    w.pruneFired(firstOpenDay(fr.wm - fr.grace));
+  }
+
+  /** The watermark up to which this window still holds something needed. */
+  expiry(w: TestingWindow, r: R, fr: Frame): number {
+    return Math.max(w.length > 0 ? w.last().event_time + r.windowMs : -Infinity, w.firedUntil()) + fr.grace;
+  }
+
+  /** At least k distinct merchant_ids among events [from, to]? Newest first, stops at k. */
+  private merchantsAtLeast(w: TestingWindow, from: number, to: number, k: number): boolean {
+    const seen = this.seen;
+    seen.length = 0;
+    for (let i = to; i >= from; i--) {
+      const m = w.at(i).merchant_id;
+      if (!seen.includes(m)) {
+        seen.push(m);
+        if (seen.length >= k) return true;
+      }
+    }
+    return false;
+  }
+
+  private emitAt(w: TestingWindow, from: number, to: number, r: R, version: number): void {
+    this.emit(cardPatternAnomaly('CARD_TESTING', r.severity, w.at(to), w.slice(from, to), version));
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The fault simulator: realistic terminal, gateway and bank-core streams with
+ * injected faults, fraud-like patterns, near misses, clock drift, delays,
+ * redeliveries, late and broken records, and a label for each injected story.
+ *
+ * Same options, same bytes: every random choice comes from the seed
+ * (./rng.ts), never from Math.random or the wall clock.
+ *
+ *   const { records, labels } = simulate({ seed: 7, minutes: 10, tps: 50, startMs });
+ *   for (const r of records) produce(r.stream, r.line);   // arrival order
+ *   // labels is complete once records is exhausted
+ */
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_RULES } from '../config/rules.js';
+import { PosguardError } from '../errors.js';
+import { STREAMS, type Stream } from '../events/index.js';
+import type { SimLabel } from './labels.js';
+import { type ResolvedOptions, Simulator } from './simulator.js';
+import type { SimOptions, SimRecord } from './types.js';
+
+export type { SimOptions, SimRecord } from './types.js';
+export type { ExpectedAnomaly, SimLabel } from './labels.js';
+export { BAD_KINDS, type BadKind } from './bad-records.js';
+
+/** Defaults of the CLI: a run that holds every scenario at least once (the longest needs 37.5 minutes). */
+export const SIM_DEFAULTS = {
+  seed: 1,
+  minutes: 45,
+  tps: 5,
+  /** Fixed, so output never depends on the wall clock. */
+  startMs: Date.UTC(2026, 2, 2, 8, 0, 0),
+  faultRate: 0.03,
+  badRecordRate: 0.0002,
+  redeliveryRate: 0.005,
+  lateEventRate: 0.0005,
+} as const;
+
+export const SIM_LIMITS = { maxMinutes: 7 * 24 * 60, maxTps: 2_000 } as const;
+
+export interface Simulation {
+  /** Every line, in global arrival order; a one-shot iterator that generates as it goes (bounded memory). */
+  readonly records: Iterable<SimRecord>;
+  /** Filled while `records` is consumed; complete once it is exhausted. */
+  readonly labels: SimLabel[];
+}
+
+export function resolveSimOptions(o: SimOptions): ResolvedOptions {
+  const usage = (msg: string) => new PosguardError('PG_USAGE', `simulate: ${msg}`);
+  if (!Number.isSafeInteger(o.seed)) throw usage(`seed must be an integer, got ${String(o.seed)}`);
+  if (!(Number.isFinite(o.minutes) && o.minutes > 0 && o.minutes <= SIM_LIMITS.maxMinutes)) throw usage(`minutes must be in (0, ${SIM_LIMITS.maxMinutes}], got ${String(o.minutes)}`);
+  if (!(Number.isFinite(o.tps) && o.tps > 0 && o.tps <= SIM_LIMITS.maxTps)) throw usage(`tps must be in (0, ${SIM_LIMITS.maxTps}], got ${String(o.tps)}`);
+  if (!(Number.isSafeInteger(o.startMs) && o.startMs > 0)) throw usage(`startMs must be positive epoch milliseconds, got ${String(o.startMs)}`);
+  const rate = (name: string, v: number | undefined, def: number): number => {
+    const x = v ?? def;
+    if (!(Number.isFinite(x) && x >= 0 && x <= 1)) throw usage(`${name} must be in [0, 1], got ${String(v)}`);
+    return x;
+  };
+  return {
+    seed: o.seed,
+    minutes: o.minutes,
+    tps: o.tps,
+    startMs: o.startMs,
+    faultRate: rate('faultRate', o.faultRate, SIM_DEFAULTS.faultRate),
+    badRecordRate: rate('badRecordRate', o.badRecordRate, SIM_DEFAULTS.badRecordRate),
+    redeliveryRate: rate('redeliveryRate', o.redeliveryRate, SIM_DEFAULTS.redeliveryRate),
+    lateEventRate: rate('lateEventRate', o.lateEventRate, SIM_DEFAULTS.lateEventRate),
+    rules: o.rules ?? DEFAULT_RULES,
+  };
+}
+
+export function simulate(opts: SimOptions): Simulation {
+  const labels: SimLabel[] = [];
+  const sim = new Simulator(resolveSimOptions(opts), labels);
+  return { records: sim.records(), labels };
+}
+
+export const SIM_FILES: Readonly<Record<Stream | 'labels', string>> = {
+  terminal: 'terminal.jsonl',
+  gateway: 'gateway.jsonl',
+  bank: 'bank.jsonl',
+  labels: 'labels.jsonl',
+};
+
+export interface SimulationCounts {
+  /** Lines written per file (events, redeliveries and bad lines). */
+  counts: Record<string, number>;
+  labels: number;
+}
+
+/** Flush a file's buffer once it holds this many characters (streaming write, no giant strings). */
+const FLUSH_CHARS = 1 << 20;
+
+/**
+ * Writes DIR/terminal.jsonl, gateway.jsonl, bank.jsonl (arrival order) and
+ * labels.jsonl. Counts: lines per stream file, plus `bad`, `redelivered`,
+ * `late` and `events` (distinct events).
+ */
+export async function writeSimulation(dir: string, opts: SimOptions): Promise<SimulationCounts> {
+  const sim = simulate(opts); // validates options before touching the disk
+  const unwritable = (path: string, e: unknown) => new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, context: { path } });
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw unwritable(dir, e);
+  }
+  const files = new Map<Stream | 'labels', FileHandle>();
+  const openFile = async (key: Stream | 'labels'): Promise<FileHandle> => {
+    const path = join(dir, SIM_FILES[key]);
+    try {
+      const fh = await open(path, 'w');
+      files.set(key, fh);
+      return fh;
+    } catch (e) {
+      throw unwritable(path, e);
+    }
+  };
+  const write = async (key: Stream | 'labels', text: string): Promise<void> => {
+    try {
+      await (files.get(key) as FileHandle).write(text);
+    } catch (e) {
+      throw unwritable(join(dir, SIM_FILES[key]), e);
+    }
+  };
+  try {
+    for (const key of [...STREAMS, 'labels'] as const) await openFile(key);
+    // Lines are collected per file and joined once per chunk: no rope strings, no giant strings.
+    const buf: Record<Stream, string[]> = { terminal: [], gateway: [], bank: [] };
+    const size: Record<Stream, number> = { terminal: 0, gateway: 0, bank: 0 };
+    const counts: Record<string, number> = { terminal: 0, gateway: 0, bank: 0, events: 0, redelivered: 0, late: 0, bad: 0 };
+    for (const r of sim.records) {
+      const s = r.stream;
+      buf[s].push(r.line);
+      size[s] += r.line.length + 1;
+      counts[s]++;
+      if (r.bad !== undefined) counts.bad++;
+      else if (r.redelivery) counts.redelivered++;
+      else counts.events++;
+      if (r.late) counts.late++;
+      if (size[s] >= FLUSH_CHARS) {
+        await write(s, buf[s].join('\n') + '\n');
+        buf[s] = [];
+        size[s] = 0;
+      }
+    }
+    for (const s of STREAMS) if (buf[s].length > 0) await write(s, buf[s].join('\n') + '\n');
+    const labelLines: string[] = [];
+    let labelSize = 0;
+    for (const l of sim.labels) {
+      const line = JSON.stringify(l);
+      labelLines.push(line);
+      labelSize += line.length + 1;
+      if (labelSize >= FLUSH_CHARS) {
+        await write('labels', labelLines.join('\n') + '\n');
+        labelLines.length = 0;
+        labelSize = 0;
+      }
+    }
+    if (labelLines.length > 0) await write('labels', labelLines.join('\n') + '\n');
+    return { counts, labels: sim.labels.length };
+  } finally {
+    await Promise.allSettled([...files.values()].map((fh) => fh.close()));
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * `posguard migrate` and `posguard sql` end to end on an embedded database:
+ * as separate processes first (SQL from the argument, a file, stdin), then
+ * the query runner in process.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openClickHouse, type ClickHouseHandle } from '../../src/sinks/clickhouse/connection.js';
+import { runSql } from '../../src/sinks/clickhouse/query.js';
+
+const CLI = new URL('./helpers/cli.ts', import.meta.url).pathname;
+let dir: string;
+const cli = (args: string[], input?: string) => spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', input });
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'posguard-sql-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('posguard migrate and sql as commands', () => {
+  it('migrate applies the schema, then reports it up to date', () => {
+    const first = cli(['migrate', '--data', dir]);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toMatch(/applied 001_anomalies\n[\s\S]*migration\(s\) applied, 0 already present, in embedded ClickHouse at /);
+    const second = cli(['migrate', '--data', dir]);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/^schema is up to date \(\d+ migrations\) in embedded ClickHouse at /);
+  });
+
+  it('sql runs the argument, a file, or standard input, in each format', () => {
+    const arg = cli(['sql', '--data', dir, "INSERT INTO dead_letters (dead_letter_id, source, reason, payload, received_at) VALUES ('d1', 'test', 'bad, \"quoted\"', '{}', now64(3)); SELECT source, reason FROM dead_letters"]);
+    expect(arg.stderr).toBe('');
+    expect(arg.stdout).toBe('OK\nsource  reason\n------  -------------\ntest    bad, "quoted"\n(1 row)\n');
+    const file = join(dir, '..', `q-${process.pid}.sql`);
+    writeFileSync(file, 'SELECT count() AS n FROM dead_letters;\n');
+    const csv = cli(['sql', '--data', dir, '--format', 'csv', '--file', file]);
+    rmSync(file);
+    expect(csv.stdout).toBe('"n"\n1\n');
+    const json = cli(['sql', '--data', dir, '--format', 'json'], 'SELECT source, reason FROM dead_letters');
+    expect(JSON.parse(json.stdout)).toEqual({ source: 'test', reason: 'bad, "quoted"' });
+  });
+
+  it('sql reports a bad statement as one line with the ClickHouse reason', () => {
+    const r = cli(['sql', '--data', dir, 'SELECT * FROM no_such_table']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^posguard: PG_CLICKHOUSE: .*no_such_table.* \(UNKNOWN_TABLE\)\n$/);
+    const u = cli(['sql', '--data', dir, '--format', 'xml', 'SELECT 1']);
+    expect(u.stderr).toBe('posguard: PG_USAGE: --format: expected one of table, csv, json, got "xml"\n');
+  });
+});
+
+describe('runSql in process', () => {
+  let ch: ClickHouseHandle;
+  beforeAll(async () => {
+    ch = await openClickHouse({ kind: 'embedded', dataDir: dir });
+  });
+  afterAll(async () => ch?.close());
+
+  it('passes an explicit FORMAT through untouched', async () => {
+    let out = '';
+    await runSql(ch.client, 'SELECT 1 AS a, \'x\' AS b FORMAT TSVWithNames', { format: 'table', write: (s) => (out += s) });
+    expect(out).toBe('a\tb\n1\tx\n');
+  });
+
+  it('shows an empty result as a header and (0 rows)', async () => {
+    let out = '';
+    await runSql(ch.client, "SELECT anomaly_id, version FROM anomalies_current WHERE kind = 'NONE'", { format: 'table', write: (s) => (out += s) });
+    expect(out).toBe('anomaly_id  version\n----------  -------\n(0 rows)\n');
+  });
+});
