@@ -55,6 +55,10 @@ export interface EngineCounters {
 
 const zero = (): Record<Stream, number> => ({ terminal: 0, gateway: 0, bank: 0 });
 const DEBIT_TYPES = new Set(['SALE', 'PREAUTH']);
+// Maps, not object lookups: a string-keyed Map.get is one hash probe on the hot path.
+const T_CODE = new Map(Object.entries(T));
+const G_CODE = new Map(Object.entries(G));
+const B_CODE = new Map(Object.entries(B));
 const ATTEMPT_GW_TYPES = new Set<number>([G.REQUEST_RECEIVED, G.FORWARDED_TO_ISSUER, G.ISSUER_RESPONSE, G.ISSUER_TIMEOUT, G.RESPONSE_SENT]);
 const DEBIT_KINDS: readonly AnomalyKind[] = ['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT'];
 
@@ -148,14 +152,15 @@ export class Engine {
       x = this.newTxn();
       this.linkAttempt(x, e.terminal_id, stan);
     }
-    const [a, b, c] = ids(e.event_id);
+    packUuid(e.event_id, idParts, 0);
+    const a = idParts[0], b = idParts[1], c = idParts[2];
     if (x.hasId(a, b, c)) {
       this.counters.duplicates.terminal++;
       return;
     }
     if (late) this.noteLate('terminal', e);
     if (x.mid === null) x.mid = this.intern(e.merchant_id);
-    const type = T[e.event_type];
+    const type = T_CODE.get(e.event_type)!;
     const idx = x.add(pack(type, rcCode(e.response_code), frCode(e.failure_reason), 0), e.event_time, a, b, c);
     const n = x.n;
     if (hi > n[H_LAST_HI]) n[H_LAST_HI] = hi;
@@ -189,7 +194,7 @@ export class Engine {
     const time = this.rules().time;
     const hi = e.event_time + time.clockSkewMs;
     const late = hi < this.wm.value;
-    const type = G[e.event_type];
+    const type = G_CODE.get(e.event_type)!;
     const attemptEvent = ATTEMPT_GW_TYPES.has(type);
     const key = attemptEvent ? e.rrn : e.orig_rrn!;
     let x = this.byRrn.get(key);
@@ -213,7 +218,8 @@ export class Engine {
       this.linkRrn(x, key);
       if (attemptEvent) this.linkAttempt(x, e.terminal_id, Number(e.stan));
     }
-    const [a, b, c] = ids(e.event_id);
+    packUuid(e.event_id, idParts, 0);
+    const a = idParts[0], b = idParts[1], c = idParts[2];
     if (x.hasId(a, b, c)) {
       this.counters.duplicates.gateway++;
       return;
@@ -275,13 +281,14 @@ export class Engine {
         }
       }
     }
-    const [a, b, c] = ids(e.event_id);
+    packUuid(e.event_id, idParts, 0);
+    const a = idParts[0], b = idParts[1], c = idParts[2];
     if (x.hasId(a, b, c)) {
       this.counters.duplicates.bank++;
       return;
     }
     if (late) this.noteLate('bank', e);
-    const type = B[e.event_type];
+    const type = B_CODE.get(e.event_type)!;
     const idx = x.add(pack(type, rcCode(e.response_code), 0, 0), e.event_time, a, b, c);
     const n = x.n;
     if (hi > n[H_LAST_HI]) n[H_LAST_HI] = hi;
@@ -692,8 +699,5 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
+/** Scratch space for a packed event id (no allocation per event). */
 const idParts: number[] = [0, 0, 0];
-function ids(uuid: string): number[] {
-  packUuid(uuid, idParts, 0);
-  return idParts;
-}

@@ -17,11 +17,13 @@ import { PosguardError } from '../errors.js';
 import { STREAMS, type Stream } from '../events/index.js';
 import type { SimLabel } from './labels.js';
 import { type ResolvedOptions, Simulator } from './simulator.js';
+import type { IssuerOutageOptions } from './scenarios/issuer-outage.js';
 import type { SimOptions, SimRecord } from './types.js';
 
 export type { SimOptions, SimRecord } from './types.js';
 export type { ExpectedAnomaly, SimLabel } from './labels.js';
 export { BAD_KINDS, type BadKind } from './bad-records.js';
+export { ISSUER_OUTAGE_SCENARIO, type IssuerOutageOptions } from './scenarios/issuer-outage.js';
 
 /** Defaults of the CLI: a run that holds every scenario at least once (the longest needs 37.5 minutes). */
 export const SIM_DEFAULTS = {
@@ -66,7 +68,17 @@ export function resolveSimOptions(o: SimOptions): ResolvedOptions {
     redeliveryRate: rate('redeliveryRate', o.redeliveryRate, SIM_DEFAULTS.redeliveryRate),
     lateEventRate: rate('lateEventRate', o.lateEventRate, SIM_DEFAULTS.lateEventRate),
     rules: o.rules ?? DEFAULT_RULES,
+    issuerOutage: resolveOutage(o, usage),
   };
+}
+
+function resolveOutage(o: SimOptions, usage: (msg: string) => PosguardError): IssuerOutageOptions | null {
+  const out = o.issuerOutage;
+  if (out === undefined) return null;
+  if (typeof out.issuerId !== 'string' || out.issuerId === '') throw usage('issuerOutage.issuerId must be an issuer id');
+  if (!(Number.isSafeInteger(out.fromMs) && Number.isSafeInteger(out.toMs) && out.fromMs < out.toMs)) throw usage(`issuerOutage: fromMs must be before toMs (epoch ms), got ${String(out.fromMs)}..${String(out.toMs)}`);
+  if (out.rate !== undefined && !(Number.isFinite(out.rate) && out.rate > 0 && out.rate <= 1)) throw usage(`issuerOutage.rate must be in (0, 1], got ${String(out.rate)}`);
+  return out;
 }
 
 export function simulate(opts: SimOptions): Simulation {

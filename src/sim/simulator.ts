@@ -18,6 +18,7 @@ import { MinHeap } from './heap.js';
 import { newLabel, type SimLabel } from './labels.js';
 import { Rng, Weighted } from './rng.js';
 import { SCENARIOS, type Scenario } from './scenarios/index.js';
+import { IssuerOutage, type IssuerOutageOptions } from './scenarios/issuer-outage.js';
 import type { SimRecord } from './types.js';
 import { UuidFactory } from './uuid.js';
 import { guardsFor, type Merchant, type Terminal, World, worldSize } from './world.js';
@@ -32,6 +33,7 @@ export interface ResolvedOptions {
   readonly redeliveryRate: number;
   readonly lateEventRate: number;
   readonly rules: Rules;
+  readonly issuerOutage: IssuerOutageOptions | null;
 }
 
 const TICK_MS = 1_000;
@@ -63,6 +65,7 @@ export class Simulator implements Ctx {
   private readonly faults: Weighted<Scenario>;
   private readonly lates: Weighted<Scenario>;
   private readonly lateAttemptRate: number;
+  private readonly outage: IssuerOutage | null;
 
   constructor(private readonly o: ResolvedOptions, private readonly labels: SimLabel[]) {
     this.rules = o.rules;
@@ -88,6 +91,7 @@ export class Simulator implements Ctx {
     this.lates = new Weighted(lates, lates.map((s) => s.weight));
     this.lateAttemptRate = Math.min(1, o.lateEventRate * EVENTS_PER_ATTEMPT);
     this.placeGuaranteed(new Rng(o.seed, 7));
+    this.outage = o.issuerOutage === null ? null : new IssuerOutage(o.issuerOutage, new Rng(o.seed, 8));
   }
 
   /** All records, in arrival order. Labels fill up as it runs and are complete when it ends. */
@@ -194,6 +198,7 @@ export class Simulator implements Ctx {
   }
 
   private attempt(t0: number): void {
+    if (this.outage !== null && this.outage.maybeRun(this, t0)) return;
     const u = this.rng.float();
     if (u < this.o.faultRate) {
       if (this.inject(this.faults.pick(this.rng), t0)) return;

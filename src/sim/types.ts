@@ -1,6 +1,7 @@
 /** Public types of the simulator (re-exported by ./index.ts). */
 import type { Stream } from '../events/index.js';
 import type { Rules } from '../config/rules.js';
+import type { IssuerOutageOptions } from './scenarios/issuer-outage.js';
 
 export interface SimOptions {
   seed: number;
@@ -20,6 +21,8 @@ export interface SimOptions {
   lateEventRate?: number;
   /** Thresholds the scenarios aim at (and near misses stay under). Default: the spec defaults. */
   rules?: Rules;
+  /** An issuer outage window (./scenarios/issuer-outage.ts). Default: none. */
+  issuerOutage?: IssuerOutageOptions;
 }
 
 export interface SimRecord {

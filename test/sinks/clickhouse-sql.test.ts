@@ -47,6 +47,8 @@ describe('posguard migrate and sql as commands', () => {
     const r = cli(['sql', '--data', dir, 'SELECT * FROM no_such_table']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^posguard: PG_CLICKHOUSE: .*no_such_table.* \(UNKNOWN_TABLE\)\n$/);
+    const missing = cli(['sql', '--data', join(dir, 'nope'), 'SELECT 1']);
+    expect(missing.stderr).toMatch(/^posguard: PG_INPUT_UNREADABLE: no posguard database at .*nope: run `posguard migrate --data .*nope` or a replay first/);
     const u = cli(['sql', '--data', dir, '--format', 'xml', 'SELECT 1']);
     expect(u.stderr).toBe('posguard: PG_USAGE: --format: expected one of table, csv, json, got "xml"\n');
   });

@@ -47,7 +47,7 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
   const target = resolveTarget({ dataDir: o.data });
   const handle = await openClickHouse(target);
   await migrate(handle.client);
-  const sink = new ClickHouseSink(clientBatchWriter(handle.client), { onClose: () => handle.close() });
+  const sink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: 50_000, onClose: () => handle.close() });
   const summary = new RunSummary();
   const { engine } = createPipeline(() => rules, {
     anomaly: (a) => {
@@ -98,7 +98,7 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
       sink.deadLetter({ source: 'simulator', stream: r.stream, line: n, partition: null, offset: null, reason: p.bad.reason, payload: p.bad.payload, received_at: Date.now() });
     }
     if ((n & 1023) === 0) {
-      if (sink.backlog() > 50_000) await sink.drain();
+      if (sink.backlog() >= 50_000) await sink.drain();
       status.update(line);
     }
   }

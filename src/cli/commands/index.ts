@@ -2,9 +2,11 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerMigrate } from './migrate.js';
 import { registerReplay } from './replay.js';
 import { registerSimulate } from './simulate.js';
+import { registerSql } from './sql.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerDemo, registerReplay, registerSimulate, registerEval];
+export const COMMANDS: RegisterCommand[] = [registerDemo, registerReplay, registerSimulate, registerEval, registerMigrate, registerSql];

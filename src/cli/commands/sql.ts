@@ -23,7 +23,7 @@ export function registerSql(program: Command): void {
       }
       const script = await readScript(sqlArg, opts.file);
       const target = resolveTarget({ dataDir: opts.data, env: process.env });
-      const ch = await openClickHouse(target);
+      const ch = await openClickHouse(target, { create: false });
       try {
         await runSql(ch.client, script, { format: opts.format as OutputFormat, write: (s) => process.stdout.write(s) });
       } finally {

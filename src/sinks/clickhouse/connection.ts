@@ -7,9 +7,9 @@
  * The environment is read once, here, from the object the caller passes in
  * (the CLI hands over process.env); nothing below reads process.env.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { PosguardError } from '../../errors.js';
 
 export const DEFAULT_DATA_DIR = './data';
@@ -133,6 +133,9 @@ export function serverClientOptions(t: ServerTarget, database: string = t.databa
     application: 'posguard',
     // Large inserts compress well; the sink builds big JSON batches.
     compression: { request: true, response: true },
+    // Every failure reaches the caller, and the sink logs outages once, then
+    // every 30 s; the client's own log would add a stack trace per retry.
+    log: { level: ClickHouseLogLevel.OFF },
     ...(tls === undefined ? {} : { tls }),
   };
 }
@@ -144,14 +147,18 @@ export interface ClickHouseHandle {
 }
 
 /**
- * Opens a client for the target. Embedded: creates the data directory and
+ * Opens a client for the target. Embedded: creates the data directory (unless
+ * `create` is false: a reader should not conjure an empty database) and
  * refuses, with PG_DATA_LOCKED, a directory another process holds (the engine
  * allows one process per directory and one directory per process).
  */
-export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHouseHandle> {
+export async function openClickHouse(target: ClickHouseTarget, opts: { create?: boolean } = {}): Promise<ClickHouseHandle> {
   if (target.kind === 'server') {
     const client = createClient(serverClientOptions(target));
     return { client, target, close: () => client.close() };
+  }
+  if (opts.create === false && !existsSync(target.dataDir)) {
+    throw new PosguardError('PG_INPUT_UNREADABLE', `no posguard database at ${target.dataDir}: run \`posguard migrate --data ${target.dataDir}\` or a replay first, or point --data at one`);
   }
   try {
     mkdirSync(target.dataDir, { recursive: true });
@@ -178,7 +185,7 @@ export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHou
   }
   // chdb types its Connection against its own copy of @clickhouse/client-common;
   // the shapes are the same at run time, the declarations just differ in origin.
-  const client = createClient({ connection: connection as unknown as ClientConnection });
+  const client = createClient({ connection: connection as unknown as ClientConnection, log: { level: ClickHouseLogLevel.OFF } });
   return { client, target, close: () => client.close() };
 }
 

@@ -30,82 +30,18 @@ import { createHash } from 'node:crypto';
 import type { Anomaly } from '../../detect/anomaly.js';
 import type { TransactionRecord } from '../../engine/transaction.js';
 import { PosguardError } from '../../errors.js';
-import { looksLikePan, scrubPans } from '../../ingest/pan.js';
+import { scrubPans } from '../../ingest/pan.js';
 import type { DeadLetter, RawEventRecord, Sink } from '../types.js';
+import { backoff } from './backoff.js';
+import { cardDataProblem } from './card-data.js';
+import { resolveOptions, type ClickHouseSinkEvent, type ClickHouseSinkOptions, type ClickHouseSinkStats, type ResolvedOptions, type SinkLogger } from './sink-options.js';
 import {
   COLUMNS, TABLES, encodeAnomaly, encodeDeadLetter, encodeRawEvent, encodeTransaction, type TableName,
 } from './tables.js';
 import { errorLine, isDataError, type BatchWriter, type InsertBatch } from './writer.js';
 
-export interface ClickHouseSinkOptions {
-  /** Rows per insert, per table. Default 10,000. */
-  readonly batchRows?: number;
-  /** A buffered row is written at the latest this long after it arrived. Default 1,000 ms. */
-  readonly flushIntervalMs?: number;
-  /** drain() waits while more rows than this are buffered or being written. Default 100,000. */
-  readonly highWaterRows?: number;
-  /** First retry delay; doubles per failure up to maxRetryDelayMs, with jitter. Default 100 ms. */
-  readonly initialRetryDelayMs?: number;
-  /** Default 10,000 ms. */
-  readonly maxRetryDelayMs?: number;
-  /**
-   * Tables not to write at all (counted in stats().rowsSkipped). events_raw is
-   * most of the rows and most of the write cost; a bulk replay that does not
-   * need the evidence copy can leave it out.
-   */
-  readonly skipTables?: readonly TableName[];
-  /** While writes keep failing, a reminder is logged this often. Default 30,000 ms. */
-  readonly failureLogIntervalMs?: number;
-  readonly log?: SinkLogger;
-  /** Instrumentation: every write, failure, recovery and refusal, for metrics. */
-  readonly onEvent?: (e: ClickHouseSinkEvent) => void;
-  /** Called by close() after the last write, e.g. to close the client. */
-  readonly onClose?: () => Promise<void>;
-}
-
-export type SinkLogger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Readonly<Record<string, unknown>>) => void;
-
-export type ClickHouseSinkEvent =
-  | { readonly type: 'batch_written'; readonly table: TableName; readonly rows: number; readonly ms: number }
-  | { readonly type: 'write_failed'; readonly table: TableName; readonly rows: number; readonly attempt: number; readonly retryInMs: number; readonly error: string }
-  | { readonly type: 'recovered'; readonly table: TableName; readonly downMs: number; readonly failures: number }
-  | { readonly type: 'row_rejected'; readonly table: TableName; readonly error: string }
-  | { readonly type: 'pan_refused'; readonly table: TableName };
-
-export interface ClickHouseSinkStats {
-  readonly batchesWritten: number;
-  readonly rowsWritten: number;
-  readonly rowsWrittenByTable: Readonly<Record<TableName, number>>;
-  /** Failed insert attempts (each retry counts). */
-  readonly writeFailures: number;
-  /** Rows buffered or being written. */
-  readonly backlogRows: number;
-  readonly highWaterRows: number;
-  /** Wall-clock ms when the current run of failures began; null while writes succeed. */
-  readonly failingSince: number | null;
-  readonly lastError: string | null;
-  readonly lastErrorAt: number | null;
-  /** Records refused because a card field looked like a clear card number. */
-  readonly panRefused: number;
-  /** Rows ClickHouse refused as data (parse/type errors), moved to dead_letters. */
-  readonly rowsRejected: number;
-  /** Rows lost: refused dead letters, or everything left when abort() was called. */
-  readonly rowsDropped: number;
-  /** Rows for tables in skipTables, not written by choice. */
-  readonly rowsSkipped: number;
-}
-
-const DEFAULTS = {
-  batchRows: 10_000,
-  flushIntervalMs: 1_000,
-  highWaterRows: 100_000,
-  initialRetryDelayMs: 100,
-  maxRetryDelayMs: 10_000,
-  failureLogIntervalMs: 30_000,
-  skipTables: [] as readonly TableName[],
-} as const;
-
-const MASKED_PAN = /^\d{6}[*X]{3,9}\d{4}$/;
+export type { ClickHouseSinkEvent, ClickHouseSinkOptions, ClickHouseSinkStats, SinkLogger } from './sink-options.js';
+export { backoff } from './backoff.js';
 
 interface Pending extends InsertBatch {
   readonly table: TableName;
@@ -128,7 +64,7 @@ const defaultLogger: SinkLogger = (level, msg) => {
 };
 
 export class ClickHouseSink implements Sink {
-  private readonly opts: Required<Omit<ClickHouseSinkOptions, 'log' | 'onEvent' | 'onClose'>>;
+  private readonly opts: ResolvedOptions;
   private readonly log: SinkLogger;
   private readonly queues: Record<TableName, Queue>;
   private backlogRows = 0;
@@ -155,8 +91,7 @@ export class ClickHouseSink implements Sink {
   private readonly byTable = Object.fromEntries(TABLES.map((t) => [t, 0])) as Record<TableName, number>;
 
   constructor(private readonly writer: BatchWriter, private readonly options: ClickHouseSinkOptions = {}) {
-    this.opts = Object.freeze({ ...DEFAULTS, ...stripUndefined(options) }) as Required<Omit<ClickHouseSinkOptions, 'log' | 'onEvent' | 'onClose'>>;
-    validate(this.opts);
+    this.opts = resolveOptions(options);
     this.log = options.log ?? defaultLogger;
     this.skip = new Set(this.opts.skipTables);
     this.queues = Object.fromEntries(TABLES.map((t) => [t, { lines: [], firstAt: 0, pending: [], running: false, sealed: 0, attempt: 0, waiters: [] }])) as unknown as Record<TableName, Queue>;
@@ -166,14 +101,15 @@ export class ClickHouseSink implements Sink {
 
   anomaly(a: Anomaly): void {
     if (this.skipped('anomalies')) return;
-    if (panLike(a.card_token)) return this.refuse('anomalies', a, 'card_token looks like a clear card number (PAN)', null);
+    const bad = cardDataProblem(a.card_token, null);
+    if (bad !== null) return this.refuse('anomalies', a, bad, null);
     this.add('anomalies', encodeAnomaly(a));
   }
 
   transaction(t: TransactionRecord): void {
     if (this.skipped('transactions')) return;
-    if (panLike(t.card_token)) return this.refuse('transactions', t, 'card_token looks like a clear card number (PAN)', null);
-    if (t.masked_pan !== null && !MASKED_PAN.test(t.masked_pan)) return this.refuse('transactions', t, 'masked_pan is not masked (first 6 and last 4 digits only)', null);
+    const bad = cardDataProblem(t.card_token, t.masked_pan);
+    if (bad !== null) return this.refuse('transactions', t, bad, null);
     this.add('transactions', encodeTransaction(t));
   }
 
@@ -194,9 +130,8 @@ export class ClickHouseSink implements Sink {
   private event(table: 'events_raw' | 'late_events', r: RawEventRecord): void {
     if (this.skipped(table)) return;
     const e = r.event;
-    if (panLike(e.card_token)) return this.refuse(table, r.event, 'card_token looks like a clear card number (PAN)', r);
-    const masked = 'masked_pan' in e ? e.masked_pan : null;
-    if (masked !== null && !MASKED_PAN.test(masked)) return this.refuse(table, r.event, 'masked_pan is not masked (first 6 and last 4 digits only)', r);
+    const bad = cardDataProblem(e.card_token, 'masked_pan' in e ? e.masked_pan : null);
+    if (bad !== null) return this.refuse(table, e, bad, r);
     this.add(table, encodeRawEvent(r));
   }
 
@@ -492,41 +427,9 @@ export class ClickHouseSink implements Sink {
   }
 }
 
-/** card_token values are tokens; only digit strings can be PANs, so most are rejected on the first character. */
-function panLike(s: string | null | undefined): boolean {
-  if (s === null || s === undefined || s.length < 13) return false;
-  const c = s.charCodeAt(0);
-  if (!((c >= 48 && c <= 57) || c === 32 || c === 45)) return false;
-  return looksLikePan(s);
-}
 
 /** One hash over the joined body: hashing line by line costs more than the insert's parsing. */
 function batchToken(table: string, body: string): string {
   return `${table}-${createHash('sha256').update(table).update('\n').update(body).digest('hex').slice(0, 32)}`;
 }
 
-/** Capped exponential backoff with "equal jitter": half fixed, half random. */
-export function backoff(attempt: number, initialMs: number, maxMs: number): number {
-  const cap = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(cap / 2 + Math.random() * (cap / 2));
-}
-
-function validate(o: Required<Omit<ClickHouseSinkOptions, 'log' | 'onEvent' | 'onClose'>>): void {
-  for (const t of o.skipTables) {
-    if (!(TABLES as readonly string[]).includes(t)) throw new PosguardError('PG_CONFIG_INVALID', `clickhouse sink skipTables: unknown table ${JSON.stringify(t)} (tables: ${TABLES.join(', ')})`);
-  }
-  const positive = ['batchRows', 'flushIntervalMs', 'highWaterRows', 'initialRetryDelayMs', 'maxRetryDelayMs', 'failureLogIntervalMs'] as const;
-  for (const k of positive) {
-    if (!Number.isInteger(o[k]) || o[k] <= 0) throw new PosguardError('PG_CONFIG_INVALID', `clickhouse sink ${k}: expected a positive integer, got ${o[k]}`);
-  }
-  if (o.highWaterRows < o.batchRows) {
-    throw new PosguardError('PG_CONFIG_INVALID', `clickhouse sink highWaterRows (${o.highWaterRows}) is below batchRows (${o.batchRows}): a full batch would block the input before it is written; raise highWaterRows to at least ${o.batchRows}`);
-  }
-  if (o.maxRetryDelayMs < o.initialRetryDelayMs) {
-    throw new PosguardError('PG_CONFIG_INVALID', `clickhouse sink maxRetryDelayMs (${o.maxRetryDelayMs}) is below initialRetryDelayMs (${o.initialRetryDelayMs})`);
-  }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'log' && k !== 'onEvent' && k !== 'onClose')) as Partial<T>;
-}

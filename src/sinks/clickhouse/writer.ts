@@ -4,6 +4,7 @@
  * real one.
  */
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 
 export interface InsertBatch {
@@ -52,8 +53,9 @@ export function clientBatchWriter(client: ClickHouseClient): BatchWriter {
   return {
     async write(b: InsertBatch): Promise<void> {
       const res = await client.exec({ query: insertStatement(b), values: Readable.from([b.body]) });
-      // Nothing to read back; releasing the stream frees the HTTP socket.
-      res.stream.destroy();
+      // Nothing to read back, but the response must be read to its end: a
+      // destroyed one leaves the keep-alive socket in doubt (the client warns).
+      await finished(res.stream.resume());
     },
   };
 }

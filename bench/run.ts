@@ -1,0 +1,24 @@
+/**
+ * `npm run bench`: every benchmark, each in its own process (clean heap, no
+ * JIT state shared), printed as tables. Figures vary with machine load:
+ * compare ratios measured in one run. docs/benchmarks.md has the latest.
+ */
+import { spawnSync } from 'node:child_process';
+
+const BENCHES: { title: string; args: string[] }[] = [
+  { title: 'engine throughput (stage 1, debit kinds)', args: ['bench/engine.ts'] },
+  { title: 'engine state size', args: ['bench/engine.ts', '--heap'] },
+  { title: 'card patterns (stage 2)', args: ['bench/patterns.ts'] },
+  { title: 'ClickHouse sink (embedded chdb)', args: ['bench/clickhouse-sink.ts'] },
+];
+
+let failed = 0;
+for (const b of BENCHES) {
+  process.stdout.write(`\n## ${b.title}\n\n`);
+  const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', ...b.args], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    failed++;
+    process.stdout.write(`(failed with exit code ${r.status})\n`);
+  }
+}
+process.exitCode = failed === 0 ? 0 : 1;

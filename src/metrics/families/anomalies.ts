@@ -1,0 +1,61 @@
+/**
+ * Anomalies as the engine emits them: new anomalies by kind and cause (first
+ * versions only, so a re-evaluation is not a new problem), every version by
+ * kind and status (auto-resolutions and retractions), orphaned debits by
+ * issuer for the per-issuer alert, and the money at risk in the OPEN orphans.
+ */
+import { Counter, type Registry } from 'prom-client';
+import type { Anomaly } from '../../detect/anomaly.js';
+import { OpenOrphans } from '../open-orphans.js';
+import { scrapedGauge } from '../scrape.js';
+
+export interface AnomalyMetrics {
+  anomaly(a: Anomaly): void;
+}
+
+export function registerAnomalyMetrics(registry: Registry, opts: { openOrphanWindowMs?: number } = {}): AnomalyMetrics {
+  const created = new Counter({
+    name: 'posguard_anomalies_total',
+    help: 'New anomalies (version 1) by kind and cause (cause "none" for kinds without one).',
+    labelNames: ['kind', 'cause'],
+    registers: [registry],
+  });
+  const versions = new Counter({
+    name: 'posguard_anomaly_versions_total',
+    help: 'Anomaly versions emitted, by kind and the status they carry (OPEN, AUTO_RESOLVED, RETRACTED).',
+    labelNames: ['kind', 'status'],
+    registers: [registry],
+  });
+  const orphans = new Counter({
+    name: 'posguard_orphaned_debits_total',
+    help: 'New orphaned debits (ORPHAN_DEBIT version 1) by issuer and cause.',
+    labelNames: ['issuer_id', 'cause'],
+    registers: [registry],
+  });
+  const open = new OpenOrphans(opts.openOrphanWindowMs);
+  // Each gauge sums the open cases itself (a few thousand at most): no state shared between collects.
+  scrapedGauge({
+    registry,
+    name: 'posguard_money_at_risk_minor_units',
+    help: 'Sum of the amounts of OPEN orphaned debits, by issuer and currency, in the currency\'s minor unit (cents).',
+    labelNames: ['issuer_id', 'currency'],
+    read: () => open.totals().map((t) => [{ issuer_id: t.issuer, currency: t.currency }, t.amountMinor] as const),
+  });
+  scrapedGauge({
+    registry,
+    name: 'posguard_open_orphaned_debits',
+    help: 'OPEN orphaned debits, by issuer and currency.',
+    labelNames: ['issuer_id', 'currency'],
+    read: () => open.totals().map((t) => [{ issuer_id: t.issuer, currency: t.currency }, t.count] as const),
+  });
+  return {
+    anomaly(a: Anomaly): void {
+      versions.inc({ kind: a.kind, status: a.status });
+      if (a.version === 1) {
+        created.inc({ kind: a.kind, cause: a.cause ?? 'none' });
+        if (a.kind === 'ORPHAN_DEBIT') orphans.inc({ issuer_id: a.issuer_id ?? 'unknown', cause: a.cause ?? 'UNEXPLAINED' });
+      }
+      open.anomaly(a);
+    },
+  };
+}

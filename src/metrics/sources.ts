@@ -1,0 +1,73 @@
+/**
+ * What the metrics read, as narrow structural views: the engine, the card
+ * pattern detector, the ClickHouse sink's stats and a Kafka consumer's lag.
+ * Views rather than the classes themselves, so `posguard demo`, `posguard run`
+ * and tests can all hand in what they have (or nothing: a family whose source
+ * is missing exports no series).
+ */
+import type { Stream } from '../events/index.js';
+
+export interface EngineCountersView {
+  readonly events: Readonly<Record<Stream, number>>;
+  readonly duplicates: Readonly<Record<Stream, number>>;
+  readonly late: Readonly<Record<Stream, number>>;
+  readonly tooLate: Readonly<Record<Stream, number>>;
+  readonly linkConflicts: number;
+  readonly decisions: number;
+}
+
+/** src/engine/engine.ts Engine, as far as metrics read it. */
+export interface EngineView {
+  readonly counters: EngineCountersView;
+  /** Combined event-time watermark, epoch ms (−∞ before every stream spoke, +∞ after end()). */
+  readonly watermark: number;
+  openAttempts(): number;
+  /** Per-stream watermarks, epoch ms (−∞ for a stream not heard from yet). */
+  watermarks?(): Readonly<Record<Stream, number>>;
+}
+
+/** src/detect/patterns/card-patterns.ts CardPatterns, as far as metrics read it. */
+export interface CardPatternsView {
+  activeCards(): number;
+}
+
+/** ClickHouseSink.stats(), the fields metrics read. */
+export interface SinkStatsView {
+  readonly rowsWrittenByTable: Readonly<Record<string, number>>;
+  readonly batchesWritten: number;
+  readonly writeFailures: number;
+  readonly backlogRows: number;
+  readonly highWaterRows: number;
+  readonly failingSince: number | null;
+  readonly panRefused: number;
+  readonly rowsRejected: number;
+  readonly rowsDropped: number;
+}
+
+/** ClickHouseSink's onEvent events that metrics use (the others are ignored). */
+export type SinkEventView =
+  | { readonly type: 'batch_written'; readonly table: string; readonly rows: number; readonly ms: number }
+  | { readonly type: 'row_rejected'; readonly table: string }
+  | { readonly type: 'pan_refused'; readonly table: string }
+  | { readonly type: string; readonly table: string };
+
+/** One partition's lag: the log-end offset minus the committed (or current) offset. */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lag: number;
+}
+
+/** Called at scrape time; may fetch offsets (async). */
+export type ConsumerLagSource = () => Iterable<PartitionLag> | Promise<Iterable<PartitionLag>>;
+
+/**
+ * The engine's per-stream watermarks. Engine keeps its Watermarks private; until
+ * it exposes `watermarks()` (one line, see docs/metrics.md) this reads the
+ * private field, which TypeScript cannot see but the object has.
+ */
+export function perStreamWatermarks(engine: EngineView): Readonly<Record<Stream, number>> | null {
+  if (typeof engine.watermarks === 'function') return engine.watermarks();
+  const wm = (engine as unknown as { wm?: { perStream?: () => Record<Stream, number> } }).wm;
+  return typeof wm?.perStream === 'function' ? wm.perStream() : null;
+}
