@@ -19,6 +19,7 @@ export interface DemoOptions {
   seed: string;
   minutes: string;
   tps: string;
+  start?: string;
   rules?: string;
 }
 
@@ -58,7 +59,12 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
     late: (stream, event) => sink.lateEvent({ stream, event, ref: { source: 'simulator' } }),
   });
 
-  const sim = simulate({ seed, minutes, tps, startMs: SIM_DEFAULTS.startMs, rules });
+  // Default: traffic that ends now, so "today" and "last hour" dashboards show it. Pass --start for a fixed data set.
+  const startMs = o.start === undefined ? Math.floor((Date.now() - minutes * 60_000) / 60_000) * 60_000 : Date.parse(o.start);
+  if (!Number.isFinite(startMs) || (o.start !== undefined && !/(Z|[+-]\d\d:?\d\d)$/.test(o.start))) {
+    throw new PosguardError('PG_USAGE', `--start: expected an ISO time with a zone (e.g. 2026-03-02T08:00:00Z), got "${o.start}"`);
+  }
+  const sim = simulate({ seed, minutes, tps, startMs, rules });
   const spanMs = minutes * 60_000;
   const status = new StatusLine();
   const started = Date.now();
@@ -126,6 +132,7 @@ export function registerDemo(program: Command): void {
     .option('--seed <n>', 'simulator seed', '1')
     .option('--minutes <m>', 'simulated minutes of traffic', String(SIM_DEFAULTS.minutes))
     .option('--tps <r>', 'simulated attempts per second', '20')
+    .option('--start <iso>', 'true time the traffic starts (default: so that it ends now)')
     .option('--rules <file>', 'rules file (YAML or JSON)')
     .action(async (opts: DemoOptions) => {
       await runDemo(opts);
