@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_RULES, loadRulesFile } from '../../config/rules.js';
+import { RulesHolder } from '../../config/rules-holder.js';
 import { PosguardError } from '../../errors.js';
 import { createPipeline } from '../../engine/pipeline.js';
 import { RunSummary } from '../../engine/summary.js';
@@ -39,7 +40,10 @@ function positive(name: string, v: string, integer = false): number {
 
 export async function runDemo(o: DemoOptions): Promise<RunSummary> {
   const wallMs = parseDuration(o.duration);
-  const rules = o.rules ? loadRulesFile(o.rules) : DEFAULT_RULES;
+  // SIGHUP re-reads --rules: new thresholds apply to new decisions, state is kept, a bad file is refused.
+  const holder = new RulesHolder(o.rules ? loadRulesFile(o.rules) : DEFAULT_RULES, o.rules);
+  const unwatch = o.rules ? holder.watchSignals() : () => undefined;
+  const rules = holder.get();
   const minutes = positive('--minutes', o.minutes);
   const tps = positive('--tps', o.tps);
   const seed = Number(o.seed);
@@ -50,7 +54,7 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
   await migrate(handle.client);
   const sink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: 50_000, onClose: () => handle.close() });
   const summary = new RunSummary();
-  const { engine } = createPipeline(() => rules, {
+  const { engine } = createPipeline(holder.source, {
     anomaly: (a) => {
       summary.anomaly(a);
       sink.anomaly(a);
@@ -109,6 +113,7 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
     }
   }
   engine.end();
+  unwatch();
   status.update(line, true);
   status.done();
   await sink.flush();
