@@ -16,7 +16,7 @@ import type { CardFact, CardPatternDetector, FaultSpikeDetector, HardwareSignal 
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../events/index.js';
 import { B, F_OWN_RRN, G, T, frCode, pack, rcCode } from './codes.js';
 import { goldenRecord } from './golden-record.js';
-import { TimeHeap } from './heap.js';
+import { TimeHeap } from '../util/heap.js';
 import type { TransactionRecord } from './transaction.js';
 import {
   H_DEBIT_AMOUNT, H_DEBIT_AT, H_DEBIT_IDX, H_DUE, H_LAST_HI, H_LAT, H_LON, H_REQ_AMOUNT, H_REQ_IDX, H_STAN, H_START_IDX,

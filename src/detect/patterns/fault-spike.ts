@@ -21,6 +21,7 @@
  */
 import type { Rules } from '../../config/rules.js';
 import { ExpiryHeap, type Schedulable } from './expiry-heap.js';
+import { MinHeap } from '../../util/heap.js';
 import { faultSpikeAnomaly } from './pattern-anomaly.js';
 import type { Emit, FaultSpikeDetector, HardwareSignal, RulesSource } from './types.js';
 import { after, dayOf, EventWindow, firstOpenDay, keepFrom, type Frame } from './window.js';
@@ -44,49 +45,9 @@ class TerminalState extends EventWindow<HardwareSignal> implements Schedulable {
 }
 
 /** Pending signals, earliest (event_time, event_id) first. */
-class SignalQueue {
-  private readonly a: HardwareSignal[] = [];
-
-  get size(): number {
-    return this.a.length;
-  }
-
-  peek(): HardwareSignal {
-    return this.a[0];
-  }
-
-  push(s: HardwareSignal): void {
-    const a = this.a;
-    let i = a.length;
-    a.push(s);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!after(a[p], s)) break;
-      a[i] = a[p];
-      i = p;
-    }
-    a[i] = s;
-  }
-
-  pop(): HardwareSignal {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop()!;
-    const n = a.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && after(a[l], a[r]) ? r : l;
-        if (!after(last, a[c])) break;
-        a[i] = a[c];
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
+class SignalQueue extends MinHeap<HardwareSignal> {
+  constructor() {
+    super((a, b) => after(b, a));
   }
 }
 
@@ -143,8 +104,8 @@ export class TerminalFaultSpikes implements FaultSpikeDetector {
     fr.grace = r.time.allowedLatenessMs;
     // A signal stamped after the old frontier is in order; one before it is late, and may not fire on a closed day.
     const lateOpenDay = firstOpenDay(fr.wm - fr.grace);
-    while (this.pending.size > 0 && this.pending.peek().event_time <= upTo) {
-      const s = this.pending.pop();
+    while (this.pending.size > 0 && this.pending.peek()!.event_time <= upTo) {
+      const s = this.pending.pop()!;
       this.pendingIds.delete(s.event_id);
       if (tf.enabled) this.process(s, tf, lateOpenDay);
     }

@@ -1,5 +1,5 @@
 /**
- * A binary min-heap of (time, item) in two parallel arrays: no per-entry
+ * The project's two binary min-heaps. TimeHeap: (time, item) in two parallel arrays: no per-entry
  * object, so a million pending timers cost ~16 bytes each. Stale entries are
  * skipped by the owner (lazy deletion) instead of being removed in place.
  */
@@ -28,6 +28,16 @@ export class TimeHeap<T> {
     items[i] = item;
   }
 
+  clear(): void {
+    this.times = [];
+    this.items = [];
+  }
+
+  /** The items, in no particular order. */
+  values(): readonly T[] {
+    return this.items;
+  }
+
   peekTime(): number {
     return this.times.length === 0 ? Infinity : this.times[0];
   }
@@ -54,6 +64,56 @@ export class TimeHeap<T> {
       }
       times[i] = lastT;
       items[i] = lastI;
+    }
+    return top;
+  }
+}
+
+/** A binary min-heap by comparator; `less` must be a strict total order for deterministic output. */
+export class MinHeap<T> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly less: (a: T, b: T) => boolean) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  push(x: T): void {
+    const a = this.items;
+    let i = a.length;
+    a.push(x);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(x, a[p])) break;
+      a[i] = a[p];
+      i = p;
+    }
+    a[i] = x;
+  }
+
+  pop(): T | undefined {
+    const a = this.items;
+    if (a.length === 0) return undefined;
+    const top = a[0];
+    const last = a.pop() as T;
+    const n = a.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && this.less(a[r], a[l]) ? r : l;
+        if (!this.less(a[c], last)) break;
+        a[i] = a[c];
+        i = c;
+      }
+      a[i] = last;
     }
     return top;
   }
