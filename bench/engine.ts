@@ -91,7 +91,7 @@ export function benchEngineThroughput(attempts = 300_000): Row[] {
 }
 
 /** Heap per open attempt: 1M attempts with TXN_STARTED + REQUEST_SENT + gateway REQUEST_RECEIVED + FORWARDED_TO_ISSUER (waiting for the issuer). */
-export function benchHeapPerAttempt(open = 1_000_000): Row[] {
+export function benchHeapPerAttempt(open = 1_000_000, withGateway = true): Row[] {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return [{ benchmark: 'heap bytes per open attempt', value: 'n/a', note: 'run with node --expose-gc' }];
   const e = new Engine({ rules: () => DEFAULT_RULES, output: { anomaly: () => undefined } });
@@ -113,14 +113,19 @@ export function benchHeapPerAttempt(open = 1_000_000): Row[] {
   for (let i = 0; i < open; i++) {
     e.pushTerminal(evTerm(i, 'TXN_STARTED', id++));
     e.pushTerminal(evTerm(i, 'REQUEST_SENT', id++));
-    e.pushGateway(evGw(i, 'REQUEST_RECEIVED', id++));
-    e.pushGateway(evGw(i, 'FORWARDED_TO_ISSUER', id++));
+    if (withGateway) {
+      e.pushGateway(evGw(i, 'REQUEST_RECEIVED', id++));
+      e.pushGateway(evGw(i, 'FORWARDED_TO_ISSUER', id++));
+    }
   }
   gc();
   gc();
   const after = process.memoryUsage().heapUsed;
   const perAttempt = (after - before) / e.openAttempts();
-  const rows: Row[] = [{ benchmark: 'heap bytes per open attempt', value: `${Math.round(perAttempt)} B`, note: `${e.openAttempts().toLocaleString('en')} open, 4 events each (2 terminal, 2 gateway), card + rrn strings included` }];
+  const note = withGateway
+    ? `${e.openAttempts().toLocaleString('en')} open, waiting for the issuer: 4 events each (2 terminal, 2 gateway), card + rrn strings included`
+    : `${e.openAttempts().toLocaleString('en')} open, terminal side only: TXN_STARTED + REQUEST_SENT`;
+  const rows: Row[] = [{ benchmark: `heap bytes per open attempt (${withGateway ? '4' : '2'} events)`, value: `${Math.round(perAttempt)} B`, note }];
   return rows;
 }
 
@@ -134,7 +139,9 @@ export function printTable(rows: Row[]): string {
 
 if (process.argv[1]?.endsWith('engine.ts')) {
   // Heap in its own process (bench/run.ts passes --heap), so throughput garbage does not blur it.
-  const rows = process.argv.includes('--heap') ? benchHeapPerAttempt() : benchEngineThroughput(process.argv.includes('--small') ? 50_000 : 200_000);
+  const rows = process.argv.includes('--heap')
+    ? benchHeapPerAttempt(1_000_000, !process.argv.includes('--terminal-only'))
+    : benchEngineThroughput(process.argv.includes('--small') ? 50_000 : 200_000);
   console.log(printTable(rows));
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
 }

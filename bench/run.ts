@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 
 const BENCHES: { title: string; args: string[] }[] = [
   { title: 'engine throughput (stage 1, debit kinds)', args: ['bench/engine.ts'] },
-  { title: 'engine state size', args: ['bench/engine.ts', '--heap'] },
+  { title: 'engine state size: attempts waiting for the issuer', args: ['bench/engine.ts', '--heap'] },
+  { title: 'engine state size: terminal-side attempts', args: ['bench/engine.ts', '--heap', '--terminal-only'] },
   { title: 'card patterns (stage 2)', args: ['bench/patterns.ts'] },
   { title: 'ClickHouse sink (embedded chdb)', args: ['bench/clickhouse-sink.ts'] },
 ];

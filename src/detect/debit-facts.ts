@@ -38,7 +38,7 @@ export function debitFacts(x: Txn, graceMs: number, horizonMs: number): DebitFac
     reversalReceived: false, issuerTimeout: false, issuerResponse00: false, responseSentNon00: false,
     responseSent00: false, reversedWithinGrace: false, reversedAfterGraceWithinHorizon: false, reversedWithinHorizon: false,
   };
-  for (let p = HEADER; p < n.length; p += EV) {
+  for (let p = HEADER, len = x.len; p < len; p += EV) {
     const w = n[p];
     const time = n[p + 1];
     const type = typeOf(w);

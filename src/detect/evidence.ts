@@ -10,7 +10,7 @@ export function evidenceOf(txns: readonly Txn[]): Evidence {
   const out: { terminal: EvidenceEvent[]; gateway: EvidenceEvent[]; bank: EvidenceEvent[] } = { terminal: [], gateway: [], bank: [] };
   for (const x of txns) {
     const n = x.n;
-    for (let p = HEADER; p < n.length; p += EV) {
+    for (let p = HEADER, len = x.len; p < len; p += EV) {
       const w = n[p];
       const type = typeOf(w);
       const detail: Record<string, string | number | null> = {};

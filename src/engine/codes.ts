@@ -5,7 +5,7 @@
  * affordable. A code word packs the event type, response code, failure reason
  * and one flag; the event id is packed into three doubles (uuid.ts).
  */
-import { BANK_EVENT_TYPES, FAILURE_REASONS, GATEWAY_EVENT_TYPES, TERMINAL_EVENT_TYPES } from '../events/index.js';
+import { BANK_EVENT_TYPES, ENTRY_MODES, FAILURE_REASONS, GATEWAY_EVENT_TYPES, NETWORKS, TERMINAL_EVENT_TYPES, TXN_TYPES } from '../events/index.js';
 import type { Stream } from '../events/index.js';
 
 // Type codes: terminal 0-6, gateway 8-15, bank 16-20.
@@ -62,3 +62,23 @@ export const typeOf = (w: number) => w & 31;
 export const rcOf = (w: number) => (w >>> 5) & 255;
 export const frOf = (w: number) => (w >>> 13) & 15;
 export const flagsOf = (w: number) => w >>> 17;
+
+// txn_type, entry_mode and network packed into one header number: 4 bits each, 0 = none.
+const TXN_TYPE_IDX = new Map<string, number>(TXN_TYPES.map((t, i) => [t, i + 1]));
+const ENTRY_MODE_IDX = new Map<string, number>(ENTRY_MODES.map((t, i) => [t, i + 1]));
+const NETWORK_IDX = new Map<string, number>(NETWORKS.map((t, i) => [t, i + 1]));
+const FIELD_SHIFT = { txnType: 0, entryMode: 4, network: 8 } as const;
+const FIELD_IDX = { txnType: TXN_TYPE_IDX, entryMode: ENTRY_MODE_IDX, network: NETWORK_IDX } as const;
+const FIELD_NAMES = { txnType: TXN_TYPES, entryMode: ENTRY_MODES, network: NETWORKS } as const;
+export type CodedField = keyof typeof FIELD_SHIFT;
+
+/** Sets `field` in the packed codes unless already set. */
+export function withCode(codes: number, field: CodedField, value: string | null): number {
+  if (value === null || ((codes >> FIELD_SHIFT[field]) & 15) !== 0) return codes;
+  return codes | ((FIELD_IDX[field].get(value) ?? 0) << FIELD_SHIFT[field]);
+}
+
+export function codeName(codes: number, field: CodedField): string | null {
+  const i = (codes >> FIELD_SHIFT[field]) & 15;
+  return i === 0 ? null : FIELD_NAMES[field][i - 1];
+}

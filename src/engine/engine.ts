@@ -14,12 +14,12 @@ import { evidenceOf } from '../detect/evidence.js';
 import { decideOrphan } from '../detect/orphan-debit.js';
 import type { CardFact, CardPatternDetector, FaultSpikeDetector, HardwareSignal } from '../detect/patterns/types.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../events/index.js';
-import { B, F_OWN_RRN, G, T, frCode, pack, rcCode } from './codes.js';
+import { B, F_OWN_RRN, G, T, codeName, frCode, pack, rcCode, withCode } from './codes.js';
 import { goldenRecord } from './golden-record.js';
 import { TimeHeap } from '../util/heap.js';
 import type { TransactionRecord } from './transaction.js';
 import {
-  H_DEBIT_AMOUNT, H_DEBIT_AT, H_DEBIT_IDX, H_DUE, H_LAST_HI, H_LAT, H_LON, H_REQ_AMOUNT, H_REQ_IDX, H_STAN, H_START_IDX,
+  H_CODES, H_DEBIT_AMOUNT, H_DEBIT_AT, H_DEBIT_IDX, H_DUE, H_GW_AMOUNT, H_LAST_HI, H_LATENCY, H_TERM_AMOUNT, H_LAT, H_LON, H_REQ_AMOUNT, H_REQ_IDX, H_STAN, H_START_IDX,
   HEADER, EV, S_CLOSED, S_DECIDED, S_HAS_ANOMALY, Txn,
 } from './txn.js';
 import { packUuid, unpackUuid } from './uuid.js';
@@ -170,7 +170,7 @@ export class Engine {
         n[H_LON] = e.lon;
         n[H_START_IDX] = idx;
       }
-      if (e.entry_mode !== null) x.infoOrCreate().entryMode = e.entry_mode;
+      n[H_CODES] = withCode(n[H_CODES], 'entryMode', e.entry_mode);
     } else if (e.event_type === 'REQUEST_SENT') {
       if (this.earlierThan(x, idx, n[H_REQ_IDX])) {
         n[H_REQ_AMOUNT] = e.amount_minor!;
@@ -182,7 +182,8 @@ export class Engine {
     }
     if (x.termCurrency === null && e.currency !== null) x.termCurrency = this.intern(e.currency);
     if (e.masked_pan !== null && (x.info === null || x.info.masked === null)) x.infoOrCreate().masked = e.masked_pan;
-    if (x.info !== null && Number.isNaN(x.info.termAmount) && e.amount_minor !== null) x.info.termAmount = e.amount_minor;
+    if (Number.isNaN(n[H_TERM_AMOUNT]) && e.amount_minor !== null) n[H_TERM_AMOUNT] = e.amount_minor;
+    n[H_CODES] = withCode(n[H_CODES], 'txnType', e.txn_type);
     this.changed(x);
     this.observe('terminal', e.event_time);
   }
@@ -231,14 +232,14 @@ export class Engine {
     if (attemptEvent) {
       const info = x.infoOrCreate();
       info.issuer ??= this.intern(e.issuer_id);
-      info.network ??= e.network;
-      info.txnType ??= e.txn_type;
       info.card ??= e.card_token;
-      if (Number.isNaN(info.gwAmount)) {
-        info.gwAmount = e.amount_minor;
+      const n = x.n;
+      n[H_CODES] = withCode(withCode(n[H_CODES], 'network', e.network), 'txnType', e.txn_type);
+      if (Number.isNaN(n[H_GW_AMOUNT])) {
+        n[H_GW_AMOUNT] = e.amount_minor;
         info.gwCurrency = this.intern(e.currency);
       }
-      if (e.latency_ms !== null) info.latencyMs = e.latency_ms;
+      if (e.latency_ms !== null) n[H_LATENCY] = e.latency_ms;
       if (x.mid === null) x.mid = this.intern(e.merchant_id);
     }
     this.changed(x);
@@ -295,7 +296,7 @@ export class Engine {
     if (isAuth) {
       const info = x.infoOrCreate();
       info.issuer ??= this.intern(e.issuer_id);
-      info.txnType ??= e.txn_type;
+      n[H_CODES] = withCode(n[H_CODES], 'txnType', e.txn_type);
       if (x.mid === null) x.mid = this.intern(e.merchant_id);
       if (e.event_type === 'AUTH_APPROVED' && DEBIT_TYPES.has(e.txn_type) && this.earlierThan(x, idx, n[H_DEBIT_IDX])) {
         this.setDebit(x, e, idx);
@@ -353,21 +354,21 @@ export class Engine {
   private merge(into: Txn, from: Txn): Txn {
     const rrn = from.rrn!;
     const fn = from.n;
-    for (let p = HEADER; p < fn.length; p += EV) {
+    for (let p = HEADER; p < from.len; p += EV) {
       if (into.hasId(fn[p + 2], fn[p + 3], fn[p + 4])) continue;
       into.add(fn[p], fn[p + 1], fn[p + 2], fn[p + 3], fn[p + 4]);
     }
     if (fn[H_LAST_HI] > into.n[H_LAST_HI]) into.n[H_LAST_HI] = fn[H_LAST_HI];
+    for (const h of [H_GW_AMOUNT, H_TERM_AMOUNT, H_LATENCY]) if (Number.isNaN(into.n[h])) into.n[h] = fn[h];
+    for (const f of ['txnType', 'entryMode', 'network'] as const) into.n[H_CODES] = withCode(into.n[H_CODES], f, codeName(fn[H_CODES], f));
     into.rrn = rrn;
     this.byRrn.set(rrn, into);
     if (from.info !== null) {
       const fi = from.info;
       const ii = into.infoOrCreate();
-      for (const k of ['card', 'masked', 'issuer', 'network', 'txnType', 'entryMode', 'bankMerchant', 'bankCurrency', 'bankCard', 'gwCurrency'] as const) {
+      for (const k of ['card', 'masked', 'issuer', 'bankMerchant', 'bankCurrency', 'bankCard', 'gwCurrency'] as const) {
         if (ii[k] === null) ii[k] = fi[k];
       }
-      if (Number.isNaN(ii.gwAmount)) ii.gwAmount = fi.gwAmount;
-      if (Number.isNaN(ii.latencyMs)) ii.latencyMs = fi.latencyMs;
       if (fi.emitted !== null) {
         ii.emitted ??= new Map();
         for (const [k, v] of fi.emitted) if (!ii.emitted.has(k)) ii.emitted.set(k, v);
@@ -388,7 +389,7 @@ export class Engine {
   /** After a merge: the earliest AUTH_APPROVED debit among the events. */
   private recomputeDebit(x: Txn): void {
     const n = x.n;
-    for (let i = 0, p = HEADER; p < n.length; i++, p += EV) {
+    for (let i = 0, p = HEADER; p < x.len; i++, p += EV) {
       if ((n[p] & 31) === B.AUTH_APPROVED && this.earlierThan(x, i, n[H_DEBIT_IDX])) {
         n[H_DEBIT_IDX] = i;
         n[H_DEBIT_AT] = n[p + 1];

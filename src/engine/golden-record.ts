@@ -1,7 +1,7 @@
 /** Builds the `transactions` row of an attempt from its packed events. */
-import { B, G, T, frName, frOf, rcName, rcOf, typeOf } from './codes.js';
+import { B, G, T, codeName, frName, frOf, rcName, rcOf, typeOf } from './codes.js';
 import type { TerminalOutcome, TransactionRecord } from './transaction.js';
-import { EV, H_DEBIT_AMOUNT, H_DEBIT_AT, H_REQ_AMOUNT, HEADER, type Txn } from './txn.js';
+import { EV, H_CODES, H_DEBIT_AMOUNT, H_DEBIT_AT, H_GW_AMOUNT, H_LATENCY, H_REQ_AMOUNT, H_TERM_AMOUNT, HEADER, type Txn } from './txn.js';
 
 const RC_00 = 1;
 
@@ -17,7 +17,7 @@ export function goldenRecord(x: Txn, version: number): TransactionRecord {
   let bankAuth: number | null = null, bankRev: number | null = null;
   let completed00 = false, failed = false, issuerTimeout = false, reversed = false;
   let termRc: string | null = null, failure: string | null = null, issuerRc: string | null = null, gwRc: string | null = null, bankRc: string | null = null;
-  for (let p = HEADER; p < n.length; p += EV) {
+  for (let p = HEADER, len = x.len; p < len; p += EV) {
     const w = n[p];
     const t = n[p + 1];
     const rc = rcName(rcOf(w));
@@ -48,14 +48,14 @@ export function goldenRecord(x: Txn, version: number): TransactionRecord {
     stan,
     rrn: x.rrn,
     issuer_id: info?.issuer ?? null,
-    network: info?.network ?? null,
+    network: codeName(n[H_CODES], 'network'),
     card_token: info?.bankCard ?? info?.card ?? null,
     masked_pan: info?.masked ?? null,
-    txn_type: info?.txnType ?? null,
-    entry_mode: info?.entryMode ?? null,
-    terminal_amount_minor: num(n[H_REQ_AMOUNT]) ?? num(info?.termAmount ?? NaN),
+    txn_type: codeName(n[H_CODES], 'txnType'),
+    entry_mode: codeName(n[H_CODES], 'entryMode'),
+    terminal_amount_minor: num(n[H_REQ_AMOUNT]) ?? num(n[H_TERM_AMOUNT]),
     terminal_currency: x.termCurrency,
-    gateway_amount_minor: num(info?.gwAmount ?? NaN),
+    gateway_amount_minor: num(n[H_GW_AMOUNT]),
     gateway_currency: info?.gwCurrency ?? null,
     bank_amount_minor: num(n[H_DEBIT_AMOUNT]),
     bank_currency: info?.bankCurrency ?? null,
@@ -79,7 +79,7 @@ export function goldenRecord(x: Txn, version: number): TransactionRecord {
     debited: !Number.isNaN(n[H_DEBIT_AT]),
     reversed,
     gateway_latency_ms: gRecv !== null && gSent !== null ? gSent - gRecv : null,
-    issuer_latency_ms: num(info?.latencyMs ?? NaN),
+    issuer_latency_ms: num(n[H_LATENCY]),
     anomaly_ids: emitted.map((a) => a.anomaly_id).sort(),
     anomaly_kinds: emitted.map((a) => a.kind).sort(),
   };

@@ -19,27 +19,29 @@ export const H_REQ_IDX = 7; // its event index
 export const H_LAT = 8;
 export const H_LON = 9;
 export const H_START_IDX = 10; // index of the TXN_STARTED giving lat/lon
-export const HEADER = 11;
+export const H_GW_AMOUNT = 11; // the gateway's amount, NaN when none
+export const H_TERM_AMOUNT = 12; // the first terminal amount seen, NaN when none
+export const H_LATENCY = 13; // latency_ms of ISSUER_RESPONSE, NaN when none
+export const H_CODES = 14; // txn_type, entry_mode, network as small codes (codes.ts), 0 = none
+export const HEADER = 15;
 export const EV = 5; // doubles per event: word, time, id0, id1, id2
+const ROOM: readonly number[] = new Array<number>(2 * EV).fill(NaN);
+/** A fresh attempt: the header ("none" everywhere) and room for two events. slice() copies at exact size. */
+const INITIAL: readonly number[] = [0, -Infinity, -1, NaN, NaN, -1, NaN, -1, NaN, NaN, -1, NaN, NaN, NaN, 0].concat(ROOM);
 
 export const S_DECIDED = 1; // the debit's decision was taken (later evidence re-evaluates)
 export const S_CLOSED = 2; // the golden record was emitted
 export const S_HAS_ANOMALY = 4; // holds at least one emitted anomaly: kept until the horizon
 
+/** Strings only the gateway and bank bring; numbers live in the header (unboxed). */
 export interface TxnInfo {
   card: string | null;
   masked: string | null;
   issuer: string | null;
-  network: string | null;
-  txnType: string | null;
-  entryMode: string | null;
   bankMerchant: string | null;
   bankCurrency: string | null;
   bankCard: string | null;
-  gwAmount: number;
   gwCurrency: string | null;
-  termAmount: number;
-  latencyMs: number;
   /** Duplicate-debit group key while this attempt's debit is in the group index. */
   group: string | null;
   /** Last emitted version per anomaly kind keyed by this attempt's rrn. */
@@ -57,15 +59,19 @@ export class Txn {
   termCurrency: string | null = null;
   state = 0;
   info: TxnInfo | null = null;
+  /** Doubles of `n` in use (header + events); the rest is room to grow. */
+  len = HEADER;
   n: number[];
 
   constructor() {
-    // NaN marks "none"; the array stays PACKED_DOUBLE (every slot a number).
-    this.n = [0, -Infinity, -1, NaN, NaN, -1, NaN, -1, NaN, NaN, -1];
+    // NaN marks "none"; the array stays PACKED_DOUBLE (every slot a number), with room
+    // for two events: capacity is managed here, not by V8's 1.5x growth, to keep
+    // a million open attempts small.
+    this.n = INITIAL.slice();
   }
 
   get eventCount(): number {
-    return (this.n.length - HEADER) / EV;
+    return (this.len - HEADER) / EV;
   }
 
   /** Index of the event slot for event i. */
@@ -76,7 +82,8 @@ export class Txn {
   /** True when an event with these id parts is already held (a redelivery). */
   hasId(a: number, b: number, c: number): boolean {
     const n = this.n;
-    for (let p = HEADER; p < n.length; p += EV) {
+    const len = this.len;
+    for (let p = HEADER; p < len; p += EV) {
       if (n[p + 2] === a && n[p + 3] === b && n[p + 4] === c) return true;
     }
     return false;
@@ -85,7 +92,19 @@ export class Txn {
   /** Appends an event, returns its index. */
   add(word: number, time: number, a: number, b: number, c: number): number {
     const i = this.eventCount;
-    this.n.push(word, time, a, b, c);
+    let n = this.n;
+    const p = this.len;
+    if (p + EV > n.length) {
+      // Grow by half (at least two events): an exact-size copy, no hidden slack.
+      const extra = Math.max(2 * EV, Math.ceil((n.length - HEADER) / EV / 2) * EV);
+      n = this.n = n.concat(extra === 2 * EV ? ROOM : new Array<number>(extra).fill(NaN));
+    }
+    n[p] = word;
+    n[p + 1] = time;
+    n[p + 2] = a;
+    n[p + 3] = b;
+    n[p + 4] = c;
+    this.len = p + EV;
     return i;
   }
 
@@ -98,9 +117,8 @@ export class Txn {
 
   infoOrCreate(): TxnInfo {
     return (this.info ??= {
-      card: null, masked: null, issuer: null, network: null, txnType: null, entryMode: null,
-      bankMerchant: null, bankCurrency: null, bankCard: null,
-      gwAmount: NaN, gwCurrency: null, termAmount: NaN, latencyMs: NaN,
+      card: null, masked: null, issuer: null,
+      bankMerchant: null, bankCurrency: null, bankCard: null, gwCurrency: null,
       group: null, emitted: null, txnVersion: 0, mergedInto: null,
     });
   }
