@@ -62,10 +62,12 @@ const B_CODE = new Map(Object.entries(B));
 const ATTEMPT_GW_TYPES = new Set<number>([G.REQUEST_RECEIVED, G.FORWARDED_TO_ISSUER, G.ISSUER_RESPONSE, G.ISSUER_TIMEOUT, G.RESPONSE_SENT]);
 const DEBIT_KINDS: readonly AnomalyKind[] = ['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT'];
 
+/** A card fact waiting for the watermark; lat/lon/debit/late are filled in on release. */
 interface PendingFact {
-  fact: Omit<CardFact, 'lat' | 'lon' | 'late'>;
+  fact: Mutable<CardFact>;
   txn: Txn;
 }
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface Candidate {
   status: AnomalyStatus;
@@ -308,6 +310,7 @@ export class Engine {
           terminal_id: e.terminal_id, stan: e.stan, issuer_id: e.issuer_id, txn_type: e.txn_type, amount_minor: e.amount_minor,
           currency: e.currency, approved: e.event_type === 'AUTH_APPROVED',
           debit: e.event_type === 'AUTH_APPROVED' && DEBIT_TYPES.has(e.txn_type),
+          lat: null, lon: null, late: false,
         },
       });
     }
@@ -569,7 +572,12 @@ export class Engine {
         const q = HEADER + n[H_DEBIT_IDX] * EV;
         debit = n[H_DEBIT_IDX] >= 0 && unpackUuid(n[q + 2], n[q + 3], n[q + 4]) === p.fact.event_id.toLowerCase();
       }
-      this.cards?.push({ ...p.fact, debit, lat: Number.isNaN(lat) ? null : lat, lon: Number.isNaN(lon) ? null : lon, late });
+      const f = p.fact;
+      f.debit = debit;
+      f.lat = Number.isNaN(lat) ? null : lat;
+      f.lon = Number.isNaN(lon) ? null : lon;
+      f.late = late;
+      this.cards?.push(f);
     }
   }
 
