@@ -24,6 +24,7 @@ interface Def<L extends string> {
  * to the scrape, so a scrape never sees a half-filled counter.
  */
 export function scrapedCounter<L extends string>(d: Def<L>): Counter<L> {
+  const unlabelled = (d.labelNames ?? []).length === 0;
   return new Counter<L>({
     name: d.name,
     help: d.help,
@@ -32,7 +33,11 @@ export function scrapedCounter<L extends string>(d: Def<L>): Counter<L> {
     async collect() {
       const samples = await d.read();
       this.reset();
-      if (samples === undefined) return;
+      // reset() leaves an unlabelled metric at 0; without a source there must be no series at all.
+      if (samples === undefined) {
+        if (unlabelled) this.remove();
+        return;
+      }
       for (const [labels, v] of samples) {
         if (Number.isFinite(v) && v >= 0) this.inc(labels as Partial<Record<L, string>>, v);
       }
@@ -42,6 +47,7 @@ export function scrapedCounter<L extends string>(d: Def<L>): Counter<L> {
 
 /** A gauge computed at scrape time. Non-finite values are left out (no series). */
 export function scrapedGauge<L extends string>(d: Def<L>): Gauge<L> {
+  const unlabelled = (d.labelNames ?? []).length === 0;
   return new Gauge<L>({
     name: d.name,
     help: d.help,
@@ -50,7 +56,10 @@ export function scrapedGauge<L extends string>(d: Def<L>): Gauge<L> {
     async collect() {
       const samples = await d.read();
       this.reset();
-      if (samples === undefined) return;
+      if (samples === undefined) {
+        if (unlabelled) this.remove();
+        return;
+      }
       for (const [labels, v] of samples) {
         if (Number.isFinite(v)) this.set(labels as Partial<Record<L, string>>, v);
       }

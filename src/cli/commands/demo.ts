@@ -136,7 +136,7 @@ export function registerDemo(program: Command): void {
     .option('--data <dir>', 'embedded ClickHouse data folder (ignored when CLICKHOUSE_URL is set)', './data')
     .option('--seed <n>', 'simulator seed', '1')
     .option('--minutes <m>', 'simulated minutes of traffic', String(SIM_DEFAULTS.minutes))
-    .option('--tps <r>', 'simulated attempts per second', '20')
+    .option('--tps <r>', 'simulated attempts per second', '10')
     .option('--start <iso>', 'true time the traffic starts (default: so that it ends now)')
     .option('--rules <file>', 'rules file (YAML or JSON)')
     .action(async (opts: DemoOptions) => {

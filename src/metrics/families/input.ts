@@ -10,6 +10,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { AnyEvent, BankEvent, GatewayEvent, Stream } from '../../events/index.js';
 import { deadLetterReason } from '../dead-letter-reason.js';
+import { scrapedCounter } from '../scrape.js';
 
 export interface InputMetrics {
   event(stream: Stream, e: AnyEvent): void;
@@ -30,35 +31,30 @@ export function registerInputMetrics(registry: Registry): InputMetrics {
     labelNames: ['stream', 'reason'],
     registers: [registry],
   });
-  const debits = new Counter({
-    name: 'posguard_debits_total',
-    help: 'Debits consumed (bank AUTH_APPROVED, SALE or PREAUTH), by issuer.',
-    labelNames: ['issuer_id'],
-    registers: [registry],
-  });
-  const requests = new Counter({
-    name: 'posguard_gateway_requests_total',
-    help: 'Gateway REQUEST_RECEIVED events consumed, by issuer.',
-    labelNames: ['issuer_id'],
-    registers: [registry],
-  });
-  const timeouts = new Counter({
-    name: 'posguard_gateway_issuer_timeouts_total',
-    help: 'Gateway ISSUER_TIMEOUT events consumed (the gateway gave up on the issuer and answered 68), by issuer.',
-    labelNames: ['issuer_id'],
-    registers: [registry],
-  });
+  // Counted in plain maps on the hot path (one Map update per counted event) and
+  // copied into the counters at scrape time: no label hashing per event.
+  const perIssuer = (name: string, help: string) => {
+    const counts = new Map<string, number>();
+    scrapedCounter({
+      registry, name, help, labelNames: ['issuer_id'],
+      read: () => [...counts].map(([issuer_id, n]) => [{ issuer_id }, n] as const),
+    });
+    return (issuer: string) => counts.set(issuer, (counts.get(issuer) ?? 0) + 1);
+  };
+  const debit = perIssuer('posguard_debits_total', 'Debits consumed (bank AUTH_APPROVED, SALE or PREAUTH), by issuer.');
+  const request = perIssuer('posguard_gateway_requests_total', 'Gateway REQUEST_RECEIVED events consumed, by issuer.');
+  const timeout = perIssuer('posguard_gateway_issuer_timeouts_total', 'Gateway ISSUER_TIMEOUT events consumed (the gateway gave up on the issuer and answered 68), by issuer.');
   const dead = (stream: Stream | null, reason: string) => deadLetters.inc({ stream: stream ?? 'unknown', reason: deadLetterReason(reason) });
   return {
-    // On the hot path: two string compares for most events, a labelled inc for the few that count.
+    // On the hot path: two string compares for most events, a Map update for the few that count.
     event(stream: Stream, e: AnyEvent): void {
       if (stream === 'bank') {
         const b = e as BankEvent;
-        if (b.event_type === 'AUTH_APPROVED' && (b.txn_type === 'SALE' || b.txn_type === 'PREAUTH')) debits.inc({ issuer_id: b.issuer_id });
+        if (b.event_type === 'AUTH_APPROVED' && (b.txn_type === 'SALE' || b.txn_type === 'PREAUTH')) debit(b.issuer_id);
       } else if (stream === 'gateway') {
         const g = e as GatewayEvent;
-        if (g.event_type === 'REQUEST_RECEIVED') requests.inc({ issuer_id: g.issuer_id });
-        else if (g.event_type === 'ISSUER_TIMEOUT') timeouts.inc({ issuer_id: g.issuer_id });
+        if (g.event_type === 'REQUEST_RECEIVED') request(g.issuer_id);
+        else if (g.event_type === 'ISSUER_TIMEOUT') timeout(g.issuer_id);
       }
     },
     decodeError(stream: Stream | null, reason: string): void {
