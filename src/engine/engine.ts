@@ -115,6 +115,11 @@ export class Engine {
     return this.wm.value;
   }
 
+  /** Per-stream watermarks (true time, epoch ms), for metrics. */
+  watermarks(): Record<Stream, number> {
+    return this.wm.perStream();
+  }
+
   /** Attempts currently held in state. */
   openAttempts(): number {
     return this.openCount;

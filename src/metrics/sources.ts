@@ -61,13 +61,7 @@ export interface PartitionLag {
 /** Called at scrape time; may fetch offsets (async). */
 export type ConsumerLagSource = () => Iterable<PartitionLag> | Promise<Iterable<PartitionLag>>;
 
-/**
- * The engine's per-stream watermarks. Engine keeps its Watermarks private; until
- * it exposes `watermarks()` (one line, see docs/metrics.md) this reads the
- * private field, which TypeScript cannot see but the object has.
- */
+/** The engine's per-stream watermarks, when the engine offers them. */
 export function perStreamWatermarks(engine: EngineView): Readonly<Record<Stream, number>> | null {
-  if (typeof engine.watermarks === 'function') return engine.watermarks();
-  const wm = (engine as unknown as { wm?: { perStream?: () => Record<Stream, number> } }).wm;
-  return typeof wm?.perStream === 'function' ? wm.perStream() : null;
+  return typeof engine.watermarks === 'function' ? engine.watermarks() : null;
 }

@@ -7,7 +7,9 @@ import type { Command } from 'commander';
 import { DEFAULT_RULES, loadRulesFile } from '../../config/rules.js';
 import { RulesHolder } from '../../config/rules-holder.js';
 import { PosguardError } from '../../errors.js';
-import { createPipeline } from '../../engine/pipeline.js';
+import { Registry } from 'prom-client';
+import { createPipeline, type Pipeline } from '../../engine/pipeline.js';
+import { createMetrics, startMetricsServer, type DetectorMetrics } from '../../metrics/index.js';
 import { RunSummary } from '../../engine/summary.js';
 import { parseLine } from '../../ingest/jsonl.js';
 import { simulate, SIM_DEFAULTS } from '../../sim/index.js';
@@ -22,6 +24,7 @@ export interface DemoOptions {
   tps: string;
   start?: string;
   rules?: string;
+  metricsPort?: string;
 }
 
 /** "60s", "2m", "90" (seconds), "0" = as fast as possible. */
@@ -52,16 +55,24 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
   const target = resolveTarget({ dataDir: o.data });
   const handle = await openClickHouse(target);
   await migrate(handle.client);
-  const sink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: 50_000, onClose: () => handle.close() });
+  const registry = new Registry();
+  let pipeline: Pipeline | undefined;
+  const metrics: DetectorMetrics | null = o.metricsPort === undefined ? null : createMetrics({
+    registry, engine: () => pipeline?.engine, cardPatterns: () => pipeline?.cardPatterns, sinkStats: () => sink.stats(),
+  });
+  const metricsServer = metrics === null ? null : await startMetricsServer({ registry, port: positive('--metrics-port', o.metricsPort!, true), ready: () => pipeline !== undefined });
+  const sink: ClickHouseSink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: 50_000, onClose: () => handle.close(), onEvent: metrics?.sinkEvent });
   const summary = new RunSummary();
-  const { engine } = createPipeline(holder.source, {
+  pipeline = createPipeline(holder.source, {
     anomaly: (a) => {
       summary.anomaly(a);
+      metrics?.anomaly(a);
       sink.anomaly(a);
     },
     transaction: (t) => sink.transaction(t),
     late: (stream, event) => sink.lateEvent({ stream, event, ref: { source: 'simulator' } }),
   });
+  const { engine } = pipeline;
 
   // Default: traffic that ends now, so "today" and "last hour" dashboards show it. Pass --start for a fixed data set.
   const startMs = o.start === undefined ? Math.floor((Date.now() - minutes * 60_000) / 60_000) * 60_000 : Date.parse(o.start);
@@ -101,10 +112,12 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
     const p = parseLine(r.stream, 'simulator', n, r.line);
     if (p.ok) {
       events++;
+      metrics?.event(r.stream, p.event);
       sink.rawEvent({ stream: r.stream, event: p.event, ref: { source: 'simulator', line: n } });
       engine.push(r.stream, p.event);
     } else {
       summary.bad[r.stream]++;
+      metrics?.decodeError(r.stream, p.bad.reason);
       sink.deadLetter({ source: 'simulator', stream: r.stream, line: n, partition: null, offset: null, reason: p.bad.reason, payload: p.bad.payload, received_at: Date.now() });
     }
     if ((n & 1023) === 0) {
@@ -119,6 +132,7 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
   await sink.flush();
   const stats = sink.stats();
   await sink.close();
+  await metricsServer?.close();
   const secs = (Date.now() - started) / 1000;
   process.stderr.write(summary.render(engine.counters, {
     'elapsed': `${secs.toFixed(1)} s (${Math.round(events / secs)} events/s)`,
@@ -139,6 +153,7 @@ export function registerDemo(program: Command): void {
     .option('--tps <r>', 'simulated attempts per second', '10')
     .option('--start <iso>', 'true time the traffic starts (default: so that it ends now)')
     .option('--rules <file>', 'rules file (YAML or JSON)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics, /healthz and /readyz on this port while it runs (e.g. 9464)')
     .action(async (opts: DemoOptions) => {
       await runDemo(opts);
     });

@@ -4,9 +4,10 @@ import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerMigrate } from './migrate.js';
 import { registerReplay } from './replay.js';
+import { registerReport } from './report.js';
 import { registerSimulate } from './simulate.js';
 import { registerSql } from './sql.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerDemo, registerReplay, registerSimulate, registerEval, registerMigrate, registerSql];
+export const COMMANDS: RegisterCommand[] = [registerDemo, registerReplay, registerSimulate, registerEval, registerMigrate, registerSql, registerReport];

@@ -1,0 +1,86 @@
+/**
+ * `posguard topics create|check`: the three input topics and the dead-letter
+ * topic with one partition count (co-partitioned), and the check `run` does
+ * at start-up.
+ */
+import type { Command } from 'commander';
+import { PosguardError } from '../../errors.js';
+import { createKafka } from '../../ingest/kafka/client.js';
+import { DEFAULT_TOPICS, checkCoPartitioned, createTopics, inputTopics, kafkaCall, partitionCounts, type TopicNames } from '../../ingest/kafka/topics.js';
+
+export interface TopicsFlags {
+  brokers?: string;
+  partitions?: string;
+  replicationFactor?: string;
+  terminalTopic?: string;
+  gatewayTopic?: string;
+  bankTopic?: string;
+  dlqTopic?: string;
+}
+
+function brokersOf(flags: TopicsFlags, env: NodeJS.ProcessEnv): string[] {
+  const list = (flags.brokers ?? env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new PosguardError('PG_USAGE', '--brokers: expected host:port[,host:port...]');
+  return list;
+}
+
+function namesOf(flags: TopicsFlags): TopicNames {
+  return {
+    terminal: flags.terminalTopic ?? DEFAULT_TOPICS.terminal,
+    gateway: flags.gatewayTopic ?? DEFAULT_TOPICS.gateway,
+    bank: flags.bankTopic ?? DEFAULT_TOPICS.bank,
+    dlq: flags.dlqTopic ?? DEFAULT_TOPICS.dlq,
+  };
+}
+
+function positiveInt(flag: string, v: string | undefined, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new PosguardError('PG_USAGE', `--${flag}: expected a positive integer, got "${v}"`);
+  return n;
+}
+
+export async function topicsCreate(flags: TopicsFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const partitions = positiveInt('partitions', flags.partitions, 6);
+  const rf = positiveInt('replication-factor', flags.replicationFactor, 1);
+  const names = namesOf(flags);
+  const admin = createKafka({ brokers: brokersOf(flags, env), clientId: 'posguard-topics' }).admin();
+  await kafkaCall('connect', () => admin.connect());
+  try {
+    const r = await createTopics(admin, names, partitions, rf);
+    for (const t of r.created) process.stderr.write(`posguard topics: created ${t} (${partitions} partitions, replication factor ${rf})\n`);
+    for (const t of r.existing) process.stderr.write(`posguard topics: ${t.topic} exists (${t.partitions} partitions), kept\n`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function topicsCheck(flags: TopicsFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const names = namesOf(flags);
+  const admin = createKafka({ brokers: brokersOf(flags, env), clientId: 'posguard-topics' }).admin();
+  await kafkaCall('connect', () => admin.connect());
+  try {
+    const counts = await partitionCounts(admin, [...inputTopics(names), names.dlq]);
+    for (const [t, n] of counts) process.stdout.write(`${t}\t${n === null ? 'missing' : n}\n`);
+    const n = await checkCoPartitioned(admin, names);
+    process.stderr.write(`posguard topics: co-partitioned, ${n} partitions each\n`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function registerTopics(program: Command): void {
+  const topics = program.command('topics').description('Create or check the Kafka topics posguard reads (co-partitioned) and writes.');
+  const common = (c: Command) => c
+    .option('--brokers <list>', 'bootstrap brokers (env KAFKA_BROKERS; default 127.0.0.1:9092)')
+    .option('--terminal-topic <t>', `terminal topic (default ${DEFAULT_TOPICS.terminal})`)
+    .option('--gateway-topic <t>', `gateway topic (default ${DEFAULT_TOPICS.gateway})`)
+    .option('--bank-topic <t>', `bank-core topic (default ${DEFAULT_TOPICS.bank})`)
+    .option('--dlq-topic <t>', `dead-letter topic (default ${DEFAULT_TOPICS.dlq})`);
+  common(topics.command('create').description('Create the three input topics and the dead-letter topic, each with --partitions partitions (existing ones with that count are kept).'))
+    .option('--partitions <n>', 'partitions per topic (default 6)')
+    .option('--replication-factor <n>', 'replicas per partition (default 1)')
+    .action(async (flags: TopicsFlags) => topicsCreate(flags));
+  common(topics.command('check').description('Print the partition counts; fail with PG_COPARTITION unless the input topics are co-partitioned.'))
+    .action(async (flags: TopicsFlags) => topicsCheck(flags));
+}

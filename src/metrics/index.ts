@@ -1,0 +1,93 @@
+/**
+ * posguard's Prometheus metrics (docs/metrics.md). createMetrics registers
+ * every family on the registry it is given (never the global one, so each
+ * test and each process builds its own) and returns the few entry points a
+ * driver calls as records pass; everything else is read at scrape time from
+ * the sources, through getters, so the metrics can be created before the
+ * engine or the sink exist.
+ *
+ *   const registry = new Registry();
+ *   const metrics = createMetrics({ registry, engine: () => pipeline?.engine, ... });
+ *   const sink = new ClickHouseSink(writer, { onEvent: metrics.sinkEvent });
+ *   const server = await startMetricsServer({ registry, port: 9464, ready: () => started });
+ */
+import type { Registry } from 'prom-client';
+import type { Anomaly } from '../detect/anomaly.js';
+import type { AnyEvent, Stream } from '../events/index.js';
+import { registerAnomalyMetrics } from './families/anomalies.js';
+import { registerConsumerMetrics } from './families/consumer.js';
+import { registerInputMetrics } from './families/input.js';
+import { registerProcessMetrics } from './families/process.js';
+import { registerSinkMetrics } from './families/sink.js';
+import { registerStateMetrics } from './families/state.js';
+import { registerStreamMetrics } from './families/stream.js';
+import { registerWatermarkMetrics } from './families/watermark.js';
+import type { CardPatternsView, ConsumerLagSource, EngineView, SinkEventView, SinkStatsView } from './sources.js';
+
+export type { CardPatternsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView } from './sources.js';
+export { DEAD_LETTER_REASONS, deadLetterReason, type DeadLetterReason } from './dead-letter-reason.js';
+export { OpenOrphans } from './open-orphans.js';
+export { startMetricsServer, METRICS_DEFAULT_PORT, type MetricsServer, type MetricsServerOptions } from './server.js';
+
+export interface MetricsOptions {
+  readonly registry: Registry;
+  /** The linking engine (pipeline.engine). */
+  readonly engine?: () => EngineView | undefined;
+  /** The card pattern detector (pipeline.cardPatterns). */
+  readonly cardPatterns?: () => CardPatternsView | undefined;
+  /** The ClickHouse sink's stats (sink.stats()). */
+  readonly sinkStats?: () => SinkStatsView | undefined;
+  /** Kafka consumer lag per topic and partition, fetched at scrape time (posguard run). */
+  readonly consumerLag?: ConsumerLagSource;
+  /** Wall clock for lags (epoch ms). Default Date.now. */
+  readonly now?: () => number;
+  /** prom-client's process_* / nodejs_* defaults. Default true. */
+  readonly processDefaults?: boolean;
+  /** Open orphaned debits older than this (event time) leave the money-at-risk gauge. Default 24 h. */
+  readonly openOrphanWindowMs?: number;
+  /** Where a failing lag callback is reported. Default: one line on stderr per failure. */
+  readonly onError?: (e: unknown) => void;
+}
+
+/** What a driver calls as records pass. Each method is cheap and never throws for valid input. */
+export interface DetectorMetrics {
+  readonly registry: Registry;
+  /** Every decoded event handed to the engine. */
+  event(stream: Stream, e: AnyEvent): void;
+  /** Every anomaly version the pipeline emits. */
+  anomaly(a: Anomaly): void;
+  /** An input record that could not be decoded or validated; it is also counted as a dead letter. */
+  decodeError(stream: Stream | null, reason: string): void;
+  /** Any other record the driver sends to dead_letters. */
+  deadLetter(stream: Stream | null, reason: string): void;
+  /** ClickHouseSinkOptions.onEvent. */
+  sinkEvent(e: SinkEventView): void;
+  /** A consumer group rebalance. */
+  rebalance(): void;
+}
+
+const none = () => undefined;
+
+export function createMetrics(o: MetricsOptions): DetectorMetrics {
+  const { registry } = o;
+  const now = o.now ?? Date.now;
+  const engine = o.engine ?? none;
+  const onError = o.onError ?? ((e: unknown) => process.stderr.write(`posguard: metrics: consumer lag unavailable: ${(e as Error)?.message ?? String(e)}\n`));
+  registerStreamMetrics(registry, engine);
+  registerWatermarkMetrics(registry, engine, now);
+  registerStateMetrics(registry, engine, o.cardPatterns ?? none);
+  const anomalies = registerAnomalyMetrics(registry, { openOrphanWindowMs: o.openOrphanWindowMs });
+  const input = registerInputMetrics(registry);
+  const sink = registerSinkMetrics(registry, o.sinkStats ?? none, now, (reason) => input.deadLetter(null, reason));
+  const consumer = registerConsumerMetrics(registry, o.consumerLag, onError);
+  registerProcessMetrics(registry, o.processDefaults ?? true);
+  return {
+    registry,
+    event: input.event,
+    anomaly: anomalies.anomaly,
+    decodeError: input.decodeError,
+    deadLetter: input.deadLetter,
+    sinkEvent: sink.sinkEvent,
+    rebalance: consumer.rebalance,
+  };
+}

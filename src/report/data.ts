@@ -1,0 +1,142 @@
+/**
+ * What the report shows, read from posguard's ClickHouse tables (the same
+ * ones the dashboards and docs/queries.md use): one query per section, over
+ * the whole database or a time window on the event time.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+
+export interface ReportWindow {
+  /** Epoch ms, inclusive; null = from the first record. */
+  readonly fromMs: number | null;
+  /** Epoch ms, exclusive; null = to the last record. */
+  readonly toMs: number | null;
+}
+
+export interface ReportData {
+  readonly span: { from: string | null; to: string | null; attempts: number; debits: number; anomalies: number };
+  readonly riskByCurrency: { currency: string; open: number; at_risk_minor: number; oldest: string }[];
+  readonly riskByIssuer: { issuer_id: string; currency: string; open: number; at_risk_minor: number; oldest: string }[];
+  readonly orphanStatus: { orphans: number; open: number; auto_resolved: number; retracted: number };
+  readonly bucketSeconds: number;
+  readonly orphansOverTime: { bucket: string; cause: string; orphans: number }[];
+  readonly topIssuers: { issuer_id: string; orphans: number; open: number; debits: number; per_1000_debits: number; main_cause: string }[];
+  readonly topTerminals: { terminal_id: string; merchant_id: string; orphans: number; open: number; main_cause: string; fault_spikes: number }[];
+  readonly patternsByKind: { kind: string; anomalies: number; cards: number; terminals: number }[];
+  readonly patternCards: { card_token: string; patterns: string[]; anomalies: number; related: number; issuer_id: string; last_seen: string }[];
+  readonly faultTerminals: { terminal_id: string; merchant_id: string; spikes: number; last_spike: string }[];
+  readonly openCases: { debit_time: string; cause: string; issuer_id: string; merchant_id: string; terminal_id: string; rrn: string; amount_minor: number; currency: string; terminal_events: string; gateway_events: string; bank_events: string }[];
+  readonly deadLetters: { reason: string; records: number }[];
+}
+
+async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
+  const rs = await client.query({ query, format: 'JSONEachRow' });
+  return rs.json<T>();
+}
+
+/** ClickHouse returns 64-bit integers as strings in JSON: numbers for the report's arithmetic. */
+function num<T extends Record<string, unknown>>(r: T, ...keys: (keyof T)[]): T {
+  const out = { ...r };
+  for (const k of keys) (out as Record<string, unknown>)[k as string] = Number(r[k] ?? 0);
+  return out;
+}
+
+const ORPHAN = "kind = 'ORPHAN_DEBIT'";
+
+export async function readReportData(client: ClickHouseClient, w: ReportWindow = { fromMs: null, toMs: null }): Promise<ReportData> {
+  // A window on the event time; ms literals, never user text, go into the SQL.
+  const win = (col: string) => [
+    w.fromMs === null ? null : `${col} >= fromUnixTimestamp64Milli(toInt64(${Math.trunc(w.fromMs)}))`,
+    w.toMs === null ? null : `${col} < fromUnixTimestamp64Milli(toInt64(${Math.trunc(w.toMs)}))`,
+  ].filter((x) => x !== null).map((x) => ` AND ${x}`).join('');
+
+  const [span] = await rows<{ from: string | null; to: string | null; attempts: string; debits: string; seconds: string }>(client, `
+    SELECT toString(min(txn_time)) AS from, toString(max(txn_time)) AS to, count() AS attempts, countIf(debited) AS debits,
+           dateDiff('second', min(txn_time), max(txn_time)) AS seconds
+    FROM transactions FINAL WHERE 1${win('txn_time')}`);
+  const [anoms] = await rows<{ n: string }>(client, `SELECT count() AS n FROM anomalies_current WHERE status != 'RETRACTED'${win('event_time')}`);
+  const seconds = Number(span?.seconds ?? 0);
+  // About 48 columns over the span, on a round interval.
+  const bucketSeconds = [60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].find((b) => seconds / b <= 48) ?? 86400;
+
+  const riskByCurrency = (await rows<ReportData['riskByCurrency'][number]>(client, `
+    SELECT ifNull(currency, '?') AS currency, count() AS open, sum(amount_minor) AS at_risk_minor, toString(min(event_time)) AS oldest
+    FROM anomalies_current WHERE ${ORPHAN} AND status = 'OPEN'${win('event_time')}
+    GROUP BY currency ORDER BY at_risk_minor DESC`)).map((r) => num(r, 'open', 'at_risk_minor'));
+
+  const riskByIssuer = (await rows<ReportData['riskByIssuer'][number]>(client, `
+    SELECT ifNull(issuer_id, '?') AS issuer_id, ifNull(currency, '?') AS currency, count() AS open, sum(amount_minor) AS at_risk_minor,
+           toString(min(event_time)) AS oldest
+    FROM anomalies_current WHERE ${ORPHAN} AND status = 'OPEN'${win('event_time')}
+    GROUP BY issuer_id, currency ORDER BY at_risk_minor DESC LIMIT 15`)).map((r) => num(r, 'open', 'at_risk_minor'));
+
+  const [status] = await rows<ReportData['orphanStatus']>(client, `
+    SELECT countIf(status != 'RETRACTED') AS orphans, countIf(status = 'OPEN') AS open,
+           countIf(status = 'AUTO_RESOLVED') AS auto_resolved, countIf(status = 'RETRACTED') AS retracted
+    FROM anomalies_current WHERE ${ORPHAN}${win('event_time')}`);
+
+  const orphansOverTime = (await rows<ReportData['orphansOverTime'][number]>(client, `
+    SELECT toString(toStartOfInterval(event_time, INTERVAL ${bucketSeconds} second)) AS bucket, ifNull(cause, 'UNEXPLAINED') AS cause, count() AS orphans
+    FROM anomalies_current WHERE ${ORPHAN} AND status != 'RETRACTED'${win('event_time')}
+    GROUP BY bucket, cause ORDER BY bucket, cause`)).map((r) => num(r, 'orphans'));
+
+  const topIssuers = (await rows<ReportData['topIssuers'][number]>(client, `
+    SELECT o.issuer_id AS issuer_id, o.orphans AS orphans, o.open AS open, d.debits AS debits,
+           round(1000 * o.orphans / greatest(d.debits, 1), 2) AS per_1000_debits, o.main_cause AS main_cause
+    FROM
+    (
+        SELECT ifNull(issuer_id, '?') AS issuer_id, count() AS orphans, countIf(status = 'OPEN') AS open, topK(1)(cause)[1] AS main_cause
+        FROM anomalies_current WHERE ${ORPHAN} AND status != 'RETRACTED'${win('event_time')}
+        GROUP BY issuer_id
+    ) AS o
+    LEFT JOIN
+    (
+        SELECT ifNull(issuer_id, '?') AS issuer_id, count() AS debits
+        FROM transactions FINAL WHERE debited${win('bank_auth_at')}
+        GROUP BY issuer_id
+    ) AS d ON d.issuer_id = o.issuer_id
+    ORDER BY orphans DESC LIMIT 10`)).map((r) => num(r, 'orphans', 'open', 'debits', 'per_1000_debits'));
+
+  const topTerminals = (await rows<ReportData['topTerminals'][number]>(client, `
+    SELECT ifNull(terminal_id, '?') AS terminal_id, any(ifNull(merchant_id, '?')) AS merchant_id,
+           countIf(${ORPHAN} AND status != 'RETRACTED') AS orphans, countIf(${ORPHAN} AND status = 'OPEN') AS open,
+           ifNull(topKIf(1)(cause, ${ORPHAN})[1], '') AS main_cause, countIf(kind = 'TERMINAL_FAULT_SPIKE') AS fault_spikes
+    FROM anomalies_current WHERE kind IN ('ORPHAN_DEBIT', 'TERMINAL_FAULT_SPIKE')${win('event_time')}
+    GROUP BY terminal_id HAVING orphans + fault_spikes > 0
+    ORDER BY orphans + fault_spikes DESC, terminal_id LIMIT 10`)).map((r) => num(r, 'orphans', 'open', 'fault_spikes'));
+
+  const patternsByKind = (await rows<ReportData['patternsByKind'][number]>(client, `
+    SELECT kind, count() AS anomalies, uniqExact(card_token) AS cards, uniqExact(terminal_id) AS terminals
+    FROM anomalies_current WHERE kind IN ('CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL', 'TERMINAL_FAULT_SPIKE')${win('event_time')}
+    GROUP BY kind ORDER BY anomalies DESC`)).map((r) => num(r, 'anomalies', 'cards', 'terminals'));
+
+  const patternCards = (await rows<ReportData['patternCards'][number]>(client, `
+    SELECT card_token, arraySort(groupUniqArray(kind)) AS patterns, count() AS anomalies, sum(length(related_rrns)) AS related,
+           any(ifNull(issuer_id, '?')) AS issuer_id, toString(max(event_time)) AS last_seen
+    FROM anomalies_current WHERE kind IN ('CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL')${win('event_time')}
+    GROUP BY card_token ORDER BY anomalies DESC, last_seen DESC LIMIT 15`)).map((r) => num(r, 'anomalies', 'related'));
+
+  const faultTerminals = (await rows<ReportData['faultTerminals'][number]>(client, `
+    SELECT ifNull(terminal_id, '?') AS terminal_id, any(ifNull(merchant_id, '?')) AS merchant_id, count() AS spikes, toString(max(event_time)) AS last_spike
+    FROM anomalies_current WHERE kind = 'TERMINAL_FAULT_SPIKE'${win('event_time')}
+    GROUP BY terminal_id ORDER BY spikes DESC, last_spike DESC LIMIT 10`)).map((r) => num(r, 'spikes'));
+
+  const chain = (stream: string) => `arrayStringConcat(arrayMap(e -> JSONExtractString(e, 'event_type'), JSONExtractArrayRaw(evidence, '${stream}')), ' › ')`;
+  const openCases = (await rows<ReportData['openCases'][number]>(client, `
+    SELECT toString(event_time) AS debit_time, ifNull(cause, '') AS cause, ifNull(issuer_id, '?') AS issuer_id, ifNull(merchant_id, '?') AS merchant_id,
+           ifNull(terminal_id, '?') AS terminal_id, ifNull(rrn, '?') AS rrn, ifNull(amount_minor, 0) AS amount_minor, ifNull(currency, '?') AS currency,
+           ${chain('terminal')} AS terminal_events, ${chain('gateway')} AS gateway_events, ${chain('bank')} AS bank_events
+    FROM anomalies_current WHERE ${ORPHAN} AND status = 'OPEN'${win('event_time')}
+    ORDER BY event_time, amount_minor DESC LIMIT 20`)).map((r) => num(r, 'amount_minor'));
+
+  const deadLetters = (await rows<ReportData['deadLetters'][number]>(client, `
+    SELECT replaceRegexpAll(reason, '"[^"]*"|[0-9]+', '…') AS reason, count() AS records
+    FROM dead_letters FINAL
+    GROUP BY reason ORDER BY records DESC LIMIT 10`)).map((r) => num(r, 'records'));
+
+  return {
+    span: { from: span?.from ?? null, to: span?.to ?? null, attempts: Number(span?.attempts ?? 0), debits: Number(span?.debits ?? 0), anomalies: Number(anoms?.n ?? 0) },
+    riskByCurrency, riskByIssuer,
+    orphanStatus: num(status ?? { orphans: 0, open: 0, auto_resolved: 0, retracted: 0 }, 'orphans', 'open', 'auto_resolved', 'retracted'),
+    bucketSeconds, orphansOverTime, topIssuers, topTerminals, patternsByKind, patternCards, faultTerminals, openCases, deadLetters,
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * `posguard report`: a one-page picture of posguard's database without
+ * Grafana — money at risk, orphans by cause over time, top issuers and
+ * terminals, fraud patterns — as one self-contained HTML file.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { PosguardError } from '../errors.js';
+import { readReportData, type ReportWindow } from './data.js';
+import { renderReport } from './html.js';
+
+export type { ReportData, ReportWindow } from './data.js';
+export { readReportData } from './data.js';
+export { renderReport, type ReportMeta } from './html.js';
+
+export interface BuildReportOptions {
+  readonly title?: string;
+  /** Shown in the header: where the data came from. */
+  readonly source: string;
+  readonly window?: ReportWindow;
+  readonly now?: Date;
+}
+
+export async function buildReport(client: ClickHouseClient, o: BuildReportOptions): Promise<string> {
+  const data = await readReportData(client, o.window);
+  return renderReport(data, { title: o.title ?? 'posguard report', source: o.source, generatedAt: o.now ?? new Date() });
+}
+
+export async function writeReport(path: string, html: string): Promise<void> {
+  try {
+    await writeFile(path, html, 'utf8');
+  } catch (e) {
+    throw new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  }
+}
