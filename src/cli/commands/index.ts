@@ -5,9 +5,11 @@ import { registerEval } from './eval.js';
 import { registerMigrate } from './migrate.js';
 import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
+import { registerRun } from './run.js';
 import { registerSimulate } from './simulate.js';
 import { registerSql } from './sql.js';
+import { registerTopics } from './topics.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerDemo, registerReplay, registerSimulate, registerEval, registerMigrate, registerSql, registerReport];
+export const COMMANDS: RegisterCommand[] = [registerDemo, registerReplay, registerSimulate, registerRun, registerTopics, registerEval, registerMigrate, registerSql, registerReport];

@@ -95,6 +95,7 @@ export function registerRun(program: Command): void {
     .option('--shutdown-timeout-ms <ms>', 'longest drain on SIGTERM/SIGINT (default 30000)')
     .option('--session-timeout-ms <ms>', 'consumer group session timeout (default 30000)')
     .option('--heartbeat-interval-ms <ms>', 'heartbeat period (default 3000)')
+    .option('--max-bytes-per-partition <n>', 'fetch size per partition, bounds memory per fetch (default 1048576)')
     .option('--status-interval-ms <ms>', 'status line period, 0 = none (default 10000)')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: RunFlags) => {

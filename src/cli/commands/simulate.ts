@@ -6,10 +6,14 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { PosguardError } from '../../errors.js';
 import { SIM_DEFAULTS, SIM_LIMITS, writeSimulation } from '../../sim/index.js';
+import { runSimulateKafka } from './simulate-kafka.js';
 
 /** Defaults arrive as numbers, user input as strings. */
 interface SimulateFlags {
-  out: string;
+  out?: string;
+  kafka?: string;
+  registry?: string;
+  format?: string;
   seed: string | number;
   minutes: string | number;
   tps: string | number;
@@ -60,7 +64,10 @@ export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description('Generate a labelled replay data set with injected faults, fraud-like patterns and near misses.')
-    .requiredOption('--out <dir>', 'folder to write terminal.jsonl, gateway.jsonl, bank.jsonl and labels.jsonl to (created if missing)')
+    .option('--out <dir>', 'folder to write terminal.jsonl, gateway.jsonl, bank.jsonl and labels.jsonl to (created if missing)')
+    .option('--kafka <brokers>', 'send the traffic to the three Kafka topics (host:port,...) instead of files (docs/kafka.md)')
+    .option('--registry <url>', 'with --kafka: Confluent wire-format Avro, schemas registered under <topic>-value')
+    .option('--format <f>', 'with --kafka and no --registry: avro (default) or json')
     .addOption(new Option('--seed <n>', 'random seed (an integer): same seed, same bytes').default(SIM_DEFAULTS.seed))
     .addOption(new Option('--minutes <m>', 'simulated span, minutes').default(SIM_DEFAULTS.minutes))
     .addOption(new Option('--tps <r>', 'nominal attempts per second (a diurnal profile scales it)').default(SIM_DEFAULTS.tps))
@@ -78,6 +85,13 @@ export function registerSimulate(program: Command): void {
         faultRate: number('fault-rate', flags.faultRate, (n) => n >= 0 && n <= 1, 'a fraction in [0, 1]'),
         badRecordRate: number('bad-record-rate', flags.badRecordRate, (n) => n >= 0 && n <= 1, 'a fraction in [0, 1]'),
       };
+      if (flags.kafka !== undefined) {
+        if (flags.out !== undefined) throw usage('give --out or --kafka, not both');
+        await runSimulateKafka({ brokers: flags.kafka, registry: flags.registry, format: flags.format, ...opts });
+        return;
+      }
+      if (flags.out === undefined) throw usage('--out <dir> (or --kafka <brokers>) is required');
+      if (flags.registry !== undefined || flags.format !== undefined) throw usage('--registry and --format go with --kafka');
       const dir = resolve(flags.out);
       const { counts, labels } = await writeSimulation(dir, opts);
       const secs = ((performance.now() - began) / 1000).toFixed(1);

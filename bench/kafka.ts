@@ -1,0 +1,179 @@
+/**
+ * Kafka benchmark (`npm run bench:kafka`): end-to-end events/s from Kafka
+ * through the engine into embedded ClickHouse (`posguard run --until-end`),
+ * next to the raw kafkajs consume rate of the same topics with a no-op
+ * handler, in one run; and their ratio.
+ *
+ * Needs the local services (npm run services:up) or KAFKA_BROKERS
+ * (+ SCHEMA_REGISTRY_URL for Confluent Avro; registry-less plain Avro
+ * otherwise). Each end-to-end variant runs in a child process: the embedded
+ * engine holds one data folder per process.
+ *
+ *   node --import tsx bench/kafka.ts [--minutes 10] [--tps 100] [--partitions 4] [--registry-less]
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DEFAULT_RULES } from '../src/config/rules.js';
+import { loadRunConfig } from '../src/config/run-config.js';
+import { createKafka } from '../src/ingest/kafka/client.js';
+import { simulateToKafka } from '../src/ingest/kafka/producer.js';
+import { KafkaRun } from '../src/ingest/kafka/runner.js';
+import { createTopics, type TopicNames } from '../src/ingest/kafka/topics.js';
+import { SIM_DEFAULTS } from '../src/sim/index.js';
+
+export interface Row {
+  benchmark: string;
+  value: string;
+  note?: string;
+}
+
+export interface KafkaBenchOptions {
+  readonly brokers?: string;
+  /** null = registry-less plain Avro. Default: SCHEMA_REGISTRY_URL / services.env when set. */
+  readonly registry?: string | null;
+  readonly minutes?: number;
+  readonly tps?: number;
+  readonly partitions?: number;
+}
+
+interface E2eResult {
+  records: number;
+  events: number;
+  seconds: number;
+  rowsWritten: number;
+  pauses: number;
+}
+
+function servicesEnv(): Map<string, string> {
+  const file = join(process.env.POSGUARD_SERVICES_DIR || '/tmp/posguard-services', 'services.env');
+  if (!existsSync(file)) return new Map();
+  return new Map(readFileSync(file, 'utf8').split('\n').map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim())).filter((m) => m !== null).map((m) => [m![1], m![2]] as const));
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+/** Reads every record of the input topics with a no-op eachBatch; the rate from the group join to the last record. */
+async function noopConsume(brokers: string[], topics: TopicNames, total: number): Promise<number> {
+  const kafka = createKafka({ brokers, clientId: 'posguard-bench', logLevel: 'error' });
+  const consumer = kafka.consumer({ groupId: `bench-noop-${Date.now().toString(36)}`, maxBytesPerPartition: 1_048_576, maxWaitTimeInMs: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.terminal, topics.gateway, topics.bank], fromBeginning: true });
+  let n = 0;
+  let t0 = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch, heartbeat }) => {
+      n += batch.messages.length;
+      await heartbeat();
+      if (n >= total) resolveDone();
+    },
+  });
+  t0 = performance.now();
+  await done;
+  const secs = (performance.now() - t0) / 1000;
+  await consumer.disconnect();
+  return secs;
+}
+
+/** One `posguard run --until-end` into a fresh embedded ClickHouse, in this process. */
+async function e2eChild(args: { brokers: string; registry: string | null; topics: TopicNames; skipRaw: boolean; maxBytes?: number }): Promise<E2eResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'posguard-bench-kafka-'));
+  try {
+    const { config } = loadRunConfig({
+      env: {},
+      flags: {
+        brokers: args.brokers, group: `bench-e2e-${Date.now().toString(36)}`, data: dir, untilEnd: true, statusIntervalMs: '0',
+        terminalTopic: args.topics.terminal, gatewayTopic: args.topics.gateway, bankTopic: args.topics.bank, dlqTopic: args.topics.dlq,
+        skipRawEvents: args.skipRaw, ...(args.maxBytes ? { maxBytesPerPartition: String(args.maxBytes) } : {}), ...(args.registry ? { registry: args.registry } : { format: 'avro' }),
+      },
+    });
+    const run = new KafkaRun({ config, rules: () => DEFAULT_RULES, log: () => undefined });
+    await run.start();
+    const t0 = performance.now();
+    const r = await run.done;
+    const seconds = (performance.now() - t0) / 1000;
+    return { records: r.stats.records, events: r.stats.events, seconds, rowsWritten: 0, pauses: r.stats.pauses };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runChild(payload: object): Promise<E2eResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--e2e', JSON.stringify(payload)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+    let out = '';
+    p.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    p.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (code === 0 && line) resolve(JSON.parse(line) as E2eResult);
+      else reject(new Error(`e2e child exited ${code}: ${out}`));
+    });
+  });
+}
+
+export async function benchKafka(opts: KafkaBenchOptions = {}): Promise<Row[]> {
+  const env = servicesEnv();
+  const brokersText = opts.brokers ?? process.env.KAFKA_BROKERS ?? env.get('KAFKA_BROKERS');
+  if (!brokersText) throw new Error('bench:kafka needs a broker: npm run services:up (or set KAFKA_BROKERS)');
+  const registry = opts.registry !== undefined ? opts.registry : (process.env.SCHEMA_REGISTRY_URL ?? env.get('SCHEMA_REGISTRY_URL') ?? null);
+  const brokers = brokersText.split(',');
+  const minutes = opts.minutes ?? 10;
+  const tps = opts.tps ?? 100;
+  const partitions = opts.partitions ?? 4;
+  const prefix = `bench-${Date.now().toString(36)}`;
+  const topics: TopicNames = { terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq` };
+  const admin = createKafka({ brokers, clientId: 'posguard-bench', logLevel: 'error' }).admin();
+  await admin.connect();
+  const rows: Row[] = [];
+  try {
+    await createTopics(admin, topics, partitions, 1);
+    const produced = await simulateToKafka({ kafka: { brokers, clientId: 'posguard-bench', logLevel: 'error' }, topics, registryUrl: registry, format: 'avro', seed: 11, minutes, tps, startMs: SIM_DEFAULTS.startMs, batchMessages: 5_000 });
+    const total = produced.sent.terminal + produced.sent.gateway + produced.sent.bank;
+    const format = registry ? 'Confluent Avro (registry)' : 'plain Avro (registry-less)';
+    rows.push({ benchmark: 'workload', value: `${fmt(total)} records`, note: `simulator seed 11, ${minutes} min at ${tps} tps, ${partitions} partitions per topic, ${format}, ${produced.bad} bad` });
+    rows.push({ benchmark: 'produce (simulate --kafka)', value: `${fmt(total / (produced.elapsedMs / 1000))}/s`, note: `${(produced.elapsedMs / 1000).toFixed(1)} s incl. simulation, idempotent producer, acks=all` });
+    const noopSecs = await noopConsume(brokers, topics, total);
+    const noopRate = total / noopSecs;
+    rows.push({ benchmark: 'kafkajs consume, no-op eachBatch', value: `${fmt(noopRate)}/s`, note: `${noopSecs.toFixed(2)} s, one consumer, 1 MB per partition per fetch` });
+    for (const skipRaw of [false, true]) {
+      const r = await runChild({ brokers: brokersText, registry, topics, skipRaw });
+      const rate = r.records / r.seconds;
+      rows.push({
+        benchmark: `end to end: run --until-end${skipRaw ? ' --skip-raw-events' : ''}`,
+        value: `${fmt(rate)}/s`,
+        note: `${r.seconds.toFixed(2)} s from group join to durable and closed; ${(rate / noopRate).toFixed(2)} of the no-op rate; ${r.pauses} backpressure pauses`,
+      });
+    }
+  } finally {
+    await admin.deleteTopics({ topics: [topics.terminal, topics.gateway, topics.bank, topics.dlq] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+  return rows;
+}
+
+export function printTable(rows: Row[]): string {
+  const w0 = Math.max(...rows.map((r) => r.benchmark.length), 9);
+  const w1 = Math.max(...rows.map((r) => r.value.length), 5);
+  const lines = [`${'benchmark'.padEnd(w0)}  ${'value'.padEnd(w1)}  note`, `${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ----`];
+  for (const r of rows) lines.push(`${r.benchmark.padEnd(w0)}  ${r.value.padEnd(w1)}  ${r.note ?? ''}`);
+  return lines.join('\n');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const argv = process.argv.slice(2);
+  const at = argv.indexOf('--e2e');
+  if (at >= 0) {
+    const r = await e2eChild(JSON.parse(argv[at + 1]) as Parameters<typeof e2eChild>[0]);
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    process.exit(0);
+  }
+  const num = (flag: string) => (argv.includes(flag) ? Number(argv[argv.indexOf(flag) + 1]) : undefined);
+  const rows = await benchKafka({ minutes: num('--minutes'), tps: num('--tps'), partitions: num('--partitions'), ...(argv.includes('--registry-less') ? { registry: null } : {}) });
+  console.log(printTable(rows));
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
+}

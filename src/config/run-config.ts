@@ -1,0 +1,365 @@
+/**
+ * The configuration of `posguard run`, from four layers (later wins):
+ * built-in defaults < config file (YAML/JSON, --config or POSGUARD_CONFIG) <
+ * environment variables < command-line flags. Validated once against a JSON
+ * schema (ajv) that names the bad field and where it came from, checked for
+ * settings that conflict, then deep-frozen. Nothing below reads process.env:
+ * the CLI hands the environment in.
+ *
+ * `describeRunConfig` renders it for the start-up log with secrets masked.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { PosguardError } from '../errors.js';
+import { describeTarget, resolveTarget, type ClickHouseTarget, type Env } from '../sinks/clickhouse/connection.js';
+
+const int = (def: number, min: number, doc: string) => ({ type: 'integer', minimum: min, default: def, description: doc });
+const str = (def: string | null, doc: string) => ({ type: def === null ? ['string', 'null'] : 'string', default: def, description: doc });
+const bool = (def: boolean, doc: string) => ({ type: 'boolean', default: def, description: doc });
+const section = (properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, default: {}, properties });
+
+export const RUN_CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    kafka: section({
+      brokers: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, default: ['127.0.0.1:9092'], description: 'bootstrap brokers, host:port' },
+      clientId: str('posguard', 'client id shown in broker logs and quotas'),
+      groupId: str('posguard', 'consumer group: instances with one group id share the partitions'),
+      ssl: bool(false, 'TLS to the brokers'),
+      sslCaFile: str(null, 'PEM file of a private CA for the brokers (implies ssl)'),
+      saslMechanism: { type: ['string', 'null'], enum: ['plain', 'scram-sha-256', 'scram-sha-512', null], default: null, description: 'SASL mechanism, or null for none' },
+      saslUsername: str(null, 'SASL user'),
+      saslPassword: str(null, 'SASL password (secret)'),
+      sessionTimeoutMs: int(30_000, 1_000, 'a member silent this long is removed from the group (broker bounds: group.min/max.session.timeout.ms)'),
+      heartbeatIntervalMs: int(3_000, 100, 'heartbeat period; at most a third of sessionTimeoutMs'),
+      rebalanceTimeoutMs: int(60_000, 1_000, 'how long the coordinator waits for members to rejoin'),
+      maxBytesPerPartition: int(1_048_576, 1_024, 'fetch size per partition: bounds memory per fetch'),
+      maxWaitTimeMs: int(500, 0, 'longest a fetch waits for data'),
+      fromBeginning: bool(true, 'a group without committed offsets starts at the earliest offset (else the latest)'),
+    }),
+    topics: section({
+      terminal: str('pos.terminal.events', 'terminal events topic'),
+      gateway: str('pos.gateway.events', 'gateway events topic'),
+      bank: str('bank.core.authorizations', 'bank-core events topic'),
+      dlq: str('posguard.dlq', 'dead-letter topic for poison records'),
+    }),
+    input: section({
+      format: { type: ['string', 'null'], enum: ['confluent', 'avro', 'json', null], default: null, description: 'value format: confluent (registry, the default when a registry URL is set), avro (plain, registry-less, the default otherwise), json' },
+      registryUrl: str(null, 'schema registry (Confluent API), e.g. http://127.0.0.1:8081/apis/ccompat/v7'),
+      registryUsername: str(null, 'registry basic-auth user'),
+      registryPassword: str(null, 'registry basic-auth password (secret)'),
+    }),
+    output: section({
+      dataDir: str(null, 'embedded ClickHouse data folder (default ./data; not with CLICKHOUSE_URL)'),
+      skipRawEvents: bool(false, 'do not write events_raw (the evidence copy; most of the write cost)'),
+      sinkHighWaterRows: int(100_000, 1_000, 'rows buffered for ClickHouse at which fetching pauses'),
+      sinkBatchRows: int(10_000, 100, 'rows per ClickHouse insert'),
+    }),
+    run: section({
+      rulesFile: str(null, 'rules file (YAML/JSON); SIGHUP reloads it'),
+      commitIntervalMs: int(5_000, 100, 'how often durable results are committed'),
+      idleTimeoutMs: int(30_000, 100, 'a partition without events this long stops holding back card patterns'),
+      shutdownTimeoutMs: int(30_000, 1_000, 'SIGTERM/SIGINT: longest time to flush, commit and leave before exiting anyway'),
+      untilEnd: bool(false, 'bounded run: stop at the end offsets seen at start, take every pending decision, exit'),
+      statusIntervalMs: int(10_000, 0, 'status line period (0 = none)'),
+      createDlqTopic: bool(true, 'create the dead-letter topic when missing'),
+    }),
+  },
+} as const;
+
+export type ValueFormatSetting = 'confluent' | 'avro' | 'json';
+
+export interface RunConfig {
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    readonly groupId: string;
+    readonly ssl: boolean;
+    readonly sslCaFile: string | null;
+    readonly saslMechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | null;
+    readonly saslUsername: string | null;
+    readonly saslPassword: string | null;
+    readonly sessionTimeoutMs: number;
+    readonly heartbeatIntervalMs: number;
+    readonly rebalanceTimeoutMs: number;
+    readonly maxBytesPerPartition: number;
+    readonly maxWaitTimeMs: number;
+    readonly fromBeginning: boolean;
+  };
+  readonly topics: { readonly terminal: string; readonly gateway: string; readonly bank: string; readonly dlq: string };
+  readonly input: {
+    readonly format: ValueFormatSetting;
+    readonly registryUrl: string | null;
+    readonly registryUsername: string | null;
+    readonly registryPassword: string | null;
+  };
+  readonly output: {
+    readonly dataDir: string | null;
+    readonly skipRawEvents: boolean;
+    readonly sinkHighWaterRows: number;
+    readonly sinkBatchRows: number;
+    /** Resolved from output.dataDir and the CLICKHOUSE_* variables. */
+    readonly clickhouse: ClickHouseTarget;
+  };
+  readonly run: {
+    readonly rulesFile: string | null;
+    readonly commitIntervalMs: number;
+    readonly idleTimeoutMs: number;
+    readonly shutdownTimeoutMs: number;
+    readonly untilEnd: boolean;
+    readonly statusIntervalMs: number;
+    readonly createDlqTopic: boolean;
+  };
+}
+
+/** Fields whose values never appear in logs or messages. */
+const SECRETS = new Set(['kafka.saslPassword', 'input.registryPassword']);
+
+type Kind = 'string' | 'list' | 'int' | 'bool';
+
+/** Environment variables, the field each sets, and how to read it. */
+export const RUN_ENV: readonly (readonly [string, string, Kind])[] = [
+  ['KAFKA_BROKERS', 'kafka.brokers', 'list'],
+  ['KAFKA_CLIENT_ID', 'kafka.clientId', 'string'],
+  ['POSGUARD_GROUP_ID', 'kafka.groupId', 'string'],
+  ['KAFKA_SSL', 'kafka.ssl', 'bool'],
+  ['KAFKA_SSL_CA', 'kafka.sslCaFile', 'string'],
+  ['KAFKA_SASL_MECHANISM', 'kafka.saslMechanism', 'string'],
+  ['KAFKA_SASL_USERNAME', 'kafka.saslUsername', 'string'],
+  ['KAFKA_SASL_PASSWORD', 'kafka.saslPassword', 'string'],
+  ['POSGUARD_TOPIC_TERMINAL', 'topics.terminal', 'string'],
+  ['POSGUARD_TOPIC_GATEWAY', 'topics.gateway', 'string'],
+  ['POSGUARD_TOPIC_BANK', 'topics.bank', 'string'],
+  ['POSGUARD_TOPIC_DLQ', 'topics.dlq', 'string'],
+  ['POSGUARD_INPUT_FORMAT', 'input.format', 'string'],
+  ['SCHEMA_REGISTRY_URL', 'input.registryUrl', 'string'],
+  ['SCHEMA_REGISTRY_USERNAME', 'input.registryUsername', 'string'],
+  ['SCHEMA_REGISTRY_PASSWORD', 'input.registryPassword', 'string'],
+  ['POSGUARD_DATA', 'output.dataDir', 'string'],
+  ['POSGUARD_RULES', 'run.rulesFile', 'string'],
+];
+
+/** Command-line flags of `posguard run` (commander's camelCase keys) and the field each sets. */
+export const RUN_FLAGS: readonly (readonly [string, string, Kind])[] = [
+  ['brokers', 'kafka.brokers', 'list'],
+  ['group', 'kafka.groupId', 'string'],
+  ['clientId', 'kafka.clientId', 'string'],
+  ['sessionTimeoutMs', 'kafka.sessionTimeoutMs', 'int'],
+  ['heartbeatIntervalMs', 'kafka.heartbeatIntervalMs', 'int'],
+  ['maxBytesPerPartition', 'kafka.maxBytesPerPartition', 'int'],
+  ['terminalTopic', 'topics.terminal', 'string'],
+  ['gatewayTopic', 'topics.gateway', 'string'],
+  ['bankTopic', 'topics.bank', 'string'],
+  ['dlqTopic', 'topics.dlq', 'string'],
+  ['format', 'input.format', 'string'],
+  ['registry', 'input.registryUrl', 'string'],
+  ['data', 'output.dataDir', 'string'],
+  ['skipRawEvents', 'output.skipRawEvents', 'bool'],
+  ['rules', 'run.rulesFile', 'string'],
+  ['commitIntervalMs', 'run.commitIntervalMs', 'int'],
+  ['idleTimeoutMs', 'run.idleTimeoutMs', 'int'],
+  ['shutdownTimeoutMs', 'run.shutdownTimeoutMs', 'int'],
+  ['untilEnd', 'run.untilEnd', 'bool'],
+  ['statusIntervalMs', 'run.statusIntervalMs', 'int'],
+];
+
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true, allowUnionTypes: true });
+const validate = ajv.compile(RUN_CONFIG_SCHEMA);
+
+export interface RunConfigInput {
+  /** commander's parsed options (strings, booleans); unknown keys are ignored. */
+  readonly flags?: Readonly<Record<string, unknown>>;
+  readonly env?: Env;
+  /** Path of the config file; POSGUARD_CONFIG in env is used when absent. */
+  readonly configFile?: string;
+}
+
+export interface LoadedRunConfig {
+  readonly config: RunConfig;
+  /** Field path → where its value came from ('default', 'file <path>', 'env X', 'flag --x'). */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+function setPath(o: Record<string, unknown>, path: string, v: unknown): void {
+  const [a, b] = path.split('.');
+  const sec = (o[a] ??= {}) as Record<string, unknown>;
+  sec[b] = v;
+}
+
+function getPath(o: unknown, path: string): unknown {
+  const [a, b] = path.split('.');
+  return ((o as Record<string, Record<string, unknown>>)[a] ?? {})[b];
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function convert(raw: unknown, kind: Kind, field: string, source: string): unknown {
+  if (typeof raw !== 'string') return raw;
+  const t = raw.trim();
+  switch (kind) {
+    case 'list':
+      return t.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    case 'int': {
+      if (!/^-?\d+$/.test(t)) throw new PosguardError('PG_CONFIG_INVALID', `${field} (from ${source}): expected an integer, got ${JSON.stringify(raw)}`);
+      return Number(t);
+    }
+    case 'bool': {
+      if (/^(1|true|yes|on)$/i.test(t)) return true;
+      if (/^(0|false|no|off)$/i.test(t)) return false;
+      throw new PosguardError('PG_CONFIG_INVALID', `${field} (from ${source}): expected true or false, got ${JSON.stringify(raw)}`);
+    }
+    default:
+      return t;
+  }
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new PosguardError('PG_INPUT_UNREADABLE', `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (e) {
+    throw new PosguardError('PG_CONFIG_INVALID', `${path}: not valid YAML/JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new PosguardError('PG_CONFIG_INVALID', `${path}: expected a mapping with sections kafka, topics, input, output, run`);
+  return JSON.parse(JSON.stringify(parsed)) as Record<string, unknown>;
+}
+
+function describeError(e: ErrorObject, sources: ReadonlyMap<string, string>): string {
+  const path = (e.instancePath || '/').slice(1).split('/');
+  const field = path.slice(0, 2).join('.') || '(top level)';
+  const from = sources.get(field);
+  const where = from ? `${field} (from ${from})` : field;
+  switch (e.keyword) {
+    case 'additionalProperties': return `${field === '(top level)' ? '' : field + '.'}${String(e.params.additionalProperty)}: unknown field`;
+    case 'type': return `${where}: expected ${String(e.params.type)}`;
+    case 'enum': return `${where}: expected one of ${(e.params.allowedValues as unknown[]).map((x) => (x === null ? 'null' : String(x))).join(', ')}`;
+    case 'minimum': return `${where}: must be at least ${String(e.params.limit)}`;
+    default: return `${where}: ${e.message ?? e.keyword}`;
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Builds, validates and freezes the run configuration. Throws PG_CONFIG_INVALID naming the field and its source. */
+export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
+  const env = input.env ?? {};
+  const sources = new Map<string, string>();
+  const file = input.configFile ?? (env.POSGUARD_CONFIG?.trim() || undefined);
+  const raw: Record<string, unknown> = file !== undefined ? readConfigFile(file) : {};
+  if (file !== undefined) {
+    for (const [sec, v] of Object.entries(raw)) {
+      if (v && typeof v === 'object') for (const k of Object.keys(v)) sources.set(`${sec}.${k}`, `file ${file}`);
+    }
+  }
+  for (const [name, path, kind] of RUN_ENV) {
+    const v = env[name];
+    if (v === undefined || v.trim() === '') continue;
+    setPath(raw, path, convert(v, kind, path, `env ${name}`));
+    sources.set(path, `env ${name}`);
+  }
+  const flags = input.flags ?? {};
+  for (const [name, path, kind] of RUN_FLAGS) {
+    const v = flags[name];
+    if (v === undefined) continue;
+    setPath(raw, path, convert(v, kind, path, `flag --${kebab(name)}`));
+    sources.set(path, `flag --${kebab(name)}`);
+  }
+  if (!validate(raw)) {
+    const msgs = [...new Set((validate.errors ?? []).map((e) => describeError(e, sources)))];
+    throw new PosguardError('PG_CONFIG_INVALID', `run config: ${msgs.join('; ')}`, { context: { errors: msgs } });
+  }
+  const c = raw as unknown as Omit<RunConfig, 'output'> & { output: Omit<RunConfig['output'], 'clickhouse'> };
+  const bad = (field: string, msg: string) => new PosguardError('PG_CONFIG_INVALID', `run config: ${field}${sources.has(field) ? ` (from ${sources.get(field)})` : ''}: ${msg}`);
+
+  // Conflicts fail at once, with advice (kafkajs' own rule for heartbeats).
+  if (c.kafka.heartbeatIntervalMs * 3 > c.kafka.sessionTimeoutMs) {
+    throw bad('kafka.heartbeatIntervalMs', `${c.kafka.heartbeatIntervalMs} ms is more than a third of kafka.sessionTimeoutMs (${c.kafka.sessionTimeoutMs} ms): a member could be dropped between two heartbeats; lower it or raise the session timeout`);
+  }
+  if (c.kafka.rebalanceTimeoutMs < c.kafka.sessionTimeoutMs) {
+    throw bad('kafka.rebalanceTimeoutMs', `${c.kafka.rebalanceTimeoutMs} ms is below kafka.sessionTimeoutMs (${c.kafka.sessionTimeoutMs} ms)`);
+  }
+  for (const b of c.kafka.brokers) {
+    if (!/^[^\s:/]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) throw bad('kafka.brokers', `expected host:port, got ${JSON.stringify(b)}`);
+  }
+  if ((c.kafka.saslMechanism === null) !== (c.kafka.saslUsername === null)) {
+    throw bad('kafka.saslMechanism', 'set the SASL mechanism and user together (or neither)');
+  }
+  if (c.kafka.sslCaFile !== null) (c.kafka as { ssl: boolean }).ssl = true;
+  const input_ = c.input as { format: ValueFormatSetting | null; registryUrl: string | null };
+  if (input_.format === null) input_.format = input_.registryUrl !== null ? 'confluent' : 'avro';
+  if (input_.format === 'confluent' && input_.registryUrl === null) {
+    throw bad('input.format', 'confluent wire format needs a schema registry: set --registry URL (or SCHEMA_REGISTRY_URL), or choose --format avro|json for registry-less input');
+  }
+  if (input_.format !== 'confluent' && input_.registryUrl !== null) {
+    throw bad('input.registryUrl', `a registry is set but input.format is ${input_.format}: drop the registry, or use --format confluent`);
+  }
+  if (input_.registryUrl !== null) {
+    let u: URL;
+    try {
+      u = new URL(input_.registryUrl);
+    } catch {
+      throw bad('input.registryUrl', `not a URL: ${JSON.stringify(redactUrl(input_.registryUrl))}`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad('input.registryUrl', `expected http(s)://, got ${u.protocol}`);
+  }
+  const topics = (['terminal', 'gateway', 'bank', 'dlq'] as const).map((k) => [k, c.topics[k]] as const);
+  const seen = new Map<string, string>();
+  for (const [k, t] of topics) {
+    if (!/^[A-Za-z0-9._-]{1,249}$/.test(t)) throw bad(`topics.${k}`, `not a valid Kafka topic name: ${JSON.stringify(t)}`);
+    if (seen.has(t)) throw bad(`topics.${k}`, `${t} is also topics.${seen.get(t)}`);
+    seen.set(t, k);
+  }
+  if (c.output.sinkHighWaterRows < c.output.sinkBatchRows) {
+    throw bad('output.sinkHighWaterRows', `${c.output.sinkHighWaterRows} is below output.sinkBatchRows (${c.output.sinkBatchRows})`);
+  }
+  const clickhouse = resolveTarget({ dataDir: c.output.dataDir ?? undefined, env });
+  const config = deepFreeze({ ...c, output: { ...c.output, clickhouse } }) as RunConfig;
+  for (const k of Object.keys(RUN_CONFIG_SCHEMA.properties)) {
+    for (const f of Object.keys((RUN_CONFIG_SCHEMA.properties as Record<string, { properties: object }>)[k].properties)) {
+      if (!sources.has(`${k}.${f}`)) sources.set(`${k}.${f}`, 'default');
+    }
+  }
+  return { config, sources };
+}
+
+/** user:password@ in a URL → ***@ */
+export function redactUrl(u: string): string {
+  return u.replace(/\/\/[^/@]*@/, '//***@');
+}
+
+/** The start-up print: one line per field, its value (secrets masked) and where it came from. */
+export function describeRunConfig(loaded: LoadedRunConfig): string {
+  const { config, sources } = loaded;
+  const lines: string[] = ['posguard run: configuration'];
+  for (const sec of Object.keys(RUN_CONFIG_SCHEMA.properties)) {
+    for (const f of Object.keys((RUN_CONFIG_SCHEMA.properties as Record<string, { properties: object }>)[sec].properties)) {
+      const path = `${sec}.${f}`;
+      const v = getPath(config, path);
+      let shown: string;
+      if (SECRETS.has(path)) shown = v === null || v === undefined ? 'null' : '***';
+      else if (Array.isArray(v)) shown = v.join(',');
+      else if (typeof v === 'string') shown = redactUrl(v);
+      else shown = String(v);
+      lines.push(`  ${path.padEnd(30)} ${shown.padEnd(40)} (${sources.get(path) ?? 'default'})`);
+    }
+  }
+  lines.push(`  ${'output (resolved)'.padEnd(30)} ${describeTarget(config.output.clickhouse)}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,118 @@
+/**
+ * Poison records go to the dead-letter topic (default `posguard.dlq`) as they
+ * came, keyed as they came, with headers saying why and from where:
+ *
+ *   posguard.reason            the reason, naming the field (card numbers masked)
+ *   posguard.reason.kind       empty | bad_magic_byte | unknown_schema | undecodable | contract
+ *   posguard.stream            terminal | gateway | bank
+ *   posguard.source.topic      the input topic
+ *   posguard.source.partition  its partition
+ *   posguard.source.offset     the record's offset
+ *   posguard.source.timestamp  the record's Kafka timestamp
+ *   posguard.payload           original | scrubbed (a value that looked like it held a card number is masked)
+ *   posguard.rejected.at       wall clock, epoch ms
+ *
+ * Sends are batched in the background; flush() resolves once every dead
+ * letter handed over so far is acknowledged by the brokers (acks=all). The
+ * runner awaits it before committing, so an offset is never committed past a
+ * poison record whose dead letter might be lost.
+ */
+import type { Producer } from 'kafkajs';
+import { PosguardError } from '../../errors.js';
+import type { Stream } from '../../events/index.js';
+import type { PoisonKind } from './codec.js';
+
+export interface DeadLetterRecord {
+  readonly stream: Stream;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly timestamp: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly scrubbed: boolean;
+  readonly kind: PoisonKind;
+  readonly reason: string;
+}
+
+export const DLQ_HEADERS = {
+  reason: 'posguard.reason',
+  kind: 'posguard.reason.kind',
+  stream: 'posguard.stream',
+  topic: 'posguard.source.topic',
+  partition: 'posguard.source.partition',
+  offset: 'posguard.source.offset',
+  timestamp: 'posguard.source.timestamp',
+  payload: 'posguard.payload',
+  rejectedAt: 'posguard.rejected.at',
+} as const;
+
+export class DeadLetterPublisher {
+  private queue: DeadLetterRecord[] = [];
+  private inFlight: Promise<void> | null = null;
+  private failure: unknown = null;
+  sent = 0;
+
+  constructor(private readonly producer: Producer, readonly topic: string) {}
+
+  publish(r: DeadLetterRecord): void {
+    this.queue.push(r);
+    if (this.inFlight === null) this.inFlight = this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    let batch: DeadLetterRecord[] = [];
+    try {
+      while (this.queue.length > 0) {
+        batch = this.queue;
+        this.queue = [];
+        await this.producer.send({
+          topic: this.topic,
+          acks: -1,
+          messages: batch.map((r) => ({
+            key: r.key,
+            value: r.value,
+            headers: {
+              [DLQ_HEADERS.reason]: r.reason,
+              [DLQ_HEADERS.kind]: r.kind,
+              [DLQ_HEADERS.stream]: r.stream,
+              [DLQ_HEADERS.topic]: r.topic,
+              [DLQ_HEADERS.partition]: String(r.partition),
+              [DLQ_HEADERS.offset]: r.offset,
+              [DLQ_HEADERS.timestamp]: r.timestamp,
+              [DLQ_HEADERS.payload]: r.scrubbed ? 'scrubbed' : 'original',
+              [DLQ_HEADERS.rejectedAt]: String(Date.now()),
+            },
+          })),
+        });
+        this.sent += batch.length;
+        batch = [];
+      }
+    } catch (e) {
+      // kafkajs retried already. Keep the batch for the next attempt and the
+      // error for flush(), which must not pretend success.
+      this.queue = batch.concat(this.queue);
+      this.failure = e;
+    } finally {
+      this.inFlight = null;
+    }
+  }
+
+  /** Resolves when every dead letter published so far is acknowledged; throws PG_KAFKA if one could not be. */
+  async flush(): Promise<void> {
+    while (this.inFlight !== null) await this.inFlight;
+    if (this.failure === null && this.queue.length > 0) {
+      this.inFlight = this.pump();
+      await this.inFlight;
+    }
+    if (this.failure !== null) {
+      const e = this.failure;
+      this.failure = null;
+      throw new PosguardError('PG_KAFKA', `cannot write to the dead-letter topic ${this.topic}: ${(e as Error)?.message ?? String(e)}`, { cause: e, retriable: true });
+    }
+  }
+
+  pending(): number {
+    return this.queue.length;
+  }
+}

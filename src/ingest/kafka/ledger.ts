@@ -1,0 +1,183 @@
+/**
+ * What a rebuilt partition must know about what earlier runs already wrote
+ * (docs/kafka.md, "Offsets and restarts"). A rebuild re-reads from the
+ * committed offsets and re-decides every anomaly at or above the floor F; the
+ * ledger, loaded from ClickHouse before it starts, keeps that re-decision
+ * from fighting what is stored:
+ *
+ *  - an emission identical to the stored current state is not written again;
+ *  - a pattern anomaly (card patterns, fault spikes) whose stored trigger is
+ *    earlier is not replaced: a rebuild that lacks the start of a window can
+ *    only fire later or not at all, never earlier than the truth;
+ *  - a stored debit anomaly the rebuild never re-emits by its decision time
+ *    (its watermark passed event_time + reversal grace) was decided by the
+ *    crashed run on evidence that has since changed: it gets a RETRACTED
+ *    version, so no stale OPEN anomaly survives a restart.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Anomaly, AnomalyKind } from '../../detect/anomaly.js';
+
+export const DEBIT_KINDS: ReadonlySet<AnomalyKind> = new Set(['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT']);
+export const PATTERN_KINDS: ReadonlySet<AnomalyKind> = new Set(['CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL', 'TERMINAL_FAULT_SPIKE']);
+
+interface Stored {
+  row: Anomaly;
+  sig: string;
+  /** The rebuild emitted (or matched) this id. */
+  touched: boolean;
+  /** Input partition whose bank topic carried the debit (learned while re-reading). */
+  partition: number | null;
+}
+
+/** The decision as the engine compares it (status, cause, related, identity), plus the trigger. */
+export function signature(a: Anomaly): string {
+  return `${a.status}|${a.cause ?? ''}|${a.related_rrns.join(',')}|${a.terminal_id ?? ''}|${a.stan ?? ''}|${a.rrn ?? ''}|${a.amount_minor ?? ''}|${a.currency ?? ''}|${a.event_time}`;
+}
+
+export interface LedgerStats {
+  loaded: number;
+  suppressedIdentical: number;
+  suppressedLaterTrigger: number;
+  retracted: number;
+}
+
+export class Ledger {
+  private readonly stored = new Map<string, Stored>();
+  /** Debit anomalies to watch, by rrn: the bank event tells which partition decides them. */
+  private readonly byRrn = new Map<string, Stored[]>();
+  readonly stats: LedgerStats = { loaded: 0, suppressedIdentical: 0, suppressedLaterTrigger: 0, retracted: 0 };
+
+  /**
+   * Loads the current state of every anomaly with event_time >= fromMs
+   * (-Infinity: all). Pattern kinds are loaded from the start of fromMs's UTC
+   * day, since they fire at most once per key and day.
+   */
+  async load(client: ClickHouseClient, fromMs: number, limit = 2_000_000): Promise<number> {
+    const day = Number.isFinite(fromMs) ? Math.floor(fromMs / 86_400_000) * 86_400_000 : -Infinity;
+    const where = Number.isFinite(fromMs)
+      ? `WHERE (kind IN ('ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT') AND event_time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}))
+           OR (kind NOT IN ('ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT') AND event_time >= fromUnixTimestamp64Milli(${day}))`
+      : '';
+    const rs = await client.query({
+      query: `SELECT anomaly_id, version, kind, cause, status, severity, toUnixTimestamp64Milli(event_time) AS t, toUnixTimestamp64Milli(detected_at) AS d,
+                terminal_id, merchant_id, card_token, rrn, stan, issuer_id, amount_minor, currency, related_rrns, evidence
+              FROM anomalies_current ${where} LIMIT ${limit}`,
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<Record<string, unknown>>();
+    for (const r of rows) this.add(toAnomaly(r));
+    this.stats.loaded += rows.length;
+    return rows.length;
+  }
+
+  /** Adds one stored anomaly (load() and tests). */
+  add(a: Anomaly): void {
+    const prev = this.stored.get(a.anomaly_id);
+    if (prev !== undefined && prev.row.version >= a.version) return;
+    const s: Stored = { row: a, sig: signature(a), touched: false, partition: null };
+    this.stored.set(a.anomaly_id, s);
+    if (DEBIT_KINDS.has(a.kind) && a.status !== 'RETRACTED' && a.rrn !== null) {
+      const list = this.byRrn.get(a.rrn);
+      if (list === undefined) this.byRrn.set(a.rrn, [s]);
+      else list.push(s);
+    }
+  }
+
+  get size(): number {
+    return this.stored.size;
+  }
+
+  /** A bank event of `rrn` was read from input partition p. */
+  noteBank(partition: number, rrn: string): void {
+    if (this.byRrn.size === 0) return;
+    const list = this.byRrn.get(rrn);
+    if (list !== undefined) for (const s of list) s.partition ??= partition;
+  }
+
+  /** True when `a` must be written; false when what is stored already says it. */
+  admit(a: Anomaly): boolean {
+    const s = this.stored.get(a.anomaly_id);
+    if (s === undefined) return true;
+    const sig = signature(a);
+    if (PATTERN_KINDS.has(a.kind)) {
+      if (s.row.event_time < a.event_time || (s.row.event_time === a.event_time && s.sig === sig)) {
+        this.stats.suppressedLaterTrigger++;
+        return false;
+      }
+      s.row = a;
+      s.sig = sig;
+      return true;
+    }
+    if (!s.touched) {
+      s.touched = true;
+      if (s.sig === sig) {
+        this.stats.suppressedIdentical++;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Stored debit anomalies of `partition` (at or above its floor) whose
+   * decision time the rebuild has passed without emitting them: they no longer hold. Each is returned once,
+   * as a RETRACTED copy (the caller sets version and writes it).
+   */
+  retractionsDue(partition: number, watermark: number, graceMs: number, floor = -Infinity): Anomaly[] {
+    if (this.byRrn.size === 0) return [];
+    const out: Anomaly[] = [];
+    for (const [rrn, list] of this.byRrn) {
+      let keep = 0;
+      for (const s of list) {
+        if (s.touched) continue;
+        // Below the partition's floor it was final before the rebuild: the rebuild does not re-decide it.
+        if (s.partition !== partition || watermark < s.row.event_time + graceMs || s.row.event_time < floor) {
+          list[keep++] = s;
+          continue;
+        }
+        s.touched = true;
+        this.stats.retracted++;
+        out.push({ ...s.row, status: 'RETRACTED', detected_at: Date.now() });
+      }
+      list.length = keep;
+      if (keep === 0) this.byRrn.delete(rrn);
+    }
+    return out;
+  }
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : Number(v);
+}
+
+function toAnomaly(r: Record<string, unknown>): Anomaly {
+  const evidence = typeof r.evidence === 'string' ? safeJson(r.evidence) : r.evidence;
+  return {
+    anomaly_id: r.anomaly_id as string,
+    kind: r.kind as AnomalyKind,
+    cause: (r.cause ?? null) as Anomaly['cause'],
+    status: r.status as Anomaly['status'],
+    severity: r.severity as Anomaly['severity'],
+    version: num(r.version),
+    event_time: num(r.t),
+    detected_at: num(r.d),
+    terminal_id: (r.terminal_id ?? null) as string | null,
+    merchant_id: (r.merchant_id ?? null) as string | null,
+    card_token: (r.card_token ?? null) as string | null,
+    rrn: (r.rrn ?? null) as string | null,
+    stan: (r.stan ?? null) as string | null,
+    issuer_id: (r.issuer_id ?? null) as string | null,
+    amount_minor: r.amount_minor === null || r.amount_minor === undefined ? null : num(r.amount_minor),
+    currency: (r.currency ?? null) as string | null,
+    related_rrns: (r.related_rrns ?? []) as string[],
+    evidence: (evidence ?? { terminal: [], gateway: [], bank: [] }) as Anomaly['evidence'],
+  };
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
+}

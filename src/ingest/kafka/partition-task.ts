@@ -1,0 +1,227 @@
+/**
+ * Stage 1 for one input partition number p: terminal p, gateway p and bank p
+ * feed one Engine (the topics are co-partitioned), with its own watermark and
+ * fault-spike detector; its card facts go to the process's CardStage.
+ *
+ * Besides the engine it keeps what the commit rule needs: per topic an
+ * OffsetLog of consumed offsets and event times, and the "pins" (debit
+ * anomalies still OPEN, which the engine holds until the resolution horizon
+ * and which a restart must therefore re-read).
+ */
+import type { Rules } from '../../config/rules.js';
+import type { Anomaly } from '../../detect/anomaly.js';
+import { TerminalFaultSpikes } from '../../detect/patterns/fault-spike.js';
+import type { CardPatternDetector } from '../../detect/patterns/types.js';
+import { Engine, type EngineCounters } from '../../engine/engine.js';
+import type { TransactionRecord } from '../../engine/transaction.js';
+import { STREAMS, type AnyEvent, type SourceRef, type Stream } from '../../events/index.js';
+import { DEBIT_KINDS } from './ledger.js';
+import { OffsetLog, commitSpans, encodeMeta } from './offsets.js';
+
+export interface TaskOutput {
+  /** An anomaly from this partition's engine (already floor-checked). */
+  anomaly(task: PartitionTask, a: Anomaly): void;
+  transaction(task: PartitionTask, t: TransactionRecord): void;
+  late(task: PartitionTask, stream: Stream, e: AnyEvent, ref: SourceRef | null): void;
+}
+
+export interface TaskCommit {
+  readonly offsets: Record<Stream, number>;
+  readonly floor: number;
+  readonly metadata: string;
+}
+
+interface Foreign {
+  readonly stream: Stream;
+  readonly e: AnyEvent;
+  readonly ref: SourceRef;
+  /** Wall clock when queued. */
+  readonly at: number;
+}
+
+/** Anomalies decided per terminal, i.e. by this partition alone. */
+const PARTITION_KINDS = new Set(['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT', 'TERMINAL_FAULT_SPIKE']);
+
+export class PartitionTask {
+  readonly engine: Engine;
+  readonly logs: Record<Stream, OffsetLog>;
+  /** OPEN debit anomalies: anomaly_id → event_time. */
+  readonly pins = new Map<string, number>();
+  /** The committed floor: only grows. Starts at the floor read at rebuild. */
+  floor: number;
+  /** Ref of the event being pushed, for the engine's late() callback. */
+  private ref: SourceRef | null = null;
+  suppressedBelowFloor = 0;
+  foreignDelivered = 0;
+  /** Events of its own topics pushed since the rebuild. */
+  ownEvents = 0;
+  /** Largest event_time pushed per stream (own and foreign events). */
+  private readonly maxTime: Record<Stream, number> = { terminal: -Infinity, gateway: -Infinity, bank: -Infinity };
+  private foreign: Record<Stream, Foreign[]> = { terminal: [], gateway: [], bank: [] };
+  private delivering = false;
+
+  constructor(
+    readonly partition: number,
+    readonly epoch: number,
+    /** Anomalies (and golden records) below this were final and durable before the rebuild. */
+    readonly floorAtStart: number,
+    starts: Record<Stream, number>,
+    private readonly rules: () => Rules,
+    cards: CardPatternDetector,
+    private readonly out: TaskOutput,
+  ) {
+    this.floor = floorAtStart;
+    this.logs = { terminal: new OffsetLog(starts.terminal), gateway: new OffsetLog(starts.gateway), bank: new OffsetLog(starts.bank) };
+    const emit = (a: Anomaly) => this.onAnomaly(a);
+    this.engine = new Engine({
+      rules,
+      cardPatterns: cards,
+      faultSpikes: new TerminalFaultSpikes(rules, emit),
+      output: {
+        anomaly: emit,
+        transaction: (t) => {
+          // A golden record entirely below the floor comes from a partial re-read of an attempt that was final before.
+          const m = maxTime(t);
+          if (m !== -Infinity && m < this.floorAtStart) {
+            this.suppressedBelowFloor++;
+            return;
+          }
+          this.out.transaction(this, t);
+        },
+        late: (stream, e) => this.out.late(this, stream, e, this.ref),
+      },
+    });
+  }
+
+  /** An event of this partition's own topics. */
+  push(stream: Stream, e: AnyEvent, ref: SourceRef): void {
+    this.ownEvents++;
+    this.pushNow(stream, e, ref);
+    this.deliverDue(stream);
+  }
+
+  private pushNow(stream: Stream, e: AnyEvent, ref: SourceRef): void {
+    if (e.event_time > this.maxTime[stream]) this.maxTime[stream] = e.event_time;
+    this.ref = ref;
+    this.engine.push(stream, e);
+    this.ref = null;
+  }
+
+  private onAnomaly(a: Anomaly): void {
+    if (PARTITION_KINDS.has(a.kind) && a.event_time < this.floorAtStart) {
+      this.suppressedBelowFloor++;
+      return;
+    }
+    if (DEBIT_KINDS.has(a.kind)) {
+      if (a.status === 'OPEN') this.pins.set(a.anomaly_id, a.event_time);
+      else this.pins.delete(a.anomaly_id);
+    }
+    this.out.anomaly(this, a);
+  }
+
+  /**
+   * This partition's floor now (docs/kafka.md):
+   *   F_p = max(floor, min(W - R - slack, oldest OPEN pin)).
+   * The runner commits every partition of the process at the minimum over
+   * them, since reversals are shared across partitions (deliverForeign).
+   */
+  floorNow(): number {
+    const s = commitSpans(this.rules());
+    const w = this.engine.watermark;
+    let minPin = Infinity;
+    for (const [id, t] of this.pins) {
+      if (t + s.horizonMs <= w) this.pins.delete(id); // released by the engine: cannot change any more
+      else if (t < minPin) minPin = t;
+    }
+    return Math.max(this.floor, Math.min(w - s.retentionMs - s.floorSlackMs, minPin));
+  }
+
+  /**
+   * Nothing read since the rebuild and nothing held: this partition constrains
+   * no other, and its own floor stays where it was (an idle partition must not
+   * hold every other partition's commits back).
+   */
+  untouched(): boolean {
+    return this.ownEvents === 0 && this.engine.openAttempts() === 0 && this.foreign.gateway.length === 0 && this.foreign.bank.length === 0;
+  }
+
+  /** The commit for floor F: per topic, the first offset that may hold an event stamped >= F - L. */
+  commitAt(floor: number): TaskCommit {
+    const bound = floor - commitSpans(this.rules()).lookBackMs;
+    const offsets = {} as Record<Stream, number>;
+    for (const st of STREAMS) offsets[st] = this.logs[st].safeOffset(bound);
+    return { offsets, floor, metadata: encodeMeta({ floor: Number.isFinite(floor) ? floor : null, epoch: this.epoch }) };
+  }
+
+  /**
+   * A reversal read from another partition (bank REVERSAL_APPLIED, REVERSAL_REJECTED, REFUND_POSTED;
+   * gateway REVERSAL_*: linked by orig_rrn, which may name a debit of another
+   * terminal, e.g. a refund posted at the next lane). Queued until this
+   * partition's own stream has reached its time, so pushing it never moves
+   * this engine's watermark ahead of its own input.
+   */
+  offerForeign(stream: Stream, e: AnyEvent, ref: SourceRef, now: number): void {
+    const q = this.foreign[stream];
+    const f: Foreign = { stream, e, ref, at: now };
+    // Kept in event-time order (they come nearly sorted): the head is the next one due.
+    let i = q.length;
+    while (i > 0 && q[i - 1].e.event_time > e.event_time) i--;
+    q.splice(i, 0, f);
+    this.deliverDue(stream);
+  }
+
+  /** Pushes the queued foreign reversals of `stream` this partition's own input has reached. */
+  private deliverDue(stream: Stream): void {
+    const q = this.foreign[stream];
+    if (q.length === 0 || this.delivering) return;
+    this.delivering = true;
+    let n = 0;
+    while (n < q.length && q[n].e.event_time <= this.maxTime[stream]) {
+      const f = q[n++];
+      this.pushNow(f.stream, f.e, f.ref);
+    }
+    if (n > 0) q.splice(0, n);
+    this.foreignDelivered += n;
+    this.delivering = false;
+  }
+
+  /**
+   * Pushes the foreign reversals that waited longer than `idleMs` (this
+   * partition is idle: nothing else will move it), or all of them (`all`, at
+   * the end of a bounded input).
+   */
+  deliverForeign(all: boolean, now: number, idleMs: number): number {
+    let n = 0;
+    for (const stream of ['gateway', 'bank'] as const) {
+      const q = this.foreign[stream];
+      const keep: Foreign[] = [];
+      for (const f of q) {
+        if (all || now - f.at > idleMs) {
+          this.pushNow(f.stream, f.e, f.ref);
+          n++;
+        } else keep.push(f);
+      }
+      this.foreign[stream] = keep;
+    }
+    this.foreignDelivered += n;
+    return n;
+  }
+
+  /** Every topic-partition of this task has been read up to `ends`. */
+  reached(ends: Record<Stream, number>): boolean {
+    return STREAMS.every((s) => this.logs[s].next >= ends[s]);
+  }
+
+  get counters(): EngineCounters {
+    return this.engine.counters;
+  }
+}
+
+function maxTime(t: TransactionRecord): number {
+  let m = -Infinity;
+  for (const v of [t.terminal_started_at, t.terminal_request_at, t.terminal_response_at, t.terminal_final_at, t.gateway_received_at,
+    t.gateway_forwarded_at, t.gateway_issuer_response_at, t.gateway_response_sent_at, t.bank_auth_at, t.bank_reversal_at]) {
+    if (v !== null && v > m) m = v;
+  }
+  return m;
+}

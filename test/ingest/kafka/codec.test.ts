@@ -1,0 +1,104 @@
+/** Record values → events (no broker): every poison kind is named, good values pass the same contract as replay lines. */
+import { describe, expect, it } from 'vitest';
+import { encodeAvro, encodeWire, readerType } from '../../../src/ingest/kafka/avro.js';
+import { AvroDecoder, ConfluentDecoder, JsonDecoder, dlqValue, poisonPayload } from '../../../src/ingest/kafka/codec.js';
+import { Ledger, signature } from '../../../src/ingest/kafka/ledger.js';
+import type { Registry, SchemaResolution } from '../../../src/ingest/kafka/registry.js';
+import type { Anomaly } from '../../../src/detect/anomaly.js';
+import type { GatewayEvent } from '../../../src/events/index.js';
+
+const event: GatewayEvent = {
+  event_id: '7d6c4f0e-1b2a-4c3d-8e9f-0a1b2c3d4e5f', event_time: Date.UTC(2026, 2, 2, 8), terminal_id: 'TERM0001', merchant_id: 'MERCHANT0000001',
+  stan: '000123', event_type: 'REQUEST_RECEIVED', rrn: '606100000001', txn_type: 'SALE', amount_minor: 1250, currency: 'EUR',
+  card_token: 'tok_abc', issuer_id: 'ISS01', network: 'VISA', response_code: null, latency_ms: null, orig_rrn: null,
+};
+
+/** A registry that knows schema id 7 as the gateway contract and nothing else. */
+function fakeRegistry(): Registry {
+  const cache = new Map<string, SchemaResolution>();
+  return {
+    cached: (stream: string, id: number) => cache.get(`${stream}:${id}`),
+    resolve: async (stream: string, id: number) => {
+      const r: SchemaResolution = id === 7 ? { ok: true, resolver: null } : { ok: false, reason: `unknown schema id ${id} (the registry has no such schema)` };
+      cache.set(`${stream}:${id}`, r);
+      return r;
+    },
+  } as unknown as Registry;
+}
+
+describe('decoders', () => {
+  it('Confluent wire format: decodes by schema id and names every kind of poison', async () => {
+    const d = new ConfluentDecoder(fakeRegistry());
+    const good = encodeWire(7, encodeAvro('gateway', event));
+    const unknown = encodeWire(8, encodeAvro('gateway', event));
+    const garbage = encodeWire(7, Buffer.from([1, 2, 3]));
+    const broken = encodeWire(7, readerType('gateway').toBuffer({ ...event, stan: 'abc' }));
+    const values = [good, unknown, garbage, broken, Buffer.from('{"a":1}'), Buffer.from([0, 1]), null];
+    await d.prepare('gateway', values);
+    const r = values.map((v) => d.decode('gateway', v));
+    expect(r[0]).toEqual({ ok: true, event });
+    expect(r.slice(1).map((x) => (x.ok ? 'ok' : x.kind))).toEqual(['unknown_schema', 'undecodable', 'contract', 'bad_magic_byte', 'undecodable', 'empty']);
+    expect(r[3].ok ? '' : r[3].reason).toBe('field stan: expected 6 digits, got "abc"');
+    expect(r[4].ok ? '' : r[4].reason).toContain('bad magic byte 0x7b');
+  });
+
+  it('plain Avro and JSON: the same events, the same contract', () => {
+    expect(new AvroDecoder().decode('gateway', encodeAvro('gateway', event))).toEqual({ ok: true, event });
+    expect(new JsonDecoder().decode('gateway', Buffer.from(JSON.stringify(event)))).toEqual({ ok: true, event });
+    expect(new JsonDecoder().decode('gateway', Buffer.from('{"event_id":'))).toMatchObject({ ok: false, kind: 'undecodable' });
+    expect(new JsonDecoder().decode('gateway', Buffer.from(JSON.stringify({ ...event, network: 'AMEX' })))).toMatchObject({ ok: false, kind: 'contract' });
+    expect(new AvroDecoder().decode('gateway', Buffer.from('not avro at all, really'))).toMatchObject({ ok: false, kind: 'undecodable' });
+  });
+
+  it('never forwards or stores a clear card number', () => {
+    const leak = Buffer.from(JSON.stringify({ ...event, card_token: '4111111111111111' }));
+    const v = dlqValue(leak, undefined);
+    expect(v.scrubbed).toBe(true);
+    expect(v.value!.toString()).not.toContain('4111111111111111');
+    expect(poisonPayload(leak, undefined)).not.toContain('4111111111111111');
+    const clean = Buffer.from('{"x":1}');
+    expect(dlqValue(clean, undefined)).toEqual({ value: clean, scrubbed: false });
+    expect(poisonPayload(Buffer.from([0, 0xff, 0xfe, 3]), undefined)).toMatch(/^base64:/);
+  });
+});
+
+describe('Ledger', () => {
+  const base: Anomaly = {
+    anomaly_id: 'a1', kind: 'ORPHAN_DEBIT', cause: 'NO_TERMINAL_OUTCOME', status: 'OPEN', severity: 'high', version: 3, event_time: 1000, detected_at: 5,
+    terminal_id: 'T', merchant_id: 'M', card_token: 'c', rrn: 'R1', stan: '000001', issuer_id: 'I', amount_minor: 10, currency: 'EUR', related_rrns: [],
+    evidence: { terminal: [], gateway: [], bank: [] },
+  };
+
+  it('skips a re-emission identical to what is stored, lets a changed decision through', () => {
+    const l = new Ledger();
+    l.add(base);
+    expect(l.admit({ ...base, version: 1, detected_at: 99 })).toBe(false);
+    expect(l.admit({ ...base, version: 2, status: 'AUTO_RESOLVED' })).toBe(true);
+    expect(l.admit({ ...base, anomaly_id: 'new' })).toBe(true);
+    expect(signature(base)).toBe(signature({ ...base, version: 9, detected_at: 1 }));
+  });
+
+  it('keeps a stored pattern anomaly against a later trigger, takes an earlier one', () => {
+    const l = new Ledger();
+    const p: Anomaly = { ...base, anomaly_id: 'p1', kind: 'CARD_VELOCITY', cause: null, event_time: 5000 };
+    l.add(p);
+    expect(l.admit({ ...p, event_time: 6000, rrn: 'R9' })).toBe(false);
+    expect(l.admit({ ...p, version: 1 })).toBe(false);
+    expect(l.admit({ ...p, event_time: 4000, rrn: 'R0' })).toBe(true);
+  });
+
+  it('retracts a stored debit anomaly its partition passed without re-deciding it, once', () => {
+    const l = new Ledger();
+    l.add(base);
+    l.add({ ...base, anomaly_id: 'a2', rrn: 'R2' });
+    l.noteBank(3, 'R1');
+    l.noteBank(1, 'R2');
+    expect(l.admit({ ...base, anomaly_id: 'a2', rrn: 'R2', version: 1 })).toBe(false); // re-decided: confirmed
+    expect(l.retractionsDue(3, 1000 + 299_999, 300_000)).toEqual([]); // not yet at its decision time
+    expect(l.retractionsDue(3, Infinity, 300_000, 1001)).toEqual([]); // below the floor: final before the rebuild
+    expect(l.retractionsDue(1, Infinity, 300_000)).toEqual([]); // a2 confirmed, a1 is partition 3's
+    const r = l.retractionsDue(3, 1000 + 300_000, 300_000);
+    expect(r.map((a) => [a.anomaly_id, a.status])).toEqual([['a1', 'RETRACTED']]);
+    expect(l.retractionsDue(3, Infinity, 0)).toEqual([]);
+  });
+});
