@@ -65,6 +65,7 @@ export const RUN_CONFIG_SCHEMA = {
       untilEnd: bool(false, 'bounded run: stop at the end offsets seen at start, take every pending decision, exit'),
       statusIntervalMs: int(10_000, 0, 'status line period (0 = none)'),
       createDlqTopic: bool(true, 'create the dead-letter topic when missing'),
+      metricsPort: int(9464, 0, 'Prometheus /metrics, /healthz and /readyz on this port (0 = off)'),
     }),
   },
 } as const;
@@ -111,6 +112,7 @@ export interface RunConfig {
     readonly untilEnd: boolean;
     readonly statusIntervalMs: number;
     readonly createDlqTopic: boolean;
+    readonly metricsPort: number;
   };
 }
 
@@ -139,6 +141,7 @@ export const RUN_ENV: readonly (readonly [string, string, Kind])[] = [
   ['SCHEMA_REGISTRY_PASSWORD', 'input.registryPassword', 'string'],
   ['POSGUARD_DATA', 'output.dataDir', 'string'],
   ['POSGUARD_RULES', 'run.rulesFile', 'string'],
+  ['POSGUARD_METRICS_PORT', 'run.metricsPort', 'int'],
 ];
 
 /** Command-line flags of `posguard run` (commander's camelCase keys) and the field each sets. */
@@ -163,6 +166,7 @@ export const RUN_FLAGS: readonly (readonly [string, string, Kind])[] = [
   ['shutdownTimeoutMs', 'run.shutdownTimeoutMs', 'int'],
   ['untilEnd', 'run.untilEnd', 'bool'],
   ['statusIntervalMs', 'run.statusIntervalMs', 'int'],
+  ['metricsPort', 'run.metricsPort', 'int'],
 ];
 
 const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true, allowUnionTypes: true });

@@ -8,6 +8,8 @@ import { RulesHolder } from '../../config/rules-holder.js';
 import { DEFAULT_RULES, loadRulesFile } from '../../config/rules.js';
 import { describeRunConfig, loadRunConfig, type RunConfig } from '../../config/run-config.js';
 import { KafkaRun, type RunResult } from '../../ingest/kafka/runner.js';
+import { Registry } from 'prom-client';
+import { createMetrics, startMetricsServer } from '../../metrics/index.js';
 
 export interface RunFlags {
   readonly config?: string;
@@ -38,7 +40,29 @@ export async function runKafkaJob(flags: RunFlags, env: NodeJS.ProcessEnv = proc
   process.stderr.write(describeRunConfig(loaded));
   const holder = new RulesHolder(cfg.run.rulesFile ? loadRulesFile(cfg.run.rulesFile) : DEFAULT_RULES, cfg.run.rulesFile ?? undefined);
   const unwatch = holder.watchSignals();
-  const run = new KafkaRun({ config: cfg, rules: holder.source });
+  const registry = new Registry();
+  let run: KafkaRun | undefined;
+  const metrics = createMetrics({
+    registry,
+    engine: () => run?.engineView(),
+    cardPatterns: () => {
+      const n = run?.activeCards();
+      return n === undefined ? undefined : { activeCards: () => n };
+    },
+    sinkStats: () => run?.sinkStats(),
+    consumerLag: () => run?.consumerLag() ?? [],
+  });
+  run = new KafkaRun({ config: cfg, rules: holder.source, metrics, onAnomaly: (a) => metrics.anomaly(a) });
+  // A busy metrics port must not stop the detector (a second instance on one host): say so loudly and go on.
+  const server = cfg.run.metricsPort === 0 ? null : await startMetricsServer({ registry, port: cfg.run.metricsPort, ready: () => run?.engineView() !== undefined })
+    .then((srv) => {
+      process.stderr.write(`posguard run: metrics on port ${cfg.run.metricsPort} (/metrics, /healthz, /readyz)\n`);
+      return srv;
+    })
+    .catch((e: Error) => {
+      process.stderr.write(`posguard run: warn: no metrics: cannot listen on port ${cfg.run.metricsPort}: ${e.message}\n`);
+      return null;
+    });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
@@ -67,6 +91,7 @@ export async function runKafkaJob(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     unwatch();
+    await server?.close();
     // kafkajs or the embedded engine may keep a handle a little longer; never hang after a clean drain.
     setTimeout(() => process.exit(process.exitCode ?? 0), 5_000).unref();
   }
@@ -97,6 +122,7 @@ export function registerRun(program: Command): void {
     .option('--heartbeat-interval-ms <ms>', 'heartbeat period (default 3000)')
     .option('--max-bytes-per-partition <n>', 'fetch size per partition, bounds memory per fetch (default 1048576)')
     .option('--status-interval-ms <ms>', 'status line period, 0 = none (default 10000)')
+    .option('--metrics-port <port>', 'Prometheus /metrics, /healthz, /readyz on this port, 0 = off (default 9464)')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: RunFlags) => {
       await runKafkaJob(flags);

@@ -25,7 +25,9 @@ import { RunSummary } from '../../engine/summary.js';
 import { PosguardError } from '../../errors.js';
 import { STREAMS, type BankEvent, type Stream } from '../../events/index.js';
 import { scrubPans } from '../../ingest/pan.js';
-import { ClickHouseSink, clientBatchWriter, migrate, openClickHouse, type ClickHouseHandle } from '../../sinks/clickhouse/index.js';
+import { ClickHouseSink, clientBatchWriter, migrate, openClickHouse, type ClickHouseHandle, type ClickHouseSinkStats } from '../../sinks/clickhouse/index.js';
+import type { DetectorMetrics } from '../../metrics/index.js';
+import type { EngineView, PartitionLag } from '../../metrics/sources.js';
 import { CoPartitionAssigner, partitionNumbers } from './assigner.js';
 import { CardStage } from './card-stage.js';
 import { createKafka } from './client.js';
@@ -47,6 +49,8 @@ export interface KafkaRunOptions {
   readonly log?: RunLogger;
   /** Every anomaly version written to the sink (tests, metrics). */
   readonly onAnomaly?: (a: Anomaly) => void;
+  /** Prometheus metrics (src/metrics): fed per event, poison record, sink write and rebalance. */
+  readonly metrics?: DetectorMetrics;
   /** Called after each commit with the committed offsets (tests). */
   readonly onCommit?: (c: { partition: number; topic: string; offset: number; floor: number }[]) => void;
   readonly now?: () => number;
@@ -201,6 +205,7 @@ export class KafkaRun {
       batchRows: this.cfg.output.sinkBatchRows,
       skipTables: this.cfg.output.skipRawEvents ? ['events_raw'] : [],
       onClose: () => this.handle.close(),
+      onEvent: this.opts.metrics?.sinkEvent,
     });
 
     // Idempotent with unbounded retries (kafkajs' requirement): a dead letter is retried until acknowledged, and no offset is committed before that.
@@ -266,10 +271,56 @@ export class KafkaRun {
     return out;
   }
 
+  // ----------------------------------------------------------- for metrics
+
+  /** All partition engines as one (counters summed with those of engines retired at rebuilds, watermark the minimum). */
+  engineView(): EngineView | undefined {
+    const st = this.state;
+    if (st === null) return undefined;
+    const tasks = [...st.tasks.values()];
+    const counters = zeroCounters();
+    addCounters(counters, this.retired);
+    for (const t of tasks) addCounters(counters, t.counters);
+    const marks = tasks.map((t) => t.engine.watermarks());
+    const minOf = (s: Stream) => (marks.length === 0 ? -Infinity : Math.min(...marks.map((m) => m[s])));
+    return {
+      counters,
+      watermark: tasks.length === 0 ? -Infinity : Math.min(...tasks.map((t) => t.engine.watermark)),
+      openAttempts: () => tasks.reduce((n, t) => n + t.engine.openAttempts(), 0),
+      watermarks: () => ({ terminal: minOf('terminal'), gateway: minOf('gateway'), bank: minOf('bank') }),
+    };
+  }
+
+  activeCards(): number | undefined {
+    return this.state?.stage.patterns.activeCards();
+  }
+
+  sinkStats(): ClickHouseSinkStats | undefined {
+    return this.sink?.stats();
+  }
+
+  /** Lag per input partition: the topic's end offset minus the group's committed offset (fetched at scrape time). */
+  async consumerLag(): Promise<PartitionLag[]> {
+    if (!this.admin) return [];
+    const out: PartitionLag[] = [];
+    const committed = await this.admin.fetchOffsets({ groupId: this.cfg.kafka.groupId, topics: this.topics });
+    for (const topic of this.topics) {
+      const ends = await this.admin.fetchTopicOffsets(topic);
+      const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const e of ends) {
+        const c = Number(mine.find((m) => m.partition === e.partition)?.offset ?? '-1');
+        const low = Number(e.low ?? '0');
+        out.push({ topic, partition: e.partition, lag: Math.max(0, Number(e.high) - (c >= 0 ? c : low)) });
+      }
+    }
+    return out;
+  }
+
   // ------------------------------------------------------------- rebalance
 
   private onJoin(assignment: Record<string, number[]>, groupId: string): void {
     this.generation++;
+    this.opts.metrics?.rebalance();
     this.assignment = partitionNumbers(assignment, this.topics);
     this.log('info', `joined group ${groupId} (generation ${this.generation}): partitions ${this.assignment.join(', ') || 'none'}`);
     // Start rebuilding now: with nothing left to fetch no batch would trigger it.
@@ -464,6 +515,7 @@ export class KafkaRun {
     if (d.ok) {
       const e = d.event;
       this.stats.events++;
+      this.opts.metrics?.event(stream, e);
       task.logs[stream].add(offset, e.event_time);
       const ref = { source: topic, partition, offset: m.offset };
       this.sink.rawEvent({ stream, event: e, ref });
@@ -477,6 +529,7 @@ export class KafkaRun {
     }
     task.logs[stream].add(offset, null);
     this.stats.poison[d.kind]++;
+    this.opts.metrics?.decodeError(stream, d.kind);
     this.summary.bad[stream]++;
     const reason = scrubPans(d.reason);
     this.sink.deadLetter({

@@ -130,7 +130,7 @@ export interface Child {
 export function startCli(args: readonly string[], env: Record<string, string | undefined> = {}): Child {
   const proc = spawn(process.execPath, [...cliCommand(), ...args], {
     cwd: ROOT,
-    env: { ...process.env, CLICKHOUSE_URL: '', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
+    env: { ...process.env, CLICKHOUSE_URL: '', KAFKAJS_NO_PARTITIONER_WARNING: '1', POSGUARD_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
