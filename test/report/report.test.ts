@@ -15,7 +15,7 @@ import { openSimDb, OUTAGE_ISSUER, SIM_START, type SimDb } from '../observabilit
 import { requireTools, run } from '../observability/helpers/tools.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = fileURLToPath(new URL('./helpers/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/posguard.js', import.meta.url));
 
 let db: SimDb;
 let data: ReportData;
@@ -33,7 +33,7 @@ beforeAll(async () => {
   // The CLI opens the same folder from another process once this one lets go of it.
   await db.close();
   out = mkdtempSync(join(tmpdir(), 'posguard-report-out-'));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'report', '--data', join(db.dir, 'data'), '--out', join(out, 'report.html')], {
+  const r = spawnSync(process.execPath, [CLI, 'report', '--data', join(db.dir, 'data'), '--out', join(out, 'report.html')], {
     cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLICKHOUSE_URL: '' }, timeout: 120_000,
   });
   cli = { status: r.status, stderr: r.stderr };
@@ -117,13 +117,13 @@ describe('posguard report (CLI)', () => {
   });
 
   it('refuses a missing database with one line', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'report', '--data', join(out, 'nope'), '--out', join(out, 'x.html')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLICKHOUSE_URL: '' } });
+    const r = spawnSync(process.execPath, [CLI, 'report', '--data', join(out, 'nope'), '--out', join(out, 'x.html')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLICKHOUSE_URL: '' } });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^posguard: PG_INPUT_UNREADABLE: no posguard database at /);
   });
 
   it('refuses a bad --from', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'report', '--from', 'yesterday', '--out', join(out, 'x.html')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLICKHOUSE_URL: '' } });
+    const r = spawnSync(process.execPath, [CLI, 'report', '--from', 'yesterday', '--out', join(out, 'x.html')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLICKHOUSE_URL: '' } });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('PG_USAGE: --from');
   });

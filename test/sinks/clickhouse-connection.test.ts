@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DATA_DIR, openClickHouse, resolveTarget, serverClientOptions, type ServerTarget } from '../../src/sinks/clickhouse/connection.js';
 
-const CLI = new URL('./helpers/cli.ts', import.meta.url).pathname;
+const CLI = new URL('../../bin/posguard.js', import.meta.url).pathname;
 const HOLD = new URL('./helpers/hold-data-dir.ts', import.meta.url).pathname;
 
 describe('resolveTarget', () => {
@@ -85,7 +85,7 @@ describe('an embedded data directory held by another process', () => {
   });
 
   it('makes `posguard sql` answer with one line, not a stack trace', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'sql', '--data', dir, 'SELECT 1'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'sql', '--data', dir, 'SELECT 1'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^posguard: PG_DATA_LOCKED: data directory .* is in use by another posguard process \(pid \d+/)]);

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClickHouse, type ClickHouseHandle } from '../../src/sinks/clickhouse/connection.js';
 import { runSql } from '../../src/sinks/clickhouse/query.js';
 
-const CLI = new URL('./helpers/cli.ts', import.meta.url).pathname;
+const CLI = new URL('../../bin/posguard.js', import.meta.url).pathname;
 let dir: string;
-const cli = (args: string[], input?: string) => spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', input });
+const cli = (args: string[], input?: string) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input });
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'posguard-sql-'));
