@@ -39,6 +39,13 @@ export interface EngineOptions {
   faultSpikes?: FaultSpikeDetector;
   /** Wall clock for `detected_at` only; never used for decisions. */
   now?: () => number;
+  /**
+   * Duplicate-debit groups shared with other engines of this process (one per
+   * input partition in `posguard run`): a merchant's terminals may sit in
+   * different partitions. A debit's first charge arriving in another engine
+   * later re-decides it there, as any late evidence does.
+   */
+  duplicateGroups?: Map<string, Txn[]>;
 }
 
 export interface EngineCounters {
@@ -90,7 +97,8 @@ export class Engine {
   private readonly byAttempt = new Map<string, Map<number, Txn>>();
   private readonly byRrn = new Map<string, Txn>();
   /** Duplicate-debit groups: card|merchant|amount|currency → held debits. */
-  private readonly groups = new Map<string, Txn[]>();
+  private readonly groups: Map<string, Txn[]>;
+  private readonly sharedGroups: boolean;
   private readonly timers = new TimeHeap<Txn>();
   private readonly facts = new TimeHeap<PendingFact>();
   private lastFactTime = -Infinity;
@@ -107,6 +115,8 @@ export class Engine {
     this.cards = opts.cardPatterns;
     this.faults = opts.faultSpikes;
     this.now = opts.now ?? Date.now;
+    this.groups = opts.duplicateGroups ?? new Map();
+    this.sharedGroups = opts.duplicateGroups !== undefined;
     this.wm = new Watermarks(() => this.rules().time);
   }
 
@@ -330,6 +340,8 @@ export class Engine {
     this.wm.close();
     this.advance();
     this.faults?.end();
+    // With groups shared between engines, the others may still decide against these debits.
+    if (this.sharedGroups) return;
     for (const m of [...this.byAttempt.values()]) for (const x of [...m.values()]) this.release(x);
     for (const x of [...this.byRrn.values()]) this.release(x);
   }
@@ -431,6 +443,11 @@ export class Engine {
     this.joinGroup(x);
   }
 
+  /** Re-decides a held debit after evidence elsewhere changed (a shared duplicate group). */
+  reevaluate(x: Txn): void {
+    if ((x.state & S_DECIDED) !== 0 && !Number.isNaN(x.n[H_DUE])) this.evaluate(x);
+  }
+
   private groupKey(x: Txn): string {
     const i = x.info!;
     return `${i.bankCard}|${i.bankMerchant}|${x.n[H_DEBIT_AMOUNT]}|${i.bankCurrency}`;
@@ -439,6 +456,7 @@ export class Engine {
   private joinGroup(x: Txn): void {
     const key = this.groupKey(x);
     x.info!.group = key;
+    x.info!.owner = this;
     const g = this.groups.get(key);
     if (g === undefined) this.groups.set(key, [x]);
     else g.push(x);
@@ -508,7 +526,7 @@ export class Engine {
       const x = this.timers.pop();
       if (x.n[H_DUE] !== due) continue; // superseded or released
       x.n[H_DUE] = 0;
-      this.fire(x, w);
+      this.fire(x, w, due);
     }
     // Facts are released at t + clockSkew: the in-order frontier is that much behind W.
     this.cards?.advance(w - this.rules().time.clockSkewMs);
@@ -516,7 +534,7 @@ export class Engine {
     while (this.faultIdExpiry.size > 0 && this.faultIdExpiry.peekTime() < w) this.faultIds.delete(this.faultIdExpiry.pop());
   }
 
-  private fire(x: Txn, w: number): void {
+  private fire(x: Txn, w: number, due: number): void {
     const r = this.rules();
     const n = x.n;
     const hasDebit = !Number.isNaN(n[H_DEBIT_AT]);
@@ -533,7 +551,10 @@ export class Engine {
     }
     // At the end of input every decision is taken before anything is released (end() releases all).
     if (this.ended) return;
-    if ((x.state & S_CLOSED) !== 0 && w >= this.nextDue(x)) {
+    // Release only from an entry scheduled at the release time itself: when the watermark
+    // jumps, later debits of the group must be decided (they come first in time order)
+    // before this one leaves the group.
+    if ((x.state & S_CLOSED) !== 0 && due >= this.nextDue(x)) {
       this.release(x);
       return;
     }
@@ -605,7 +626,10 @@ export class Engine {
         if (d) c = { status: d.status, cause: null, related: [] };
       } else {
         const group = x.info?.group ? this.groups.get(x.info.group) : undefined;
-        const d = r.duplicateDebit.enabled && group ? decideDuplicate(x, group, r.duplicateDebit.windowMs, grace, horizon) : null;
+        // A first charge released from the group (its retention ended first) still counts for a duplicate already emitted.
+        const firsts = x.info?.dupFirsts;
+        const pool = firsts ? [...new Set([...(group ?? []), ...firsts])] : group;
+        const d = r.duplicateDebit.enabled && pool ? decideDuplicate(x, pool, r.duplicateDebit.windowMs, grace, horizon) : null;
         if (d) c = { status: d.status, cause: null, related: d.firsts };
       }
       this.reconcile(x, kind, c);
@@ -622,7 +646,9 @@ export class Engine {
     for (const z of group) {
       if (z === x || (z.state & S_DECIDED) === 0 || !debitBefore(x, z)) continue;
       if (z.n[H_DEBIT_AT] - x.n[H_DEBIT_AT] > windowMs) continue;
-      this.evaluate(z);
+      const owner = z.info?.owner;
+      if (owner && owner !== this) owner.reevaluate(z);
+      else this.evaluate(z);
     }
   }
 
@@ -662,6 +688,11 @@ export class Engine {
     };
     (info.emitted ??= new Map()).set(kind, a);
     x.state |= S_HAS_ANOMALY;
+    if (kind === 'DUPLICATE_DEBIT' && c.related.length > 0) {
+      info.dupFirsts = [...c.related];
+      // The first charges stay held to their horizon too: a late reversal of one still resolves this duplicate.
+      for (const y of c.related) y.state |= S_HAS_ANOMALY;
+    }
     this.counters.anomalyVersions++;
     this.out.anomaly(a);
   }

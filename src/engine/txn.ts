@@ -50,6 +50,10 @@ export interface TxnInfo {
   txnVersion: number;
   /** Set when this attempt was merged into another (a late gateway link). */
   mergedInto: Txn | null;
+  /** The engine holding this attempt, when duplicate groups are shared between engines. */
+  owner: { reevaluate(x: Txn): void } | null;
+  /** The first charges of this debit's emitted DUPLICATE_DEBIT, kept even after they leave the group. */
+  dupFirsts: Txn[] | null;
 }
 
 export class Txn {
@@ -119,7 +123,7 @@ export class Txn {
     return (this.info ??= {
       card: null, masked: null, issuer: null,
       bankMerchant: null, bankCurrency: null, bankCard: null, gwCurrency: null,
-      group: null, emitted: null, txnVersion: 0, mergedInto: null,
+      group: null, emitted: null, txnVersion: 0, mergedInto: null, owner: null, dupFirsts: null,
     });
   }
 

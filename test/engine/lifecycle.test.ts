@@ -82,6 +82,21 @@ describe('orphan lifecycle', () => {
   });
 });
 
+describe('duplicate lifecycle', () => {
+  it('a refund of the second charge long after the first was released resolves the duplicate, never retracts it', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(...Object.values(b.attempt({ t: T0 })));
+    h.push(...Object.values(b.attempt({ t: T0 + 2 * MIN, stan: '000002', rrn: 'RRN000000002' })));
+    h.clock(T0 + 90 * MIN); // both decided; the first charge's own retention (25 min) is long over
+    h.push(b.bank('REFUND_POSTED', { event_time: T0 + 89 * MIN, orig_rrn: 'RRN000000002' }));
+    expect(only(h.versions, 'DUPLICATE_DEBIT').map((a) => [a.rrn, a.status, a.related_rrns])).toEqual([
+      ['RRN000000002', 'OPEN', ['RRN000000001']],
+      ['RRN000000002', 'AUTO_RESOLVED', ['RRN000000001']],
+    ]);
+  });
+});
+
 describe('terminal clocks', () => {
   it.each([5 * MIN, -5 * MIN])('a terminal clock off by %i ms neither creates nor hides an orphan', (skew) => {
     const h = harness();
