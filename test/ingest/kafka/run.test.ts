@@ -20,7 +20,7 @@ import { looksLikePan } from '../../../src/ingest/pan.js';
 import { simulateToKafka } from '../../../src/ingest/kafka/producer.js';
 import { KafkaRun, type RunResult } from '../../../src/ingest/kafka/runner.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';
-import { SIM, crossPartitionDuplicates, expectSameAnomalies, expected, type Expected } from './fixtures.js';
+import { SIM, expectSameAnomalies, expected, type Expected } from './fixtures.js';
 import { createTestTopics, deleteTestTopics, describeKafka, uniqueGroup, uniqueTopics } from './helpers.js';
 
 const PARTITIONS = 4;
@@ -96,10 +96,10 @@ describeKafka('posguard run (Confluent Avro through the registry)', (env) => {
   });
 
   it('writes exactly the batch reference\'s anomalies to ClickHouse', async () => {
-    // Duplicates whose first charge sits in another partition are stage 2's job (documented limitation).
-    const except = crossPartitionDuplicates(exp, PARTITIONS);
+    // No exclusions: one instance shares its duplicate index across partitions
+    // (test/engine/shared-groups.test.ts covers pairs split over partitions).
     expect(exp.reference.length).toBeGreaterThan(50);
-    expectSameAnomalies(written, exp.reference, except);
+    expectSameAnomalies(written, exp.reference);
     const h = await openClickHouse({ kind: 'embedded', dataDir });
     try {
       const rs = await h.client.query({
@@ -110,7 +110,7 @@ describeKafka('posguard run (Confluent Avro through the registry)', (env) => {
       const stored = (await rs.json<Record<string, unknown>>()).map((r) => ({
         ...r, version: Number(r.version), event_time: Number(r.event_time), amount_minor: r.amount_minor === null ? null : Number(r.amount_minor),
       })) as unknown as Anomaly[];
-      expectSameAnomalies(stored, exp.reference, except);
+      expectSameAnomalies(stored, exp.reference);
       const dl = await h.client.query({ query: 'SELECT source, reason, source_partition, source_offset FROM dead_letters FINAL', format: 'JSONEachRow' });
       const deadLetters = await dl.json<{ source: string; reason: string }>();
       expect(deadLetters.length).toBe(exp.bad + poison.length);
