@@ -23,6 +23,7 @@ import {
   HEADER, EV, S_CLOSED, S_DECIDED, S_HAS_ANOMALY, Txn,
 } from './txn.js';
 import { packUuid, unpackUuid } from './uuid.js';
+import { SharedDuplicates } from './shared-duplicates.js';
 import { Watermarks } from './watermark.js';
 
 export interface EngineOutput {
@@ -45,7 +46,7 @@ export interface EngineOptions {
    * different partitions. A debit's first charge arriving in another engine
    * later re-decides it there, as any late evidence does.
    */
-  duplicateGroups?: Map<string, Txn[]>;
+  duplicateGroups?: SharedDuplicates;
 }
 
 export interface EngineCounters {
@@ -98,6 +99,7 @@ export class Engine {
   private readonly byRrn = new Map<string, Txn>();
   /** Duplicate-debit groups: card|merchant|amount|currency → held debits. */
   private readonly groups: Map<string, Txn[]>;
+  private readonly dups: SharedDuplicates;
   private readonly sharedGroups: boolean;
   private readonly timers = new TimeHeap<Txn>();
   private readonly facts = new TimeHeap<PendingFact>();
@@ -115,9 +117,11 @@ export class Engine {
     this.cards = opts.cardPatterns;
     this.faults = opts.faultSpikes;
     this.now = opts.now ?? Date.now;
-    this.groups = opts.duplicateGroups ?? new Map();
+    this.dups = opts.duplicateGroups ?? new SharedDuplicates();
+    this.groups = this.dups.groups;
     this.sharedGroups = opts.duplicateGroups !== undefined;
     this.wm = new Watermarks(() => this.rules().time);
+    this.dups.register(this, () => this.wm.value);
   }
 
   /** The engine's event-time low watermark (true time, epoch ms). */
@@ -445,7 +449,8 @@ export class Engine {
 
   /** Re-decides a held debit after evidence elsewhere changed (a shared duplicate group). */
   reevaluate(x: Txn): void {
-    if ((x.state & S_DECIDED) !== 0 && !Number.isNaN(x.n[H_DUE])) this.evaluate(x);
+    // Also after its release: it stays in the shared index until every engine is past it.
+    if ((x.state & S_DECIDED) !== 0) this.evaluate(x);
   }
 
   private groupKey(x: Txn): string {
@@ -457,20 +462,11 @@ export class Engine {
     const key = this.groupKey(x);
     x.info!.group = key;
     x.info!.owner = this;
-    const g = this.groups.get(key);
-    if (g === undefined) this.groups.set(key, [x]);
-    else g.push(x);
+    this.dups.join(x, key);
   }
 
   private leaveGroup(x: Txn): void {
-    const key = x.info!.group!;
-    const g = this.groups.get(key);
-    if (g !== undefined) {
-      const i = g.indexOf(x);
-      if (i >= 0) g.splice(i, 1);
-      if (g.length === 0) this.groups.delete(key);
-    }
-    x.info!.group = null;
+    this.dups.remove(x);
   }
 
   // ------------------------------------------------------------------ timing
@@ -528,6 +524,7 @@ export class Engine {
       x.n[H_DUE] = 0;
       this.fire(x, w, due);
     }
+    if (this.sharedGroups) this.dups.prune();
     // Facts are released at t + clockSkew: the in-order frontier is that much behind W.
     this.cards?.advance(w - this.rules().time.clockSkewMs);
     this.faults?.advance(w);
@@ -572,7 +569,11 @@ export class Engine {
       }
     }
     if (x.rrn !== null && this.byRrn.get(x.rrn) === x) this.byRrn.delete(x.rrn);
-    if (x.info?.group) this.leaveGroup(x);
+    if (x.info?.group) {
+      // Shared with other engines: it stays findable until every engine is past its release time.
+      if (this.sharedGroups) this.dups.deferRemoval(x, this.wm.value);
+      else this.leaveGroup(x);
+    }
     x.n[H_DUE] = NaN;
     this.openCount--;
     this.counters.released++;

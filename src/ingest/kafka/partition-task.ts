@@ -13,7 +13,7 @@ import type { Anomaly } from '../../detect/anomaly.js';
 import { TerminalFaultSpikes } from '../../detect/patterns/fault-spike.js';
 import type { CardPatternDetector } from '../../detect/patterns/types.js';
 import { Engine, type EngineCounters } from '../../engine/engine.js';
-import type { Txn } from '../../engine/txn.js';
+import type { SharedDuplicates } from '../../engine/shared-duplicates.js';
 import type { TransactionRecord } from '../../engine/transaction.js';
 import { STREAMS, type AnyEvent, type SourceRef, type Stream } from '../../events/index.js';
 import { DEBIT_KINDS } from './ledger.js';
@@ -71,7 +71,7 @@ export class PartitionTask {
     cards: CardPatternDetector,
     private readonly out: TaskOutput,
     /** Duplicate-debit groups shared by every partition engine of this process. */
-    duplicateGroups?: Map<string, Txn[]>,
+    duplicateGroups?: SharedDuplicates,
   ) {
     this.floor = floorAtStart;
     this.logs = { terminal: new OffsetLog(starts.terminal), gateway: new OffsetLog(starts.gateway), bank: new OffsetLog(starts.bank) };

@@ -21,7 +21,7 @@ import type { RunConfig } from '../../config/run-config.js';
 import type { Rules } from '../../config/rules.js';
 import type { Anomaly } from '../../detect/anomaly.js';
 import type { EngineCounters } from '../../engine/engine.js';
-import type { Txn } from '../../engine/txn.js';
+import { SharedDuplicates } from '../../engine/shared-duplicates.js';
 import { RunSummary } from '../../engine/summary.js';
 import { PosguardError } from '../../errors.js';
 import { STREAMS, type BankEvent, type Stream } from '../../events/index.js';
@@ -382,7 +382,7 @@ export class KafkaRun {
     const tasks = new Map<number, PartitionTask>();
     const out = this.taskOutput();
     // One duplicate-debit index for all partitions: a merchant's terminals may sit in different partitions.
-    const duplicateGroups = new Map<string, Txn[]>();
+    const duplicateGroups = new SharedDuplicates();
     for (const pl of plans) tasks.set(pl.p, new PartitionTask(pl.p, pl.epoch, pl.floor, pl.starts, this.rules, stage.source(pl.p), out, duplicateGroups));
     this.state = { gen, tasks, stage, ledger, cardEpoch };
     this.stats.rebuilds++;

@@ -1,0 +1,57 @@
+/**
+ * The duplicate-debit index shared by the engines of one process (one per
+ * input partition in `posguard run`): a merchant's terminals may sit in
+ * different partitions, so a card's two charges may live in two engines.
+ * A debit leaves the index only once *every* engine's watermark has passed
+ * its release time: an engine whose partition lags must still find it.
+ */
+import { TimeHeap } from '../util/heap.js';
+import type { Txn } from './txn.js';
+
+export class SharedDuplicates {
+  readonly groups = new Map<string, Txn[]>();
+  private readonly watermarks = new Map<object, () => number>();
+  private readonly removals = new TimeHeap<Txn>();
+
+  /** Each engine registers how to read its watermark. */
+  register(engine: object, watermark: () => number): void {
+    this.watermarks.set(engine, watermark);
+  }
+
+  /** The lowest watermark of the engines sharing the index. */
+  minWatermark(): number {
+    let w = Infinity;
+    for (const f of this.watermarks.values()) w = Math.min(w, f());
+    return w;
+  }
+
+  /** x was released by its engine at `releaseAt`; it leaves its group once all engines are past that. */
+  deferRemoval(x: Txn, releaseAt: number): void {
+    this.removals.push(releaseAt, x);
+  }
+
+  /** Removes the debits every engine is done with. */
+  prune(): void {
+    if (this.removals.size === 0) return;
+    const w = this.minWatermark();
+    while (this.removals.size > 0 && this.removals.peekTime() <= w) this.remove(this.removals.pop());
+  }
+
+  join(x: Txn, key: string): void {
+    const g = this.groups.get(key);
+    if (g === undefined) this.groups.set(key, [x]);
+    else g.push(x);
+  }
+
+  remove(x: Txn): void {
+    const key = x.info?.group;
+    if (!key) return;
+    const g = this.groups.get(key);
+    if (g !== undefined) {
+      const i = g.indexOf(x);
+      if (i >= 0) g.splice(i, 1);
+      if (g.length === 0) this.groups.delete(key);
+    }
+    x.info!.group = null;
+  }
+}
