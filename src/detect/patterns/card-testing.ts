@@ -8,7 +8,7 @@
 import type { Rules } from '../../config/rules.js';
 import { cardPatternAnomaly } from './pattern-anomaly.js';
 import type { CardFact, Emit } from './types.js';
-import { after, dayOf, EventWindow, firstOpenDay, keepFrom, type Frame } from './window.js';
+import { after, dayOf, EventWindow, keepFrom, type Frame } from './window.js';
 
 type R = Rules['cardTesting'];
 
@@ -84,19 +84,12 @@ export class CardTesting {
     }
   }
 
-  /** Drops what no fact at or after fr.wm (or late by at most fr.grace) can need; clears the window when disabled. */
   trim(w: TestingWindow, r: R, fr: Frame): void {
-    if (!r.enabled) w.clearEvents();
-    else {
-      const lo = Math.max(w.lo, fr.wm - r.windowMs);
-      w.slide(lo, keepFrom(lo, r.windowMs, fr));
-    }
-    w.pruneFired(firstOpenDay(fr.wm - fr.grace));
+    w.trimTo(r.windowMs, r.enabled, fr);
   }
 
-  /** The watermark up to which this window still holds something needed. */
   expiry(w: TestingWindow, r: R, fr: Frame): number {
-    return Math.max(w.length > 0 ? w.last().event_time + r.windowMs : -Infinity, w.firedUntil()) + fr.grace;
+    return w.expiryFor(r.windowMs, fr);
   }
 
   /** At least k distinct merchant_ids among events [from, to]? Newest first, stops at k. */

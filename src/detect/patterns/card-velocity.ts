@@ -10,7 +10,7 @@
 import type { Rules } from '../../config/rules.js';
 import { cardPatternAnomaly } from './pattern-anomaly.js';
 import type { CardFact, Emit } from './types.js';
-import { after, dayOf, EventWindow, firstOpenDay, keepFrom, type Frame } from './window.js';
+import { after, dayOf, EventWindow, keepFrom, type Frame } from './window.js';
 
 type R = Rules['cardVelocity'];
 
@@ -63,16 +63,11 @@ export class CardVelocity {
   }
 
   trim(w: VelocityWindow, r: R, fr: Frame): void {
-    if (!r.enabled) w.clearEvents();
-    else {
-      const lo = Math.max(w.lo, fr.wm - r.windowMs);
-      w.slide(lo, keepFrom(lo, r.windowMs, fr));
-    }
-    w.pruneFired(firstOpenDay(fr.wm - fr.grace));
+    w.trimTo(r.windowMs, r.enabled, fr);
   }
 
   expiry(w: VelocityWindow, r: R, fr: Frame): number {
-    return Math.max(w.length > 0 ? w.last().event_time + r.windowMs : -Infinity, w.firedUntil()) + fr.grace;
+    return w.expiryFor(r.windowMs, fr);
   }
 
   /** If the condition holds at debit `to` over [from, to]: the debits that made it fire; else null. */

@@ -16,7 +16,7 @@ import type { Rules } from '../../config/rules.js';
 import { haversineKm, isImpossibleTravel, travelHorizonMs } from './geo.js';
 import { cardPatternAnomaly } from './pattern-anomaly.js';
 import type { CardFact, Emit } from './types.js';
-import { after, dayOf, EventWindow, firstOpenDay, keepFrom, type Frame } from './window.js';
+import { after, dayOf, EventWindow, keepFrom, type Frame } from './window.js';
 
 type R = Rules['impossibleTravel'];
 
@@ -141,17 +141,11 @@ export class ImpossibleTravel {
   }
 
   trim(w: TravelWindow, r: R, fr: Frame): void {
-    if (!r.enabled) w.clearEvents();
-    else {
-      const h = this.horizonMs(r);
-      const lo = Math.max(w.lo, fr.wm - h);
-      w.slide(lo, keepFrom(lo, h, fr));
-    }
-    w.pruneFired(firstOpenDay(fr.wm - fr.grace));
+    w.trimTo(this.horizonMs(r), r.enabled, fr);
   }
 
   expiry(w: TravelWindow, r: R, fr: Frame): number {
-    return Math.max(w.length > 0 ? w.last().event_time + this.horizonMs(r) : -Infinity, w.firedUntil()) + fr.grace;
+    return w.expiryFor(this.horizonMs(r), fr);
   }
 
   /** e (at index j) holds: first fire of its day, or a revision (earlier trigger, or more evidence). */

@@ -199,6 +199,25 @@ export class EventWindow<T extends Keyed> {
     if (k === 0) this.fired = null;
   }
 
+  /**
+   * Drops what no fact at or after fr.wm (or late by at most fr.grace) can
+   * need, for a window spanning `spanMs`; clears the events when the kind is
+   * disabled. Fired days before the first open day are forgotten either way.
+   */
+  trimTo(spanMs: number, enabled: boolean, fr: Frame): void {
+    if (!enabled) this.clearEvents();
+    else {
+      const lo = Math.max(this.lo, fr.wm - spanMs);
+      this.slide(lo, keepFrom(lo, spanMs, fr));
+    }
+    this.pruneFired(firstOpenDay(fr.wm - fr.grace));
+  }
+
+  /** The watermark up to which this window (spanning `spanMs`) still holds something needed. */
+  expiryFor(spanMs: number, fr: Frame): number {
+    return Math.max(this.length > 0 ? this.last().event_time + spanMs : -Infinity, this.firedUntil()) + fr.grace;
+  }
+
   /** Last instant (epoch ms) of the latest fired day; -Infinity when none. */
   firedUntil(): number {
     const f = this.fired;
