@@ -26,8 +26,9 @@ rc=0
 # Stop both even if one fails; registry first (it does not depend on Kafka, but order is cheap).
 "$HERE/registry.sh" "$action" || rc=$?
 "$HERE/kafka.sh" "$action" || rc=$?
+# The env file describes running services: once they are stopped, tests must not find it.
+rm -f "$POSGUARD_SERVICES_DIR/services.env"
 if [[ "$action" == purge ]]; then
-  rm -f "$POSGUARD_SERVICES_DIR/services.env"
   rmdir "$POSGUARD_SERVICES_DIR" 2>/dev/null || true
 fi
 exit "$rc"
