@@ -38,6 +38,7 @@ export const RUN_CONFIG_SCHEMA = {
       maxBytesPerPartition: int(1_048_576, 1_024, 'fetch size per partition: bounds memory per fetch'),
       maxWaitTimeMs: int(500, 0, 'longest a fetch waits for data'),
       fromBeginning: bool(true, 'a group without committed offsets starts at the earliest offset (else the latest)'),
+      assignment: { type: 'string', enum: ['exact', 'spread'], default: 'exact', description: 'exact: one member holds every partition, the others stand by (results exact for every kind); spread: partitions shared out (cross-partition kinds missed across members)' },
     }),
     topics: section({
       terminal: str('pos.terminal.events', 'terminal events topic'),
@@ -88,6 +89,7 @@ export interface RunConfig {
     readonly maxBytesPerPartition: number;
     readonly maxWaitTimeMs: number;
     readonly fromBeginning: boolean;
+    readonly assignment: 'exact' | 'spread';
   };
   readonly topics: { readonly terminal: string; readonly gateway: string; readonly bank: string; readonly dlq: string };
   readonly input: {
@@ -126,6 +128,7 @@ export const RUN_ENV: readonly (readonly [string, string, Kind])[] = [
   ['KAFKA_BROKERS', 'kafka.brokers', 'list'],
   ['KAFKA_CLIENT_ID', 'kafka.clientId', 'string'],
   ['POSGUARD_GROUP_ID', 'kafka.groupId', 'string'],
+  ['POSGUARD_ASSIGNMENT', 'kafka.assignment', 'string'],
   ['KAFKA_SSL', 'kafka.ssl', 'bool'],
   ['KAFKA_SSL_CA', 'kafka.sslCaFile', 'string'],
   ['KAFKA_SASL_MECHANISM', 'kafka.saslMechanism', 'string'],
@@ -148,6 +151,7 @@ export const RUN_ENV: readonly (readonly [string, string, Kind])[] = [
 export const RUN_FLAGS: readonly (readonly [string, string, Kind])[] = [
   ['brokers', 'kafka.brokers', 'list'],
   ['group', 'kafka.groupId', 'string'],
+  ['assignment', 'kafka.assignment', 'string'],
   ['clientId', 'kafka.clientId', 'string'],
   ['sessionTimeoutMs', 'kafka.sessionTimeoutMs', 'int'],
   ['heartbeatIntervalMs', 'kafka.heartbeatIntervalMs', 'int'],

@@ -62,8 +62,8 @@ export interface DetectorMetrics {
   deadLetter(stream: Stream | null, reason: string): void;
   /** ClickHouseSinkOptions.onEvent. */
   sinkEvent(e: SinkEventView): void;
-  /** A consumer group rebalance. */
-  rebalance(): void;
+  /** A consumer group rebalance, with the partition numbers now held. */
+  rebalance(assignedPartitions?: number): void;
 }
 
 const none = () => undefined;

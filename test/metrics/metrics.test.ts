@@ -293,9 +293,11 @@ describe('consumer metrics', () => {
     let s = parsePromText(await registry.metrics());
     expect(value(s, 'posguard_consumer_lag_messages', { topic: 'pos.bank', partition: '0' })).toBe(5);
     lag = 42;
-    m.rebalance();
-    m.rebalance();
+    expect(s.filter((x) => x.name === 'posguard_consumer_assigned_partitions')).toEqual([]);
+    m.rebalance(4);
+    m.rebalance(0);
     s = parsePromText(await registry.metrics());
+    expect(value(s, 'posguard_consumer_assigned_partitions')).toBe(0);
     expect(value(s, 'posguard_consumer_lag_messages', { topic: 'pos.bank', partition: '0' })).toBe(42);
     expect(value(s, 'posguard_consumer_rebalances_total')).toBe(2);
     fail = true;

@@ -104,6 +104,7 @@ export function registerRun(program: Command): void {
     .option('--config <file>', 'config file (YAML or JSON, sections kafka, topics, input, output, run)')
     .option('--brokers <list>', 'bootstrap brokers, comma-separated host:port (env KAFKA_BROKERS; default 127.0.0.1:9092)')
     .option('--group <id>', 'consumer group id (default posguard)')
+    .option('--assignment <mode>', 'exact (default): one member holds every partition, the others stand by; spread: partitions shared out, cross-partition kinds missed across members')
     .option('--client-id <id>', 'Kafka client id (default posguard)')
     .option('--registry <url>', 'schema registry URL, Confluent API (env SCHEMA_REGISTRY_URL): values are Confluent wire-format Avro')
     .option('--format <f>', 'value format: confluent (with --registry), avro (plain, registry-less; default without a registry), json')

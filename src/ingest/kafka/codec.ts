@@ -3,8 +3,10 @@
  *  - confluent: magic byte 0 + schema id + Avro, schemas from the registry;
  *  - avro: plain Avro bodies with the contract's schemas (registry-less);
  *  - json: one JSON object per value, the replay format (registry-less).
- * Whatever the format, the decoded value goes through the same contract check
- * as a replay line (validateEvent), so every source obeys one definition.
+ * Whatever the format, the decoded value meets the same contract as a replay
+ * line: JSON goes through validateEvent; Avro, decoded with the contract's own
+ * schema (so its types already hold), through the same format and card-data
+ * checks (validateAvroDecoded). Every source obeys one definition.
  *
  * A value that cannot become an event is a poison record, with a kind and a
  * reason naming what is wrong; decoding never throws for bad data. Only an
@@ -12,7 +14,7 @@
  */
 import type { AnyEvent, Stream } from '../../events/index.js';
 import { scrubPans } from '../../ingest/pan.js';
-import { validateEvent } from '../../ingest/validate.js';
+import { validateAvroDecoded, validateEvent } from '../../ingest/validate.js';
 import { WIRE_HEADER_BYTES, readWireHeader, readerType } from './avro.js';
 import type { Registry } from './registry.js';
 
@@ -35,6 +37,12 @@ export interface ValueDecoder {
 
 function contract(stream: Stream, value: unknown): Decoded {
   const v = validateEvent(stream, value);
+  return v.ok ? { ok: true, event: v.event } : { ok: false, kind: 'contract', reason: v.reason, value };
+}
+
+/** An Avro value decoded with the contract's schema: its types are already the contract's. */
+function avroContract(stream: Stream, value: unknown): Decoded {
+  const v = validateAvroDecoded(stream, value as Record<string, unknown>);
   return v.ok ? { ok: true, event: v.event } : { ok: false, kind: 'contract', reason: v.reason, value };
 }
 
@@ -73,7 +81,7 @@ export class ConfluentDecoder implements ValueDecoder {
     } catch (e) {
       return undecodable(e, `Avro body does not decode with schema id ${h.schemaId}`);
     }
-    return contract(stream, v);
+    return avroContract(stream, v);
   }
 }
 
@@ -89,7 +97,7 @@ export class AvroDecoder implements ValueDecoder {
     } catch (e) {
       return undecodable(e, `not a plain Avro ${stream} event`);
     }
-    return contract(stream, v);
+    return avroContract(stream, v);
   }
 }
 

@@ -29,7 +29,7 @@ import { scrubPans } from '../../ingest/pan.js';
 import { ClickHouseSink, clientBatchWriter, migrate, openClickHouse, type ClickHouseHandle, type ClickHouseSinkStats } from '../../sinks/clickhouse/index.js';
 import type { DetectorMetrics } from '../../metrics/index.js';
 import type { EngineView, PartitionLag } from '../../metrics/sources.js';
-import { CoPartitionAssigner, partitionNumbers } from './assigner.js';
+import { createAssigner, partitionNumbers } from './assigner.js';
 import { CardStage } from './card-stage.js';
 import { createKafka } from './client.js';
 import { AvroDecoder, ConfluentDecoder, JsonDecoder, dlqValue, poisonPayload, type PoisonKind, type ValueDecoder } from './codec.js';
@@ -219,7 +219,7 @@ export class KafkaRun {
 
     this.consumer = this.kafka.consumer({
       groupId: k.groupId,
-      partitionAssigners: [CoPartitionAssigner],
+      partitionAssigners: [createAssigner(k.assignment, () => this.assignment.length > 0)],
       sessionTimeout: k.sessionTimeoutMs,
       heartbeatInterval: k.heartbeatIntervalMs,
       rebalanceTimeout: k.rebalanceTimeoutMs,
@@ -235,7 +235,11 @@ export class KafkaRun {
       void this.commit('rebalance').catch((e) => this.log('warn', `commit before rebalance failed (the new owner re-reads a little more): ${(e as Error).message}`));
     });
     this.consumer.on(ev.CRASH, ({ payload }) => {
-      if (!payload.restart) void this.fail(new PosguardError('PG_KAFKA', `the consumer stopped: ${payload.error?.message ?? 'unknown error'}`, { cause: payload.error }));
+      const msg = payload.error?.message ?? 'unknown error';
+      const hint = /supported protocols are incompatible/.test(msg)
+        ? ` (the members of group ${k.groupId} run with another --assignment than this one's ${k.assignment}: give every instance the same)`
+        : '';
+      if (!payload.restart) void this.fail(new PosguardError('PG_KAFKA', `the consumer stopped: ${msg}${hint}`, { cause: payload.error }));
       else this.log('warn', `consumer error, restarting it: ${payload.error?.message}`);
     });
     await kafkaCall('connect the consumer', () => this.consumer.connect());
@@ -322,9 +326,10 @@ export class KafkaRun {
 
   private onJoin(assignment: Record<string, number[]>, groupId: string): void {
     this.generation++;
-    this.opts.metrics?.rebalance();
     this.assignment = partitionNumbers(assignment, this.topics);
-    this.log('info', `joined group ${groupId} (generation ${this.generation}): partitions ${this.assignment.join(', ') || 'none'}`);
+    this.opts.metrics?.rebalance(this.assignment.length);
+    const none = this.cfg.kafka.assignment === 'exact' ? 'none: standing by while another member holds them all (assignment exact)' : 'none';
+    this.log('info', `joined group ${groupId} (generation ${this.generation}): partitions ${this.assignment.join(', ') || none}`);
     // Start rebuilding now: with nothing left to fetch no batch would trigger it.
     void this.ensureState(this.generation).catch((e) => this.log('warn', `rebuild failed, retried at the next batch: ${(e as Error).message}`));
   }
@@ -475,12 +480,16 @@ export class KafkaRun {
     const source = batch.topic;
     const part = batch.partition;
     let sinceBeat = 0;
+    // Resolved once per chunk, not per record: kafkajs parses every offset into a Long.
+    let consumed: string | null = null;
     for (; i < msgs.length; i++) {
       if (this.stopping || this.finishing || gen !== this.generation) break;
       const m = msgs[i];
       this.consume(st, task, stream, source, part, m);
-      p.resolveOffset(m.offset);
+      consumed = m.offset;
       if (++sinceBeat >= 500) {
+        p.resolveOffset(consumed);
+        consumed = null;
         sinceBeat = 0;
         // A macrotask turn, not just a resolved await: the embedded engine's
         // insert completions wait in the I/O queue, and the sink starts its
@@ -491,6 +500,7 @@ export class KafkaRun {
         if (p.isStale()) break;
       }
     }
+    if (consumed !== null) p.resolveOffset(consumed);
     st.stage.touch(part);
     const now = this.now();
     for (const t of st.tasks.values()) t.deliverForeign(false, now, this.cfg.run.idleTimeoutMs);

@@ -1,15 +1,16 @@
 /**
  * Kafka consumption (`posguard run`): lag per topic and partition, computed
  * at scrape time by the consumer's callback (log-end offset − committed
- * offset), and group rebalances.
+ * offset), group rebalances, and how many partitions this member holds
+ * (0 = a standby under the exact assignment).
  */
 import { Counter, type Registry } from 'prom-client';
 import { scrapedGauge } from '../scrape.js';
 import type { ConsumerLagSource } from '../sources.js';
 
 export interface ConsumerMetrics {
-  /** Call on every group rebalance (kafkajs consumer.events.GROUP_JOIN). */
-  rebalance(): void;
+  /** Call on every group rebalance (kafkajs consumer.events.GROUP_JOIN), with the partition numbers now held. */
+  rebalance(assignedPartitions?: number): void;
 }
 
 export function registerConsumerMetrics(registry: Registry, lag: ConsumerLagSource | undefined, onError: (e: unknown) => void): ConsumerMetrics {
@@ -36,5 +37,18 @@ export function registerConsumerMetrics(registry: Registry, lag: ConsumerLagSour
     help: 'Consumer group rebalances this process took part in.',
     registers: [registry],
   });
-  return { rebalance: () => rebalances.inc() };
+  let assigned: number | null = null;
+  scrapedGauge({
+    registry,
+    name: 'posguard_consumer_assigned_partitions',
+    help: 'Partition numbers this member holds since its last rebalance (0: standing by; under the exact assignment one member holds them all).',
+    labelNames: [],
+    read: async () => (assigned === null ? undefined : [[{}, assigned] as const]),
+  });
+  return {
+    rebalance: (n?: number) => {
+      rebalances.inc();
+      if (n !== undefined) assigned = n;
+    },
+  };
 }

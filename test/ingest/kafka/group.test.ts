@@ -1,5 +1,6 @@
 /**
- * Two detector instances in one consumer group (registry-less JSON values),
+ * Two detector instances in one consumer group with `--assignment spread`
+ * (registry-less JSON values),
  * started together so the group rebalances under them: each rebuilds what
  * it is given from the committed offsets, and together they find what one
  * instance finds. No orphan is lost or doubled.
@@ -45,7 +46,7 @@ function crossInstanceRrns(exp: Expected): Set<string> {
   return out;
 }
 
-describeKafka('two posguard run instances in one group', (env) => {
+describeKafka('two posguard run instances in one group, partitions spread', (env) => {
   const topics = uniqueTopics('group');
   const group = uniqueGroup('group');
   const dirs = [mkdtempSync(join(tmpdir(), 'posguard-kafka-group-a-')), mkdtempSync(join(tmpdir(), 'posguard-kafka-group-b-'))];
@@ -62,7 +63,7 @@ describeKafka('two posguard run instances in one group', (env) => {
     const sent = await runSimulateKafka({ brokers: env.brokers, format: 'json', topics, ...SIM, progress: false });
     expect(sent.sent.terminal + sent.sent.gateway + sent.sent.bank).toBe(exp.records);
     const args = (dir: string) => [
-      'run', '--brokers', env.brokers, '--format', 'json', '--group', group, '--data', dir, '--until-end',
+      'run', '--brokers', env.brokers, '--format', 'json', '--group', group, '--assignment', 'spread', '--data', dir, '--until-end',
       '--terminal-topic', topics.terminal, '--gateway-topic', topics.gateway, '--bank-topic', topics.bank, '--dlq-topic', topics.dlq,
       '--commit-interval-ms', '250', '--status-interval-ms', '500', '--session-timeout-ms', '6000', '--heartbeat-interval-ms', '1000',
     ];

@@ -62,6 +62,8 @@ describeKafka('posguard run serves metrics', (env) => {
     }
     expect(sample(text, 'posguard_events_consumed_total', '{stream="terminal"}')).toBeGreaterThan(0);
     expect(sample(text, 'posguard_consumer_rebalances_total')).toBeGreaterThanOrEqual(1);
+    // Alone in its group: it holds both partitions.
+    expect(sample(text, 'posguard_consumer_assigned_partitions')).toBe(2);
     for (const t of [topics.terminal, topics.gateway, topics.bank]) {
       for (const p of [0, 1]) expect(sample(text, 'posguard_consumer_lag_messages', `{topic="${t}",partition="${p}"}`), `${t}/${p}`).toBeGreaterThanOrEqual(0);
     }
