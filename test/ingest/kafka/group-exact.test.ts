@@ -103,3 +103,67 @@ describeKafka('two posguard run instances in one group, assignment exact (active
     expectSameAnomalies([...best.values()], exp.reference);
   });
 });
+
+describeKafka('assignment exact: the standby takes over from an active instance killed with SIGKILL', (env) => {
+  const topics = uniqueTopics('exact-kill');
+  const group = uniqueGroup('exact-kill');
+  const dirs = [mkdtempSync(join(tmpdir(), 'posguard-kafka-kill-a-')), mkdtempSync(join(tmpdir(), 'posguard-kafka-kill-b-'))];
+  let exp: Expected;
+  let outputs: string[] = [];
+  let codes: (number | string)[] = [];
+  const stores: Anomaly[][] = [];
+  let takeoverMs = 0;
+  const SESSION_MS = 6_000;
+
+  beforeAll(async () => {
+    exp = expected(SIM_X);
+    await createTestTopics(env.brokers, { [topics.terminal]: PARTITIONS, [topics.gateway]: PARTITIONS, [topics.bank]: PARTITIONS, [topics.dlq]: PARTITIONS });
+    await runSimulateKafka({ brokers: env.brokers, format: 'json', topics, ...SIM_X, progress: false });
+    const args = (dir: string) => [
+      'run', '--brokers', env.brokers, '--format', 'json', '--group', group, '--data', dir,
+      '--terminal-topic', topics.terminal, '--gateway-topic', topics.gateway, '--bank-topic', topics.bank, '--dlq-topic', topics.dlq,
+      '--commit-interval-ms', '250', '--status-interval-ms', '200', '--session-timeout-ms', String(SESSION_MS), '--heartbeat-interval-ms', '1000',
+    ];
+    const a = startCli(args(dirs[0]), { SCHEMA_REGISTRY_URL: '' });
+    await a.waitFor(ALL, 60_000);
+    const b = startCli([...args(dirs[1]), '--until-end'], { SCHEMA_REGISTRY_URL: '' });
+    await b.waitFor(/partitions none: standing by/, 60_000);
+    await a.waitFor(/joined group [^\n]*\(generation 2\): partitions 0, 1, 2, 3\n/, 60_000);
+    const after = a.output().length;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (/lag 0,/.test(a.output().slice(after))) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 50);
+    });
+    // No flush, no last commit, no leave: the group notices only when the session times out.
+    a.proc.kill('SIGKILL');
+    const killedAt = Date.now();
+    await b.waitFor(/joined group [^\n]*: partitions 0, 1, 2, 3\n/, SESSION_MS + 60_000);
+    takeoverMs = Date.now() - killedAt;
+    codes = [await a.exited, await b.exited];
+    outputs = [a.output(), b.output()];
+    for (const d of dirs) stores.push(await storedAnomalies(d));
+  }, 200_000);
+
+  afterAll(async () => {
+    if (process.env.POSGUARD_TEST_VERBOSE) for (const o of outputs) process.stderr.write(`----\n${o}`);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await deleteTestTopics(env.brokers, [topics.terminal, topics.gateway, topics.bank, topics.dlq]);
+  });
+
+  it('B was given every partition once the session of the dead A expired, and read to the end', () => {
+    expect(codes[0]).toBe('SIGKILL');
+    expect(codes[1], outputs[1].slice(-3000)).toBe(0);
+    expect(takeoverMs).toBeLessThan(SESSION_MS + 30_000);
+  });
+
+  it('together they still hold exactly the batch reference, every kind', () => {
+    const best = new Map<string, Anomaly>();
+    for (const list of stores) for (const x of list) if ((best.get(x.anomaly_id)?.version ?? -1) < x.version) best.set(x.anomaly_id, x);
+    expectSameAnomalies([...best.values()], exp.reference);
+  });
+});
+
