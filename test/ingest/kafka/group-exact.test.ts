@@ -29,62 +29,93 @@ const PARTITIONS = 4;
 const SIM_X = Object.freeze({ ...SIM, seed: 1, minutes: 30 });
 const ALL = /joined group [^\n]*: partitions 0, 1, 2, 3\n/;
 
-describeKafka('two posguard run instances in one group, assignment exact (active + standby)', (env) => {
-  const topics = uniqueTopics('exact');
-  const group = uniqueGroup('exact');
-  const dirs = [mkdtempSync(join(tmpdir(), 'posguard-kafka-exact-a-')), mkdtempSync(join(tmpdir(), 'posguard-kafka-exact-b-'))];
-  let exp: Expected;
-  const outputs: string[] = [];
-  const codes: (number | string)[] = [];
-  const stores: Anomaly[][] = [];
+const SESSION_MS = 6_000;
 
-  beforeAll(async () => {
-    exp = expected(SIM_X);
-    await createTestTopics(env.brokers, { [topics.terminal]: PARTITIONS, [topics.gateway]: PARTITIONS, [topics.bank]: PARTITIONS, [topics.dlq]: PARTITIONS });
-    const sent = await runSimulateKafka({ brokers: env.brokers, format: 'json', topics, ...SIM_X, progress: false });
-    expect(sent.sent.terminal + sent.sent.gateway + sent.sent.bank).toBe(exp.records);
-    const args = (dir: string) => [
-      'run', '--brokers', env.brokers, '--format', 'json', '--group', group, '--data', dir, '--until-end',
-      '--terminal-topic', topics.terminal, '--gateway-topic', topics.gateway, '--bank-topic', topics.bank, '--dlq-topic', topics.dlq,
-      '--commit-interval-ms', '250', '--status-interval-ms', '500', '--session-timeout-ms', '6000', '--heartbeat-interval-ms', '1000',
-    ];
-    const a = startCli([...args(dirs[0]), '--status-interval-ms', '200'].filter((x) => x !== '--until-end'), { SCHEMA_REGISTRY_URL: '' });
-    await a.waitFor(ALL, 60_000);
-    const b = startCli(args(dirs[1]), { SCHEMA_REGISTRY_URL: '' });
-    await b.waitFor(/partitions none: standing by/, 60_000);
-    // A rebuilt after B's join (a new generation), kept every partition, and caught up.
-    const joinedAgain = () => (a.output().match(/joined group/g) ?? []).length >= 2;
-    await a.waitFor(/joined group [^\n]*\(generation 2\): partitions 0, 1, 2, 3\n/, 60_000);
-    expect(joinedAgain()).toBe(true);
-    const after = a.output().length;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (/lag 0,/.test(a.output().slice(after))) {
+interface Scenario {
+  exp: Expected;
+  codes: (number | string)[];
+  outputs: string[];
+  /** Each instance's anomalies_current. */
+  stores: Anomaly[][];
+  /** From A's stop to B's join with every partition. */
+  takeoverMs: number;
+}
+
+/**
+ * A (unbounded) holds every partition; B (`--until-end`) joins and stands by;
+ * A rebuilds for the new generation, keeps everything and catches up; then A
+ * is stopped with `signal` and B takes over and reads to the end.
+ */
+function activeThenStandby(env: { brokers: string }, tag: string, signal: 'SIGTERM' | 'SIGKILL'): { scenario: () => Scenario; setup: () => Promise<void>; cleanup: () => Promise<void> } {
+  const topics = uniqueTopics(tag);
+  const group = uniqueGroup(tag);
+  const dirs = [mkdtempSync(join(tmpdir(), `posguard-kafka-${tag}-a-`)), mkdtempSync(join(tmpdir(), `posguard-kafka-${tag}-b-`))];
+  const sc: Scenario = { exp: undefined as unknown as Expected, codes: [], outputs: [], stores: [], takeoverMs: 0 };
+  const args = (dir: string) => [
+    'run', '--brokers', env.brokers, '--format', 'json', '--group', group, '--data', dir,
+    '--terminal-topic', topics.terminal, '--gateway-topic', topics.gateway, '--bank-topic', topics.bank, '--dlq-topic', topics.dlq,
+    '--commit-interval-ms', '250', '--status-interval-ms', '200', '--session-timeout-ms', String(SESSION_MS), '--heartbeat-interval-ms', '1000',
+  ];
+  return {
+    scenario: () => sc,
+    async setup() {
+      sc.exp = expected(SIM_X);
+      await createTestTopics(env.brokers, { [topics.terminal]: PARTITIONS, [topics.gateway]: PARTITIONS, [topics.bank]: PARTITIONS, [topics.dlq]: PARTITIONS });
+      const sent = await runSimulateKafka({ brokers: env.brokers, format: 'json', topics, ...SIM_X, progress: false });
+      expect(sent.sent.terminal + sent.sent.gateway + sent.sent.bank).toBe(sc.exp.records);
+      const a = startCli(args(dirs[0]), { SCHEMA_REGISTRY_URL: '' });
+      await a.waitFor(ALL, 60_000);
+      const b = startCli([...args(dirs[1]), '--until-end'], { SCHEMA_REGISTRY_URL: '' });
+      await b.waitFor(/partitions none: standing by/, 60_000);
+      // B's join made a new generation: A rebuilt, kept every partition, and then caught up.
+      await a.waitFor(/joined group [^\n]*\(generation 2\): partitions 0, 1, 2, 3\n/, 60_000);
+      const after = a.output().length;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => {
+          if (/lag 0,/.test(a.output().slice(after))) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 50);
+        void a.exited.then(() => {
           clearInterval(timer);
-          resolve();
-        }
-      }, 100);
-      void a.exited.then(() => {
-        clearInterval(timer);
-        reject(new Error(`A exited early:\n${a.output().slice(-3000)}`));
+          reject(new Error(`A exited early:\n${a.output().slice(-3000)}`));
+        });
       });
-    });
-    a.proc.kill('SIGTERM');
-    codes.push(await a.exited, await b.exited);
-    outputs.push(a.output(), b.output());
-    for (const d of dirs) stores.push(await storedAnomalies(d));
-  }, 200_000);
+      a.proc.kill(signal);
+      const stoppedAt = Date.now();
+      // B's first join gave it nothing, so this is the takeover.
+      await b.waitFor(ALL, SESSION_MS + 60_000);
+      sc.takeoverMs = Date.now() - stoppedAt;
+      sc.codes = [await a.exited, await b.exited];
+      sc.outputs = [a.output(), b.output()];
+      for (const d of dirs) sc.stores.push(await storedAnomalies(d));
+    },
+    async cleanup() {
+      if (process.env.POSGUARD_TEST_VERBOSE) for (const o of sc.outputs) process.stderr.write(`----\n${o}`);
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      await deleteTestTopics(env.brokers, [topics.terminal, topics.gateway, topics.bank, topics.dlq]);
+    },
+  };
+}
 
-  afterAll(async () => {
-    if (process.env.POSGUARD_TEST_VERBOSE) for (const o of outputs) process.stderr.write(`----\n${o}`);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    await deleteTestTopics(env.brokers, [topics.terminal, topics.gateway, topics.bank, topics.dlq]);
-  });
+/** Per anomaly the highest version of the two stores, as one shared ClickHouse would keep it. */
+function union(stores: readonly Anomaly[][]): Anomaly[] {
+  const best = new Map<string, Anomaly>();
+  for (const list of stores) for (const x of list) if ((best.get(x.anomaly_id)?.version ?? -1) < x.version) best.set(x.anomaly_id, x);
+  return [...best.values()];
+}
 
-  /** The partitions each join of an instance gave it, in order ('' = none). */
-  const joins = (o: string) => [...o.matchAll(/joined group [^\n]*: partitions ([^\n]*)/g)].map((m) => (m[1].startsWith('none') ? '' : m[1]));
+/** The partitions each join of an instance gave it, in order ('' = none). */
+const joins = (o: string) => [...o.matchAll(/joined group [^\n]*: partitions ([^\n]*)/g)].map((m) => (m[1].startsWith('none') ? '' : m[1]));
+
+describeKafka('two posguard run instances in one group, assignment exact (active + standby)', (env) => {
+  const run = activeThenStandby(env, 'exact', 'SIGTERM');
+  beforeAll(run.setup, 200_000);
+  afterAll(run.cleanup);
 
   it('gave every partition to A, kept them with A when B joined, and gave them all to B once A had left', () => {
+    const { codes, outputs } = run.scenario();
     expect(codes, outputs.join('\n----\n').slice(-4000)).toEqual([0, 0]);
     expect(joins(outputs[0]).every((j) => j === '0, 1, 2, 3')).toBe(true);
     expect(joins(outputs[1])[0]).toBe('');
@@ -93,77 +124,31 @@ describeKafka('two posguard run instances in one group, assignment exact (active
   });
 
   it('together found exactly the batch reference, every kind, cross-partition ones included', () => {
+    const { exp, stores } = run.scenario();
     // Kinds a spread assignment loses are in this data, so the comparison covers them.
     expect(crossPartitionDuplicates(exp, PARTITIONS).size).toBeGreaterThan(0);
     expect(new Set(exp.reference.map((x) => x.kind))).toEqual(new Set(['ORPHAN_DEBIT', 'DUPLICATE_DEBIT', 'AMOUNT_MISMATCH', 'CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL', 'TERMINAL_FAULT_SPIKE']));
     expect(stores[0].length).toBeGreaterThan(0);
     expect(stores[1].length).toBeGreaterThan(0);
-    const best = new Map<string, Anomaly>();
-    for (const list of stores) for (const x of list) if ((best.get(x.anomaly_id)?.version ?? -1) < x.version) best.set(x.anomaly_id, x);
-    expectSameAnomalies([...best.values()], exp.reference);
+    expectSameAnomalies(union(stores), exp.reference);
   });
 });
 
 describeKafka('assignment exact: the standby takes over from an active instance killed with SIGKILL', (env) => {
-  const topics = uniqueTopics('exact-kill');
-  const group = uniqueGroup('exact-kill');
-  const dirs = [mkdtempSync(join(tmpdir(), 'posguard-kafka-kill-a-')), mkdtempSync(join(tmpdir(), 'posguard-kafka-kill-b-'))];
-  let exp: Expected;
-  let outputs: string[] = [];
-  let codes: (number | string)[] = [];
-  const stores: Anomaly[][] = [];
-  let takeoverMs = 0;
-  const SESSION_MS = 6_000;
-
-  beforeAll(async () => {
-    exp = expected(SIM_X);
-    await createTestTopics(env.brokers, { [topics.terminal]: PARTITIONS, [topics.gateway]: PARTITIONS, [topics.bank]: PARTITIONS, [topics.dlq]: PARTITIONS });
-    await runSimulateKafka({ brokers: env.brokers, format: 'json', topics, ...SIM_X, progress: false });
-    const args = (dir: string) => [
-      'run', '--brokers', env.brokers, '--format', 'json', '--group', group, '--data', dir,
-      '--terminal-topic', topics.terminal, '--gateway-topic', topics.gateway, '--bank-topic', topics.bank, '--dlq-topic', topics.dlq,
-      '--commit-interval-ms', '250', '--status-interval-ms', '200', '--session-timeout-ms', String(SESSION_MS), '--heartbeat-interval-ms', '1000',
-    ];
-    const a = startCli(args(dirs[0]), { SCHEMA_REGISTRY_URL: '' });
-    await a.waitFor(ALL, 60_000);
-    const b = startCli([...args(dirs[1]), '--until-end'], { SCHEMA_REGISTRY_URL: '' });
-    await b.waitFor(/partitions none: standing by/, 60_000);
-    await a.waitFor(/joined group [^\n]*\(generation 2\): partitions 0, 1, 2, 3\n/, 60_000);
-    const after = a.output().length;
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (/lag 0,/.test(a.output().slice(after))) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 50);
-    });
-    // No flush, no last commit, no leave: the group notices only when the session times out.
-    a.proc.kill('SIGKILL');
-    const killedAt = Date.now();
-    await b.waitFor(/joined group [^\n]*: partitions 0, 1, 2, 3\n/, SESSION_MS + 60_000);
-    takeoverMs = Date.now() - killedAt;
-    codes = [await a.exited, await b.exited];
-    outputs = [a.output(), b.output()];
-    for (const d of dirs) stores.push(await storedAnomalies(d));
-  }, 200_000);
-
-  afterAll(async () => {
-    if (process.env.POSGUARD_TEST_VERBOSE) for (const o of outputs) process.stderr.write(`----\n${o}`);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    await deleteTestTopics(env.brokers, [topics.terminal, topics.gateway, topics.bank, topics.dlq]);
-  });
+  const run = activeThenStandby(env, 'exact-kill', 'SIGKILL');
+  beforeAll(run.setup, 200_000);
+  afterAll(run.cleanup);
 
   it('B was given every partition once the session of the dead A expired, and read to the end', () => {
+    const { codes, outputs, takeoverMs } = run.scenario();
+    // No flush, no last commit, no leave: the group notices only when A's session times out.
     expect(codes[0]).toBe('SIGKILL');
     expect(codes[1], outputs[1].slice(-3000)).toBe(0);
     expect(takeoverMs).toBeLessThan(SESSION_MS + 30_000);
   });
 
   it('together they still hold exactly the batch reference, every kind', () => {
-    const best = new Map<string, Anomaly>();
-    for (const list of stores) for (const x of list) if ((best.get(x.anomaly_id)?.version ?? -1) < x.version) best.set(x.anomaly_id, x);
-    expectSameAnomalies([...best.values()], exp.reference);
+    const { exp, stores } = run.scenario();
+    expectSameAnomalies(union(stores), exp.reference);
   });
 });
-
