@@ -64,6 +64,8 @@ export interface RunStats {
   deadLettersSent: number;
   commits: number;
   rebuilds: number;
+  /** Rebalances after which this member kept its partitions and their state (no re-read). */
+  keptStates: number;
   pauses: number;
   suppressedBelowFloor: number;
   /** Reversals from one partition also given to the other partitions' engines of this process. */
@@ -128,7 +130,7 @@ export class KafkaRun {
   readonly summary = new RunSummary();
   readonly stats: RunStats = {
     records: 0, events: 0, poison: { empty: 0, bad_magic_byte: 0, unknown_schema: 0, undecodable: 0, contract: 0 },
-    deadLettersSent: 0, commits: 0, rebuilds: 0, pauses: 0, suppressedBelowFloor: 0, foreignDelivered: 0,
+    deadLettersSent: 0, commits: 0, rebuilds: 0, keptStates: 0, pauses: 0, suppressedBelowFloor: 0, foreignDelivered: 0,
     ledger: { loaded: 0, suppressedIdentical: 0, suppressedLaterTrigger: 0, retracted: 0 },
   };
 
@@ -353,6 +355,7 @@ export class KafkaRun {
    * the ledger from ClickHouse.
    */
   private async rebuild(gen: number): Promise<void> {
+    if (await this.keepState(gen)) return;
     const old = this.state;
     this.state = null;
     if (old !== null) {
@@ -395,6 +398,28 @@ export class KafkaRun {
     if (plans.length > 0) {
       this.log('info', `rebuilt ${plans.length} partition${plans.length > 1 ? 's' : ''}: ${plans.map((pl) => `p${pl.p} from ${STREAMS.map((s) => pl.starts[s]).join('/')} (epoch ${pl.epoch}${Number.isFinite(pl.floor) ? `, floor ${new Date(pl.floor).toISOString()}` : ''})`).join('; ')}`);
     }
+  }
+
+  /**
+   * A rebalance that gave this member the partitions it already held (a
+   * standby joining or restarting, under the exact assignment) needs no
+   * rebuild, provided nobody else owned them in between: every owner claims a
+   * new epoch in the committed metadata before it emits anything, so the
+   * committed epochs still being ours proves it. Then the engines go on from
+   * where they were (each topic-partition seeked back to its next offset)
+   * instead of re-reading up to the look-back.
+   */
+  private async keepState(gen: number): Promise<boolean> {
+    const old = this.state;
+    if (old === null || old.tasks.size === 0 || old.tasks.size !== this.assignment.length || !this.assignment.every((p) => old.tasks.has(p))) return false;
+    const plans = await planRebuild(this.admin, this.cfg.kafka.groupId, this.cfg.topics, this.assignment, this.cfg.kafka.fromBeginning, (m) => this.log('warn', m));
+    if (gen !== this.generation || this.state !== old) return false;
+    if (!plans.every((pl) => pl.epoch === old.tasks.get(pl.p)!.epoch + 1)) return false;
+    for (const t of old.tasks.values()) for (const s of STREAMS) this.consumer.seek({ topic: this.cfg.topics[s], partition: t.partition, offset: String(t.logs[s].next) });
+    this.state = { ...old, gen };
+    this.stats.keptStates++;
+    this.log('info', `kept the state of ${old.tasks.size} partition${old.tasks.size > 1 ? 's' : ''} across the rebalance: same partitions, no other owner since (epochs unchanged), nothing re-read`);
+    return true;
   }
 
   private taskOutput(): TaskOutput {

@@ -1,19 +1,23 @@
 /**
  * Two detector instances in one consumer group with the default assignment
- * (exact): one holds every partition, the other stands by.
+ * (exact): one holds every partition, the other stands by. Three stories:
  *
- * A runs unbounded and is given all four partitions. B joins: A keeps them
- * all (its join metadata says it holds them) and B logs that it stands by.
- * Once A has caught up it is stopped (SIGTERM: flush, commit, leave); B is
- * given every partition, rebuilds from A's committed offsets and reads to the
- * end (`--until-end`). Together they find exactly the batch reference's
- * anomalies, of every kind: card patterns, duplicates across terminals and
- * refunds posted at another terminal included, which a spread assignment
- * misses (group.test.ts).
+ *  - A runs unbounded and is given all four partitions. B joins: A keeps them
+ *    (its join metadata says it holds them) and its state (same partitions,
+ *    nobody else in between: no rebuild), and B logs that it stands by. Once
+ *    A has caught up it is stopped (SIGTERM: flush, commit, leave); B is given
+ *    every partition, rebuilds from A's committed offsets and reads to the end.
+ *  - The same with A killed (SIGKILL): B takes over when A's session expires.
+ *  - A zombie: A frozen (SIGSTOP) past its session; B takes over, reads to the
+ *    end and leaves; A resumes, is given its partitions again, sees from the
+ *    committed epochs that B owned them, and rebuilds.
  *
- * Each instance has its own embedded store (one process per folder), so the
- * comparison takes, per anomaly, the highest version of the two stores, as one
- * shared ClickHouse would keep it.
+ * Each time, the two together find exactly the batch reference's anomalies,
+ * of every kind: card patterns, duplicates across terminals and refunds posted
+ * at another terminal included, which a spread assignment misses
+ * (group.test.ts). Each instance has its own embedded store (one process per
+ * folder), so the comparison takes, per anomaly, the highest version of the
+ * two stores, as one shared ClickHouse would keep it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,33 +45,52 @@ interface Scenario {
   takeoverMs: number;
 }
 
+/** Topics with the SIM_X traffic, a group, two data folders and the `run` arguments for one test. */
+function groupFixture(env: { brokers: string }, tag: string) {
+  const topics = uniqueTopics(tag);
+  const group = uniqueGroup(tag);
+  const dirs = [mkdtempSync(join(tmpdir(), `posguard-kafka-${tag}-a-`)), mkdtempSync(join(tmpdir(), `posguard-kafka-${tag}-b-`))];
+  return {
+    dirs,
+    args: (dir: string) => [
+      'run', '--brokers', env.brokers, '--format', 'json', '--group', group, '--data', dir,
+      '--terminal-topic', topics.terminal, '--gateway-topic', topics.gateway, '--bank-topic', topics.bank, '--dlq-topic', topics.dlq,
+      '--commit-interval-ms', '250', '--status-interval-ms', '200', '--session-timeout-ms', String(SESSION_MS), '--heartbeat-interval-ms', '1000',
+    ],
+    /** Creates the topics and sends the traffic; returns what the batch reference expects. */
+    async produce(): Promise<Expected> {
+      const exp = expected(SIM_X);
+      await createTestTopics(env.brokers, { [topics.terminal]: PARTITIONS, [topics.gateway]: PARTITIONS, [topics.bank]: PARTITIONS, [topics.dlq]: PARTITIONS });
+      const sent = await runSimulateKafka({ brokers: env.brokers, format: 'json', topics, ...SIM_X, progress: false });
+      expect(sent.sent.terminal + sent.sent.gateway + sent.sent.bank).toBe(exp.records);
+      return exp;
+    },
+    async cleanup(outputs: readonly string[]): Promise<void> {
+      if (process.env.POSGUARD_TEST_VERBOSE) for (const o of outputs) process.stderr.write(`----\n${o}`);
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      await deleteTestTopics(env.brokers, [topics.terminal, topics.gateway, topics.bank, topics.dlq]);
+    },
+  };
+}
+
 /**
  * A (unbounded) holds every partition; B (`--until-end`) joins and stands by;
  * A rebuilds for the new generation, keeps everything and catches up; then A
  * is stopped with `signal` and B takes over and reads to the end.
  */
 function activeThenStandby(env: { brokers: string }, tag: string, signal: 'SIGTERM' | 'SIGKILL'): { scenario: () => Scenario; setup: () => Promise<void>; cleanup: () => Promise<void> } {
-  const topics = uniqueTopics(tag);
-  const group = uniqueGroup(tag);
-  const dirs = [mkdtempSync(join(tmpdir(), `posguard-kafka-${tag}-a-`)), mkdtempSync(join(tmpdir(), `posguard-kafka-${tag}-b-`))];
+  const fx = groupFixture(env, tag);
+  const { dirs, args } = fx;
   const sc: Scenario = { exp: undefined as unknown as Expected, codes: [], outputs: [], stores: [], takeoverMs: 0 };
-  const args = (dir: string) => [
-    'run', '--brokers', env.brokers, '--format', 'json', '--group', group, '--data', dir,
-    '--terminal-topic', topics.terminal, '--gateway-topic', topics.gateway, '--bank-topic', topics.bank, '--dlq-topic', topics.dlq,
-    '--commit-interval-ms', '250', '--status-interval-ms', '200', '--session-timeout-ms', String(SESSION_MS), '--heartbeat-interval-ms', '1000',
-  ];
   return {
     scenario: () => sc,
     async setup() {
-      sc.exp = expected(SIM_X);
-      await createTestTopics(env.brokers, { [topics.terminal]: PARTITIONS, [topics.gateway]: PARTITIONS, [topics.bank]: PARTITIONS, [topics.dlq]: PARTITIONS });
-      const sent = await runSimulateKafka({ brokers: env.brokers, format: 'json', topics, ...SIM_X, progress: false });
-      expect(sent.sent.terminal + sent.sent.gateway + sent.sent.bank).toBe(sc.exp.records);
+      sc.exp = await fx.produce();
       const a = startCli(args(dirs[0]), { SCHEMA_REGISTRY_URL: '' });
       await a.waitFor(ALL, 60_000);
       const b = startCli([...args(dirs[1]), '--until-end'], { SCHEMA_REGISTRY_URL: '' });
       await b.waitFor(/partitions none: standing by/, 60_000);
-      // B's join made a new generation: A rebuilt, kept every partition, and then caught up.
+      // B's join made a new generation: A kept every partition (and its state), then caught up.
       await a.waitFor(/joined group [^\n]*\(generation 2\): partitions 0, 1, 2, 3\n/, 60_000);
       const after = a.output().length;
       await new Promise<void>((resolve, reject) => {
@@ -91,11 +114,7 @@ function activeThenStandby(env: { brokers: string }, tag: string, signal: 'SIGTE
       sc.outputs = [a.output(), b.output()];
       for (const d of dirs) sc.stores.push(await storedAnomalies(d));
     },
-    async cleanup() {
-      if (process.env.POSGUARD_TEST_VERBOSE) for (const o of sc.outputs) process.stderr.write(`----\n${o}`);
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-      await deleteTestTopics(env.brokers, [topics.terminal, topics.gateway, topics.bank, topics.dlq]);
-    },
+    cleanup: () => fx.cleanup(sc.outputs),
   };
 }
 
@@ -121,6 +140,9 @@ describeKafka('two posguard run instances in one group, assignment exact (active
     expect(joins(outputs[1])[0]).toBe('');
     expect(joins(outputs[1]).at(-1)).toBe('0, 1, 2, 3');
     expect(outputs[1]).toMatch(/partitions none: standing by while another member holds them all \(assignment exact\)/);
+    // B's join cost A nothing: same partitions, no other owner, so no rebuild.
+    expect(outputs[0]).toMatch(/kept the state of 4 partitions across the rebalance/);
+    expect((outputs[0].match(/rebuilt 4 partitions/g) ?? []).length).toBe(1);
   });
 
   it('together found exactly the batch reference, every kind, cross-partition ones included', () => {
@@ -149,6 +171,60 @@ describeKafka('assignment exact: the standby takes over from an active instance 
 
   it('together they still hold exactly the batch reference, every kind', () => {
     const { exp, stores } = run.scenario();
+    expectSameAnomalies(union(stores), exp.reference);
+  });
+});
+
+describeKafka('assignment exact: an active instance frozen past its session, resumed after the standby took over and left', (env) => {
+  const fx = groupFixture(env, 'exact-zombie');
+  const { dirs, args } = fx;
+  let exp: Expected;
+  let codes: (number | string)[] = [];
+  let outputs: string[] = [];
+  const stores: Anomaly[][] = [];
+
+  beforeAll(async () => {
+    exp = await fx.produce();
+    const a = startCli(args(dirs[0]), { SCHEMA_REGISTRY_URL: '' });
+    await a.waitFor(/rebuilt 4 partitions/, 60_000);
+    await a.waitFor(/lag 0,/, 60_000);
+    // Frozen: no heartbeats. Its session expires and the group forgets it.
+    a.proc.kill('SIGSTOP');
+    const b = startCli([...args(dirs[1]), '--until-end'], { SCHEMA_REGISTRY_URL: '' });
+    await b.waitFor(ALL, SESSION_MS + 60_000);
+    codes[1] = await b.exited;
+    // B read to the end and left; A wakes up with the state of a generation it no longer owns.
+    const before = a.output().length;
+    a.proc.kill('SIGCONT');
+    await a.waitFor(ALL, 60_000).catch(() => undefined);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const since = a.output().slice(before);
+        if (/rebuilt 4 partitions|kept the state/.test(since) && /lag 0,/.test(since.slice(since.search(/rebuilt 4 partitions|kept the state/)))) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 100);
+      setTimeout(() => {
+        clearInterval(timer);
+        reject(new Error(`A never caught up after waking:\n${a.output().slice(-3000)}`));
+      }, 90_000);
+    });
+    a.proc.kill('SIGTERM');
+    codes[0] = await a.exited;
+    outputs = [a.output(), b.output()];
+    for (const d of dirs) stores.push(await storedAnomalies(d));
+  }, 240_000);
+
+  afterAll(() => fx.cleanup(outputs));
+
+  it('A saw that B had owned the partitions (a newer epoch) and rebuilt instead of going on from its stale state', () => {
+    expect(codes, outputs.join('\n----\n').slice(-4000)).toEqual([0, 0]);
+    expect(outputs[0]).not.toMatch(/kept the state/);
+    expect((outputs[0].match(/rebuilt 4 partitions/g) ?? []).length).toBe(2);
+  });
+
+  it('together they hold exactly the batch reference', () => {
     expectSameAnomalies(union(stores), exp.reference);
   });
 });
