@@ -26,7 +26,7 @@ import { RunSummary } from '../../engine/summary.js';
 import { PosguardError } from '../../errors.js';
 import { STREAMS, type BankEvent, type Stream } from '../../events/index.js';
 import { scrubPans } from '../../ingest/pan.js';
-import { ClickHouseSink, clientBatchWriter, migrate, openClickHouse, type ClickHouseHandle, type ClickHouseSinkStats } from '../../sinks/clickhouse/index.js';
+import { ClickHouseSink, clientBatchWriter, dataDirHolder, describeTarget, migrate, openClickHouse, type ClickHouseHandle, type ClickHouseSinkStats } from '../../sinks/clickhouse/index.js';
 import type { DetectorMetrics } from '../../metrics/index.js';
 import type { EngineView, PartitionLag } from '../../metrics/sources.js';
 import { createAssigner, partitionNumbers } from './assigner.js';
@@ -125,8 +125,9 @@ export class KafkaRun {
   private producer!: Producer;
   private dlq!: DeadLetterPublisher;
   private decoder!: ValueDecoder;
-  private handle!: ClickHouseHandle;
-  private sink!: ClickHouseSink;
+  /** Open from start-up, or (embedded store held by the active member) from the first assignment on. */
+  private handle: ClickHouseHandle | null = null;
+  private store: ClickHouseSink | null = null;
   readonly summary = new RunSummary();
   readonly stats: RunStats = {
     records: 0, events: 0, poison: { empty: 0, bad_magic_byte: 0, unknown_schema: 0, undecodable: 0, contract: 0 },
@@ -202,15 +203,12 @@ export class KafkaRun {
       }));
     } else this.decoder = this.cfg.input.format === 'json' ? new JsonDecoder() : new AvroDecoder();
 
-    this.handle = await openClickHouse(this.cfg.output.clickhouse);
-    await migrate(this.handle.client);
-    this.sink = new ClickHouseSink(clientBatchWriter(this.handle.client), {
-      highWaterRows: this.cfg.output.sinkHighWaterRows,
-      batchRows: this.cfg.output.sinkBatchRows,
-      skipTables: this.cfg.output.skipRawEvents ? ['events_raw'] : [],
-      onClose: () => this.handle.close(),
-      onEvent: this.opts.metrics?.sinkEvent,
-    });
+    const target = this.cfg.output.clickhouse;
+    const holder = target.kind === 'embedded' && k.assignment === 'exact' ? dataDirHolder(target.dataDir) : null;
+    if (holder !== null) {
+      // A standby on the active member's host: the folder opens when this member is given partitions and the active one has let go of it.
+      this.log('info', `${describeTarget(target)} is held by pid ${holder.pid}: it opens when this member is given partitions and the folder is free`);
+    } else await this.openStore();
 
     // Idempotent with unbounded retries (kafkajs' requirement): a dead letter is retried until acknowledged, and no offset is committed before that.
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 } });
@@ -260,6 +258,49 @@ export class KafkaRun {
     for (const t of this.timers) t.unref();
   }
 
+  private async openStore(): Promise<void> {
+    const handle = await openClickHouse(this.cfg.output.clickhouse);
+    try {
+      await migrate(handle.client);
+    } catch (e) {
+      await handle.close().catch(() => undefined);
+      throw e;
+    }
+    this.handle = handle;
+    this.store = new ClickHouseSink(clientBatchWriter(handle.client), {
+      highWaterRows: this.cfg.output.sinkHighWaterRows,
+      batchRows: this.cfg.output.sinkBatchRows,
+      skipTables: this.cfg.output.skipRawEvents ? ['events_raw'] : [],
+      onClose: () => handle.close(),
+      onEvent: this.opts.metrics?.sinkEvent,
+    });
+  }
+
+  /** Opens the deferred embedded store, waiting while the previous holder still has the folder. */
+  private async ensureStore(gen: number): Promise<void> {
+    let lastLog = 0;
+    while (this.store === null && !this.stopping && gen === this.generation) {
+      try {
+        await this.openStore();
+        this.log('info', `opened the embedded store ${describeTarget(this.cfg.output.clickhouse)}`);
+        return;
+      } catch (e) {
+        if (!(e instanceof PosguardError) || e.code !== 'PG_DATA_LOCKED') throw e;
+        if (this.now() - lastLog >= 10_000) {
+          lastLog = this.now();
+          this.log('warn', `waiting for the embedded store: ${e.message}`);
+        }
+        await sleep(250);
+      }
+    }
+  }
+
+  /** The sink; exists whenever partitions are held. */
+  private get sink(): ClickHouseSink {
+    if (this.store === null) throw new PosguardError('PG_INTERNAL', 'the ClickHouse sink is used before the store was opened');
+    return this.store;
+  }
+
   private async ensureDlqTopic(partitions: number): Promise<void> {
     const counts = await partitionCounts(this.admin, [this.cfg.topics.dlq]);
     if (counts.get(this.cfg.topics.dlq) !== null) return;
@@ -304,7 +345,7 @@ export class KafkaRun {
   }
 
   sinkStats(): ClickHouseSinkStats | undefined {
-    return this.sink?.stats();
+    return this.store?.stats();
   }
 
   /** Lag per input partition: the topic's end offset minus the group's committed offset (fetched at scrape time). */
@@ -355,6 +396,8 @@ export class KafkaRun {
    * the ledger from ClickHouse.
    */
   private async rebuild(gen: number): Promise<void> {
+    if (this.assignment.length > 0) await this.ensureStore(gen);
+    if (gen !== this.generation || this.stopping) return;
     if (await this.keepState(gen)) return;
     const old = this.state;
     this.state = null;
@@ -365,7 +408,7 @@ export class KafkaRun {
         this.stats.foreignDelivered += t.foreignDelivered;
       }
       this.mergeLedgerStats(old.ledger);
-      await this.sink.flush();
+      await this.store?.flush();
       await this.dlq.flush();
     }
     if (gen !== this.generation) return;
@@ -379,7 +422,7 @@ export class KafkaRun {
     const minFloor = plans.reduce((m, pl) => Math.min(m, pl.floor), Infinity);
     if (plans.length > 0) {
       try {
-        const n = await ledger.load(this.handle.client, minFloor);
+        const n = await ledger.load(this.handle!.client, minFloor);
         if (n > 0) this.log('info', `rebuild: ${n} stored anomalies from ${Number.isFinite(minFloor) ? new Date(minFloor).toISOString() : 'the beginning'} loaded to reconcile re-emissions`);
       } catch (e) {
         throw new PosguardError('PG_CLICKHOUSE', `cannot read anomalies_current to rebuild: ${(e as Error).message}`, { cause: e, retriable: true });
@@ -591,7 +634,7 @@ export class KafkaRun {
 
   /** The sink is behind: stop fetching every input topic until it drains. */
   private backpressure(): void {
-    if (this.paused || this.sink.backlog() < this.cfg.output.sinkHighWaterRows) return;
+    if (this.paused || this.store === null || this.store.backlog() < this.cfg.output.sinkHighWaterRows) return;
     this.paused = true;
     this.stats.pauses++;
     const all = this.topics.map((topic) => ({ topic }));
@@ -701,7 +744,7 @@ export class KafkaRun {
     const kinds = Object.entries(this.summary.countsByKind()).map(([k, v]) => `${k.toLowerCase()} ${v}`).join(', ') || 'none';
     const poison = Object.values(this.stats.poison).reduce((a, b) => a + b, 0);
     const lag = this.lag();
-    return `${this.stats.records} records (${rate}/s), lag ${lag ?? '?'}, ${poison} dead-lettered, ${this.stats.commits} commits | partitions ${tasks.map((t) => t.partition).join(',') || '-'} | min watermark ${w} | open attempts ${open} | sink backlog ${this.sink.backlog()}${this.paused ? ' (paused)' : ''} | anomalies: ${kinds}`;
+    return `${this.stats.records} records (${rate}/s), lag ${lag ?? '?'}, ${poison} dead-lettered, ${this.stats.commits} commits | partitions ${tasks.map((t) => t.partition).join(',') || '-'} | min watermark ${w} | open attempts ${open} | sink backlog ${this.store?.backlog() ?? '-'}${this.paused ? ' (paused)' : ''} | anomalies: ${kinds}`;
   }
 
   private checkEnd(): void {
@@ -773,7 +816,7 @@ export class KafkaRun {
     const r = await Promise.race([drain.catch((e: unknown) => e), deadline]);
     if (r !== 'ok') {
       this.log('error', r === 'timeout' ? `shutdown did not finish within ${this.cfg.run.shutdownTimeoutMs} ms: leaving without the last commit (a restart re-reads from the previous one)` : `final commit failed: ${(r as Error)?.message ?? String(r)} (a restart re-reads from the previous commit)`);
-      await this.sink?.abort('shutdown timeout').catch(() => undefined);
+      await this.store?.abort('shutdown timeout').catch(() => undefined);
     }
     await this.close('stopped');
     return this.done;
@@ -790,7 +833,7 @@ export class KafkaRun {
     this.stats.deadLettersSent = this.dlq?.sent ?? 0;
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
-    await this.sink?.close().catch((e) => this.log('error', `closing the sink: ${(e as Error).message}`));
+    await this.store?.close().catch((e) => this.log('error', `closing the sink: ${(e as Error).message}`));
     const counters = zeroCounters();
     addCounters(counters, this.retired);
     if (this.state !== null) {
@@ -821,7 +864,7 @@ export class KafkaRun {
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
-    if (this.sink !== undefined) await this.sink.abort('fatal error').catch(() => undefined);
+    if (this.store !== null) await this.store.abort('fatal error').catch(() => undefined);
     else await this.handle?.close().catch(() => undefined);
     this.rejectDone(e);
   }
