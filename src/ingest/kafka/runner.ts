@@ -189,7 +189,8 @@ export class KafkaRun {
     this.kafka = createKafka({
       brokers: k.brokers, clientId: k.clientId, ssl: k.ssl, sslCaFile: k.sslCaFile,
       saslMechanism: k.saslMechanism, saslUsername: k.saslUsername, saslPassword: k.saslPassword,
-      log: (level, msg) => this.log(level === 'debug' || level === 'info' ? 'info' : level, `kafka: ${msg}`),
+      // kafkajs reports a routine rebalance ("rejoin is needed") as an error; it is the group doing its job.
+      log: (level, msg) => this.log(level === 'debug' || level === 'info' || /group is rebalancing, so a rejoin is needed/.test(msg) ? 'info' : level, `kafka: ${msg}`),
     });
     this.admin = this.kafka.admin();
     await kafkaCall(`connect to ${k.brokers.join(',')}`, () => this.admin.connect());
