@@ -36,7 +36,7 @@ import { AvroDecoder, ConfluentDecoder, JsonDecoder, dlqValue, poisonPayload, ty
 import { DeadLetterPublisher } from './dlq.js';
 import { Ledger } from './ledger.js';
 import { epochVersion } from './offsets.js';
-import { claimEpochs, planRebuild } from './rebuild.js';
+import { claimEpochs, planRebuild, type RebuildPlan } from './rebuild.js';
 import { PartitionTask, type TaskOutput } from './partition-task.js';
 import { Registry } from './registry.js';
 import { checkCoPartitioned, inputTopics, kafkaCall, partitionCounts, streamOfTopic } from './topics.js';
@@ -146,6 +146,8 @@ export class KafkaRun {
   private activeBatches = 0;
   private batchesIdle: (() => void)[] = [];
   private committing: Promise<void> | null = null;
+  /** keepState is reading the group's commits to decide whether the old state is still ours. */
+  private holdCommits = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly started: number;
   private resolveDone!: (r: RunResult) => void;
@@ -399,7 +401,8 @@ export class KafkaRun {
   private async rebuild(gen: number): Promise<void> {
     if (this.assignment.length > 0) await this.ensureStore(gen);
     if (gen !== this.generation || this.stopping) return;
-    if (await this.keepState(gen)) return;
+    const keep = await this.keepState(gen);
+    if (keep === 'kept') return;
     const old = this.state;
     this.state = null;
     if (old !== null) {
@@ -413,7 +416,8 @@ export class KafkaRun {
       await this.dlq.flush();
     }
     if (gen !== this.generation) return;
-    const plans = await planRebuild(this.admin, this.cfg.kafka.groupId, this.cfg.topics, this.assignment, this.cfg.kafka.fromBeginning, (m) => this.log('warn', m));
+    // The commits keepState read are still current: nothing of ours commits while the state is null.
+    const plans = keep ?? await this.plan();
     if (gen !== this.generation) return;
     if (plans.length > 0) {
       await claimEpochs(this.consumer, this.admin, this.cfg.kafka.groupId, this.cfg.topics, plans);
@@ -452,18 +456,30 @@ export class KafkaRun {
    * committed epochs still being ours proves it. Then the engines go on from
    * where they were (each topic-partition seeked back to its next offset)
    * instead of re-reading up to the look-back.
+   * Returns 'kept', or the plans it read (for the rebuild to use), or null.
    */
-  private async keepState(gen: number): Promise<boolean> {
+  private async keepState(gen: number): Promise<'kept' | RebuildPlan[] | null> {
     const old = this.state;
-    if (old === null || old.tasks.size === 0 || old.tasks.size !== this.assignment.length || !this.assignment.every((p) => old.tasks.has(p))) return false;
-    const plans = await planRebuild(this.admin, this.cfg.kafka.groupId, this.cfg.topics, this.assignment, this.cfg.kafka.fromBeginning, (m) => this.log('warn', m));
-    if (gen !== this.generation || this.state !== old) return false;
-    if (!plans.every((pl) => pl.epoch === old.tasks.get(pl.p)!.epoch + 1)) return false;
+    if (old === null || old.tasks.size === 0 || old.tasks.size !== this.assignment.length || !this.assignment.every((p) => old.tasks.has(p))) return null;
+    // No commit of the old state while deciding: if another member owned the partitions in between, ours would overwrite its offsets.
+    this.holdCommits = true;
+    let plans: RebuildPlan[];
+    try {
+      plans = await this.plan();
+    } finally {
+      this.holdCommits = false;
+    }
+    if (gen !== this.generation || this.state !== old) return null;
+    if (!plans.every((pl) => pl.epoch === old.tasks.get(pl.p)!.epoch + 1)) return plans;
     for (const t of old.tasks.values()) for (const s of STREAMS) this.consumer.seek({ topic: this.cfg.topics[s], partition: t.partition, offset: String(t.logs[s].next) });
     this.state = { ...old, gen };
     this.stats.keptStates++;
     this.log('info', `kept the state of ${old.tasks.size} partition${old.tasks.size > 1 ? 's' : ''} across the rebalance: same partitions, no other owner since (epochs unchanged), nothing re-read`);
-    return true;
+    return 'kept';
+  }
+
+  private plan(): Promise<RebuildPlan[]> {
+    return planRebuild(this.admin, this.cfg.kafka.groupId, this.cfg.topics, this.assignment, this.cfg.kafka.fromBeginning, (m) => this.log('warn', m));
   }
 
   private taskOutput(): TaskOutput {
@@ -686,7 +702,7 @@ export class KafkaRun {
 
   private async doCommit(_why: string): Promise<void> {
     const st = this.state;
-    if (st === null || st.tasks.size === 0) return;
+    if (st === null || st.tasks.size === 0 || this.holdCommits) return;
     // One floor for the whole process: a reversal read on partition q may settle a debit of partition p.
     const tasks = [...st.tasks.values()];
     const active = tasks.filter((t) => !t.untouched());
