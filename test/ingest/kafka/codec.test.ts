@@ -48,6 +48,10 @@ describe('decoders', () => {
     expect(new JsonDecoder().decode('gateway', Buffer.from('{"event_id":'))).toMatchObject({ ok: false, kind: 'undecodable' });
     expect(new JsonDecoder().decode('gateway', Buffer.from(JSON.stringify({ ...event, network: 'AMEX' })))).toMatchObject({ ok: false, kind: 'contract' });
     expect(new AvroDecoder().decode('gateway', Buffer.from('not avro at all, really'))).toMatchObject({ ok: false, kind: 'undecodable' });
+    // Avro guarantees the types, not the formats or the card rules: those are still checked.
+    expect(new AvroDecoder().decode('gateway', encodeAvro('gateway', { ...event, stan: 'abc' }))).toMatchObject({ ok: false, kind: 'contract', reason: 'field stan: expected 6 digits, got "abc"' });
+    const pan = new AvroDecoder().decode('gateway', encodeAvro('gateway', { ...event, card_token: '4111111111111111' }));
+    expect(pan).toMatchObject({ ok: false, kind: 'contract' });
   });
 
   it('never forwards or stores a clear card number', () => {
