@@ -19,50 +19,47 @@ interface Def<L extends string> {
 }
 
 /**
- * A counter that mirrors a monotonic count kept by its owner (engine.counters,
- * sink.stats()). reset() + inc() inside collect() is synchronous with respect
- * to the scrape, so a scrape never sees a half-filled counter.
+ * Refills `metric` from `d.read()` at scrape time. reset() and the refill run
+ * inside collect(), synchronous with respect to the scrape, so a scrape never
+ * sees a half-filled metric. reset() leaves an unlabelled metric at 0; without
+ * a source there must be no series at all, so it is removed.
  */
+async function refill<L extends string, M extends Counter<L> | Gauge<L>>(metric: M, d: Def<L>, put: (labels: Partial<Record<L, string>>, v: number) => void): Promise<void> {
+  const samples = await d.read();
+  metric.reset();
+  if (samples === undefined) {
+    if ((d.labelNames ?? []).length === 0) metric.remove();
+    return;
+  }
+  for (const [labels, v] of samples) put(labels as Partial<Record<L, string>>, v);
+}
+
+/** A counter that mirrors a monotonic count kept by its owner (engine.counters, sink.stats()). */
 export function scrapedCounter<L extends string>(d: Def<L>): Counter<L> {
-  const unlabelled = (d.labelNames ?? []).length === 0;
   return new Counter<L>({
     name: d.name,
     help: d.help,
     labelNames: d.labelNames ?? [],
     registers: [d.registry],
     async collect() {
-      const samples = await d.read();
-      this.reset();
-      // reset() leaves an unlabelled metric at 0; without a source there must be no series at all.
-      if (samples === undefined) {
-        if (unlabelled) this.remove();
-        return;
-      }
-      for (const [labels, v] of samples) {
-        if (Number.isFinite(v) && v >= 0) this.inc(labels as Partial<Record<L, string>>, v);
-      }
+      await refill(this, d, (labels, v) => {
+        if (Number.isFinite(v) && v >= 0) this.inc(labels, v);
+      });
     },
   });
 }
 
 /** A gauge computed at scrape time. Non-finite values are left out (no series). */
 export function scrapedGauge<L extends string>(d: Def<L>): Gauge<L> {
-  const unlabelled = (d.labelNames ?? []).length === 0;
   return new Gauge<L>({
     name: d.name,
     help: d.help,
     labelNames: d.labelNames ?? [],
     registers: [d.registry],
     async collect() {
-      const samples = await d.read();
-      this.reset();
-      if (samples === undefined) {
-        if (unlabelled) this.remove();
-        return;
-      }
-      for (const [labels, v] of samples) {
-        if (Number.isFinite(v)) this.set(labels as Partial<Record<L, string>>, v);
-      }
+      await refill(this, d, (labels, v) => {
+        if (Number.isFinite(v)) this.set(labels, v);
+      });
     },
   });
 }
