@@ -14,6 +14,7 @@ import { parseLine } from '../../src/ingest/jsonl.js';
 import { createMetrics, DEAD_LETTER_REASONS, deadLetterReason, OpenOrphans, perStreamWatermarksForTest } from './helpers/imports.js';
 import { simulate, SIM_DEFAULTS } from '../../src/sim/index.js';
 import { parsePromText, sum, value, type PromSample } from './helpers/prom-text.js';
+import { chargeUserCpu } from './helpers/cpu.js';
 
 const START = SIM_DEFAULTS.startMs;
 const NOW = START + 30 * 60_000;
@@ -236,6 +237,7 @@ describe('sources that are missing or come later', () => {
     const ma = createMetrics({ registry: a });
     createMetrics({ registry: b });
     ma.rebalance();
+    chargeUserCpu();
     expect(value(parsePromText(await a.metrics()), 'posguard_consumer_rebalances_total')).toBe(1);
     expect(value(parsePromText(await b.metrics()), 'posguard_consumer_rebalances_total')).toBe(0);
     expect(value(parsePromText(await a.metrics()), 'process_cpu_user_seconds_total')).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics, METRICS_DEFAULT_PORT, startMetricsServer, type MetricsServer } from '../../src/metrics/index.js';
 import { parsePromText, value } from './helpers/prom-text.js';
+import { chargeUserCpu } from './helpers/cpu.js';
 
 let server: MetricsServer;
 let ready = false;
@@ -21,6 +22,7 @@ describe('metrics server', () => {
 
   it('serves /metrics in the Prometheus text format', async () => {
     metrics.rebalance();
+    chargeUserCpu();
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
