@@ -15,6 +15,10 @@
  * mostly the final flush).
  *
  *   node --import tsx bench/kafka.ts [--minutes 30] [--tps 100] [--partitions 4] [--registry-less]
+ *
+ * TLS and SASL as for `posguard run`, from the environment (KAFKA_SSL, KAFKA_SSL_CA,
+ * KAFKA_SSL_CERT/_KEY/_KEY_PASSPHRASE, KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD): point
+ * KAFKA_BROKERS at the SASL_SSL or mTLS listener to measure the cost of encryption.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,8 +26,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_RULES } from '../src/config/rules.js';
-import { loadRunConfig } from '../src/config/run-config.js';
-import { createKafka } from '../src/ingest/kafka/client.js';
+import { RUN_ENV, loadKafkaSettings, loadRunConfig } from '../src/config/run-config.js';
+import { createKafka, kafkaClientOptions, type KafkaClientOptions } from '../src/ingest/kafka/client.js';
 import { simulateToKafka } from '../src/ingest/kafka/producer.js';
 import { KafkaRun } from '../src/ingest/kafka/runner.js';
 import { createTopics, type TopicNames } from '../src/ingest/kafka/topics.js';
@@ -62,9 +66,18 @@ function servicesEnv(): Map<string, string> {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
+/** The KAFKA_* security variables of this process (TLS, SASL), for the run config of a child. */
+function kafkaEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(RUN_ENV.filter(([name, path]) => path.startsWith('kafka.') && name !== 'KAFKA_BROKERS').map(([name]) => [name, process.env[name]]));
+}
+
+function kafkaOptions(brokers: string): KafkaClientOptions {
+  return { ...kafkaClientOptions(loadKafkaSettings({ env: kafkaEnv(), flags: { brokers } }), 'posguard-bench'), logLevel: 'error' };
+}
+
 /** Reads every record of the input topics with a no-op eachBatch; the rate from the group join to the last record. */
-async function noopConsume(brokers: string[], topics: TopicNames, total: number): Promise<number> {
-  const kafka = createKafka({ brokers, clientId: 'posguard-bench', logLevel: 'error' });
+async function noopConsume(kafkaOpts: KafkaClientOptions, topics: TopicNames, total: number): Promise<number> {
+  const kafka = createKafka(kafkaOpts);
   const consumer = kafka.consumer({ groupId: `bench-noop-${Date.now().toString(36)}`, maxBytesPerPartition: 1_048_576, maxWaitTimeInMs: 500 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.terminal, topics.gateway, topics.bank], fromBeginning: true });
@@ -92,7 +105,7 @@ async function e2eChild(args: { brokers: string; registry: string | null; topics
   const dir = mkdtempSync(join(tmpdir(), 'posguard-bench-kafka-'));
   try {
     const { config } = loadRunConfig({
-      env: {},
+      env: kafkaEnv(),
       flags: {
         brokers: args.brokers, group: `bench-e2e-${Date.now().toString(36)}`, data: dir, untilEnd: true, statusIntervalMs: '0',
         terminalTopic: args.topics.terminal, gatewayTopic: args.topics.gateway, bankTopic: args.topics.bank, dlqTopic: args.topics.dlq,
@@ -139,23 +152,23 @@ export async function benchKafka(opts: KafkaBenchOptions = {}): Promise<Row[]> {
   const brokersText = opts.brokers ?? process.env.KAFKA_BROKERS ?? env.get('KAFKA_BROKERS');
   if (!brokersText) throw new Error('bench:kafka needs a broker: npm run services:up (or set KAFKA_BROKERS)');
   const registry = opts.registry !== undefined ? opts.registry : (process.env.SCHEMA_REGISTRY_URL ?? env.get('SCHEMA_REGISTRY_URL') ?? null);
-  const brokers = brokersText.split(',');
+  const kafkaOpts = kafkaOptions(brokersText);
   const minutes = opts.minutes ?? 30;
   const tps = opts.tps ?? 100;
   const partitions = opts.partitions ?? 4;
   const prefix = `bench-${Date.now().toString(36)}`;
   const topics: TopicNames = { terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq` };
-  const admin = createKafka({ brokers, clientId: 'posguard-bench', logLevel: 'error' }).admin();
+  const admin = createKafka(kafkaOpts).admin();
   await admin.connect();
   const rows: Row[] = [];
   try {
     await createTopics(admin, topics, partitions, 1);
-    const produced = await simulateToKafka({ kafka: { brokers, clientId: 'posguard-bench', logLevel: 'error' }, topics, registryUrl: registry, format: 'avro', seed: 11, minutes, tps, startMs: SIM_DEFAULTS.startMs, batchMessages: 5_000 });
+    const produced = await simulateToKafka({ kafka: kafkaOpts, topics, registryUrl: registry, format: 'avro', seed: 11, minutes, tps, startMs: SIM_DEFAULTS.startMs, batchMessages: 5_000 });
     const total = produced.sent.terminal + produced.sent.gateway + produced.sent.bank;
     const format = registry ? 'Confluent Avro (registry)' : 'plain Avro (registry-less)';
     rows.push({ benchmark: 'workload', value: `${fmt(total)} records`, note: `simulator seed 11, ${minutes} min at ${tps} tps, ${partitions} partitions per topic, ${format}, ${produced.bad} bad` });
     rows.push({ benchmark: 'produce (simulate --kafka)', value: `${fmt(total / (produced.elapsedMs / 1000))}/s`, note: `${(produced.elapsedMs / 1000).toFixed(1)} s incl. simulation, idempotent producer, acks=all` });
-    const noopSecs = await noopConsume(brokers, topics, total);
+    const noopSecs = await noopConsume(kafkaOpts, topics, total);
     const noopRate = total / noopSecs;
     rows.push({ benchmark: 'kafkajs consume, no-op eachBatch', value: `${fmt(noopRate)}/s`, note: `${noopSecs.toFixed(2)} s, one consumer, 1 MB per partition per fetch` });
     for (const skipRaw of [false, true]) {

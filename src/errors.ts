@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   PG_CLICKHOUSE: 'ClickHouse refused a statement or cannot be reached',
   PG_MIGRATION: 'a schema migration failed',
   PG_KAFKA: 'Kafka cannot be reached or refused a request',
+  PG_KAFKA_AUTH: 'Kafka refused the SASL credentials',
+  PG_KAFKA_TLS: 'TLS with Kafka failed: broker certificate not trusted, or client certificate missing or refused',
   PG_COPARTITION: 'the input topics do not have equal partition counts',
   PG_REGISTRY: 'the schema registry cannot be reached or refused a request',
   PG_INTERNAL: 'a bug: an invariant of posguard itself was broken',

@@ -13,6 +13,8 @@
 #   KAFKA_VERSION          broker version (default 4.4.0; see docs/services.md)
 #   KAFKA_PORT             client listener port (default 9092)
 #   KAFKA_CONTROLLER_PORT  KRaft controller port (default 9093)
+#   KAFKA_SASL_SSL_PORT    SASL_SSL listener: TLS + SASL PLAIN/SCRAM-SHA-256/SCRAM-SHA-512 (default 9094)
+#   KAFKA_MTLS_PORT        SSL listener with ssl.client.auth=required, mutual TLS (default 9095)
 #   KAFKA_DATA_DIR         data, log and PID dir (default $POSGUARD_SERVICES_DIR/kafka)
 #   KAFKA_HEAP_OPTS        JVM heap (default "-Xms256m -Xmx1g")
 #   KAFKA_AUTO_CREATE_TOPICS  auto.create.topics.enable (default true)
@@ -29,6 +31,8 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_SASL_SSL_PORT="${KAFKA_SASL_SSL_PORT:-9094}"
+KAFKA_MTLS_PORT="${KAFKA_MTLS_PORT:-9095}"
 KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$POSGUARD_SERVICES_DIR/kafka}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx1g}"
 KAFKA_AUTO_CREATE_TOPICS="${KAFKA_AUTO_CREATE_TOPICS:-true}"
@@ -44,6 +48,10 @@ LOG_FILE="$KAFKA_DATA_DIR/kafka.log"
 CONFIG_FILE="$KAFKA_DATA_DIR/server.properties"
 STORE_DIR="$KAFKA_DATA_DIR/data"
 STATE_FILE="$KAFKA_DATA_DIR/formatted-by"   # "<version> <cluster-id>"
+# Test-only TLS material and credentials for the secured listeners, made once per data dir.
+TLS_DIR="$KAFKA_DATA_DIR/tls"
+SECRETS_FILE="$TLS_DIR/secrets.env"          # passwords (mode 600); the SCRAM user is formatted into the store with them
+SECURITY_ENV="$KAFKA_DATA_DIR/security.env"  # what services-up.sh appends to services.env
 
 kafka_java() {
   find_java 17 "${KAFKA_JAVA_HOME:-}" || die "Kafka $KAFKA_VERSION needs Java 17+; none found (set KAFKA_JAVA_HOME)"
@@ -70,13 +78,90 @@ cmd_install() {
   log "installed Kafka $KAFKA_VERSION ($(find "$KAFKA_LIBS" -name "*.jar" | wc -l) jars, $(du -sh "$KAFKA_LIBS" | cut -f1)) in $(elapsed "$t0")s"
 }
 
+# sign_cert NAME SUBJECT EXTENSIONS [openssl req key options...]: NAME.key + NAME.crt signed by the test CA.
+sign_cert() {
+  local name="$1" subj="$2" ext="$3"; shift 3
+  openssl req -new -newkey rsa:2048 "$@" -keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.csr" -subj "$subj" 2>/dev/null
+  printf '%b\n' "$ext" >"$TLS_DIR/$name.ext"
+  openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$TLS_DIR/ca.crt" -CAkey "$TLS_DIR/ca.key" -CAcreateserial \
+    -days 825 -sha256 -extfile "$TLS_DIR/$name.ext" -out "$TLS_DIR/$name.crt" 2>/dev/null
+  rm -f "$TLS_DIR/$name.csr" "$TLS_DIR/$name.ext"
+}
+
+# A private CA, the broker's certificate (SAN 127.0.0.1, localhost) in a PKCS12 keystore, the CA in a
+# PKCS12 truststore (keytool), a client certificate whose key is encrypted with a passphrase, and random
+# passwords for the SCRAM and PLAIN test users. Made once per data dir; throwaway test material.
+make_tls() {
+  [[ -f "$TLS_DIR/.complete" ]] && return 0
+  need_cmd openssl keytool
+  local t0; t0="$(now)"
+  rm -rf "$TLS_DIR"
+  mkdir -p "$TLS_DIR"
+  chmod 700 "$TLS_DIR"
+  (umask 077; {
+    echo "STORE_PASSWORD=$(openssl rand -hex 16)"
+    echo "SCRAM_USER=posguard-scram"
+    echo "SCRAM_PASSWORD=$(openssl rand -hex 16)"
+    echo "PLAIN_USER=posguard-plain"
+    echo "PLAIN_PASSWORD=$(openssl rand -hex 16)"
+    echo "CLIENT_KEY_PASSPHRASE=$(openssl rand -hex 16)"
+  } >"$SECRETS_FILE")
+  # shellcheck disable=SC1090
+  source "$SECRETS_FILE"
+  openssl req -x509 -new -newkey rsa:2048 -nodes -days 825 -sha256 -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.crt" \
+    -subj "/CN=posguard local test CA" 2>/dev/null
+  sign_cert broker "/CN=127.0.0.1" "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth" -nodes
+  sign_cert client "/CN=posguard-client" "extendedKeyUsage=clientAuth" -passout "pass:$CLIENT_KEY_PASSPHRASE"
+  openssl pkcs12 -export -in "$TLS_DIR/broker.crt" -inkey "$TLS_DIR/broker.key" -certfile "$TLS_DIR/ca.crt" \
+    -name broker -out "$TLS_DIR/broker.p12" -passout "pass:$STORE_PASSWORD"
+  keytool -importcert -noprompt -alias posguard-test-ca -file "$TLS_DIR/ca.crt" \
+    -keystore "$TLS_DIR/truststore.p12" -storetype PKCS12 -storepass "$STORE_PASSWORD" >/dev/null 2>&1 \
+    || die "keytool could not write the truststore $TLS_DIR/truststore.p12"
+  chmod 600 "$TLS_DIR"/*.key "$TLS_DIR"/*.p12
+  # The SCRAM user is written into the metadata log at format time: storage formatted before these
+  # credentials existed does not know it, so start from fresh storage (throwaway test data).
+  if [[ -d "$STORE_DIR" ]]; then
+    warn "new test credentials: wiping $STORE_DIR so that the SCRAM user is formatted into it"
+    rm -rf "$STORE_DIR" "$STATE_FILE"
+  fi
+  touch "$TLS_DIR/.complete"
+  log "made a test CA, broker and client certificates and SCRAM/PLAIN test users in $TLS_DIR in $(elapsed "$t0")s"
+}
+
+# Addresses, certificate paths and test credentials of the secured listeners, for services.env.
+write_security_env() {
+  # shellcheck disable=SC1090
+  source "$SECRETS_FILE"
+  (umask 077; cat >"$SECURITY_ENV" <<EOF
+KAFKA_SASL_SSL_BROKERS=127.0.0.1:$KAFKA_SASL_SSL_PORT
+KAFKA_MTLS_BROKERS=127.0.0.1:$KAFKA_MTLS_PORT
+KAFKA_TEST_CA_FILE=$TLS_DIR/ca.crt
+KAFKA_TEST_CLIENT_CERT_FILE=$TLS_DIR/client.crt
+KAFKA_TEST_CLIENT_KEY_FILE=$TLS_DIR/client.key
+KAFKA_TEST_CLIENT_KEY_PASSPHRASE=$CLIENT_KEY_PASSPHRASE
+KAFKA_TEST_SCRAM_USER=$SCRAM_USER
+KAFKA_TEST_SCRAM_PASSWORD=$SCRAM_PASSWORD
+KAFKA_TEST_PLAIN_USER=$PLAIN_USER
+KAFKA_TEST_PLAIN_PASSWORD=$PLAIN_PASSWORD
+EOF
+  )
+}
+
 render_config() {
   mkdir -p "$KAFKA_DATA_DIR"
-  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
+  # shellcheck disable=SC1090
+  source "$SECRETS_FILE"
+  (umask 077; sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+      -e "s|@SASL_SSL_PORT@|$KAFKA_SASL_SSL_PORT|g" \
+      -e "s|@MTLS_PORT@|$KAFKA_MTLS_PORT|g" \
+      -e "s|@TLS_DIR@|$TLS_DIR|g" \
+      -e "s|@STORE_PASSWORD@|$STORE_PASSWORD|g" \
+      -e "s|@PLAIN_USER@|$PLAIN_USER|g" \
+      -e "s|@PLAIN_PASSWORD@|$PLAIN_PASSWORD|g" \
       -e "s|@LOG_DIRS@|$STORE_DIR|g" \
       -e "s|@AUTO_CREATE@|$KAFKA_AUTO_CREATE_TOPICS|g" \
-      "$LOCAL_DIR/kafka/server.properties.template" >"$CONFIG_FILE"
+      "$LOCAL_DIR/kafka/server.properties.template" >"$CONFIG_FILE")
 }
 
 format_storage() {
@@ -91,10 +176,13 @@ format_storage() {
   fi
   cluster_id="$("$java" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
   [[ -n "$cluster_id" ]] || die "kafka-storage random-uuid failed"
-  log "formatting KRaft storage in $STORE_DIR (cluster id $cluster_id)"
+  log "formatting KRaft storage in $STORE_DIR (cluster id $cluster_id, SCRAM test user $SCRAM_USER)"
   if ! "$java" -Dlog4j2.configurationFile="$LOCAL_DIR/kafka/log4j2.properties" \
        -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
-       -t "$cluster_id" -c "$CONFIG_FILE" >"$KAFKA_DATA_DIR/format.log" 2>&1; then
+       -t "$cluster_id" -c "$CONFIG_FILE" \
+       --add-scram "SCRAM-SHA-256=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
+       --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
+       >"$KAFKA_DATA_DIR/format.log" 2>&1; then
     cat "$KAFKA_DATA_DIR/format.log" >&2
     die "kafka-storage format failed"
   fi
@@ -123,6 +211,12 @@ cmd_start() {
   if pid_alive "$PID_FILE" "$PID_PATTERN"; then
     if is_ready 10; then
       log "already running (pid $(cat "$PID_FILE")) and ready on 127.0.0.1:$KAFKA_PORT; nothing to do"
+      if [[ -f "$TLS_DIR/.complete" ]] && grep -q '^listeners=.*SASL_SSL' "$CONFIG_FILE" 2>/dev/null; then
+        write_security_env
+      else
+        rm -f "$SECURITY_ENV"
+        warn "this broker was started without the SASL_SSL/mTLS listeners; restart it (kafka.sh restart) for the security tests"
+      fi
       return 0
     fi
     warn "pid $(cat "$PID_FILE") is alive but the broker does not answer; restarting it"
@@ -130,10 +224,13 @@ cmd_start() {
   fi
   rm -f "$PID_FILE"
   local p
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do ensure_port_free "$p" KAFKA_PORT/KAFKA_CONTROLLER_PORT; done
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_SSL_PORT" "$KAFKA_MTLS_PORT"; do
+    ensure_port_free "$p" KAFKA_PORT/KAFKA_CONTROLLER_PORT/KAFKA_SASL_SSL_PORT/KAFKA_MTLS_PORT
+  done
 
   cmd_install
   local java; java="$(kafka_java)"
+  make_tls
   render_config
   format_storage "$java"
 
@@ -155,7 +252,8 @@ cmd_start() {
     stop_pid kafka "$PID_FILE" 10 "$PID_PATTERN" || true
     die "Kafka failed to start or did not become ready within ${KAFKA_READY_TIMEOUT}s (details above; log: $LOG_FILE)"
   fi
-  log "ready on 127.0.0.1:$KAFKA_PORT after $(elapsed "$t0")s (pid $(cat "$PID_FILE"))"
+  write_security_env
+  log "ready on 127.0.0.1:$KAFKA_PORT after $(elapsed "$t0")s (pid $(cat "$PID_FILE")); SASL_SSL on :$KAFKA_SASL_SSL_PORT, mTLS on :$KAFKA_MTLS_PORT"
 }
 
 cmd_stop() { stop_pid kafka "$PID_FILE" "$KAFKA_STOP_TIMEOUT" "$PID_PATTERN"; }

@@ -45,6 +45,12 @@ KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7
 APICURIO_URL=http://127.0.0.1:$REGISTRY_PORT
 EOF
+# The secured listeners (SASL_SSL, mTLS), their test CA, client certificate and test users (kafka.sh).
+kafka_security_env="${KAFKA_DATA_DIR:-$POSGUARD_SERVICES_DIR/kafka}/security.env"
+if [[ -f "$kafka_security_env" ]]; then
+  cat "$kafka_security_env" >>"$POSGUARD_SERVICES_DIR/services.env"
+  chmod 600 "$POSGUARD_SERVICES_DIR/services.env"
+fi
 
 if ((smoke)); then
   [[ -z "$only" || "$only" == kafka ]] && node "$HERE/smoke-kafka.mjs" --brokers "127.0.0.1:$KAFKA_PORT"

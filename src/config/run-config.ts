@@ -6,13 +6,16 @@
  * settings that conflict, then deep-frozen. Nothing below reads process.env:
  * the CLI hands the environment in.
  *
- * `describeRunConfig` renders it for the start-up log with secrets masked.
+ * `describeRunConfig` renders it for the start-up log with secrets masked;
+ * every secret read here is registered with util/redact so that no later log
+ * line or error message prints it either.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { PosguardError } from '../errors.js';
 import { describeTarget, resolveTarget, type ClickHouseTarget, type Env } from '../sinks/clickhouse/connection.js';
+import { redactUrl, registerSecret, registerUrlSecret } from '../util/redact.js';
 
 const int = (def: number, min: number, doc: string) => ({ type: 'integer', minimum: min, default: def, description: doc });
 const str = (def: string | null, doc: string) => ({ type: def === null ? ['string', 'null'] : 'string', default: def, description: doc });
@@ -27,11 +30,15 @@ export const RUN_CONFIG_SCHEMA = {
       brokers: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, default: ['127.0.0.1:9092'], description: 'bootstrap brokers, host:port' },
       clientId: str('posguard', 'client id shown in broker logs and quotas'),
       groupId: str('posguard', 'consumer group: instances with one group id share the partitions'),
-      ssl: bool(false, 'TLS to the brokers'),
+      ssl: bool(false, 'TLS to the brokers (the broker certificate is always verified)'),
       sslCaFile: str(null, 'PEM file of a private CA for the brokers (implies ssl)'),
+      sslCertFile: str(null, 'PEM client certificate for mutual TLS (implies ssl; with sslKeyFile)'),
+      sslKeyFile: str(null, 'PEM private key of the client certificate (implies ssl; with sslCertFile)'),
+      sslKeyPassphrase: str(null, 'passphrase of an encrypted sslKeyFile (secret)'),
       saslMechanism: { type: ['string', 'null'], enum: ['plain', 'scram-sha-256', 'scram-sha-512', null], default: null, description: 'SASL mechanism, or null for none' },
       saslUsername: str(null, 'SASL user'),
       saslPassword: str(null, 'SASL password (secret)'),
+      allowSaslPlaintext: bool(false, 'allow SASL without TLS (sends the PLAIN password or the SCRAM exchange in the clear); refused otherwise'),
       sessionTimeoutMs: int(30_000, 1_000, 'a member silent this long is removed from the group (broker bounds: group.min/max.session.timeout.ms)'),
       heartbeatIntervalMs: int(3_000, 100, 'heartbeat period; at most a third of sessionTimeoutMs'),
       rebalanceTimeoutMs: int(60_000, 1_000, 'how long the coordinator waits for members to rejoin'),
@@ -51,6 +58,10 @@ export const RUN_CONFIG_SCHEMA = {
       registryUrl: str(null, 'schema registry (Confluent API), e.g. http://127.0.0.1:8081/apis/ccompat/v7'),
       registryUsername: str(null, 'registry basic-auth user'),
       registryPassword: str(null, 'registry basic-auth password (secret)'),
+      registryCaFile: str(null, 'PEM file of a private CA for an https registry'),
+      registryCertFile: str(null, 'PEM client certificate for an https registry (with registryKeyFile)'),
+      registryKeyFile: str(null, 'PEM private key of registryCertFile'),
+      registryKeyPassphrase: str(null, 'passphrase of an encrypted registryKeyFile (secret)'),
     }),
     output: section({
       dataDir: str(null, 'embedded ClickHouse data folder (default ./data; not with CLICKHOUSE_URL)'),
@@ -80,9 +91,13 @@ export interface RunConfig {
     readonly groupId: string;
     readonly ssl: boolean;
     readonly sslCaFile: string | null;
+    readonly sslCertFile: string | null;
+    readonly sslKeyFile: string | null;
+    readonly sslKeyPassphrase: string | null;
     readonly saslMechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | null;
     readonly saslUsername: string | null;
     readonly saslPassword: string | null;
+    readonly allowSaslPlaintext: boolean;
     readonly sessionTimeoutMs: number;
     readonly heartbeatIntervalMs: number;
     readonly rebalanceTimeoutMs: number;
@@ -97,6 +112,10 @@ export interface RunConfig {
     readonly registryUrl: string | null;
     readonly registryUsername: string | null;
     readonly registryPassword: string | null;
+    readonly registryCaFile: string | null;
+    readonly registryCertFile: string | null;
+    readonly registryKeyFile: string | null;
+    readonly registryKeyPassphrase: string | null;
   };
   readonly output: {
     readonly dataDir: string | null;
@@ -119,7 +138,7 @@ export interface RunConfig {
 }
 
 /** Fields whose values never appear in logs or messages. */
-const SECRETS = new Set(['kafka.saslPassword', 'input.registryPassword']);
+const SECRETS = new Set(['kafka.saslPassword', 'kafka.sslKeyPassphrase', 'input.registryPassword', 'input.registryKeyPassphrase']);
 
 type Kind = 'string' | 'list' | 'int' | 'bool';
 
@@ -131,9 +150,13 @@ export const RUN_ENV: readonly (readonly [string, string, Kind])[] = [
   ['POSGUARD_ASSIGNMENT', 'kafka.assignment', 'string'],
   ['KAFKA_SSL', 'kafka.ssl', 'bool'],
   ['KAFKA_SSL_CA', 'kafka.sslCaFile', 'string'],
+  ['KAFKA_SSL_CERT', 'kafka.sslCertFile', 'string'],
+  ['KAFKA_SSL_KEY', 'kafka.sslKeyFile', 'string'],
+  ['KAFKA_SSL_KEY_PASSPHRASE', 'kafka.sslKeyPassphrase', 'string'],
   ['KAFKA_SASL_MECHANISM', 'kafka.saslMechanism', 'string'],
   ['KAFKA_SASL_USERNAME', 'kafka.saslUsername', 'string'],
   ['KAFKA_SASL_PASSWORD', 'kafka.saslPassword', 'string'],
+  ['KAFKA_ALLOW_SASL_PLAINTEXT', 'kafka.allowSaslPlaintext', 'bool'],
   ['POSGUARD_TOPIC_TERMINAL', 'topics.terminal', 'string'],
   ['POSGUARD_TOPIC_GATEWAY', 'topics.gateway', 'string'],
   ['POSGUARD_TOPIC_BANK', 'topics.bank', 'string'],
@@ -142,14 +165,34 @@ export const RUN_ENV: readonly (readonly [string, string, Kind])[] = [
   ['SCHEMA_REGISTRY_URL', 'input.registryUrl', 'string'],
   ['SCHEMA_REGISTRY_USERNAME', 'input.registryUsername', 'string'],
   ['SCHEMA_REGISTRY_PASSWORD', 'input.registryPassword', 'string'],
+  ['SCHEMA_REGISTRY_CA', 'input.registryCaFile', 'string'],
+  ['SCHEMA_REGISTRY_CERT', 'input.registryCertFile', 'string'],
+  ['SCHEMA_REGISTRY_KEY', 'input.registryKeyFile', 'string'],
+  ['SCHEMA_REGISTRY_KEY_PASSPHRASE', 'input.registryKeyPassphrase', 'string'],
   ['POSGUARD_DATA', 'output.dataDir', 'string'],
   ['POSGUARD_RULES', 'run.rulesFile', 'string'],
   ['POSGUARD_METRICS_PORT', 'run.metricsPort', 'int'],
 ];
 
+/**
+ * Flags of every command that talks to Kafka (run, topics, simulate --kafka). Secrets
+ * (passwords, passphrases) have no flag: a command line is visible to every user of the
+ * host (ps); they come from the environment or the config file.
+ */
+export const KAFKA_FLAGS: readonly (readonly [string, string, Kind])[] = [
+  ['brokers', 'kafka.brokers', 'list'],
+  ['kafkaSsl', 'kafka.ssl', 'bool'],
+  ['kafkaSslCa', 'kafka.sslCaFile', 'string'],
+  ['kafkaSslCert', 'kafka.sslCertFile', 'string'],
+  ['kafkaSslKey', 'kafka.sslKeyFile', 'string'],
+  ['kafkaSaslMechanism', 'kafka.saslMechanism', 'string'],
+  ['kafkaSaslUsername', 'kafka.saslUsername', 'string'],
+  ['allowSaslPlaintext', 'kafka.allowSaslPlaintext', 'bool'],
+];
+
 /** Command-line flags of `posguard run` (commander's camelCase keys) and the field each sets. */
 export const RUN_FLAGS: readonly (readonly [string, string, Kind])[] = [
-  ['brokers', 'kafka.brokers', 'list'],
+  ...KAFKA_FLAGS,
   ['group', 'kafka.groupId', 'string'],
   ['assignment', 'kafka.assignment', 'string'],
   ['clientId', 'kafka.clientId', 'string'],
@@ -162,6 +205,10 @@ export const RUN_FLAGS: readonly (readonly [string, string, Kind])[] = [
   ['dlqTopic', 'topics.dlq', 'string'],
   ['format', 'input.format', 'string'],
   ['registry', 'input.registryUrl', 'string'],
+  ['registryUsername', 'input.registryUsername', 'string'],
+  ['registryCa', 'input.registryCaFile', 'string'],
+  ['registryCert', 'input.registryCertFile', 'string'],
+  ['registryKey', 'input.registryKeyFile', 'string'],
   ['data', 'output.dataDir', 'string'],
   ['skipRawEvents', 'output.skipRawEvents', 'bool'],
   ['rules', 'run.rulesFile', 'string'],
@@ -306,10 +353,7 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
   for (const b of c.kafka.brokers) {
     if (!/^[^\s:/]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) throw bad('kafka.brokers', `expected host:port, got ${JSON.stringify(b)}`);
   }
-  if ((c.kafka.saslMechanism === null) !== (c.kafka.saslUsername === null)) {
-    throw bad('kafka.saslMechanism', 'set the SASL mechanism and user together (or neither)');
-  }
-  if (c.kafka.sslCaFile !== null) (c.kafka as { ssl: boolean }).ssl = true;
+  checkKafkaSecurity(c.kafka, bad);
   const input_ = c.input as { format: ValueFormatSetting | null; registryUrl: string | null };
   if (input_.format === null) input_.format = input_.registryUrl !== null ? 'confluent' : 'avro';
   if (input_.format === 'confluent' && input_.registryUrl === null) {
@@ -326,6 +370,11 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
       throw bad('input.registryUrl', `not a URL: ${JSON.stringify(redactUrl(input_.registryUrl))}`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad('input.registryUrl', `expected http(s)://, got ${u.protocol}`);
+    const tls = (['registryCaFile', 'registryCertFile', 'registryKeyFile'] as const).find((f) => c.input[f] !== null);
+    if (tls !== undefined && u.protocol !== 'https:') throw bad(`input.${tls}`, 'TLS settings for the registry need an https:// registry URL');
+  }
+  if ((c.input.registryCertFile === null) !== (c.input.registryKeyFile === null)) {
+    throw bad('input.registryCertFile', 'set the registry client certificate and its key together (or neither)');
   }
   const topics = (['terminal', 'gateway', 'bank', 'dlq'] as const).map((k) => [k, c.topics[k]] as const);
   const seen = new Map<string, string>();
@@ -337,6 +386,9 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
   if (c.output.sinkHighWaterRows < c.output.sinkBatchRows) {
     throw bad('output.sinkHighWaterRows', `${c.output.sinkHighWaterRows} is below output.sinkBatchRows (${c.output.sinkBatchRows})`);
   }
+  for (const f of SECRETS) registerSecret(getPath(c, f) as string | null);
+  registerUrlSecret(c.input.registryUrl);
+  registerEnvSecrets(env);
   const clickhouse = resolveTarget({ dataDir: c.output.dataDir ?? undefined, env });
   const config = deepFreeze({ ...c, output: { ...c.output, clickhouse } }) as RunConfig;
   for (const k of Object.keys(RUN_CONFIG_SCHEMA.properties)) {
@@ -347,9 +399,48 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
   return { config, sources };
 }
 
-/** user:password@ in a URL → ***@ */
-export function redactUrl(u: string): string {
-  return u.replace(/\/\/[^/@]*@/, '//***@');
+/**
+ * Registers with util/redact every secret the environment can hold (passwords, passphrases,
+ * URL userinfo), so that any command masks them: called once by the CLI at start.
+ */
+export function registerEnvSecrets(env: Env): void {
+  for (const [name, path] of RUN_ENV) if (SECRETS.has(path)) registerSecret(env[name]);
+  registerSecret(env.CLICKHOUSE_PASSWORD);
+  registerUrlSecret(env.CLICKHOUSE_URL);
+  registerUrlSecret(env.SCHEMA_REGISTRY_URL);
+}
+
+type Bad = (field: string, msg: string) => PosguardError;
+
+/** Kafka TLS/SASL settings that only make sense together; SASL without TLS only when allowed by name. */
+function checkKafkaSecurity(k: RunConfig['kafka'], bad: Bad): void {
+  const w = k as { ssl: boolean };
+  if ((k.saslMechanism === null) !== (k.saslUsername === null)) {
+    throw bad('kafka.saslMechanism', 'set the SASL mechanism and user together (or neither)');
+  }
+  if (k.saslMechanism !== null && k.saslPassword === null) {
+    throw bad('kafka.saslPassword', `SASL ${k.saslMechanism} needs a password: set KAFKA_SASL_PASSWORD or kafka.saslPassword in the config file`);
+  }
+  if ((k.sslCertFile === null) !== (k.sslKeyFile === null)) {
+    throw bad(k.sslCertFile === null ? 'kafka.sslKeyFile' : 'kafka.sslCertFile', 'mutual TLS needs the client certificate and its key together (kafka.sslCertFile and kafka.sslKeyFile)');
+  }
+  if (k.sslCaFile !== null || k.sslCertFile !== null) w.ssl = true;
+  if (k.saslMechanism !== null && !k.ssl && !k.allowSaslPlaintext) {
+    throw bad('kafka.saslMechanism', `SASL ${k.saslMechanism} over plaintext would send the ${k.saslMechanism === 'plain' ? 'password' : 'SCRAM exchange'} unencrypted: enable TLS (--kafka-ssl, KAFKA_SSL=true or kafka.ssl), or allow it explicitly with --allow-sasl-plaintext (KAFKA_ALLOW_SASL_PLAINTEXT=true)`);
+  }
+}
+
+/**
+ * The Kafka connection settings alone, with the same layers, names and checks as
+ * `posguard run`: for the other commands that talk to Kafka (topics, simulate --kafka).
+ */
+export function loadKafkaSettings(input: RunConfigInput = {}): RunConfig['kafka'] {
+  const env: Record<string, string | undefined> = {};
+  for (const [name, path] of RUN_ENV) if (path.startsWith('kafka.')) env[name] = input.env?.[name];
+  const flags: Record<string, unknown> = {};
+  for (const [name] of KAFKA_FLAGS) flags[name] = input.flags?.[name];
+  const file = input.configFile ?? (input.env?.POSGUARD_CONFIG?.trim() || undefined);
+  return loadRunConfig({ env: { ...env, CLICKHOUSE_URL: '' }, flags, configFile: file }).config.kafka;
 }
 
 /** The start-up print: one line per field, its value (secrets masked) and where it came from. */

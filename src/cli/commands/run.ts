@@ -10,6 +10,8 @@ import { describeRunConfig, loadRunConfig, type RunConfig } from '../../config/r
 import { KafkaRun, type RunResult } from '../../ingest/kafka/runner.js';
 import { Registry } from 'prom-client';
 import { createMetrics, startMetricsServer } from '../../metrics/index.js';
+import { redact } from '../../util/redact.js';
+import { addKafkaSecurityOptions, addRegistrySecurityOptions } from './kafka-options.js';
 
 export interface RunFlags {
   readonly config?: string;
@@ -19,10 +21,13 @@ export interface RunFlags {
 const HELP_AFTER = `
 Configuration: flags > environment > config file (--config or POSGUARD_CONFIG) > defaults.
 Environment: KAFKA_BROKERS, POSGUARD_GROUP_ID, SCHEMA_REGISTRY_URL (+ _USERNAME, _PASSWORD),
-  KAFKA_SSL, KAFKA_SSL_CA, KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD, POSGUARD_TOPIC_TERMINAL/
+  SCHEMA_REGISTRY_CA/_CERT/_KEY/_KEY_PASSPHRASE, KAFKA_SSL, KAFKA_SSL_CA, KAFKA_SSL_CERT, KAFKA_SSL_KEY,
+  KAFKA_SSL_KEY_PASSPHRASE, KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD, KAFKA_ALLOW_SASL_PLAINTEXT,
+  POSGUARD_TOPIC_TERMINAL/
   _GATEWAY/_BANK/_DLQ, POSGUARD_INPUT_FORMAT, POSGUARD_DATA, POSGUARD_RULES, and CLICKHOUSE_URL
   (+ CLICKHOUSE_USER, _PASSWORD, _DATABASE, _TLS_CA, _TLS_CERT, _TLS_KEY) for a ClickHouse server.
-The effective configuration is printed at start-up, secrets masked. See docs/kafka.md.
+Secrets (passwords, key passphrases) have no flags: environment or config file only.
+The effective configuration is printed at start-up, secrets masked. See docs/kafka.md (Security).
 
 Signals: SIGTERM/SIGINT drain (stop fetching, flush, commit, leave the group) and exit 0;
   SIGHUP reloads --rules.
@@ -60,7 +65,7 @@ export async function runKafkaJob(flags: RunFlags, env: NodeJS.ProcessEnv = proc
       return srv;
     })
     .catch((e: Error) => {
-      process.stderr.write(`posguard run: warn: no metrics: cannot listen on port ${cfg.run.metricsPort}: ${e.message}\n`);
+      process.stderr.write(`posguard run: warn: no metrics: cannot listen on port ${cfg.run.metricsPort}: ${redact(e.message)}\n`);
       return null;
     });
   let signals = 0;
@@ -98,7 +103,7 @@ export async function runKafkaJob(flags: RunFlags, env: NodeJS.ProcessEnv = proc
 }
 
 export function registerRun(program: Command): void {
-  program
+  const cmd = program
     .command('run')
     .description('Run the detector as a Kafka consumer group over the three input topics, into ClickHouse (production mode).')
     .option('--config <file>', 'config file (YAML or JSON, sections kafka, topics, input, output, run)')
@@ -123,7 +128,8 @@ export function registerRun(program: Command): void {
     .option('--heartbeat-interval-ms <ms>', 'heartbeat period (default 3000)')
     .option('--max-bytes-per-partition <n>', 'fetch size per partition, bounds memory per fetch (default 1048576)')
     .option('--status-interval-ms <ms>', 'status line period, 0 = none (default 10000)')
-    .option('--metrics-port <port>', 'Prometheus /metrics, /healthz, /readyz on this port, 0 = off (default 9464)')
+    .option('--metrics-port <port>', 'Prometheus /metrics, /healthz, /readyz on this port, 0 = off (default 9464)');
+  addRegistrySecurityOptions(addKafkaSecurityOptions(cmd))
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: RunFlags) => {
       await runKafkaJob(flags);

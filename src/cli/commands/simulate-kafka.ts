@@ -4,12 +4,18 @@
  * is given; everything else about the traffic (seed, span, rates) is shared.
  */
 import { PosguardError } from '../../errors.js';
+import type { KafkaClientOptions } from '../../ingest/kafka/client.js';
+import type { RegistryOptions } from '../../ingest/kafka/registry.js';
 import { simulateToKafka, type SimulateToKafkaResult } from '../../ingest/kafka/producer.js';
 import { DEFAULT_TOPICS, type TopicNames } from '../../ingest/kafka/topics.js';
 
 export interface SimulateKafkaOptions {
   /** Comma-separated host:port list. */
   readonly brokers: string;
+  /** TLS and SASL for the brokers (docs/kafka.md, Security); default plaintext. */
+  readonly security?: Omit<KafkaClientOptions, 'brokers' | 'clientId'>;
+  /** Registry credentials and TLS. */
+  readonly registryOptions?: Omit<RegistryOptions, 'url'>;
   /** Schema registry (Confluent API); absent = registry-less. */
   readonly registry?: string;
   /** Registry-less value format: avro (default) or json. */
@@ -34,9 +40,10 @@ export async function runSimulateKafka(o: SimulateKafkaOptions): Promise<Simulat
   const topics: TopicNames = { ...DEFAULT_TOPICS, ...(o.topics ?? {}) };
   let last = Date.now();
   const r = await simulateToKafka({
-    kafka: { brokers, clientId: 'posguard-simulate' },
+    kafka: { ...o.security, brokers, clientId: 'posguard-simulate' },
     topics,
     registryUrl: o.registry ?? null,
+    registry: o.registryOptions,
     format,
     seed: o.seed, minutes: o.minutes, tps: o.tps, startMs: o.startMs,
     faultRate: o.faultRate, badRecordRate: o.badRecordRate,

@@ -6,10 +6,12 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { PosguardError } from '../../errors.js';
 import { SIM_DEFAULTS, SIM_LIMITS, writeSimulation } from '../../sim/index.js';
+import { addKafkaSecurityOptions, addRegistrySecurityOptions, kafkaOptionsFrom, registryOptionsFrom } from './kafka-options.js';
 import { runSimulateKafka } from './simulate-kafka.js';
 
 /** Defaults arrive as numbers, user input as strings. */
 interface SimulateFlags {
+  [flag: string]: unknown;
   out?: string;
   kafka?: string;
   registry?: string;
@@ -61,13 +63,14 @@ Examples:
 `;
 
 export function registerSimulate(program: Command): void {
-  program
+  const cmd = program
     .command('simulate')
     .description('Generate a labelled replay data set with injected faults, fraud-like patterns and near misses.')
     .option('--out <dir>', 'folder to write terminal.jsonl, gateway.jsonl, bank.jsonl and labels.jsonl to (created if missing)')
     .option('--kafka <brokers>', 'send the traffic to the three Kafka topics (host:port,...) instead of files (docs/kafka.md)')
     .option('--registry <url>', 'with --kafka: Confluent wire-format Avro, schemas registered under <topic>-value')
-    .option('--format <f>', 'with --kafka and no --registry: avro (default) or json')
+    .option('--format <f>', 'with --kafka and no --registry: avro (default) or json');
+  addRegistrySecurityOptions(addKafkaSecurityOptions(cmd))
     .addOption(new Option('--seed <n>', 'random seed (an integer): same seed, same bytes').default(SIM_DEFAULTS.seed))
     .addOption(new Option('--minutes <m>', 'simulated span, minutes').default(SIM_DEFAULTS.minutes))
     .addOption(new Option('--tps <r>', 'nominal attempts per second (a diurnal profile scales it)').default(SIM_DEFAULTS.tps))
@@ -87,7 +90,9 @@ export function registerSimulate(program: Command): void {
       };
       if (flags.kafka !== undefined) {
         if (flags.out !== undefined) throw usage('give --out or --kafka, not both');
-        await runSimulateKafka({ brokers: flags.kafka, registry: flags.registry, format: flags.format, ...opts });
+        const { brokers: _, clientId: __, ...security } = kafkaOptionsFrom({ ...flags, brokers: flags.kafka }, process.env, 'posguard-simulate');
+        const registryOptions = flags.registry !== undefined ? registryOptionsFrom(flags.registry, flags, process.env) : undefined;
+        await runSimulateKafka({ brokers: flags.kafka, security, registry: flags.registry, registryOptions, format: flags.format, ...opts });
         return;
       }
       if (flags.out === undefined) throw usage('--out <dir> (or --kafka <brokers>) is required');

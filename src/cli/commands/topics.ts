@@ -5,10 +5,12 @@
  */
 import type { Command } from 'commander';
 import { PosguardError } from '../../errors.js';
-import { createKafka } from '../../ingest/kafka/client.js';
+import { checkKafkaAccess, createKafka } from '../../ingest/kafka/client.js';
 import { DEFAULT_TOPICS, checkCoPartitioned, createTopics, inputTopics, kafkaCall, partitionCounts, type TopicNames } from '../../ingest/kafka/topics.js';
+import { addKafkaSecurityOptions, kafkaOptionsFrom } from './kafka-options.js';
 
 export interface TopicsFlags {
+  [flag: string]: unknown;
   brokers?: string;
   partitions?: string;
   replicationFactor?: string;
@@ -18,10 +20,13 @@ export interface TopicsFlags {
   dlqTopic?: string;
 }
 
-function brokersOf(flags: TopicsFlags, env: NodeJS.ProcessEnv): string[] {
-  const list = (flags.brokers ?? env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
-  if (list.length === 0) throw new PosguardError('PG_USAGE', '--brokers: expected host:port[,host:port...]');
-  return list;
+/** A connected admin client: brokers and security from the flags, the environment or --config (as `run`). */
+async function connectAdmin(flags: TopicsFlags, env: NodeJS.ProcessEnv) {
+  const o = kafkaOptionsFrom(flags, env, 'posguard-topics');
+  await checkKafkaAccess(o);
+  const admin = createKafka(o).admin();
+  await kafkaCall('connect', () => admin.connect());
+  return admin;
 }
 
 function namesOf(flags: TopicsFlags): TopicNames {
@@ -44,8 +49,7 @@ export async function topicsCreate(flags: TopicsFlags, env: NodeJS.ProcessEnv = 
   const partitions = positiveInt('partitions', flags.partitions, 6);
   const rf = positiveInt('replication-factor', flags.replicationFactor, 1);
   const names = namesOf(flags);
-  const admin = createKafka({ brokers: brokersOf(flags, env), clientId: 'posguard-topics' }).admin();
-  await kafkaCall('connect', () => admin.connect());
+  const admin = await connectAdmin(flags, env);
   try {
     const r = await createTopics(admin, names, partitions, rf);
     for (const t of r.created) process.stderr.write(`posguard topics: created ${t} (${partitions} partitions, replication factor ${rf})\n`);
@@ -57,8 +61,7 @@ export async function topicsCreate(flags: TopicsFlags, env: NodeJS.ProcessEnv = 
 
 export async function topicsCheck(flags: TopicsFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const names = namesOf(flags);
-  const admin = createKafka({ brokers: brokersOf(flags, env), clientId: 'posguard-topics' }).admin();
-  await kafkaCall('connect', () => admin.connect());
+  const admin = await connectAdmin(flags, env);
   try {
     const counts = await partitionCounts(admin, [...inputTopics(names), names.dlq]);
     for (const [t, n] of counts) process.stdout.write(`${t}\t${n === null ? 'missing' : n}\n`);
@@ -71,8 +74,9 @@ export async function topicsCheck(flags: TopicsFlags, env: NodeJS.ProcessEnv = p
 
 export function registerTopics(program: Command): void {
   const topics = program.command('topics').description('Create or check the Kafka topics posguard reads (co-partitioned) and writes.');
-  const common = (c: Command) => c
-    .option('--brokers <list>', 'bootstrap brokers (env KAFKA_BROKERS; default 127.0.0.1:9092)')
+  const common = (c: Command) => addKafkaSecurityOptions(c
+    .option('--config <file>', 'config file of `posguard run` (its kafka section is used)')
+    .option('--brokers <list>', 'bootstrap brokers (env KAFKA_BROKERS; default 127.0.0.1:9092)'))
     .option('--terminal-topic <t>', `terminal topic (default ${DEFAULT_TOPICS.terminal})`)
     .option('--gateway-topic <t>', `gateway topic (default ${DEFAULT_TOPICS.gateway})`)
     .option('--bank-topic <t>', `bank-core topic (default ${DEFAULT_TOPICS.bank})`)

@@ -17,8 +17,8 @@ import { validateEvent } from '../../ingest/validate.js';
 import { simulate, type SimLabel } from '../../sim/index.js';
 import { encodeAvro, encodeWire } from './avro.js';
 import type { ValueFormat } from './codec.js';
-import { createKafka, type KafkaClientOptions } from './client.js';
-import { Registry } from './registry.js';
+import { checkKafkaAccess, createKafka, type KafkaClientOptions } from './client.js';
+import { Registry, type RegistryOptions } from './registry.js';
 import { kafkaCall, type TopicNames } from './topics.js';
 
 export interface SimulateToKafkaOptions {
@@ -26,6 +26,8 @@ export interface SimulateToKafkaOptions {
   readonly topics: TopicNames;
   /** Confluent wire format through this registry; null = registry-less. */
   readonly registryUrl: string | null;
+  /** Credentials and TLS for the registry (its URL is registryUrl). */
+  readonly registry?: Omit<RegistryOptions, 'url'>;
   /** Registry-less value format (ignored with a registry). Default avro. */
   readonly format?: Exclude<ValueFormat, 'confluent'>;
   readonly seed: number;
@@ -63,10 +65,11 @@ export async function simulateToKafka(o: SimulateToKafkaOptions): Promise<Simula
   });
   const schemaIds: Partial<Record<Stream, number>> = {};
   if (o.registryUrl !== null) {
-    const registry = new Registry({ url: o.registryUrl, clientId: o.kafka.clientId });
+    const registry = new Registry({ clientId: o.kafka.clientId, ...o.registry, url: o.registryUrl });
     for (const s of STREAMS) schemaIds[s] = await registry.register(o.topics[s], s);
   }
   const format = o.registryUrl !== null ? 'confluent' : (o.format ?? 'avro');
+  await checkKafkaAccess(o.kafka);
   const kafka = createKafka(o.kafka);
   // The Java client's murmur2 partitioner: other producers of these topics put a terminal in the same partition.
   const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 } });

@@ -8,10 +8,18 @@
  * A registry that answers 404 for an id makes the record a poison record
  * ("unknown schema id"); a registry that cannot be reached is an outage, not
  * bad data: PG_REGISTRY, retriable, and the caller waits.
+ *
+ * Security: basic auth from the options or from the URL's userinfo (taken out
+ * of the URL, which is only ever shown without it); for an https registry a
+ * private CA and a client certificate (key optionally encrypted) through an
+ * https.Agent, the server's certificate always verified.
  */
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import { PosguardError } from '../../errors.js';
+import { redactUrl, registerSecret } from '../../util/redact.js';
 import type { Stream } from '../../events/index.js';
 import { readerType, schemaText } from './avro.js';
 
@@ -20,6 +28,58 @@ export interface RegistryOptions {
   readonly username?: string | null;
   readonly password?: string | null;
   readonly clientId?: string;
+  /** PEM CA for an https registry (else Node's roots). */
+  readonly caFile?: string | null;
+  /** PEM client certificate and key for an https registry that asks for one. */
+  readonly certFile?: string | null;
+  readonly keyFile?: string | null;
+  readonly keyPassphrase?: string | null;
+}
+
+/** The registry fields of a run configuration's input section, as options. */
+export function registryOptions(i: {
+  readonly registryUrl: string | null; readonly registryUsername: string | null; readonly registryPassword: string | null;
+  readonly registryCaFile: string | null; readonly registryCertFile: string | null; readonly registryKeyFile: string | null; readonly registryKeyPassphrase: string | null;
+}): RegistryOptions {
+  return {
+    url: i.registryUrl ?? '', username: i.registryUsername, password: i.registryPassword,
+    caFile: i.registryCaFile, certFile: i.registryCertFile, keyFile: i.registryKeyFile, keyPassphrase: i.registryKeyPassphrase,
+  };
+}
+
+function readPem(field: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new PosguardError('PG_CONFIG_INVALID', `input.${field}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  }
+}
+
+/** URL without userinfo, and the basic-auth credentials (explicit options win over the userinfo). */
+function splitAuth(o: RegistryOptions): { host: string; auth: { username: string; password: string } | null } {
+  let u: URL;
+  try {
+    u = new URL(o.url);
+  } catch {
+    throw new PosguardError('PG_CONFIG_INVALID', `registry URL is not a URL: ${JSON.stringify(redactUrl(o.url))}`);
+  }
+  const user = o.username ?? (u.username ? decodeURIComponent(u.username) : null);
+  const password = o.password ?? (u.password ? decodeURIComponent(u.password) : '');
+  registerSecret(password);
+  u.username = '';
+  u.password = '';
+  return { host: u.toString().replace(/\/+$/, ''), auth: user ? { username: user, password } : null };
+}
+
+function httpsAgent(o: RegistryOptions): Agent | undefined {
+  if (!o.caFile && !o.certFile) return undefined;
+  return new Agent({
+    keepAlive: true,
+    rejectUnauthorized: true,
+    ...(o.caFile ? { ca: [readPem('registryCaFile', o.caFile)] } : {}),
+    ...(o.certFile && o.keyFile ? { cert: readPem('registryCertFile', o.certFile), key: readPem('registryKeyFile', o.keyFile) } : {}),
+    ...(o.keyPassphrase ? { passphrase: o.keyPassphrase } : {}),
+  });
 }
 
 /** How one schema id reads as one stream's contract. */
@@ -31,12 +91,18 @@ export class Registry {
   readonly client: SchemaRegistry;
   private readonly writers = new Map<number, Promise<avro.Type | null>>();
   private readonly resolutions = new Map<string, SchemaResolution>();
+  /** The URL as shown in messages: never with credentials. */
+  readonly url: string;
 
   constructor(readonly opts: RegistryOptions) {
+    const { host, auth } = splitAuth(opts);
+    this.url = host;
+    const agent = httpsAgent(opts);
     this.client = new SchemaRegistry({
-      host: opts.url.replace(/\/+$/, ''),
+      host,
       clientId: opts.clientId ?? 'posguard',
-      ...(opts.username ? { auth: { username: opts.username, password: opts.password ?? '' } } : {}),
+      ...(auth ? { auth } : {}),
+      ...(agent ? { agent } : {}),
       // A few quick retries for 5xx; a longer outage is handled by the caller's backoff.
       retry: { retries: 2, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 1 },
     });
@@ -48,7 +114,7 @@ export class Registry {
       const { id } = await this.client.register({ type: SchemaType.AVRO, schema: schemaText(stream) }, { subject: `${topic}-value` });
       return id;
     } catch (e) {
-      throw new PosguardError('PG_REGISTRY', `cannot register the ${stream} schema under ${topic}-value at ${this.opts.url}: ${messageOf(e)}`, { cause: e, retriable: !isClientError(e) });
+      throw new PosguardError('PG_REGISTRY', `cannot register the ${stream} schema under ${topic}-value at ${this.url}: ${messageOf(e)}`, { cause: e, retriable: !isClientError(e) });
     }
   }
 
@@ -93,9 +159,9 @@ export class Registry {
     } catch (e) {
       if (statusOf(e) === 404) return null;
       if (isClientError(e)) {
-        throw new PosguardError('PG_REGISTRY', `the registry at ${this.opts.url} refused schema id ${id}: ${messageOf(e)}`, { cause: e });
+        throw new PosguardError('PG_REGISTRY', `the registry at ${this.url} refused schema id ${id}: ${messageOf(e)}`, { cause: e });
       }
-      throw new PosguardError('PG_REGISTRY', `cannot fetch schema id ${id} from ${this.opts.url}: ${messageOf(e)}`, { cause: e, retriable: true });
+      throw new PosguardError('PG_REGISTRY', `cannot fetch schema id ${id} from ${this.url}: ${messageOf(e)}`, { cause: e, retriable: true });
     }
   }
 }

@@ -31,14 +31,15 @@ import type { DetectorMetrics } from '../../metrics/index.js';
 import type { EngineView, PartitionLag } from '../../metrics/sources.js';
 import { createAssigner, partitionNumbers } from './assigner.js';
 import { CardStage } from './card-stage.js';
-import { createKafka } from './client.js';
+import { checkKafkaAccess, createKafka, kafkaClientOptions } from './client.js';
 import { AvroDecoder, ConfluentDecoder, JsonDecoder, dlqValue, poisonPayload, type PoisonKind, type ValueDecoder } from './codec.js';
 import { DeadLetterPublisher } from './dlq.js';
 import { Ledger } from './ledger.js';
 import { epochVersion } from './offsets.js';
 import { claimEpochs, planRebuild, type RebuildPlan } from './rebuild.js';
 import { PartitionTask, type TaskOutput } from './partition-task.js';
-import { Registry } from './registry.js';
+import { Registry, registryOptions } from './registry.js';
+import { redact } from '../../util/redact.js';
 import { checkCoPartitioned, inputTopics, kafkaCall, partitionCounts, streamOfTopic } from './topics.js';
 
 export type RunLogger = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -162,7 +163,7 @@ export class KafkaRun {
     this.cfg = opts.config;
     this.rules = opts.rules;
     this.now = opts.now ?? Date.now;
-    this.log = opts.log ?? ((level, msg) => void process.stderr.write(`posguard run: ${level === 'info' ? '' : level + ': '}${msg}\n`));
+    this.log = opts.log ?? ((level, msg) => void process.stderr.write(redact(`posguard run: ${level === 'info' ? '' : level + ': '}${msg}\n`)));
     this.topics = inputTopics(this.cfg.topics);
     this.streamOf = streamOfTopic(this.cfg.topics);
     this.started = this.now();
@@ -188,9 +189,9 @@ export class KafkaRun {
 
   private async connect(): Promise<void> {
     const k = this.cfg.kafka;
+    await checkKafkaAccess(kafkaClientOptions(k, k.clientId));
     this.kafka = createKafka({
-      brokers: k.brokers, clientId: k.clientId, ssl: k.ssl, sslCaFile: k.sslCaFile,
-      saslMechanism: k.saslMechanism, saslUsername: k.saslUsername, saslPassword: k.saslPassword,
+      ...kafkaClientOptions(k, k.clientId),
       // kafkajs reports a routine rebalance ("rejoin is needed") as an error; it is the group doing its job.
       log: (level, msg) => this.log(level === 'debug' || level === 'info' || /group is rebalancing, so a rejoin is needed/.test(msg) ? 'info' : level, `kafka: ${msg}`),
     });
@@ -202,7 +203,7 @@ export class KafkaRun {
 
     if (this.cfg.input.format === 'confluent') {
       this.decoder = new ConfluentDecoder(new Registry({
-        url: this.cfg.input.registryUrl!, username: this.cfg.input.registryUsername, password: this.cfg.input.registryPassword, clientId: k.clientId,
+        ...registryOptions(this.cfg.input), clientId: k.clientId,
       }));
     } else this.decoder = this.cfg.input.format === 'json' ? new JsonDecoder() : new AvroDecoder();
 

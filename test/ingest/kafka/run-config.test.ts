@@ -75,7 +75,7 @@ describe('run config', () => {
   it('prints every field with its source and never a secret', () => {
     const loaded = loadRunConfig({
       env: {
-        KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'kafka-secret',
+        KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'kafka-secret',
         SCHEMA_REGISTRY_URL: 'https://user:url-secret@registry.example/apis/ccompat/v7', SCHEMA_REGISTRY_PASSWORD: 'reg-secret',
         CLICKHOUSE_URL: 'https://ch.example:8443', CLICKHOUSE_PASSWORD: 'ch-secret',
       },
