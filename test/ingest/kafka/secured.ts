@@ -14,6 +14,9 @@ export interface SecuredEnv {
   readonly saslSslBrokers: string;
   readonly mtlsBrokers: string;
   readonly caFile: string;
+  /** The broker's certificate and key (signed by the test CA, SAN 127.0.0.1): for test servers such as an https registry proxy. */
+  readonly serverCertFile: string;
+  readonly serverKeyFile: string;
   readonly clientCertFile: string;
   readonly clientKeyFile: string;
   readonly clientKeyPassphrase: string;
@@ -27,6 +30,8 @@ const NAMES = {
   saslSslBrokers: 'KAFKA_SASL_SSL_BROKERS',
   mtlsBrokers: 'KAFKA_MTLS_BROKERS',
   caFile: 'KAFKA_TEST_CA_FILE',
+  serverCertFile: 'KAFKA_TEST_SERVER_CERT_FILE',
+  serverKeyFile: 'KAFKA_TEST_SERVER_KEY_FILE',
   clientCertFile: 'KAFKA_TEST_CLIENT_CERT_FILE',
   clientKeyFile: 'KAFKA_TEST_CLIENT_KEY_FILE',
   clientKeyPassphrase: 'KAFKA_TEST_CLIENT_KEY_PASSPHRASE',
