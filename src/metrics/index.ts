@@ -23,6 +23,7 @@ import { registerStateMetrics } from './families/state.js';
 import { registerStreamMetrics } from './families/stream.js';
 import { registerWatermarkMetrics } from './families/watermark.js';
 import type { CardPatternsView, ConsumerLagSource, EngineView, SinkEventView, SinkStatsView } from './sources.js';
+import { redact } from '../util/redact.js';
 
 export type { CardPatternsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView } from './sources.js';
 export { DEAD_LETTER_REASONS, deadLetterReason, type DeadLetterReason } from './dead-letter-reason.js';
@@ -72,7 +73,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   const { registry } = o;
   const now = o.now ?? Date.now;
   const engine = o.engine ?? none;
-  const onError = o.onError ?? ((e: unknown) => process.stderr.write(`posguard: metrics: consumer lag unavailable: ${(e as Error)?.message ?? String(e)}\n`));
+  const onError = o.onError ?? ((e: unknown) => process.stderr.write(redact(`posguard: metrics: consumer lag unavailable: ${(e as Error)?.message ?? String(e)}\n`)));
   registerStreamMetrics(registry, engine);
   registerWatermarkMetrics(registry, engine, now);
   registerStateMetrics(registry, engine, o.cardPatterns ?? none);

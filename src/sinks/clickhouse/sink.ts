@@ -39,6 +39,7 @@ import {
   COLUMNS, TABLES, encodeAnomaly, encodeDeadLetter, encodeRawEvent, encodeTransaction, type TableName,
 } from './tables.js';
 import { errorLine, isDataError, type BatchWriter, type InsertBatch } from './writer.js';
+import { redact } from '../../util/redact.js';
 
 export type { ClickHouseSinkEvent, ClickHouseSinkOptions, ClickHouseSinkStats, SinkLogger } from './sink-options.js';
 export { backoff } from './backoff.js';
@@ -60,7 +61,7 @@ interface Queue {
 }
 
 const defaultLogger: SinkLogger = (level, msg) => {
-  if (level !== 'info') process.stderr.write(`posguard: clickhouse sink: ${level}: ${msg}\n`);
+  if (level !== 'info') process.stderr.write(redact(`posguard: clickhouse sink: ${level}: ${msg}\n`));
 };
 
 export class ClickHouseSink implements Sink {
