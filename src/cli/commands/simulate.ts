@@ -69,7 +69,10 @@ export function registerSimulate(program: Command): void {
     .option('--out <dir>', 'folder to write terminal.jsonl, gateway.jsonl, bank.jsonl and labels.jsonl to (created if missing)')
     .option('--kafka <brokers>', 'send the traffic to the three Kafka topics (host:port,...) instead of files (docs/kafka.md)')
     .option('--registry <url>', 'with --kafka: Confluent wire-format Avro, schemas registered under <topic>-value')
-    .option('--format <f>', 'with --kafka and no --registry: avro (default) or json');
+    .option('--format <f>', 'with --kafka and no --registry: avro (default) or json')
+    .option('--terminal-topic <t>', 'with --kafka: terminal topic (default pos.terminal.events)')
+    .option('--gateway-topic <t>', 'with --kafka: gateway topic (default pos.gateway.events)')
+    .option('--bank-topic <t>', 'with --kafka: bank-core topic (default bank.core.authorizations)');
   addRegistrySecurityOptions(addKafkaSecurityOptions(cmd))
     .addOption(new Option('--seed <n>', 'random seed (an integer): same seed, same bytes').default(SIM_DEFAULTS.seed))
     .addOption(new Option('--minutes <m>', 'simulated span, minutes').default(SIM_DEFAULTS.minutes))
@@ -92,7 +95,8 @@ export function registerSimulate(program: Command): void {
         if (flags.out !== undefined) throw usage('give --out or --kafka, not both');
         const { brokers: _, clientId: __, ...security } = kafkaOptionsFrom({ ...flags, brokers: flags.kafka }, process.env, 'posguard-simulate');
         const registryOptions = flags.registry !== undefined ? registryOptionsFrom(flags.registry, flags, process.env) : undefined;
-        await runSimulateKafka({ brokers: flags.kafka, security, registry: flags.registry, registryOptions, format: flags.format, ...opts });
+        const topics = { terminal: flags.terminalTopic as string | undefined, gateway: flags.gatewayTopic as string | undefined, bank: flags.bankTopic as string | undefined };
+        await runSimulateKafka({ brokers: flags.kafka, security, topics: Object.fromEntries(Object.entries(topics).filter(([, v]) => v !== undefined)), registry: flags.registry, registryOptions, format: flags.format, ...opts });
         return;
       }
       if (flags.out === undefined) throw usage('--out <dir> (or --kafka <brokers>) is required');

@@ -78,7 +78,8 @@ export function tlsOptions(o: Pick<KafkaClientOptions, 'ssl' | 'sslCaFile' | 'ss
     try {
       createPrivateKey({ key: tls.key, passphrase: o.sslKeyPassphrase ?? undefined });
     } catch (e) {
-      const why = /passphrase|decrypt/i.test((e as Error).message) ? 'it is encrypted and the passphrase (kafka.sslKeyPassphrase, KAFKA_SSL_KEY_PASSPHRASE) is missing or wrong' : 'not a PEM private key';
+      const encrypted = /ENCRYPTED/.test(tls.key) || /DECRYPT|PASSPHRASE|INTERRUPTED/.test((e as { code?: string }).code ?? '');
+      const why = encrypted ? 'it is encrypted and the passphrase (kafka.sslKeyPassphrase, KAFKA_SSL_KEY_PASSPHRASE) is missing or wrong' : 'not a PEM private key';
       throw new PosguardError('PG_CONFIG_INVALID', `kafka.sslKeyFile: cannot use ${o.sslKeyFile}: ${why}`, { cause: e });
     }
   }

@@ -1,6 +1,6 @@
 /**
  * posguard against the local broker's secured listeners (deploy/local/kafka.sh):
- * `topics`, `simulate --kafka` and `posguard run` over SASL_SSL (SCRAM-SHA-512,
+ * `posguard topics`, `simulate --kafka` and `run` (each as a user runs it) over SASL_SSL (SCRAM-SHA-512,
  * PLAIN) and mutual TLS give exactly the batch reference; a wrong password, an
  * untrusted broker certificate and a missing client certificate each stop
  * `run` at start-up with one line and exit 2 (docs/errors.md).
@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runSimulateKafka } from '../../../src/cli/commands/simulate-kafka.js';
 import { expectSameAnomalies, expected, type Expected } from './fixtures.js';
 import { deleteTestTopics, runCli, storedAnomalies, uniqueGroup, uniqueTopics } from './helpers.js';
 import { NO_KAFKA_SECURITY, describeSecured, scramEnv, type SecuredEnv } from './secured.js';
@@ -51,16 +50,23 @@ describeSecured('posguard over the secured listeners (SASL_SSL, mTLS)', (env, se
     await deleteTestTopics(env.brokers, made);
   });
 
-  /** topics create over the listener, the traffic through simulate --kafka, then `posguard run --until-end`; returns the run's output. */
-  async function roundTrip(tag: string, cliEnv: Record<string, string | undefined>, securityFlags: string[], security: Parameters<typeof runSimulateKafka>[0]['security'], brokers: string): Promise<string> {
+  /**
+   * `posguard topics create`, `posguard simulate --kafka` and `posguard run --until-end`, all over the
+   * listener at `brokers` with the security given by `securityFlags` and `cliEnv`; returns run's output.
+   */
+  async function roundTrip(tag: string, brokers: string, cliEnv: Record<string, string | undefined>, securityFlags: string[] = []): Promise<string> {
     const t = uniqueTopics(tag);
     made.push(t.terminal, t.gateway, t.bank, t.dlq);
-    const created = await runCli(['topics', 'create', '--partitions', '2', ...topicFlags(t), ...securityFlags], { ...NO_KAFKA_SECURITY, ...cliEnv });
+    const e = { ...NO_KAFKA_SECURITY, SCHEMA_REGISTRY_URL: '', ...cliEnv };
+    const created = await runCli(['topics', 'create', '--brokers', brokers, '--partitions', '2', ...topicFlags(t), ...securityFlags], e);
     expect(created.code, created.output).toBe(0);
-    await runSimulateKafka({ brokers, security, topics: t, ...SMALL, progress: false });
+    const sim = await runCli(['simulate', '--kafka', brokers, '--seed', String(SMALL.seed), '--minutes', String(SMALL.minutes), '--tps', String(SMALL.tps),
+      '--start', new Date(SMALL.startMs).toISOString(), '--terminal-topic', t.terminal, '--gateway-topic', t.gateway, '--bank-topic', t.bank, ...securityFlags], e);
+    expect(sim.code, sim.output).toBe(0);
+    expect(sim.output).toContain(`to ${t.terminal}, ${t.gateway}, ${t.bank} at ${brokers}`);
     const data = tmp(tag);
-    const run = await runCli(['run', '--until-end', '--format', 'avro', '--data', data, '--group', uniqueGroup(tag), '--status-interval-ms', '0', ...topicFlags(t), ...securityFlags],
-      { ...NO_KAFKA_SECURITY, SCHEMA_REGISTRY_URL: '', ...cliEnv });
+    const run = await runCli(['run', '--until-end', '--brokers', brokers, '--format', 'avro', '--data', data, '--group', uniqueGroup(tag), '--status-interval-ms', '0',
+      ...topicFlags(t), ...securityFlags], e);
     expect(run.code, run.output).toBe(0);
     expectSameAnomalies(await storedAnomalies(data), exp.reference);
     return run.output;
@@ -68,7 +74,7 @@ describeSecured('posguard over the secured listeners (SASL_SSL, mTLS)', (env, se
 
   it('SCRAM-SHA-512 over TLS (environment): topics, simulate --kafka and run give exactly the batch reference', async () => {
     const e = scramEnv(sec, 'scram-sha-512');
-    const out = await roundTrip('scram', e, [], { sslCaFile: sec.caFile, saslMechanism: 'scram-sha-512', saslUsername: sec.scramUser, saslPassword: sec.scramPassword }, sec.saslSslBrokers);
+    const out = await roundTrip('scram', sec.saslSslBrokers, e);
     expect(out).toMatch(/kafka\.saslMechanism\s+scram-sha-512\s+\(env KAFKA_SASL_MECHANISM\)/);
     expect(out).not.toContain(sec.scramPassword);
   }, 180_000);
@@ -79,16 +85,14 @@ describeSecured('posguard over the secured listeners (SASL_SSL, mTLS)', (env, se
       'kafka:', `  brokers: ["${sec.saslSslBrokers}"]`, `  sslCaFile: ${sec.caFile}`, '  saslMechanism: plain',
       `  saslUsername: ${sec.plainUser}`, `  saslPassword: "${sec.plainPassword}"`, '',
     ].join('\n'), { mode: 0o600 });
-    const out = await roundTrip('plain', { POSGUARD_CONFIG: cfg }, [],
-      { sslCaFile: sec.caFile, saslMechanism: 'plain', saslUsername: sec.plainUser, saslPassword: sec.plainPassword }, sec.saslSslBrokers);
+    const out = await roundTrip('plain', sec.saslSslBrokers, { POSGUARD_CONFIG: cfg });
     expect(out).toMatch(/kafka\.saslPassword\s+\*\*\*\s+\(file /);
     expect(out).not.toContain(sec.plainPassword);
   }, 180_000);
 
   it('mutual TLS with an encrypted client key (flags + passphrase in the environment): the same', async () => {
-    const flags = ['--brokers', sec.mtlsBrokers, '--kafka-ssl-ca', sec.caFile, '--kafka-ssl-cert', sec.clientCertFile, '--kafka-ssl-key', sec.clientKeyFile];
-    const out = await roundTrip('mtls', { KAFKA_SSL_KEY_PASSPHRASE: sec.clientKeyPassphrase }, flags,
-      { sslCaFile: sec.caFile, sslCertFile: sec.clientCertFile, sslKeyFile: sec.clientKeyFile, sslKeyPassphrase: sec.clientKeyPassphrase }, sec.mtlsBrokers);
+    const flags = ['--kafka-ssl-ca', sec.caFile, '--kafka-ssl-cert', sec.clientCertFile, '--kafka-ssl-key', sec.clientKeyFile];
+    const out = await roundTrip('mtls', sec.mtlsBrokers, { KAFKA_SSL_KEY_PASSPHRASE: sec.clientKeyPassphrase }, flags);
     expect(out).not.toContain(sec.clientKeyPassphrase);
   }, 180_000);
 
