@@ -1,0 +1,125 @@
+/**
+ * Streams `events_raw` for a time range in event-time order, in pages, with
+ * SELECTs only (the backtest never writes to ClickHouse).
+ *
+ * Paging: one GROUP BY query counts the rows per time bucket; consecutive
+ * buckets are packed into pages of about `pageRows` rows, so each page is a
+ * range query the partition (a UTC day) prunes. A page holding one heavy
+ * bucket is read with LIMIT and a keyset cursor (event_time, stream,
+ * event_id, terminal_id). Memory: at most `pageRows` rows of text at a time,
+ * plus the bucket counts (at most MAX_BUCKETS pairs).
+ *
+ * Order within a page: (event_time, stream, event_id, terminal_id), stable
+ * run to run. Redelivered copies not yet merged by ReplacingMergeTree come
+ * out twice; the engine drops the second by event_id, as it does live.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { PosguardError } from '../errors.js';
+import type { Stream } from '../events/index.js';
+import { clickHouseMessage } from '../sinks/clickhouse/query.js';
+
+export const DEFAULT_PAGE_ROWS = 20_000;
+const MAX_BUCKETS = 100_000;
+const MIN_BUCKET_MS = 1_000;
+
+export interface RawRow {
+  readonly stream: Stream;
+  /** The validated event as JSON (the contract's fields). */
+  readonly payload: string;
+}
+
+export interface SourceStats {
+  rows: number;
+  pages: number;
+  queries: number;
+  /** Wall time spent waiting for ClickHouse and splitting its text. */
+  readMs: number;
+}
+
+interface Page {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly rows: number;
+}
+
+const RANGE = 'event_time >= fromUnixTimestamp64Milli({from:Int64}, \'UTC\') AND event_time < fromUnixTimestamp64Milli({to:Int64}, \'UTC\')';
+
+async function select(client: ClickHouseClient, query: string, params: Record<string, unknown>, format: 'JSONEachRow' | 'TabSeparatedRaw'): Promise<string> {
+  try {
+    const rs = await client.query({ query, query_params: params, format });
+    return await rs.text();
+  } catch (e) {
+    throw new PosguardError('PG_CLICKHOUSE', `reading events_raw: ${clickHouseMessage(e)}`, { cause: e });
+  }
+}
+
+/** The earliest and latest event_time in events_raw (epoch ms), or null when it is empty. */
+export async function eventTimeBounds(client: ClickHouseClient): Promise<{ minMs: number; maxMs: number } | null> {
+  const text = await select(client, 'SELECT count() AS n, toUnixTimestamp64Milli(min(event_time)) AS lo, toUnixTimestamp64Milli(max(event_time)) AS hi FROM events_raw', {}, 'JSONEachRow');
+  const r = JSON.parse(text) as { n: string; lo: string; hi: string };
+  return Number(r.n) === 0 ? null : { minMs: Number(r.lo), maxMs: Number(r.hi) };
+}
+
+/** Pages of about `pageRows` rows covering [fromMs, toMs), from per-bucket counts. */
+export async function planPages(client: ClickHouseClient, fromMs: number, toMs: number, pageRows: number): Promise<Page[]> {
+  const bucketMs = Math.max(MIN_BUCKET_MS, Math.ceil((toMs - fromMs) / MAX_BUCKETS));
+  const text = await select(client,
+    `SELECT intDiv(toUnixTimestamp64Milli(event_time), {b:Int64}) AS bucket, count() AS n FROM events_raw WHERE ${RANGE} GROUP BY bucket ORDER BY bucket`,
+    { from: fromMs, to: toMs, b: bucketMs }, 'JSONEachRow');
+  const pages: Page[] = [];
+  let start = fromMs;
+  let rows = 0;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const r = JSON.parse(line) as { bucket: string; n: string };
+    const n = Number(r.n);
+    const bucketStart = Math.max(fromMs, Number(r.bucket) * bucketMs);
+    if (rows > 0 && rows + n > pageRows) {
+      pages.push({ fromMs: start, toMs: bucketStart, rows });
+      start = bucketStart;
+      rows = 0;
+    }
+    rows += n;
+  }
+  if (rows > 0) pages.push({ fromMs: start, toMs, rows });
+  return pages;
+}
+
+/**
+ * Yields every row of events_raw with fromMs <= event_time < toMs, in
+ * event-time order, a page (array) at a time.
+ */
+export async function* readEvents(client: ClickHouseClient, fromMs: number, toMs: number, stats: SourceStats, pageRows = DEFAULT_PAGE_ROWS): AsyncGenerator<RawRow[]> {
+  let t0 = performance.now();
+  const pages = await planPages(client, fromMs, toMs, pageRows);
+  stats.queries++;
+  stats.readMs += performance.now() - t0;
+  for (const page of pages) {
+    stats.pages++;
+    let cursor: Record<string, string | number> | null = null;
+    for (;;) {
+      t0 = performance.now();
+      const after: string = cursor === null ? '' : ' AND (event_time, stream, event_id, terminal_id) > (fromUnixTimestamp64Milli({ct:Int64}, \'UTC\'), {cs:String}, {ci:String}, {cterm:String})';
+      const params: Record<string, unknown> = { from: page.fromMs, to: page.toMs, limit: pageRows };
+      if (cursor !== null) Object.assign(params, cursor);
+      const text = await select(client,
+        `SELECT stream, payload, toUnixTimestamp64Milli(event_time) AS t, event_id, terminal_id FROM events_raw WHERE ${RANGE}${after} ORDER BY event_time, stream, event_id, terminal_id LIMIT {limit:UInt32}`,
+        params, 'TabSeparatedRaw');
+      stats.queries++;
+      const rows: RawRow[] = [];
+      let last: string[] | null = null;
+      // TabSeparatedRaw: payload is JSON.stringify output, which never holds a raw tab or newline.
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const f = line.split('\t');
+        rows.push({ stream: f[0] as Stream, payload: f[1] });
+        last = f;
+      }
+      stats.rows += rows.length;
+      stats.readMs += performance.now() - t0;
+      if (rows.length > 0) yield rows;
+      if (rows.length < pageRows || last === null) break;
+      cursor = { ct: Number(last[2]), cs: last[0], ci: last[3], cterm: last[4] };
+    }
+  }
+}
