@@ -6,8 +6,13 @@
  * buckets are packed into pages of about `pageRows` rows, so each page is a
  * range query the partition (a UTC day) prunes. A page holding one heavy
  * bucket is read with LIMIT and a keyset cursor (event_time, stream,
- * event_id, terminal_id). Memory: at most `pageRows` rows of text at a time,
- * plus the bucket counts (at most MAX_BUCKETS pairs).
+ * event_id, terminal_id). Memory: the result stream's chunks (a server) or
+ * one page of text (the embedded engine materializes each result), plus the
+ * bucket counts (at most MAX_BUCKETS pairs).
+ *
+ * Cost: events_raw is sorted by terminal first, so a time slice has rows in
+ * most granules of its day and each page reads most of that day's columns;
+ * larger pages mean fewer re-reads (docs/backtest.md, "How it works").
  *
  * Order within a page: (event_time, stream, event_id, terminal_id), stable
  * run to run. Redelivered copies not yet merged by ReplacingMergeTree come
@@ -18,7 +23,10 @@ import { PosguardError } from '../errors.js';
 import type { Stream } from '../events/index.js';
 import { clickHouseMessage } from '../sinks/clickhouse/query.js';
 
+/** Rows per page on the embedded engine, which hands a result over whole. */
 export const DEFAULT_PAGE_ROWS = 20_000;
+/** Rows per page on a server, which streams the result: fewer, larger range scans. */
+export const SERVER_PAGE_ROWS = 1_000_000;
 const MAX_BUCKETS = 100_000;
 const MIN_BUCKET_MS = 1_000;
 
@@ -44,9 +52,9 @@ interface Page {
 
 const RANGE = 'event_time >= fromUnixTimestamp64Milli({from:Int64}, \'UTC\') AND event_time < fromUnixTimestamp64Milli({to:Int64}, \'UTC\')';
 
-async function select(client: ClickHouseClient, query: string, params: Record<string, unknown>, format: 'JSONEachRow' | 'TabSeparatedRaw'): Promise<string> {
+async function select(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<string> {
   try {
-    const rs = await client.query({ query, query_params: params, format });
+    const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
     return await rs.text();
   } catch (e) {
     throw new PosguardError('PG_CLICKHOUSE', `reading events_raw: ${clickHouseMessage(e)}`, { cause: e });
@@ -55,7 +63,7 @@ async function select(client: ClickHouseClient, query: string, params: Record<st
 
 /** The earliest and latest event_time in events_raw (epoch ms), or null when it is empty. */
 export async function eventTimeBounds(client: ClickHouseClient): Promise<{ minMs: number; maxMs: number } | null> {
-  const text = await select(client, 'SELECT count() AS n, toUnixTimestamp64Milli(min(event_time)) AS lo, toUnixTimestamp64Milli(max(event_time)) AS hi FROM events_raw', {}, 'JSONEachRow');
+  const text = await select(client, 'SELECT count() AS n, toUnixTimestamp64Milli(min(event_time)) AS lo, toUnixTimestamp64Milli(max(event_time)) AS hi FROM events_raw', {});
   const r = JSON.parse(text) as { n: string; lo: string; hi: string };
   return Number(r.n) === 0 ? null : { minMs: Number(r.lo), maxMs: Number(r.hi) };
 }
@@ -65,7 +73,7 @@ export async function planPages(client: ClickHouseClient, fromMs: number, toMs: 
   const bucketMs = Math.max(MIN_BUCKET_MS, Math.ceil((toMs - fromMs) / MAX_BUCKETS));
   const text = await select(client,
     `SELECT intDiv(toUnixTimestamp64Milli(event_time), {b:Int64}) AS bucket, count() AS n FROM events_raw WHERE ${RANGE} GROUP BY bucket ORDER BY bucket`,
-    { from: fromMs, to: toMs, b: bucketMs }, 'JSONEachRow');
+    { from: fromMs, to: toMs, b: bucketMs });
   const pages: Page[] = [];
   let start = fromMs;
   let rows = 0;
@@ -85,9 +93,14 @@ export async function planPages(client: ClickHouseClient, fromMs: number, toMs: 
   return pages;
 }
 
+const PAGE_QUERY = `SELECT stream, payload, toUnixTimestamp64Milli(event_time) AS t, event_id, terminal_id FROM events_raw
+  WHERE ${RANGE}{after} ORDER BY event_time, stream, event_id, terminal_id LIMIT {limit:UInt32}`;
+const AFTER = ' AND (event_time, stream, event_id, terminal_id) > (fromUnixTimestamp64Milli({ct:Int64}, \'UTC\'), {cs:String}, {ci:String}, {cterm:String})';
+
 /**
  * Yields every row of events_raw with fromMs <= event_time < toMs, in
- * event-time order, a page (array) at a time.
+ * event-time order, in arrays as they come off the result stream (a server
+ * streams them; the embedded engine hands over at most one page at a time).
  */
 export async function* readEvents(client: ClickHouseClient, fromMs: number, toMs: number, stats: SourceStats, pageRows = DEFAULT_PAGE_ROWS): AsyncGenerator<RawRow[]> {
   let t0 = performance.now();
@@ -99,26 +112,38 @@ export async function* readEvents(client: ClickHouseClient, fromMs: number, toMs
     let cursor: Record<string, string | number> | null = null;
     for (;;) {
       t0 = performance.now();
-      const after: string = cursor === null ? '' : ' AND (event_time, stream, event_id, terminal_id) > (fromUnixTimestamp64Milli({ct:Int64}, \'UTC\'), {cs:String}, {ci:String}, {cterm:String})';
-      const params: Record<string, unknown> = { from: page.fromMs, to: page.toMs, limit: pageRows };
-      if (cursor !== null) Object.assign(params, cursor);
-      const text = await select(client,
-        `SELECT stream, payload, toUnixTimestamp64Milli(event_time) AS t, event_id, terminal_id FROM events_raw WHERE ${RANGE}${after} ORDER BY event_time, stream, event_id, terminal_id LIMIT {limit:UInt32}`,
-        params, 'TabSeparatedRaw');
-      stats.queries++;
-      const rows: RawRow[] = [];
-      let last: string[] | null = null;
-      // TabSeparatedRaw: payload is JSON.stringify output, which never holds a raw tab or newline.
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        const f = line.split('\t');
-        rows.push({ stream: f[0] as Stream, payload: f[1] });
-        last = f;
+      const params: Record<string, unknown> = { from: page.fromMs, to: page.toMs, limit: pageRows, ...cursor };
+      let stream: AsyncIterable<{ text: string }[]>;
+      try {
+        const rs = await client.query({ query: PAGE_QUERY.replace('{after}', cursor === null ? '' : AFTER), query_params: params, format: 'TabSeparatedRaw' });
+        stream = rs.stream() as AsyncIterable<{ text: string }[]>;
+      } catch (e) {
+        throw new PosguardError('PG_CLICKHOUSE', `reading events_raw: ${clickHouseMessage(e)}`, { cause: e });
       }
-      stats.rows += rows.length;
+      stats.queries++;
+      let n = 0;
+      let last: string[] | null = null;
+      const it = stream[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await it.next().catch((e: unknown) => {
+          throw new PosguardError('PG_CLICKHOUSE', `reading events_raw: ${clickHouseMessage(e)}`, { cause: e });
+        });
+        if (next.done) break;
+        // TabSeparatedRaw: payload is JSON.stringify output, which never holds a raw tab or newline.
+        const rows: RawRow[] = [];
+        for (const r of next.value) {
+          const f = r.text.split('\t');
+          rows.push({ stream: f[0] as Stream, payload: f[1] });
+          last = f;
+        }
+        n += rows.length;
+        stats.rows += rows.length;
+        stats.readMs += performance.now() - t0;
+        yield rows;
+        t0 = performance.now();
+      }
       stats.readMs += performance.now() - t0;
-      if (rows.length > 0) yield rows;
-      if (rows.length < pageRows || last === null) break;
+      if (n < pageRows || last === null) break;
       cursor = { ct: Number(last[2]), cs: last[0], ci: last[3], cterm: last[4] };
     }
   }

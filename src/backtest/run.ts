@@ -58,6 +58,10 @@ function resolvePeriod(o: BacktestOptions, data: { minMs: number; maxMs: number 
   if (fromMs === undefined || toMs === undefined) {
     throw new PosguardError('PG_USAGE', 'backtest: events_raw holds no events and no period was given (--from/--to): nothing to backtest');
   }
+  if (fromMs >= toMs && data !== null && (o.fromMs === undefined || o.toMs === undefined)) {
+    const held = `events_raw holds ${new Date(data.minMs).toISOString()} .. ${new Date(data.maxMs).toISOString()}`;
+    throw new PosguardError('PG_USAGE', `backtest: ${o.fromMs === undefined ? '--to is before the first event' : '--from is after the last event'} (${held}): nothing to backtest`);
+  }
   return readRange(fromMs, toMs, [o.baseline, o.candidate], { warmupMs: o.warmupMs, settleMs: o.settleMs });
 }
 

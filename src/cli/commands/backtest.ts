@@ -10,6 +10,7 @@ import { DEFAULT_RULES, loadRulesFile } from '../../config/rules.js';
 import { PosguardError } from '../../errors.js';
 import { diffLine, renderReport } from '../../backtest/render.js';
 import { runBacktest } from '../../backtest/run.js';
+import { DEFAULT_PAGE_ROWS, SERVER_PAGE_ROWS } from '../../backtest/events-source.js';
 import { parseMarginMs, parseTimeBound } from '../../backtest/period.js';
 import { openClickHouse, resolveTarget } from '../../sinks/clickhouse/connection.js';
 import { JsonlWriter } from '../../sinks/jsonl-writer.js';
@@ -62,7 +63,8 @@ export async function runBacktestCommand(o: BacktestCliOptions, write: (s: strin
   const target = resolveTarget({ dataDir: o.data, env: process.env });
   const ch = await openClickHouse(target, { create: false });
   try {
-    const r = await runBacktest(ch.client, { baseline, candidate, fromMs, toMs, warmupMs, settleMs });
+    const pageRows = target.kind === 'server' ? SERVER_PAGE_ROWS : DEFAULT_PAGE_ROWS;
+    const r = await runBacktest(ch.client, { baseline, candidate, fromMs, toMs, warmupMs, settleMs, pageRows });
     if (out !== null) {
       for (const e of r.entries) {
         out.write(diffLine(e, r.labels.get(e.anomaly_id)));
