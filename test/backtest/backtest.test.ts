@@ -180,7 +180,7 @@ describe('posguard backtest on the embedded ClickHouse', () => {
     expect(groupRows(short).reduce((n, g) => n + g.baseline, 0)).not.toBe(inPeriod(refBase));
   }, 120_000);
 
-  it('command line: --out writes the diff as JSON lines; bad rules and bad periods are one clear line each', async () => {
+  it('command line: --help has examples; bad rules and bad periods are one clear line each, before the database is opened', async () => {
     const help = await cli(['--help']);
     expect(help.stdout).toMatch(/Examples:[\s\S]*--from now-7d/);
     const bad = join(dir, 'bad.yaml');
