@@ -144,7 +144,8 @@ export async function* readEvents(client: ClickHouseClient, fromMs: number, toMs
       }
       stats.readMs += performance.now() - t0;
       if (n < pageRows || last === null) break;
-      cursor = { ct: Number(last[2]), cs: last[0], ci: last[3], cterm: last[4] };
+      // terminal_id comes last: a tab inside it (the contract checks only its length) stays in it.
+      cursor = { ct: Number(last[2]), cs: last[0], ci: last[3], cterm: last.slice(4).join('\t') };
     }
   }
 }
