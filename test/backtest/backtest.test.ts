@@ -192,15 +192,20 @@ describe('posguard backtest on the embedded ClickHouse', () => {
       today = `posguard: PG_CONFIG_INVALID: ${(e as Error).message}\n`;
     }
     expect(today).toMatch(/cardTesting\.minAttempts: expected integer/);
-    // The test holds the data folder: each of these must fail before opening it.
-    for (const args of [['--rules', bad], ['--rules', join(dir, 'ok.yaml'), '--baseline-rules', bad]]) {
-      writeFileSync(join(dir, 'ok.yaml'), 'cardTesting:\n  minAttempts: 8\n');
-      expect(await cli([...args, '--data', data])).toEqual({ code: 2, stdout: '', stderr: today });
-    }
-    const period = async (extra: string[]) => (await cli(['--rules', join(dir, 'ok.yaml'), '--data', data, ...extra])).stderr;
-    expect(await period(['--from', 'last tuesday'])).toMatch(/^posguard: PG_USAGE: --from: expected an ISO-8601 time with a zone .*got "last tuesday"\n$/);
-    expect(await period(['--to', '2026-03-02T08:00'])).toMatch(/^posguard: PG_USAGE: --to: expected .*\n$/);
-    expect(await period(['--from', '2026-03-02T08:00Z', '--to', '2026-03-02T07:00Z'])).toBe('posguard: PG_USAGE: --from (2026-03-02T08:00:00.000Z) must be before --to (2026-03-02T07:00:00.000Z)\n');
+    // The test holds the data folder: each of these must fail before opening it (else PG_DATA_LOCKED).
+    const ok = join(dir, 'ok.yaml');
+    writeFileSync(ok, 'cardTesting:\n  minAttempts: 8\n');
+    expect(await cli(['--rules', bad, '--data', data])).toEqual({ code: 2, stdout: '', stderr: today });
+    expect(await cli(['--rules', ok, '--data', data, '--from', 'last tuesday'])).toEqual({
+      code: 2, stdout: '', stderr: 'posguard: PG_USAGE: --from: expected an ISO-8601 time with a zone (e.g. 2026-11-01T00:00Z), a date (2026-11-01), now, or now-<n><s|m|h|d|w> (e.g. now-7d), got "last tuesday"\n',
+    });
+    // The same checks in-process (a process start each is slow): the error main() prints as one line.
+    const fails = (o: Partial<Parameters<typeof runBacktestCommand>[0]>) => runBacktestCommand({ rules: ok, data, examples: '3', ...o }, () => undefined);
+    await expect(fails({ baselineRules: bad })).rejects.toMatchObject({ code: 'PG_CONFIG_INVALID', message: today.replace(/^posguard: PG_CONFIG_INVALID: /, '').trim() });
+    await expect(fails({ to: '2026-03-02T08:00' })).rejects.toMatchObject({ code: 'PG_USAGE', message: expect.stringMatching(/^--to: expected an ISO-8601 time/) });
+    await expect(fails({ from: '2026-03-02T08:00Z', to: '2026-03-02T07:00Z' })).rejects.toMatchObject({ code: 'PG_USAGE', message: '--from (2026-03-02T08:00:00.000Z) must be before --to (2026-03-02T07:00:00.000Z)' });
+    await expect(fails({ settle: '36' })).rejects.toMatchObject({ code: 'PG_USAGE', message: expect.stringMatching(/^--settle: expected a duration/) });
+    await expect(fails({ rules: join(dir, 'missing.yaml') })).rejects.toMatchObject({ code: 'PG_INPUT_UNREADABLE', message: expect.stringMatching(/^cannot read rules file .*missing\.yaml: ENOENT/) });
   }, 60_000);
 
   it('--out: one JSON line per difference, with the label in force; the report names kind and cause', async () => {
