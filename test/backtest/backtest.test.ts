@@ -13,18 +13,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRules, DEFAULT_RULES, loadRulesFile, type Rules } from '../../src/config/rules.js';
+import { buildRules, DEFAULT_RULES, loadRulesFile } from '../../src/config/rules.js';
 import type { Anomaly } from '../../src/detect/anomaly.js';
 import { readEvents, type SourceStats } from '../../src/backtest/events-source.js';
 import { latestLabels } from '../../src/backtest/labels.js';
 import { groupRows, type DiffLine } from '../../src/backtest/render.js';
 import { runBacktestCommand } from '../../src/cli/commands/backtest.js';
-import { runBacktest, type BacktestResult } from '../../src/backtest/run.js';
+import { runBacktest } from '../../src/backtest/run.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
-import type { BankEvent, GatewayEvent, TerminalEvent } from '../../src/events/index.js';
-import { parseLine } from '../../src/ingest/jsonl.js';
-import { simulate } from '../../src/sim/index.js';
 import { openClickHouse, type ClickHouseHandle } from '../../src/sinks/clickhouse/connection.js';
+import { backtestDiff, referenceDiff, simulatedEvents } from './helpers.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/posguard.js', import.meta.url).pathname;
@@ -35,38 +33,6 @@ const MIN = 60_000;
 
 let ch: ClickHouseHandle;
 let client: ClickHouseClient;
-
-/** The simulated events the demo wrote (the valid ones), per stream. */
-function simulatedEvents(): { terminal: TerminalEvent[]; gateway: GatewayEvent[]; bank: BankEvent[] } {
-  const ev = { terminal: [] as TerminalEvent[], gateway: [] as GatewayEvent[], bank: [] as BankEvent[] };
-  let n = 0;
-  for (const r of simulate(SIM).records) {
-    const p = parseLine(r.stream, 'sim', ++n, r.line);
-    if (p.ok) (ev[r.stream] as unknown[]).push(p.event);
-  }
-  return ev;
-}
-
-interface Diff { added: string[]; removed: string[]; changed: string[] }
-
-/** The reference's answer: anomaly ids that differ between the two runs, within [from, to). */
-function referenceDiff(base: readonly Anomaly[], cand: readonly Anomaly[], fromMs: number, toMs: number): Diff {
-  const inPeriod = (xs: readonly Anomaly[]) => new Map(xs.filter((a) => a.event_time >= fromMs && a.event_time < toMs).map((a) => [a.anomaly_id, a]));
-  const b = inPeriod(base);
-  const c = inPeriod(cand);
-  const same = (x: Anomaly, y: Anomaly) => x.cause === y.cause && x.status === y.status && x.event_time === y.event_time
-    && x.rrn === y.rrn && x.amount_minor === y.amount_minor && x.related_rrns.join() === y.related_rrns.join();
-  return {
-    added: [...c.keys()].filter((k) => !b.has(k)).sort(),
-    removed: [...b.keys()].filter((k) => !c.has(k)).sort(),
-    changed: [...c.keys()].filter((k) => b.has(k) && !same(b.get(k)!, c.get(k)!)).sort(),
-  };
-}
-
-function backtestDiff(r: BacktestResult): Diff {
-  const ids = (change: string) => r.entries.filter((e) => e.change === change).map((e) => e.anomaly_id).sort();
-  return { added: ids('added'), removed: ids('removed'), changed: ids('changed') };
-}
 
 /** Every table of the database with its row count and a checksum of all its rows. */
 async function snapshot(): Promise<Record<string, string>> {
@@ -88,7 +54,7 @@ const cli = (args: string[]) => run(process.execPath, [BIN, 'backtest', ...args]
   (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
 );
 
-const events = simulatedEvents();
+const events = simulatedEvents(SIM);
 const refBase = referenceAnomalies(events, DEFAULT_RULES);
 let before: Record<string, string>;
 
