@@ -95,6 +95,16 @@ function example(e: DiffEntry, label: LatestLabel | undefined): string {
   return `  changed  ${e.kind} ${e.anomaly_id}${tag}: ${describeState(e.baseline!)}; ${what}`;
 }
 
+/** Where events_raw does not cover a margin, the edge of the period sees less than the live detector did. */
+function edgeNotes(r: BacktestResult): string[] {
+  const p = r.period;
+  if (r.data === null) return [];
+  const out: string[] = [];
+  if (r.data.minMs > p.readFromMs) out.push(`  note        no events before ${iso(r.data.minMs)}: windows early in the period start with no history`);
+  if (r.data.maxMs < p.readToMs - 1) out.push(`  note        no events after ${iso(r.data.maxMs)}: attempts near the end are decided as at the end of input (as replay does), later evidence is not seen`);
+  return out;
+}
+
 /** The human report (stdout). `examples`: at most this many per (change, kind). */
 export function renderReport(r: BacktestResult, names: { baseline: string; candidate: string; out?: string }, examples = 3): string {
   const p = r.period;
@@ -107,6 +117,7 @@ export function renderReport(r: BacktestResult, names: { baseline: string; candi
     `  rules       in force: ${names.baseline}; candidate: ${names.candidate}`,
     `  events      ${r.events} through both detectors (${r.source.pages} pages, ${r.source.queries} queries${r.invalidRows > 0 ? `, ${r.invalidRows} rows not valid events, skipped` : ''})`,
     `  elapsed     ${secs.toFixed(2)} s (${Math.round(r.events / Math.max(secs, 1e-3))} events/s; reading ClickHouse ${(r.source.readMs / 1000).toFixed(2)} s)`,
+    ...edgeNotes(r),
     '',
     table(groupRows(r)),
     '',
