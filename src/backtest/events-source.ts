@@ -97,55 +97,63 @@ const PAGE_QUERY = `SELECT stream, payload, toUnixTimestamp64Milli(event_time) A
   WHERE ${RANGE}{after} ORDER BY event_time, stream, event_id, terminal_id LIMIT {limit:UInt32}`;
 const AFTER = ' AND (event_time, stream, event_id, terminal_id) > (fromUnixTimestamp64Milli({ct:Int64}, \'UTC\'), {cs:String}, {ci:String}, {cterm:String})';
 
+type Cursor = Record<string, string | number>;
+
+/** One query of a page: its rows in arrays as they come off the result stream; returns the cursor after its last row. */
+async function* readQuery(client: ClickHouseClient, page: Page, cursor: Cursor | null, pageRows: number, stats: SourceStats): AsyncGenerator<RawRow[], { rows: number; next: Cursor | null }> {
+  let t0 = performance.now();
+  let n = 0;
+  let last: string[] | null = null;
+  try {
+    const rs = await client.query({
+      query: PAGE_QUERY.replace('{after}', cursor === null ? '' : AFTER),
+      query_params: { from: page.fromMs, to: page.toMs, limit: pageRows, ...cursor },
+      format: 'TabSeparatedRaw',
+    });
+    stats.queries++;
+    // for await closes the stream (and its connection) when the consumer stops early.
+    for await (const chunk of rs.stream() as AsyncIterable<{ text: string }[]>) {
+      // TabSeparatedRaw: payload is JSON.stringify output, which never holds a raw tab or newline.
+      const rows: RawRow[] = [];
+      for (const r of chunk) {
+        const f = r.text.split('\t');
+        rows.push({ stream: f[0] as Stream, payload: f[1] });
+        last = f;
+      }
+      n += rows.length;
+      stats.rows += rows.length;
+      stats.readMs += performance.now() - t0;
+      yield rows;
+      t0 = performance.now();
+    }
+  } catch (e) {
+    if (e instanceof PosguardError) throw e;
+    throw new PosguardError('PG_CLICKHOUSE', `reading events_raw: ${clickHouseMessage(e)}`, { cause: e });
+  }
+  stats.readMs += performance.now() - t0;
+  // terminal_id comes last: a tab inside it (the contract checks only its length) stays in it.
+  const next = last === null ? null : { ct: Number(last[2]), cs: last[0], ci: last[3], cterm: last.slice(4).join('\t') };
+  return { rows: n, next };
+}
+
 /**
  * Yields every row of events_raw with fromMs <= event_time < toMs, in
  * event-time order, in arrays as they come off the result stream (a server
  * streams them; the embedded engine hands over at most one page at a time).
  */
 export async function* readEvents(client: ClickHouseClient, fromMs: number, toMs: number, stats: SourceStats, pageRows = DEFAULT_PAGE_ROWS): AsyncGenerator<RawRow[]> {
-  let t0 = performance.now();
+  const t0 = performance.now();
   const pages = await planPages(client, fromMs, toMs, pageRows);
   stats.queries++;
   stats.readMs += performance.now() - t0;
   for (const page of pages) {
     stats.pages++;
-    let cursor: Record<string, string | number> | null = null;
+    let cursor: Cursor | null = null;
     for (;;) {
-      t0 = performance.now();
-      const params: Record<string, unknown> = { from: page.fromMs, to: page.toMs, limit: pageRows, ...cursor };
-      let stream: AsyncIterable<{ text: string }[]>;
-      try {
-        const rs = await client.query({ query: PAGE_QUERY.replace('{after}', cursor === null ? '' : AFTER), query_params: params, format: 'TabSeparatedRaw' });
-        stream = rs.stream() as AsyncIterable<{ text: string }[]>;
-      } catch (e) {
-        throw new PosguardError('PG_CLICKHOUSE', `reading events_raw: ${clickHouseMessage(e)}`, { cause: e });
-      }
-      stats.queries++;
-      let n = 0;
-      let last: string[] | null = null;
-      const it = stream[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await it.next().catch((e: unknown) => {
-          throw new PosguardError('PG_CLICKHOUSE', `reading events_raw: ${clickHouseMessage(e)}`, { cause: e });
-        });
-        if (next.done) break;
-        // TabSeparatedRaw: payload is JSON.stringify output, which never holds a raw tab or newline.
-        const rows: RawRow[] = [];
-        for (const r of next.value) {
-          const f = r.text.split('\t');
-          rows.push({ stream: f[0] as Stream, payload: f[1] });
-          last = f;
-        }
-        n += rows.length;
-        stats.rows += rows.length;
-        stats.readMs += performance.now() - t0;
-        yield rows;
-        t0 = performance.now();
-      }
-      stats.readMs += performance.now() - t0;
-      if (n < pageRows || last === null) break;
-      // terminal_id comes last: a tab inside it (the contract checks only its length) stays in it.
-      cursor = { ct: Number(last[2]), cs: last[0], ci: last[3], cterm: last.slice(4).join('\t') };
+      const done: { rows: number; next: Cursor | null } = yield* readQuery(client, page, cursor, pageRows, stats);
+      // A full page may have more rows in its range: continue after the last one.
+      if (done.rows < pageRows || done.next === null) break;
+      cursor = done.next;
     }
   }
 }
