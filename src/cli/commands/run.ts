@@ -124,6 +124,7 @@ export function registerRun(program: Command): void {
     .option('--max-bytes-per-partition <n>', 'fetch size per partition, bounds memory per fetch (default 1048576)')
     .option('--status-interval-ms <ms>', 'status line period, 0 = none (default 10000)')
     .option('--metrics-port <port>', 'Prometheus /metrics, /healthz, /readyz on this port, 0 = off (default 9464)')
+    .option('--suppressions-reload-ms <ms>', 'how often active suppressions are re-read from ClickHouse (default 30000)')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: RunFlags) => {
       await runKafkaJob(flags);
