@@ -4,6 +4,7 @@
  * the later anomaly versions at the next reload, and the open view and the
  * money-at-risk query leave suppressed debits out while reporting them apart.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Anomaly } from '../../src/detect/anomaly.js';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink.js';
@@ -100,6 +101,11 @@ describe('a suppression added while the detector writes', () => {
       write(orphan('live-b', { version: 2, amount_minor: 2500 }));
       await sink.flush();
       expect(await rows(db.client, "SELECT anomaly_id FROM anomalies_open WHERE anomaly_id = 'live-b'")).toEqual([{ anomaly_id: 'live-b' }]);
+
+      // docs/analysts-tools.md, "Which suppressions are silencing what": live-a is still stamped, live-b no longer.
+      const overview = /### Which suppressions are silencing what\n\n```sql\n([\s\S]*?)```/.exec(readFileSync(new URL('../../docs/analysts-tools.md', import.meta.url), 'utf8'))![1];
+      const row = (await rows<Record<string, unknown>>(db.client, overview)).find((r) => r.suppression_id === id);
+      expect(row).toMatchObject({ anomalies_stamped: 1, still_open: 1, open_orphan_amount_minor: 1000, active: 0 });
     } finally {
       suppressor.close();
       await sink.close();
