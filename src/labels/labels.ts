@@ -85,8 +85,9 @@ export function readLabelCsv(text: string, file: string): { labels: LabelInput[]
 /** The ids among `ids` that no stored anomaly has. */
 export async function unknownAnomalies(client: ClickHouseClient, ids: readonly string[]): Promise<Set<string>> {
   const known = new Set<string>();
-  for (let i = 0; i < ids.length; i += 10_000) {
-    const chunk = ids.slice(i, i + 10_000);
+  // Query parameters travel in the URL on a server (http_max_uri_size, 1 MiB by default): 5,000 ids is ~170 kB.
+  for (let i = 0; i < ids.length; i += 5_000) {
+    const chunk = ids.slice(i, i + 5_000);
     const rows = await query<{ anomaly_id: string }>(client, 'SELECT DISTINCT anomaly_id FROM anomalies_latest WHERE anomaly_id IN {ids:Array(String)}', { ids: chunk });
     for (const r of rows) known.add(r.anomaly_id);
   }
