@@ -124,4 +124,25 @@ describe('metrics with suppressed anomalies', () => {
     expect(await values(registry, 'posguard_orphaned_debits_total')).toEqual([{ labels: { issuer_id: 'I1', cause: 'ISSUER_LATE_APPROVAL' }, value: 2 }]);
     expect(await values(registry, 'posguard_suppressed_anomalies_total')).toEqual([{ labels: { kind: 'ORPHAN_DEBIT', cause: 'ISSUER_LATE_APPROVAL' }, value: 1 }]);
   });
+
+  it('exports how many suppressions apply, how many the cap left out, and reloads by result', async () => {
+    let fail = false;
+    const rows = [sup('s1', 'terminal', 'T1'), sup('s2', 'terminal', 'T2'), sup('s3', 'terminal', 'T3')];
+    const s = new Suppressor(async (cap) => {
+      if (fail) throw new Error('down');
+      return { rows: rows.slice(0, cap), total: rows.length };
+    }, { maxActive: 2, log: () => {} });
+    const registry = new Registry();
+    createMetrics({ registry, processDefaults: false, suppressions: () => s });
+    await s.reload();
+    fail = true;
+    await s.reload();
+    expect(await values(registry, 'posguard_suppressions_active')).toEqual([{ labels: {}, value: 2 }]);
+    expect(await values(registry, 'posguard_suppressions_left_out')).toEqual([{ labels: {}, value: 1 }]);
+    expect(await values(registry, 'posguard_suppression_reloads_total')).toEqual([{ labels: { result: 'ok' }, value: 1 }, { labels: { result: 'failed' }, value: 1 }]);
+    // Without a detector holding suppressions (replay, tests), no series at all.
+    const bare = new Registry();
+    createMetrics({ registry: bare, processDefaults: false });
+    expect(await values(bare, 'posguard_suppressions_active')).toEqual([]);
+  });
 });

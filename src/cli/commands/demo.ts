@@ -65,7 +65,7 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
   const registry = new Registry();
   let pipeline: Pipeline | undefined;
   const metrics: DetectorMetrics | null = o.metricsPort === undefined ? null : createMetrics({
-    registry, engine: () => pipeline?.engine, cardPatterns: () => pipeline?.cardPatterns, sinkStats: () => sink.stats(),
+    registry, engine: () => pipeline?.engine, cardPatterns: () => pipeline?.cardPatterns, sinkStats: () => sink.stats(), suppressions: () => suppressor,
   });
   const metricsServer = metrics === null ? null : await startMetricsServer({ registry, port: positive('--metrics-port', o.metricsPort!, true), ready: () => pipeline !== undefined });
   const sink: ClickHouseSink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: 50_000, onClose: () => handle.close(), onEvent: metrics?.sinkEvent });

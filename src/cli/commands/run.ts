@@ -51,6 +51,7 @@ export async function runKafkaJob(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     },
     sinkStats: () => run?.sinkStats(),
     consumerLag: () => run?.consumerLag() ?? [],
+    suppressions: () => run?.suppressions(),
   });
   run = new KafkaRun({ config: cfg, rules: holder.source, metrics, onAnomaly: (a) => metrics.anomaly(a) });
   // A busy metrics port must not stop the detector (a second instance on one host): say so loudly and go on.

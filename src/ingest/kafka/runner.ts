@@ -356,6 +356,11 @@ export class KafkaRun {
     return this.state?.stage.patterns.activeCards();
   }
 
+  /** The suppressions applied, for metrics; undefined before the store is open. */
+  suppressions(): Suppressor | undefined {
+    return this.suppressor ?? undefined;
+  }
+
   sinkStats(): ClickHouseSinkStats | undefined {
     return this.store?.stats();
   }
