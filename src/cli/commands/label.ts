@@ -79,7 +79,7 @@ function fromFlags(id: string | undefined, flags: LabelFlags): LabelInput {
   return l;
 }
 
-async function fromCsv(id: string | undefined, flags: LabelFlags & { csv?: string }): Promise<LabelInput[]> {
+async function fromCsv(id: string | undefined, flags: LabelFlags): Promise<LabelInput[]> {
   const file = flags.csv!;
   if (id !== undefined || flags.as !== undefined || flags.note !== undefined) {
     throw new PosguardError('PG_USAGE', '--csv takes the ids, labels and notes from the file: drop the anomaly id, --as and --note');

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { ANOMALY_KINDS, type AnomalyKind } from '../../detect/anomaly.js';
 import { PosguardError } from '../../errors.js';
 import { analystName } from '../../labels/analyst.js';
-import { openClickHouse, resolveTarget, type ClickHouseHandle, type ClickHouseTarget } from '../../sinks/clickhouse/connection.js';
+import { openClickHouse, resolveTarget, type ClickHouseHandle } from '../../sinks/clickhouse/connection.js';
 import { renderTable } from '../../sinks/clickhouse/query.js';
 import {
   SCOPES, addSuppression, listSuppressions, parseUntil, removeSuppression, suppressionProblem, type Scope, type StoredSuppression,
@@ -61,38 +61,14 @@ export function registerSuppress(program: Command): void {
     .requiredOption('--reason <text>', 'why this is expected')
     .option('--data <dir>', DATA_HELP)
     .addHelpText('after', HELP_AFTER)
-    .action(async (flags: AddFlags) => {
-      const scoped = SCOPES.filter((s) => flags[s] !== undefined);
-      if (scoped.length !== 1) throw new PosguardError('PG_USAGE', `give exactly one of ${SCOPES.map((s) => `--${s}`).join(', ')} (got ${scoped.length})`);
-      const scope: Scope = scoped[0];
-      const now = Date.now();
-      const s = { kind: flags.kind!.trim().toUpperCase(), scope, value: flags[scope]!.trim(), untilMs: parseUntil(flags.until!, now), reason: flags.reason!.trim() };
-      const problem = suppressionProblem(s, now);
-      if (problem !== null) throw new PosguardError('PG_USAGE', problem);
-      await withStore(flags.data, async (ch, who) => {
-        const id = await addSuppression(ch.client, { ...s, kind: s.kind as AnomalyKind }, who, now);
-        process.stdout.write(`${id}: ${s.kind} for ${scope} ${s.value} suppressed until ${new Date(s.untilMs).toISOString()} (by ${who})\n`);
-      });
-    });
+    .action(addCommand);
   cmd
     .command('list')
     .description('list active suppressions (--all: also expired and removed ones)')
     .option('--all', 'include expired and removed suppressions, with who removed them and when')
     .option('--format <format>', 'table or json', 'table')
     .option('--data <dir>', DATA_HELP)
-    .action(async (flags: { all?: boolean; format: string; data?: string }) => {
-      if (flags.format !== 'table' && flags.format !== 'json') throw new PosguardError('PG_USAGE', `--format: expected table or json, got ${JSON.stringify(flags.format)}`);
-      await withStore(flags.data, async (ch) => {
-        const rows = await listSuppressions(ch.client, { all: flags.all === true });
-        if (flags.format === 'json') {
-          for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
-          return;
-        }
-        const cols: (keyof StoredSuppression)[] = ['suppression_id', 'kind', 'scope', 'value', 'until', 'reason', 'created_by', 'created_at'];
-        if (flags.all) cols.push('active', 'removed_by', 'removed_at');
-        process.stdout.write(renderTable(cols.map((name) => ({ name, type: 'String' })), rows.map((r) => cols.map((c) => r[c]))));
-      });
-    });
+    .action(listCommand);
   cmd
     .command('remove')
     .description('remove a suppression (a tombstone is appended: who added and who removed it are both kept)')
@@ -107,11 +83,39 @@ export function registerSuppress(program: Command): void {
     });
 }
 
-async function withStore(dataDir: string | undefined, fn: (ch: ClickHouseHandle, who: string, target: ClickHouseTarget) => Promise<void>): Promise<void> {
+async function addCommand(flags: AddFlags): Promise<void> {
+  const scoped = SCOPES.filter((s) => flags[s] !== undefined);
+  if (scoped.length !== 1) throw new PosguardError('PG_USAGE', `give exactly one of ${SCOPES.map((s) => `--${s}`).join(', ')} (got ${scoped.length})`);
+  const scope: Scope = scoped[0];
+  const now = Date.now();
+  const s = { kind: flags.kind!.trim().toUpperCase(), scope, value: flags[scope]!.trim(), untilMs: parseUntil(flags.until!, now), reason: flags.reason!.trim() };
+  const problem = suppressionProblem(s, now);
+  if (problem !== null) throw new PosguardError('PG_USAGE', problem);
+  await withStore(flags.data, async (ch, who) => {
+    const id = await addSuppression(ch.client, { ...s, kind: s.kind as AnomalyKind }, who, now);
+    process.stdout.write(`${id}: ${s.kind} for ${scope} ${s.value} suppressed until ${new Date(s.untilMs).toISOString()} (by ${who})\n`);
+  });
+}
+
+async function listCommand(flags: { all?: boolean; format: string; data?: string }): Promise<void> {
+  if (flags.format !== 'table' && flags.format !== 'json') throw new PosguardError('PG_USAGE', `--format: expected table or json, got ${JSON.stringify(flags.format)}`);
+  await withStore(flags.data, async (ch) => {
+    const rows = await listSuppressions(ch.client, { all: flags.all === true });
+    if (flags.format === 'json') {
+      for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
+      return;
+    }
+    const cols: (keyof StoredSuppression)[] = ['suppression_id', 'kind', 'scope', 'value', 'until', 'reason', 'created_by', 'created_at'];
+    if (flags.all) cols.push('active', 'removed_by', 'removed_at');
+    process.stdout.write(renderTable(cols.map((name) => ({ name, type: 'String' })), rows.map((r) => cols.map((c) => r[c]))));
+  });
+}
+
+async function withStore(dataDir: string | undefined, fn: (ch: ClickHouseHandle, who: string) => Promise<void>): Promise<void> {
   const target = resolveTarget({ dataDir, env: process.env });
   const ch = await openClickHouse(target, { create: false });
   try {
-    await fn(ch, analystName(target, process.env), target);
+    await fn(ch, analystName(target, process.env));
   } finally {
     await ch.close();
   }
