@@ -117,10 +117,14 @@ export async function query<T>(client: ClickHouseClient, sql: string, params: Re
   }
 }
 
-/** A missing table means a database older than the analyst tools: say how to fix it. */
+/** A missing table (a database older than the analyst tools) or a read-only user: say how to fix it. */
 export function storeError(e: unknown, what: string): PosguardError {
   if (e instanceof PosguardError) return e;
   const msg = clickHouseMessage(e);
-  const hint = /UNKNOWN_TABLE|doesn't exist|does not exist/i.test(msg) ? ' (run `posguard migrate` to create the analyst tables)' : '';
+  const hint = /UNKNOWN_TABLE|doesn't exist|does not exist/i.test(msg)
+    ? ' (run `posguard migrate` to create the analyst tables)'
+    : /READONLY|readonly mode|ACCESS_DENIED|Not enough privileges/i.test(msg)
+      ? ' (this ClickHouse user may not write: labels and suppressions need INSERT on anomaly_labels and suppressions, see docs/analysts-tools.md)'
+      : '';
   return new PosguardError('PG_CLICKHOUSE', `${what}: ${msg}${hint}`, { cause: e });
 }
