@@ -4,9 +4,8 @@
  * updated in place; the latest one per anomaly wins in anomaly_labels_latest.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { PosguardError } from '../errors.js';
 import { scrubPans } from '../ingest/pan.js';
-import { clickHouseMessage } from '../sinks/clickhouse/query.js';
+import { query, storeError } from '../sinks/clickhouse/analyst-store.js';
 import { dt64 } from '../sinks/clickhouse/tables.js';
 import { parseCsv } from './csv.js';
 
@@ -106,25 +105,4 @@ export async function appendLabels(client: ClickHouseClient, labels: readonly La
   } catch (e) {
     throw storeError(e, 'cannot write the labels');
   }
-}
-
-export async function query<T>(client: ClickHouseClient, sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  try {
-    const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
-    return await rs.json<T>();
-  } catch (e) {
-    throw storeError(e, 'query failed');
-  }
-}
-
-/** A missing table (a database older than the analyst tools) or a read-only user: say how to fix it. */
-export function storeError(e: unknown, what: string): PosguardError {
-  if (e instanceof PosguardError) return e;
-  const msg = clickHouseMessage(e);
-  const hint = /UNKNOWN_TABLE|doesn't exist|does not exist/i.test(msg)
-    ? ' (run `posguard migrate` to create the analyst tables)'
-    : /READONLY|readonly mode|ACCESS_DENIED|Not enough privileges/i.test(msg)
-      ? ' (this ClickHouse user may not write: labels and suppressions need INSERT on anomaly_labels and suppressions, see docs/analysts-tools.md)'
-      : '';
-  return new PosguardError('PG_CLICKHOUSE', `${what}: ${msg}${hint}`, { cause: e });
 }

@@ -7,7 +7,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { ANOMALY_KINDS, type Anomaly, type AnomalyKind } from '../detect/anomaly.js';
 import { PosguardError } from '../errors.js';
 import { looksLikePan, scrubPans } from '../ingest/pan.js';
-import { query, storeError } from '../labels/labels.js';
+import { query, storeError } from '../sinks/clickhouse/analyst-store.js';
 import { dt64 } from '../sinks/clickhouse/tables.js';
 
 /** What a suppression can be keyed on, and the anomaly field it matches. */
