@@ -17,7 +17,7 @@
  * A failed reload keeps the previous set and warns; it never stops detection.
  */
 import type { Anomaly } from '../detect/anomaly.js';
-import { SCOPE_FIELD, SCOPES, type ActiveSuppression } from './store.js';
+import { SCOPE_FIELD, type ActiveSuppression, type Scope } from './store.js';
 
 export const SUPPRESSIONS_DEFAULTS = { reloadIntervalMs: 30_000, maxActive: 10_000 } as const;
 
@@ -31,8 +31,9 @@ export interface SuppressorOptions {
 export type LoadActive = (cap: number) => Promise<{ rows: ActiveSuppression[]; total: number }>;
 
 export class Suppressor {
-  /** Key → the suppression and its age rank (0 = oldest). */
-  private byKey = new Map<string, { s: ActiveSuppression; rank: number }>();
+  /** kind → scope → value → the suppression and its age rank (0 = oldest). Nested maps: no key strings built per anomaly. */
+  private index: Index = new Map();
+  private count = 0;
   private timer: NodeJS.Timeout | null = null;
   private state: 'new' | 'running' | 'closed' = 'new';
   private reloading: Promise<boolean> | null = null;
@@ -71,13 +72,20 @@ export class Suppressor {
   private async doReload(): Promise<boolean> {
     try {
       const { rows, total } = await this.load(this.maxActive);
-      const next = new Map<string, { s: ActiveSuppression; rank: number }>();
+      const next: Index = new Map();
+      let count = 0;
       // Oldest first from the store: the first one per key stays.
       rows.forEach((s, rank) => {
-        const key = keyOf(s.kind, s.scope, s.value);
-        if (!next.has(key)) next.set(key, { s, rank });
+        let scopes = next.get(s.kind);
+        if (scopes === undefined) next.set(s.kind, (scopes = new Map()));
+        let values = scopes.get(s.scope);
+        if (values === undefined) scopes.set(s.scope, (values = new Map()));
+        if (values.has(s.value)) return;
+        values.set(s.value, { s, rank });
+        count++;
       });
-      this.byKey = next;
+      this.index = next;
+      this.count = count;
       this.stats.reloads++;
       this.stats.active = rows.length;
       this.stats.leftOut = Math.max(0, total - rows.length);
@@ -85,7 +93,7 @@ export class Suppressor {
       return true;
     } catch (e) {
       this.stats.reloadFailures++;
-      this.log('warn', `cannot reload suppressions, keeping the ${this.byKey.size} loaded before: ${(e as Error).message}`);
+      this.log('warn', `cannot reload suppressions, keeping the ${this.count} loaded before: ${(e as Error).message}`);
       return false;
     }
   }
@@ -99,20 +107,22 @@ export class Suppressor {
   }
 
   private match(a: Anomaly): string | null {
-    if (this.byKey.size === 0) return null;
-    const now = this.now();
-    let best: { s: ActiveSuppression; rank: number } | null = null;
-    for (const scope of SCOPES) {
+    const scopes = this.index.get(a.kind);
+    if (scopes === undefined) return null;
+    let best: Entry | null = null;
+    let now: number | undefined;
+    for (const [scope, values] of scopes) {
       const v = a[SCOPE_FIELD[scope]];
-      if (v === null || v === undefined) continue;
-      const hit = this.byKey.get(keyOf(a.kind, scope, v));
-      if (hit !== undefined && hit.s.untilMs > now && (best === null || hit.rank < best.rank)) best = hit;
+      const hit = v === null || v === undefined ? undefined : values.get(v);
+      if (hit === undefined || (best !== null && hit.rank > best.rank)) continue;
+      // One that expired since the last reload must not stamp; the next reload drops it.
+      if (hit.s.untilMs > (now ??= this.now())) best = hit;
     }
     return best?.s.id ?? null;
   }
 
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 
   close(): void {
@@ -122,6 +132,9 @@ export class Suppressor {
   }
 }
 
-function keyOf(kind: string, scope: string, value: string): string {
-  return `${kind}\u0000${scope}\u0000${value}`;
+interface Entry {
+  readonly s: ActiveSuppression;
+  readonly rank: number;
 }
+
+type Index = Map<string, Map<Scope, Map<string, Entry>>>;

@@ -95,7 +95,8 @@ describe('Suppressor', () => {
       return { rows: [], total: 0 };
     }, { reloadIntervalMs: 20 });
     await s.start();
-    await new Promise((r) => setTimeout(r, 120));
+    // Polled, not a fixed sleep: the machine may be busy.
+    for (const deadline = Date.now() + 10_000; loads < 3 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
     s.close();
     const seen = loads;
     expect(seen).toBeGreaterThanOrEqual(3);
