@@ -84,4 +84,5 @@ export const RUN_FLAGS: readonly (readonly [string, string, Kind])[] = [
   ['untilEnd', 'run.untilEnd', 'bool'],
   ['statusIntervalMs', 'run.statusIntervalMs', 'int'],
   ['metricsPort', 'run.metricsPort', 'int'],
+  ['suppressionsReloadMs', 'run.suppressionsReloadMs', 'int'],
 ];

@@ -81,6 +81,7 @@ export const RUN_CONFIG_SCHEMA = {
       statusIntervalMs: int(10_000, 0, 'status line period (0 = none)'),
       createDlqTopic: bool(true, 'create the dead-letter topic when missing'),
       metricsPort: int(9464, 0, 'Prometheus /metrics, /healthz and /readyz on this port (0 = off)'),
+      suppressionsReloadMs: int(30_000, 100, 'how often active suppressions are re-read from ClickHouse'),
     }),
   },
 } as const;
@@ -137,6 +138,7 @@ export interface RunConfig {
     readonly statusIntervalMs: number;
     readonly createDlqTopic: boolean;
     readonly metricsPort: number;
+    readonly suppressionsReloadMs: number;
   };
 }
 

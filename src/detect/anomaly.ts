@@ -55,6 +55,11 @@ export interface Anomaly {
   readonly currency: string | null;
   readonly related_rrns: readonly string[];
   readonly evidence: Evidence;
+  /**
+   * Set by the ClickHouse paths (demo, run) when an active suppression covers
+   * this anomaly: that suppression's id. Absent otherwise; never part of the id.
+   */
+  readonly suppressed_by?: string | null;
 }
 
 /** Deterministic id: same kind and key, same id, across runs and restarts. */

@@ -14,6 +14,7 @@ interface Final {
   amount: number | null;
   currency: string | null;
   issuer: string | null;
+  suppressed: boolean;
 }
 
 export class RunSummary {
@@ -23,7 +24,7 @@ export class RunSummary {
   anomaly(a: Anomaly): void {
     const prev = this.finals.get(a.anomaly_id);
     if (prev && prev.version > a.version) return;
-    this.finals.set(a.anomaly_id, { version: a.version, kind: a.kind, cause: a.cause, status: a.status, amount: a.amount_minor, currency: a.currency, issuer: a.issuer_id });
+    this.finals.set(a.anomaly_id, { version: a.version, kind: a.kind, cause: a.cause, status: a.status, amount: a.amount_minor, currency: a.currency, issuer: a.issuer_id, suppressed: (a.suppressed_by ?? '') !== '' });
   }
 
   /** kind (and cause for orphans) → count of final states, RETRACTED apart. */
@@ -36,11 +37,11 @@ export class RunSummary {
     return new Map([...m.entries()].sort((a, b) => a[0].localeCompare(b[0])));
   }
 
-  /** Sum of OPEN orphaned debits per currency, minor units. */
-  moneyAtRisk(): Map<string, number> {
+  /** Sum of OPEN orphaned debits per currency, minor units: those not suppressed, or (true) only the suppressed ones. */
+  moneyAtRisk(suppressed = false): Map<string, number> {
     const m = new Map<string, number>();
     for (const f of this.finals.values()) {
-      if (f.kind !== 'ORPHAN_DEBIT' || f.status !== 'OPEN' || f.amount === null) continue;
+      if (f.kind !== 'ORPHAN_DEBIT' || f.status !== 'OPEN' || f.amount === null || f.suppressed !== suppressed) continue;
       const c = f.currency ?? '???';
       m.set(c, (m.get(c) ?? 0) + f.amount);
     }
@@ -65,8 +66,10 @@ export class RunSummary {
     const kinds = this.byKind();
     if (kinds.size === 0) row('  none', '');
     for (const [k, v] of kinds) row(`  ${k}`, v);
-    const risk = this.moneyAtRisk();
-    row('money at risk (open orphaned debits)', risk.size === 0 ? '0' : [...risk.entries()].map(([cur, v]) => `${(v / 100).toFixed(2)} ${cur}`).join(', '));
+    const money = (m: Map<string, number>) => (m.size === 0 ? '0' : [...m.entries()].map(([cur, v]) => `${(v / 100).toFixed(2)} ${cur}`).join(', '));
+    row('money at risk (open orphaned debits)', money(this.moneyAtRisk()));
+    const silenced = this.moneyAtRisk(true);
+    if (silenced.size > 0) row('  plus in suppressed open orphaned debits', money(silenced));
     return lines.join('\n') + '\n';
   }
 }

@@ -21,11 +21,12 @@ import { registerProcessMetrics } from './families/process.js';
 import { registerSinkMetrics } from './families/sink.js';
 import { registerStateMetrics } from './families/state.js';
 import { registerStreamMetrics } from './families/stream.js';
+import { registerSuppressionMetrics } from './families/suppressions.js';
 import { registerWatermarkMetrics } from './families/watermark.js';
-import type { CardPatternsView, ConsumerLagSource, EngineView, SinkEventView, SinkStatsView } from './sources.js';
+import type { CardPatternsView, ConsumerLagSource, EngineView, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
 import { redact } from '../util/redact.js';
 
-export type { CardPatternsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView } from './sources.js';
+export type { CardPatternsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
 export { DEAD_LETTER_REASONS, deadLetterReason, type DeadLetterReason } from './dead-letter-reason.js';
 export { OpenOrphans } from './open-orphans.js';
 export { startMetricsServer, METRICS_DEFAULT_PORT, type MetricsServer, type MetricsServerOptions } from './server.js';
@@ -40,6 +41,8 @@ export interface MetricsOptions {
   readonly sinkStats?: () => SinkStatsView | undefined;
   /** Kafka consumer lag per topic and partition, fetched at scrape time (posguard run). */
   readonly consumerLag?: ConsumerLagSource;
+  /** The analysts' suppressions the detector applies (src/suppress). */
+  readonly suppressions?: () => SuppressionsView | undefined;
   /** Wall clock for lags (epoch ms). Default Date.now. */
   readonly now?: () => number;
   /** prom-client's process_* / nodejs_* defaults. Default true. */
@@ -81,6 +84,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   const input = registerInputMetrics(registry);
   const sink = registerSinkMetrics(registry, o.sinkStats ?? none, now, (reason) => input.deadLetter(null, reason));
   const consumer = registerConsumerMetrics(registry, o.consumerLag, onError);
+  registerSuppressionMetrics(registry, o.suppressions ?? none);
   registerProcessMetrics(registry, o.processDefaults ?? true);
   return {
     registry,

@@ -8,6 +8,10 @@
  *
  * The gauge covers what this process has seen since it started; the ClickHouse
  * panel (anomalies_current) is the durable figure.
+ *
+ * A case whose latest version carries suppressed_by (an analyst's
+ * suppression) is kept, but summed apart: it leaves the money-at-risk figure
+ * that alerts and is reported as suppressed, never dropped silently.
  */
 import type { Anomaly } from '../detect/anomaly.js';
 
@@ -17,6 +21,7 @@ interface Open {
   readonly currency: string;
   readonly amount: number;
   readonly eventTime: number;
+  readonly suppressed: boolean;
 }
 
 export interface RiskTotal {
@@ -24,6 +29,9 @@ export interface RiskTotal {
   readonly currency: string;
   readonly count: number;
   readonly amountMinor: number;
+  /** Open cases under a suppression: not in count / amountMinor. */
+  readonly suppressedCount: number;
+  readonly suppressedAmountMinor: number;
 }
 
 export class OpenOrphans {
@@ -50,14 +58,17 @@ export class OpenOrphans {
       currency: a.currency ?? 'unknown',
       amount: a.amount_minor ?? 0,
       eventTime: a.event_time,
+      suppressed: (a.suppressed_by ?? '') !== '',
     });
   }
 
   /** Drops cases past the window, then sums by issuer and currency. */
   totals(): RiskTotal[] {
     const cutoff = this.latest - this.windowMs;
-    const sums = new Map<string, { issuer: string; currency: string; count: number; amountMinor: number }>();
-    for (const [key, p] of this.pairs) sums.set(key, { ...p, count: 0, amountMinor: 0 });
+    type Sum = { issuer: string; currency: string; count: number; amountMinor: number; suppressedCount: number; suppressedAmountMinor: number };
+    const zero = { count: 0, amountMinor: 0, suppressedCount: 0, suppressedAmountMinor: 0 };
+    const sums = new Map<string, Sum>();
+    for (const [key, p] of this.pairs) sums.set(key, { ...p, ...zero });
     for (const [id, o] of this.open) {
       if (o.eventTime < cutoff) {
         this.open.delete(id);
@@ -67,10 +78,15 @@ export class OpenOrphans {
       let s = sums.get(key);
       if (s === undefined) {
         this.pairs.set(key, { issuer: o.issuer, currency: o.currency });
-        sums.set(key, (s = { issuer: o.issuer, currency: o.currency, count: 0, amountMinor: 0 }));
+        sums.set(key, (s = { issuer: o.issuer, currency: o.currency, ...zero }));
       }
-      s.count++;
-      s.amountMinor += o.amount;
+      if (o.suppressed) {
+        s.suppressedCount++;
+        s.suppressedAmountMinor += o.amount;
+      } else {
+        s.count++;
+        s.amountMinor += o.amount;
+      }
     }
     return [...sums.values()];
   }

@@ -65,3 +65,13 @@ export type ConsumerLagSource = () => Iterable<PartitionLag> | Promise<Iterable<
 export function perStreamWatermarks(engine: EngineView): Readonly<Record<Stream, number>> | null {
   return typeof engine.watermarks === 'function' ? engine.watermarks() : null;
 }
+
+/** src/suppress/suppressor.ts Suppressor, as far as metrics read it. */
+export interface SuppressionsView {
+  readonly stats: {
+    readonly active: number;
+    readonly leftOut: number;
+    readonly reloads: number;
+    readonly reloadFailures: number;
+  };
+}

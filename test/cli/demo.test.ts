@@ -2,7 +2,10 @@
  * The embedded main job end to end: `posguard demo` fills every table from
  * simulated traffic through the real pipeline; every analyst query in
  * docs/queries.md returns rows; a second run of the same input leaves the
- * current-state queries unchanged (idempotent writes).
+ * current-state queries unchanged (idempotent writes). Between the runs an
+ * analyst labels a few anomalies (the precision and backlog queries then have
+ * labels to count) and suppresses one issuer's orphans, which the second run
+ * stamps as it rewrites them.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -10,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { appendLabels } from '../../src/labels/labels.js';
 import { openClickHouse } from '../../src/sinks/clickhouse/connection.js';
+import { addSuppression } from '../../src/suppress/store.js';
 import { documentedQueries } from '../sinks/helpers/queries-doc.js';
 
 const run = promisify(execFile);
@@ -53,6 +58,12 @@ describe('posguard demo on the embedded ClickHouse', () => {
       }
       const kinds = await (await h.client.query({ query: 'SELECT DISTINCT kind FROM anomalies_current ORDER BY kind', format: 'JSONEachRow' })).json<{ kind: string }>();
       expect(kinds.map((k) => k.kind)).toEqual(['AMOUNT_MISMATCH', 'CARD_TESTING', 'CARD_VELOCITY', 'DUPLICATE_DEBIT', 'IMPOSSIBLE_TRAVEL', 'ORPHAN_DEBIT', 'TERMINAL_FAULT_SPIKE']);
+      // Label three orphans: two confirmed, one false positive.
+      const orphans = await (await h.client.query({ query: "SELECT anomaly_id, ifNull(cause, '') AS cause FROM anomalies_current WHERE kind = 'ORPHAN_DEBIT' AND status != 'RETRACTED' ORDER BY anomaly_id LIMIT 3", format: 'JSONEachRow' })).json<{ anomaly_id: string; cause: string }>();
+      expect(orphans).toHaveLength(3);
+      await appendLabels(h.client, orphans.map((o, i) => ({ anomaly_id: o.anomaly_id, label: i === 2 ? 'false_positive' : 'confirmed', note: 'demo test', where: '' })), 'demo-test', Date.now());
+      const precision = await (await h.client.query({ query: "SELECT sum(labelled) AS labelled, sum(false_positives) AS fp FROM (SELECT countIf(label != '') AS labelled, countIf(label = 'false_positive') AS false_positives FROM anomalies_labelled WHERE kind = 'ORPHAN_DEBIT')", format: 'JSONEachRow' })).json<{ labelled: number; fp: number }>();
+      expect(precision.map((r) => [Number(r.labelled), Number(r.fp)])).toEqual([[3, 1]]);
       const queries = documentedQueries();
       expect(queries.length).toBeGreaterThanOrEqual(12);
       for (const q of queries) {
@@ -63,8 +74,28 @@ describe('posguard demo on the embedded ClickHouse', () => {
       await h.close();
     }
 
+    // Suppress the orphans of the issuer with the most; the rerun rewrites them with the stamp.
+    const h2 = await openClickHouse({ kind: 'embedded', dataDir: data });
+    let suppressed: { id: string; issuer: string; orphans: number };
+    try {
+      const [top] = await (await h2.client.query({ query: "SELECT issuer_id, count() AS n FROM anomalies_current WHERE kind = 'ORPHAN_DEBIT' GROUP BY issuer_id ORDER BY n DESC, issuer_id LIMIT 1", format: 'JSONEachRow' })).json<{ issuer_id: string; n: number }>();
+      const id = await addSuppression(h2.client, { kind: 'ORPHAN_DEBIT', scope: 'issuer', value: top.issuer_id, untilMs: Date.now() + 3_600_000, reason: 'demo test' }, 'demo-test', Date.now());
+      suppressed = { id, issuer: top.issuer_id, orphans: Number(top.n) };
+    } finally {
+      await h2.close();
+    }
+
     const before = await snapshot();
     await demo();
     expect(await snapshot()).toEqual(before);
+    const h3 = await openClickHouse({ kind: 'embedded', dataDir: data });
+    try {
+      const q = async (sql: string) => (await (await h3.client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, unknown>>()).map((r) => Object.values(r).map(Number));
+      expect(await q(`SELECT count() FROM anomalies_current WHERE suppressed_by = '${suppressed.id}'`)).toEqual([[suppressed.orphans]]);
+      expect(await q(`SELECT count() FROM anomalies_current WHERE suppressed_by != '' AND NOT (kind = 'ORPHAN_DEBIT' AND issuer_id = '${suppressed.issuer}')`)).toEqual([[0]]);
+      expect(await q(`SELECT count() FROM anomalies_open WHERE kind = 'ORPHAN_DEBIT' AND issuer_id = '${suppressed.issuer}'`)).toEqual([[0]]);
+    } finally {
+      await h3.close();
+    }
   }, 240_000);
 });

@@ -197,16 +197,16 @@ describe('OpenOrphans', () => {
     o.anomaly({ ...base, anomaly_id: 'a3', currency: 'GBP', amount_minor: 7 });
     o.anomaly({ ...base, kind: 'DUPLICATE_DEBIT', anomaly_id: 'd1' });
     expect(o.totals()).toEqual(expect.arrayContaining([
-      { issuer: '100120', currency: 'EUR', count: 2, amountMinor: 1500 },
-      { issuer: '100120', currency: 'GBP', count: 1, amountMinor: 7 },
+      { issuer: '100120', currency: 'EUR', count: 2, amountMinor: 1500, suppressedCount: 0, suppressedAmountMinor: 0 },
+      { issuer: '100120', currency: 'GBP', count: 1, amountMinor: 7, suppressedCount: 0, suppressedAmountMinor: 0 },
     ]));
     o.anomaly({ ...base, version: 2, status: 'AUTO_RESOLVED' });
     o.anomaly({ ...base, anomaly_id: 'a3', currency: 'GBP', version: 2, status: 'RETRACTED' });
     o.anomaly({ ...base, anomaly_id: 'a2', version: 3, status: 'OPEN', amount_minor: 600 });
     o.anomaly({ ...base, anomaly_id: 'a2', version: 2, status: 'RETRACTED' }); // older than what we hold
     expect(o.totals()).toEqual(expect.arrayContaining([
-      { issuer: '100120', currency: 'EUR', count: 1, amountMinor: 600 },
-      { issuer: '100120', currency: 'GBP', count: 0, amountMinor: 0 },
+      { issuer: '100120', currency: 'EUR', count: 1, amountMinor: 600, suppressedCount: 0, suppressedAmountMinor: 0 },
+      { issuer: '100120', currency: 'GBP', count: 0, amountMinor: 0, suppressedCount: 0, suppressedAmountMinor: 0 },
     ]));
   });
 
@@ -214,7 +214,7 @@ describe('OpenOrphans', () => {
     const o = new OpenOrphans(60_000);
     o.anomaly(base);
     o.anomaly({ ...base, anomaly_id: 'late', event_time: START + 61_000 });
-    expect(o.totals()).toEqual([{ issuer: '100120', currency: 'EUR', count: 1, amountMinor: 1000 }]);
+    expect(o.totals()).toEqual([{ issuer: '100120', currency: 'EUR', count: 1, amountMinor: 1000, suppressedCount: 0, suppressedAmountMinor: 0 }]);
     expect(o.size).toBe(1);
   });
 });

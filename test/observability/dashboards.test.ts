@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { appendLabels } from '../../src/labels/labels.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import {
   allPanels, CLICKHOUSE_TYPE, expandClickHouseMacros, expandPromVariables, loadDashboards, metricNames, PROMETHEUS_TYPE, type Panel,
@@ -136,8 +137,22 @@ describe('PromQL parses (promtool)', () => {
 
 describe('ClickHouse panels run against simulated data', () => {
   let db: SimDb;
+  /** Labels given before the panels run: the precision panels must count exactly these. */
+  const labelled = { cause: '', orphansOfCause: 0, patternKind: '' };
   beforeAll(async () => {
     db = await openSimDb('dashboards');
+    const sel = async <T>(sql: string) => (await db.client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
+    const [top] = await sel<{ cause: string; n: number }>("SELECT ifNull(cause, '') AS cause, count() AS n FROM anomalies_current WHERE kind = 'ORPHAN_DEBIT' AND status != 'RETRACTED' GROUP BY cause ORDER BY n DESC, cause LIMIT 1");
+    const orphans = await sel<{ anomaly_id: string }>(`SELECT anomaly_id FROM anomalies_current WHERE kind = 'ORPHAN_DEBIT' AND status != 'RETRACTED' AND cause = '${top.cause}' ORDER BY anomaly_id LIMIT 4`);
+    const [kind] = await sel<{ kind: string }>("SELECT kind FROM anomalies_current WHERE kind IN ('CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL', 'TERMINAL_FAULT_SPIKE') AND status != 'RETRACTED' GROUP BY kind HAVING count() >= 2 ORDER BY kind LIMIT 1");
+    const patterns = await sel<{ anomaly_id: string }>(`SELECT anomaly_id FROM anomalies_current WHERE kind = '${kind.kind}' AND status != 'RETRACTED' ORDER BY anomaly_id LIMIT 2`);
+    const labels = [
+      ...orphans.map((o, i) => ({ anomaly_id: o.anomaly_id, label: i === 3 ? 'false_positive' : 'confirmed', note: '', where: '' })),
+      { anomaly_id: patterns[0].anomaly_id, label: 'expected', note: '', where: '' },
+      { anomaly_id: patterns[1].anomaly_id, label: 'false_positive', note: '', where: '' },
+    ];
+    await appendLabels(db.client, labels, 'dashboards-test', SIM_END);
+    Object.assign(labelled, { cause: top.cause, orphansOfCause: Number(top.n), patternKind: kind.kind });
   }, 240_000);
   afterAll(async () => db?.dispose());
 
@@ -158,5 +173,23 @@ describe('ClickHouse panels run against simulated data', () => {
         expect(rows.length, sql).toBeGreaterThan(5);
       }
     }
+  });
+
+  const panelRows = async (file: string, title: string) => {
+    const p = chPanels.find(([f, t]) => f === file && t === title)?.[2];
+    expect(p, `${file}: ${title}`).toBeDefined();
+    const rs = await db.client.query({ query: expandClickHouseMacros(p!.targets![0].rawSql!, range), format: 'JSONEachRow' });
+    return rs.json<Record<string, unknown>>();
+  };
+
+  it('the precision and backlog panels count the analysts\' labels', async () => {
+    const byCause = (await panelRows('orphaned-debits.json', 'Precision by cause, from labels')).find((r) => r.cause === labelled.cause);
+    expect(byCause).toMatchObject({ orphans: labelled.orphansOfCause, labelled: 4, confirmed: 3, false_positives: 1, precision: 0.75 });
+    const backlog = (await panelRows('orphaned-debits.json', 'Still unlabelled, by cause')).find((r) => r.cause === labelled.cause);
+    expect(backlog?.unlabelled).toBe(labelled.orphansOfCause - 4);
+    const byKind = (await panelRows('fraud-patterns.json', 'Precision by kind, from labels')).find((r) => r.kind === labelled.patternKind);
+    expect(byKind).toMatchObject({ labelled: 2, expected: 1, false_positives: 1, precision: 0.5 });
+    // Kinds nobody labelled have no precision rather than a made-up one.
+    expect((await panelRows('fraud-patterns.json', 'Precision by kind, from labels')).filter((r) => r.kind !== labelled.patternKind).every((r) => r.precision === null)).toBe(true);
   });
 });

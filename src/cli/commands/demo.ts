@@ -14,6 +14,8 @@ import { RunSummary } from '../../engine/summary.js';
 import { parseLine } from '../../ingest/jsonl.js';
 import { simulate, SIM_DEFAULTS } from '../../sim/index.js';
 import { migrate, openClickHouse, resolveTarget, describeTarget, ClickHouseSink, clientBatchWriter } from '../../sinks/clickhouse/index.js';
+import { loadActive } from '../../suppress/store.js';
+import { Suppressor } from '../../suppress/suppressor.js';
 import { StatusLine } from '../progress.js';
 
 export interface DemoOptions {
@@ -25,6 +27,7 @@ export interface DemoOptions {
   start?: string;
   rules?: string;
   metricsPort?: string;
+  suppressionsReloadMs?: string;
 }
 
 /** "60s", "2m", "90" (seconds), "0" = as fast as possible. */
@@ -55,16 +58,21 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
   const target = resolveTarget({ dataDir: o.data });
   const handle = await openClickHouse(target);
   await migrate(handle.client);
+  const suppressor = new Suppressor((cap) => loadActive(handle.client, cap), {
+    reloadIntervalMs: o.suppressionsReloadMs === undefined ? undefined : positive('--suppressions-reload-ms', o.suppressionsReloadMs, true),
+  });
+  await suppressor.start();
   const registry = new Registry();
   let pipeline: Pipeline | undefined;
   const metrics: DetectorMetrics | null = o.metricsPort === undefined ? null : createMetrics({
-    registry, engine: () => pipeline?.engine, cardPatterns: () => pipeline?.cardPatterns, sinkStats: () => sink.stats(),
+    registry, engine: () => pipeline?.engine, cardPatterns: () => pipeline?.cardPatterns, sinkStats: () => sink.stats(), suppressions: () => suppressor,
   });
   const metricsServer = metrics === null ? null : await startMetricsServer({ registry, port: positive('--metrics-port', o.metricsPort!, true), ready: () => pipeline !== undefined });
   const sink: ClickHouseSink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: 50_000, onClose: () => handle.close(), onEvent: metrics?.sinkEvent });
   const summary = new RunSummary();
   pipeline = createPipeline(holder.source, {
-    anomaly: (a) => {
+    anomaly: (found) => {
+      const a = suppressor.stamp(found);
       summary.anomaly(a);
       metrics?.anomaly(a);
       sink.anomaly(a);
@@ -129,6 +137,7 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
   unwatch();
   status.update(line, true);
   status.done();
+  suppressor.close();
   await sink.flush();
   const stats = sink.stats();
   await sink.close();
@@ -154,6 +163,7 @@ export function registerDemo(program: Command): void {
     .option('--start <iso>', 'true time the traffic starts (default: so that it ends now)')
     .option('--rules <file>', 'rules file (YAML or JSON)')
     .option('--metrics-port <port>', 'serve Prometheus metrics, /healthz and /readyz on this port while it runs (e.g. 9464)')
+    .option('--suppressions-reload-ms <ms>', 'how often active suppressions are re-read from ClickHouse (default 30000)')
     .action(async (opts: DemoOptions) => {
       await runDemo(opts);
     });

@@ -5,6 +5,7 @@ import { createPipeline } from '../../engine/pipeline.js';
 import { RunSummary } from '../../engine/summary.js';
 import { replayFiles } from '../../ingest/replay.js';
 import { JsonlWriter } from '../../sinks/jsonl-writer.js';
+import { fileSuppressor } from '../../suppress/file.js';
 
 export interface ReplayOptions {
   terminal: string;
@@ -15,11 +16,13 @@ export interface ReplayOptions {
   late?: string;
   transactions?: string;
   rules?: string;
+  suppressions?: string;
   quiet?: boolean;
 }
 
 export async function runReplay(o: ReplayOptions): Promise<RunSummary> {
   const rules: Rules = o.rules ? loadRulesFile(o.rules) : DEFAULT_RULES;
+  const suppressor = o.suppressions ? await fileSuppressor(o.suppressions) : null;
   const out = new JsonlWriter(o.out);
   const dlq = new JsonlWriter(o.dlq ?? `${o.out}.dlq.jsonl`);
   const late = new JsonlWriter(o.late ?? `${o.out}.late.jsonl`);
@@ -27,7 +30,8 @@ export async function runReplay(o: ReplayOptions): Promise<RunSummary> {
   await Promise.all([out.ready(), dlq.ready(), late.ready(), txns?.ready()]);
   const summary = new RunSummary();
   const { engine } = createPipeline(() => rules, {
-    anomaly: (a) => {
+    anomaly: (found) => {
+      const a = suppressor?.stamp(found) ?? found;
       summary.anomaly(a);
       out.write(a);
     },
@@ -72,6 +76,7 @@ export function registerReplay(program: Command): void {
     .option('--late <file>', 'late events, kept for forensics (default: <out>.late.jsonl)')
     .option('--transactions <file>', 'also write the per-attempt golden records')
     .option('--rules <file>', 'rules file (YAML or JSON) overriding the spec defaults')
+    .option('--suppressions <file>', 'stamp suppressed_by from these suppressions (JSON lines of `posguard suppress list --format json`)')
     .action(async (opts: ReplayOptions) => {
       await runReplay(opts);
     });

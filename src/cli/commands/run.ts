@@ -56,6 +56,7 @@ export async function runKafkaJob(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     },
     sinkStats: () => run?.sinkStats(),
     consumerLag: () => run?.consumerLag() ?? [],
+    suppressions: () => run?.suppressions(),
   });
   run = new KafkaRun({ config: cfg, rules: holder.source, metrics, onAnomaly: (a) => metrics.anomaly(a) });
   // A busy metrics port must not stop the detector (a second instance on one host): say so loudly and go on.
@@ -128,7 +129,8 @@ export function registerRun(program: Command): void {
     .option('--heartbeat-interval-ms <ms>', 'heartbeat period (default 3000)')
     .option('--max-bytes-per-partition <n>', 'fetch size per partition, bounds memory per fetch (default 1048576)')
     .option('--status-interval-ms <ms>', 'status line period, 0 = none (default 10000)')
-    .option('--metrics-port <port>', 'Prometheus /metrics, /healthz, /readyz on this port, 0 = off (default 9464)');
+    .option('--metrics-port <port>', 'Prometheus /metrics, /healthz, /readyz on this port, 0 = off (default 9464)')
+    .option('--suppressions-reload-ms <ms>', 'how often active suppressions are re-read from ClickHouse (default 30000)');
   addRegistrySecurityOptions(addKafkaSecurityOptions(cmd))
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: RunFlags) => {

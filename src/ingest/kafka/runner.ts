@@ -26,6 +26,8 @@ import { RunSummary } from '../../engine/summary.js';
 import { PosguardError } from '../../errors.js';
 import { STREAMS, type BankEvent, type Stream } from '../../events/index.js';
 import { scrubPans } from '../../ingest/pan.js';
+import { loadActive } from '../../suppress/store.js';
+import { Suppressor } from '../../suppress/suppressor.js';
 import { ClickHouseSink, clientBatchWriter, dataDirHolder, describeTarget, migrate, openClickHouse, type ClickHouseHandle, type ClickHouseSinkStats } from '../../sinks/clickhouse/index.js';
 import type { DetectorMetrics } from '../../metrics/index.js';
 import type { EngineView, PartitionLag } from '../../metrics/sources.js';
@@ -128,6 +130,8 @@ export class KafkaRun {
   private decoder!: ValueDecoder;
   /** Open from start-up, or (embedded store held by the active member) from the first assignment on. */
   private handle: ClickHouseHandle | null = null;
+  /** Stamps anomalies covered by an analyst's suppression; opened with the store. */
+  private suppressor: Suppressor | null = null;
   private store: ClickHouseSink | null = null;
   readonly summary = new RunSummary();
   readonly stats: RunStats = {
@@ -271,6 +275,11 @@ export class KafkaRun {
       throw e;
     }
     this.handle = handle;
+    this.suppressor = new Suppressor((cap) => loadActive(handle.client, cap), {
+      reloadIntervalMs: this.cfg.run.suppressionsReloadMs,
+      log: (level, msg) => this.log(level, `suppressions: ${msg}`),
+    });
+    await this.suppressor.start();
     this.store = new ClickHouseSink(clientBatchWriter(handle.client), {
       highWaterRows: this.cfg.output.sinkHighWaterRows,
       batchRows: this.cfg.output.sinkBatchRows,
@@ -346,6 +355,11 @@ export class KafkaRun {
 
   activeCards(): number | undefined {
     return this.state?.stage.patterns.activeCards();
+  }
+
+  /** The suppressions applied, for metrics; undefined before the store is open. */
+  suppressions(): Suppressor | undefined {
+    return this.suppressor ?? undefined;
   }
 
   sinkStats(): ClickHouseSinkStats | undefined {
@@ -502,7 +516,8 @@ export class KafkaRun {
     this.write({ ...a, version: epochVersion(st.cardEpoch, a.version) });
   }
 
-  private write(a: Anomaly): void {
+  private write(found: Anomaly): void {
+    const a = this.suppressor?.stamp(found) ?? found;
     this.summary.anomaly(a);
     this.sink.anomaly(a);
     this.opts.onAnomaly?.(a);
@@ -851,6 +866,7 @@ export class KafkaRun {
     this.stats.deadLettersSent = this.dlq?.sent ?? 0;
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
+    this.suppressor?.close();
     await this.store?.close().catch((e) => this.log('error', `closing the sink: ${(e as Error).message}`));
     const counters = zeroCounters();
     addCounters(counters, this.retired);
@@ -879,6 +895,7 @@ export class KafkaRun {
     if (log) this.log('error', (e as Error)?.message ?? String(e));
     for (const t of this.timers) clearInterval(t);
     this.closed = true;
+    this.suppressor?.close();
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);

@@ -3,6 +3,10 @@
  * versions only, so a re-evaluation is not a new problem), every version by
  * kind and status (auto-resolutions and retractions), orphaned debits by
  * issuer for the per-issuer alert, and the money at risk in the OPEN orphans.
+ *
+ * Suppressed anomalies (suppressed_by set, docs/analysts-tools.md) count in
+ * posguard_suppressed_anomalies_total instead of the new-anomaly counters the
+ * alerts read, and their open money is its own gauge: silenced, not hidden.
  */
 import { Counter, type Registry } from 'prom-client';
 import type { Anomaly } from '../../detect/anomaly.js';
@@ -32,6 +36,12 @@ export function registerAnomalyMetrics(registry: Registry, opts: { openOrphanWin
     labelNames: ['issuer_id', 'cause'],
     registers: [registry],
   });
+  const suppressed = new Counter({
+    name: 'posguard_suppressed_anomalies_total',
+    help: 'New anomalies (version 1) an analyst suppression covered, by kind and cause; not in posguard_anomalies_total.',
+    labelNames: ['kind', 'cause'],
+    registers: [registry],
+  });
   const open = new OpenOrphans(opts.openOrphanWindowMs);
   // Each gauge sums the open cases itself (a few thousand at most): no state shared between collects.
   scrapedGauge({
@@ -48,10 +58,19 @@ export function registerAnomalyMetrics(registry: Registry, opts: { openOrphanWin
     labelNames: ['issuer_id', 'currency'],
     read: () => open.totals().map((t) => [{ issuer_id: t.issuer, currency: t.currency }, t.count] as const),
   });
+  scrapedGauge({
+    registry,
+    name: 'posguard_suppressed_money_at_risk_minor_units',
+    help: 'Sum of the amounts of OPEN orphaned debits under an analyst suppression (not in posguard_money_at_risk_minor_units), by issuer and currency.',
+    labelNames: ['issuer_id', 'currency'],
+    read: () => open.totals().map((t) => [{ issuer_id: t.issuer, currency: t.currency }, t.suppressedAmountMinor] as const),
+  });
   return {
     anomaly(a: Anomaly): void {
       versions.inc({ kind: a.kind, status: a.status });
-      if (a.version === 1) {
+      if (a.version === 1 && (a.suppressed_by ?? '') !== '') {
+        suppressed.inc({ kind: a.kind, cause: a.cause ?? 'none' });
+      } else if (a.version === 1) {
         created.inc({ kind: a.kind, cause: a.cause ?? 'none' });
         if (a.kind === 'ORPHAN_DEBIT') orphans.inc({ issuer_id: a.issuer_id ?? 'unknown', cause: a.cause ?? 'UNEXPLAINED' });
       }
