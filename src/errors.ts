@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   PG_KAFKA: 'Kafka cannot be reached or refused a request',
   PG_COPARTITION: 'the input topics do not have equal partition counts',
   PG_REGISTRY: 'the schema registry cannot be reached or refused a request',
+  PG_NOT_FOUND: 'an id named on the command line matches nothing stored',
   PG_INTERNAL: 'a bug: an invariant of posguard itself was broken',
 } as const;
 

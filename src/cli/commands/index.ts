@@ -1,5 +1,6 @@
 /** Every CLI command, in the order `posguard --help` lists them. */
 import type { Command } from 'commander';
+import { registerCase } from './case.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerMigrate } from './migrate.js';
@@ -12,4 +13,4 @@ import { registerTopics } from './topics.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerDemo, registerReplay, registerSimulate, registerRun, registerTopics, registerEval, registerMigrate, registerSql, registerReport];
+export const COMMANDS: RegisterCommand[] = [registerDemo, registerReplay, registerSimulate, registerRun, registerTopics, registerEval, registerMigrate, registerSql, registerReport, registerCase];
