@@ -59,13 +59,13 @@ async function byRrn(client: ClickHouseClient, rrn: string, hintMs?: number): Pr
 
 async function byAttempt(client: ClickHouseClient, terminal: string, stan: string): Promise<CaseTarget> {
   // A stan is unique per terminal within a day and wraps: the latest attempt wins, the others are named.
-  const found = await rows<{ rrn: string | null; t: string }>(client, `
-    SELECT anyIf(rrn, stream = 'gateway') AS g, any(rrn) AS b, ifNull(nullIf(g, ''), b) AS rrn, toUnixTimestamp64Milli(min(event_time)) AS t
+  const found = await rows<{ found_rrn: string | null; t: string }>(client, `
+    SELECT ifNull(anyIf(rrn, stream = 'gateway'), any(rrn)) AS found_rrn, toUnixTimestamp64Milli(min(event_time)) AS t
     FROM events_raw WHERE terminal_id = ${lit(terminal)} AND stan = ${lit(stan)} AND event_type != 'REVERSAL_SENT'
     GROUP BY toDate(event_time) ORDER BY t DESC`);
   if (found.length === 0) throw new PosguardError('PG_NOT_FOUND', `no event for attempt ${terminal}:${stan} in this database`);
   const f = found[0];
-  return { rrn: f.rrn === '' ? null : f.rrn, terminal_id: terminal, stan, anchorMs: Number(f.t) };
+  return { rrn: f.found_rrn === '' ? null : f.found_rrn, terminal_id: terminal, stan, anchorMs: Number(f.t) };
 }
 
 interface RawRow {
