@@ -17,6 +17,7 @@ import { ORPHAN_CAUSES } from '../../src/detect/anomaly.js';
 import { buildCase } from '../../src/cases/build.js';
 import { searchCases } from '../../src/cases/search.js';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
+import { rulesStamp } from '../../src/config/rules-version.js';
 import { openClickHouse, type ClickHouseHandle } from '../../src/sinks/clickhouse/connection.js';
 
 const run = promisify(execFile);
@@ -115,6 +116,9 @@ describe('posguard case (in process)', () => {
         expect(steps.slice(at + 1).every((s) => s.result === 'not reached')).toBe(true);
       }
       expect(v.agrees, o.anomaly_id).toBe(true);
+      // demo stamps every anomaly row with the rules in force (migration 008); the case explains with those.
+      expect([v.explanation.rules.rules_version, v.explanation.rules.source.startsWith('recorded')]).toEqual([rulesStamp(DEFAULT_RULES).version, true]);
+      expect(v.anomalies.every((a) => a.rules_version === rulesStamp(DEFAULT_RULES).version)).toBe(true);
     }
   }, 180_000);
 
