@@ -43,7 +43,7 @@ export function versionsOf(rows: readonly AnomalyRow[]): AnomalyVersion[] {
     }
     out.push({
       anomaly_id: r.anomaly_id, version: r.version, kind: r.kind, cause: r.cause, status: r.status, event_time: Number(r.t),
-      detected_at: Number(r.d), rrn: r.rrn, rules_version: r.rules_version || null, new_evidence: same ? added : [], change: changes.join('; '),
+      detected_at: Number(r.d), rrn: r.rrn, related_rrns: r.related_rrns ?? [], rules_version: r.rules_version || null, new_evidence: same ? added : [], change: changes.join('; '),
     });
     prev = r;
     prevRefs = refs;
@@ -52,16 +52,17 @@ export function versionsOf(rows: readonly AnomalyRow[]): AnomalyVersion[] {
 }
 
 /** The thresholds that applied: the ones the orphan's rows recorded (migration 008), else this run's. */
-export function rulesApplied(orphanRows: readonly AnomalyRow[], o: CaseOptions): RulesApplied {
-  const last = orphanRows[orphanRows.length - 1];
+export function rulesApplied(orphanRows: readonly AnomalyRow[], o: CaseOptions, anyRows: readonly AnomalyRow[] = []): RulesApplied {
+  // The orphan's own latest version first; else the latest row of any anomaly on the attempt that recorded rules.
+  const last = orphanRows[orphanRows.length - 1]?.rules ? orphanRows[orphanRows.length - 1] : [...anyRows].sort((a, b) => Number(a.d) - Number(b.d)).filter((r) => r.rules).pop();
   let rules = o.rules;
-  let source = `${o.rulesSource} (the anomaly rows record no rules: written before migration 008, or not an orphan)`;
+  let source = `${o.rulesSource} (no anomaly row of this attempt records its rules: none, or written before migration 008)`;
   let version: string | null = null;
   if (last?.rules) {
     try {
       rules = buildRules(JSON.parse(last.rules), `rules recorded with anomaly ${last.anomaly_id}`);
       version = last.rules_version || null;
-      source = `recorded with the anomaly (version ${last.version})`;
+      source = `recorded with ${last.kind} ${last.anomaly_id} version ${last.version}`;
     } catch { /* unreadable recorded rules: fall back to this run's, and say so */
       source = `${o.rulesSource} (the rules recorded with the anomaly cannot be read)`;
     }
@@ -76,7 +77,7 @@ export async function buildCase(client: ClickHouseClient, id: string, o: CaseOpt
   const target: CaseTarget = await resolveCase(client, id);
   const anomalies = await readAnomalies(client, target);
   const orphanRows = anomalies.filter((a) => a.kind === 'ORPHAN_DEBIT' && a.rrn === target.rrn);
-  const rules = rulesApplied(orphanRows, o);
+  const rules = rulesApplied(orphanRows, o, anomalies);
   const events = await readEvents(client, target, rules.resolutionHorizonMs);
   const golden = await readGolden(client, target);
   const clock = await readClock(client, target, events, rules.terminalMaxDriftMs);

@@ -59,8 +59,9 @@ function causeChecks(a: AttemptEvents, rrn: string, reversalInGrace: boolean): [
     ['REVERSAL_NOT_APPLIED', () => {
       const rr = g('REVERSAL_RECEIVED');
       const bankRev = a.bank.filter((e) => BANK_REVERSALS.has(e.event_type));
+      const after = (e: CaseEvent) => `${e.event_type} ${a.debit ? `${((e.event_time - a.debit.event_time) / 1000).toFixed(1)} s after the debit` : ''}`.trim();
       return { holds: rr.length > 0 && !reversalInGrace, evidence: [...rr, ...bankRev].map((e) => ref(e)),
-        because: rr.length > 0 ? `the gateway received a reversal of ${rrn} (REVERSAL_RECEIVED) but the bank applied none in time (${bankRev.length === 0 ? 'no bank reversal' : bankRev.map((e) => e.event_type).join(', ')})` : `${none('gateway REVERSAL_RECEIVED')} with orig_rrn ${rrn}` };
+        because: rr.length > 0 ? `the gateway received a reversal of ${rrn} (REVERSAL_RECEIVED) but the bank applied none within the grace (bank: ${bankRev.length === 0 ? 'no reversal at all' : bankRev.map(after).join(', ')})` : `${none('gateway REVERSAL_RECEIVED')} with orig_rrn ${rrn}` };
     }],
     ['REVERSAL_LOST', () => {
       const rs = t('REVERSAL_SENT');

@@ -123,7 +123,7 @@ export async function readGolden(client: ClickHouseClient, c: CaseTarget): Promi
 
 export interface AnomalyRow {
   anomaly_id: string; version: number; kind: string; cause: string | null; status: string; t: string; d: string;
-  rrn: string | null; evidence: string; rules_version?: string; rules?: string;
+  rrn: string | null; related_rrns: string[]; evidence: string; rules_version?: string; rules?: string;
 }
 
 /** Every version of every anomaly that names the attempt (its rrn, a related rrn, or its terminal and stan). */
@@ -133,7 +133,7 @@ export async function readAnomalies(client: ClickHouseClient, c: CaseTarget): Pr
   const byRrn = c.rrn === null ? '' : `rrn = ${lit(c.rrn)} OR has(related_rrns, ${lit(c.rrn)}) OR `;
   const r = await rows<AnomalyRow>(client, `
     SELECT anomaly_id, version, kind, cause, status, toUnixTimestamp64Milli(event_time) AS t, toUnixTimestamp64Milli(detected_at) AS d,
-           rrn, evidence${extra}
+           rrn, related_rrns, evidence${extra}
     FROM anomalies FINAL
     WHERE ${byRrn}(terminal_id = ${lit(c.terminal_id)} AND stan = ${lit(c.stan)}
       AND event_time BETWEEN ${timeLit(c.anchorMs - 24 * HOUR)} AND ${timeLit(c.anchorMs + 24 * HOUR)})

@@ -12,7 +12,7 @@ const refText = (e: EventRef) => `${e.stream} ${e.event_type} ${isoMs(e.event_ti
 export function renderCaseText(v: CaseView): string {
   const out: string[] = [];
   const g = v.golden ?? {};
-  out.push(`CASE rrn ${v.rrn ?? '—'} · attempt ${v.terminal_id}:${v.stan} · merchant ${String(g.merchant_id ?? '?')} · card ${String(g.card_token ?? '?')}${g.masked_pan ? ` (${String(g.masked_pan)})` : ''} · ${money(g.terminal_amount_minor ?? g.bank_amount_minor, g.terminal_currency ?? g.bank_currency)}`);
+  out.push(`CASE rrn ${v.rrn ?? '—'} · attempt ${v.terminal_id}:${v.stan} · merchant ${String(g.merchant_id ?? v.timeline[0]?.merchant_id ?? '?')} · card ${String(g.card_token ?? '?')}${g.masked_pan ? ` (${String(g.masked_pan)})` : ''} · ${money(g.terminal_amount_minor ?? g.bank_amount_minor, g.terminal_currency ?? g.bank_currency)}`);
   out.push(verdictLine(v));
   out.push('', 'TIMELINE (estimated true time: gateway and bank as stamped, terminal events corrected by the terminal\'s clock offset, marked ≈)');
   const tl = timelineRows(v);
@@ -28,6 +28,7 @@ export function renderCaseText(v: CaseView): string {
   if (v.anomalies.length === 0) out.push('  none');
   for (const a of v.anomalies) {
     out.push(`  ${a.kind} ${a.anomaly_id} v${a.version}  ${a.status}${a.cause ? ` ${a.cause}` : ''}  detected ${isoMs(a.detected_at).slice(0, 19)}${a.rules_version ? `  rules ${a.rules_version}` : ''}  — ${a.change}`);
+    if (a.related_rrns.length > 0 && (a.version === 1 || a.new_evidence.length > 0)) out.push(`      related rrns: ${a.related_rrns.join(', ')} (posguard case <rrn>)`);
     for (const e of a.new_evidence) out.push(`      new evidence: ${refText(e)}`);
   }
   const r = v.explanation.rules;

@@ -95,6 +95,8 @@ export interface AnomalyVersion {
   readonly event_time: number;
   readonly detected_at: number;
   readonly rrn: string | null;
+  /** Other debits in the decision (the earlier debit of a duplicate, the window of a pattern). */
+  readonly related_rrns: readonly string[];
   readonly rules_version: string | null;
   /** Evidence events this version has that the previous one did not: what caused the change. */
   readonly new_evidence: readonly EventRef[];

@@ -43,7 +43,7 @@ export function renderCaseSection(anomalyId: string, v: CaseView): string {
   s.push(gf.length === 0 ? '<p class="empty">None stored.</p>' : `<dl>${gf.map(([k, val]) => `<dt>${esc(k)}</dt><dd>${esc(val)}</dd>`).join('')}</dl>`);
   s.push('<h4>Anomaly versions</h4>');
   s.push(tableOf(['anomaly', 'version', 'status', 'cause', 'detected', 'change', 'new evidence'], v.anomalies.map((a) => [
-    `${esc(a.kind)} <span class="ev">${esc(a.anomaly_id)}</span>`, String(a.version), esc(a.status), esc(a.cause ?? '—'), esc(isoMs(a.detected_at).slice(0, 19)), esc(a.change),
+    `${esc(a.kind)} <span class="ev">${esc(a.anomaly_id)}</span>`, String(a.version), esc(a.status), esc(a.cause ?? '—'), esc(isoMs(a.detected_at).slice(0, 19)), esc(a.change + (a.related_rrns.length > 0 ? ` · related rrns ${a.related_rrns.join(', ')}` : '')),
     a.new_evidence.map((e) => esc(refText(e))).join('<br>'),
   ])));
   const r = v.explanation.rules;
