@@ -97,11 +97,12 @@ function toEvent(r: RawRow): CaseEvent {
 export async function readEvents(client: ClickHouseClient, c: CaseTarget, horizonMs: number): Promise<CaseEvent[]> {
   const lo = timeLit(c.anchorMs - 2 * HOUR);
   const hi = timeLit(c.anchorMs + horizonMs + 2 * HOUR);
-  const rrn = c.rrn === null ? null : lit(c.rrn);
-  const mine = [`stan = ${lit(c.stan)}`, `JSONExtractString(payload, 'orig_stan') = ${lit(c.stan)}`];
-  if (rrn !== null) mine.push(`rrn = ${rrn}`, `JSONExtractString(payload, 'orig_rrn') = ${rrn}`);
-  const where = `(terminal_id = ${lit(c.terminal_id)}${rrn === null ? '' : ` OR rrn = ${rrn} OR JSONExtractString(payload, 'orig_rrn') = ${rrn}`})
-    AND event_time BETWEEN ${lo} AND ${hi} AND (${mine.join(' OR ')})`;
+  // The attempt's own events sit under its terminal (events_raw's sorting key); its rrn and the
+  // reversals or refunds of it (possibly posted at another terminal of the merchant) are found
+  // anywhere in the window. A substring test on the rrn runs before the JSON parse: cheap, and exact with it.
+  const own = `terminal_id = ${lit(c.terminal_id)} AND (stan = ${lit(c.stan)} OR JSONExtractString(payload, 'orig_stan') = ${lit(c.stan)})`;
+  const byRrn = c.rrn === null ? '' : ` OR rrn = ${lit(c.rrn)} OR (position(payload, ${lit(c.rrn)}) > 0 AND JSONExtractString(payload, 'orig_rrn') = ${lit(c.rrn)})`;
+  const where = `event_time BETWEEN ${lo} AND ${hi} AND ((${own})${byRrn})`;
   const r = await rows<RawRow>(client, `
     SELECT stream, source, source_partition, source_offset, source_line, event_id, toUnixTimestamp64Milli(event_time) AS t, event_type,
            terminal_id, merchant_id, stan, rrn, payload, toString(inserted_at) AS inserted_at,

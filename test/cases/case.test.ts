@@ -102,8 +102,10 @@ describe('posguard case (in process)', () => {
 
   it('covers every orphan cause, and the rule walk chooses the stored cause and status for every orphan', async () => {
     expect(new Set(orphans.map((o) => o.cause).filter((c) => c !== null))).toEqual(new Set(ORPHAN_CAUSES));
+    let foreign = 0;
     for (const o of orphans) {
       const v = await buildCase(h.client, o.anomaly_id, OPTS);
+      if (v.timeline.some((e) => e.terminal_id !== v.terminal_id)) foreign++;
       if (o.status === 'RETRACTED') {
         expect(v.explanation.orphan, o.anomaly_id).toBe(false);
       } else {
@@ -120,6 +122,8 @@ describe('posguard case (in process)', () => {
       expect([v.explanation.rules.rules_version, v.explanation.rules.source.startsWith('recorded')]).toEqual([rulesStamp(DEFAULT_RULES).version, true]);
       expect(v.anomalies.every((a) => a.rules_version === rulesStamp(DEFAULT_RULES).version)).toBe(true);
     }
+    // Refunds posted at another terminal of the merchant are part of the story (and of the decision).
+    expect(foreign).toBeGreaterThan(0);
   }, 180_000);
 
   it('shows the right timeline: every event the engine kept as evidence, the debit, and nothing of other attempts', async () => {
