@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   PG_UNKNOWN_ANOMALY: 'an anomaly id given to `posguard label` is not stored',
   PG_LABELS_INVALID: 'a label file has bad rows; nothing was written',
   PG_UNKNOWN_SUPPRESSION: 'a suppression id given to `posguard suppress remove` is not stored',
+  PG_NOT_FOUND: 'an id named on the command line matches nothing stored',
   PG_INTERNAL: 'a bug: an invariant of posguard itself was broken',
 } as const;
 

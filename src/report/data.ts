@@ -24,7 +24,7 @@ export interface ReportData {
   readonly patternsByKind: { kind: string; anomalies: number; cards: number; terminals: number }[];
   readonly patternCards: { card_token: string; patterns: string[]; anomalies: number; related: number; issuer_id: string; last_seen: string }[];
   readonly faultTerminals: { terminal_id: string; merchant_id: string; spikes: number; last_spike: string }[];
-  readonly openCases: { debit_time: string; cause: string; issuer_id: string; merchant_id: string; terminal_id: string; rrn: string; amount_minor: number; currency: string; terminal_events: string; gateway_events: string; bank_events: string }[];
+  readonly openCases: { anomaly_id: string; debit_time: string; cause: string; issuer_id: string; merchant_id: string; terminal_id: string; rrn: string; amount_minor: number; currency: string; terminal_events: string; gateway_events: string; bank_events: string }[];
   readonly deadLetters: { reason: string; records: number }[];
 }
 
@@ -122,7 +122,7 @@ export async function readReportData(client: ClickHouseClient, w: ReportWindow =
 
   const chain = (stream: string) => `arrayStringConcat(arrayMap(e -> JSONExtractString(e, 'event_type'), JSONExtractArrayRaw(evidence, '${stream}')), ' › ')`;
   const openCases = (await rows<ReportData['openCases'][number]>(client, `
-    SELECT toString(event_time) AS debit_time, ifNull(cause, '') AS cause, ifNull(issuer_id, '?') AS issuer_id, ifNull(merchant_id, '?') AS merchant_id,
+    SELECT anomaly_id, toString(event_time) AS debit_time, ifNull(cause, '') AS cause, ifNull(issuer_id, '?') AS issuer_id, ifNull(merchant_id, '?') AS merchant_id,
            ifNull(terminal_id, '?') AS terminal_id, ifNull(rrn, '?') AS rrn, ifNull(amount_minor, 0) AS amount_minor, ifNull(currency, '?') AS currency,
            ${chain('terminal')} AS terminal_events, ${chain('gateway')} AS gateway_events, ${chain('bank')} AS bank_events
     FROM anomalies_current WHERE ${ORPHAN} AND status = 'OPEN'${win('event_time')}

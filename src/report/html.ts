@@ -5,12 +5,15 @@
  * patterns, each with the figures behind the chart.
  */
 import type { ReportData } from './data.js';
+import { CASE_CSS, caseAnchor } from './case-html.js';
 import { esc, hBars, PALETTE, stackedBars } from './svg.js';
 
 export interface ReportMeta {
   readonly title: string;
   readonly source: string;
   readonly generatedAt: Date;
+  /** Case sections by anomaly id (case-html.ts): the open cases link to them. */
+  readonly cases?: ReadonlyMap<string, string>;
 }
 
 const money = (minor: number, currency: string) => `${(minor / 100).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`;
@@ -108,7 +111,8 @@ export function renderReport(d: ReportData, m: ReportMeta): string {
   s.push('<section id="open-cases"><h2>Oldest open cases</h2>');
   s.push('<p class="note">The open orphaned debits whose customers have waited longest, with the events each stream recorded (the full evidence is in ClickHouse: anomalies_current.evidence). Work them with docs/runbooks.md, "Orphaned debit: customer steps".</p>');
   s.push(table(['debit time', 'amount', 'cause', 'issuer · merchant · terminal', 'rrn', 'evidence'], d.openCases.map((r) => [
-    short(r.debit_time), money(r.amount_minor, r.currency), r.cause, `${r.issuer_id} · ${r.merchant_id} · ${r.terminal_id}`, r.rrn,
+    short(r.debit_time), money(r.amount_minor, r.currency), r.cause, `${r.issuer_id} · ${r.merchant_id} · ${r.terminal_id}`,
+    m.cases?.has(r.anomaly_id) ? new Html(`<a href="#${esc(caseAnchor(r.anomaly_id))}">${esc(r.rrn)}</a>`) : r.rrn,
     new Html(['terminal', 'gateway', 'bank'].map((k) => `<div class="ev"><b>${k}</b> ${esc((r as unknown as Record<string, string>)[`${k}_events`] || '—')}</div>`).join('')),
   ]), new Set([1]), new Set([0, 1, 4])));
   s.push('</section>');
@@ -119,6 +123,11 @@ export function renderReport(d: ReportData, m: ReportMeta): string {
     s.push(table(['reason', 'records'], d.deadLetters.map((r) => [r.reason, int(r.records)]), new Set([1])));
     s.push('</section>');
   }
+  if (m.cases && m.cases.size > 0) {
+    s.push('<section id="cases"><h2>Cases</h2><p class="note">Each open case above, in full: the same content as <code>posguard case &lt;rrn&gt;</code>.</p>');
+    s.push(...m.cases.values());
+    s.push('</section>');
+  }
   s.push('<footer>posguard report · amounts in major units of each currency · times UTC · status as of the last anomaly version written</footer>');
-  return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(m.title)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n<main>\n${s.join('\n')}\n</main>\n</body>\n</html>\n`;
+  return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(m.title)}</title>\n<style>${CSS}${m.cases && m.cases.size > 0 ? CASE_CSS : ''}</style>\n</head>\n<body>\n<main>\n${s.join('\n')}\n</main>\n</body>\n</html>\n`;
 }

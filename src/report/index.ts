@@ -5,7 +5,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { buildCase } from '../cases/build.js';
+import { DEFAULT_RULES } from '../config/rules.js';
 import { PosguardError } from '../errors.js';
+import { renderCaseSection } from './case-html.js';
 import { readReportData, type ReportWindow } from './data.js';
 import { renderReport } from './html.js';
 
@@ -23,7 +26,12 @@ export interface BuildReportOptions {
 
 export async function buildReport(client: ClickHouseClient, o: BuildReportOptions): Promise<string> {
   const data = await readReportData(client, o.window);
-  return renderReport(data, { title: o.title ?? 'posguard report', source: o.source, generatedAt: o.now ?? new Date() });
+  const cases = new Map<string, string>();
+  for (const c of data.openCases) {
+    const view = await buildCase(client, c.anomaly_id, { rules: DEFAULT_RULES, rulesSource: 'the built-in defaults' });
+    cases.set(c.anomaly_id, renderCaseSection(c.anomaly_id, view));
+  }
+  return renderReport(data, { title: o.title ?? 'posguard report', source: o.source, generatedAt: o.now ?? new Date(), cases });
 }
 
 export async function writeReport(path: string, html: string): Promise<void> {

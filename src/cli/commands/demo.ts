@@ -68,7 +68,7 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
     registry, engine: () => pipeline?.engine, cardPatterns: () => pipeline?.cardPatterns, sinkStats: () => sink.stats(), suppressions: () => suppressor,
   });
   const metricsServer = metrics === null ? null : await startMetricsServer({ registry, port: positive('--metrics-port', o.metricsPort!, true), ready: () => pipeline !== undefined });
-  const sink: ClickHouseSink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: 50_000, onClose: () => handle.close(), onEvent: metrics?.sinkEvent });
+  const sink: ClickHouseSink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: 50_000, onClose: () => handle.close(), onEvent: metrics?.sinkEvent, rules: holder.source });
   const summary = new RunSummary();
   pipeline = createPipeline(holder.source, {
     anomaly: (found) => {

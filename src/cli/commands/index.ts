@@ -1,6 +1,7 @@
 /** Every CLI command, in the order `posguard --help` lists them. */
 import type { Command } from 'commander';
 import { registerBacktest } from './backtest.js';
+import { registerCase } from './case.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerLabel } from './label.js';
@@ -15,4 +16,4 @@ import { registerTopics } from './topics.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerDemo, registerReplay, registerSimulate, registerRun, registerTopics, registerEval, registerMigrate, registerSql, registerReport, registerLabel, registerSuppress, registerBacktest];
+export const COMMANDS: RegisterCommand[] = [registerDemo, registerReplay, registerSimulate, registerRun, registerTopics, registerEval, registerMigrate, registerSql, registerReport, registerCase, registerLabel, registerSuppress, registerBacktest];

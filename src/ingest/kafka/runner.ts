@@ -286,6 +286,7 @@ export class KafkaRun {
       skipTables: this.cfg.output.skipRawEvents ? ['events_raw'] : [],
       onClose: () => handle.close(),
       onEvent: this.opts.metrics?.sinkEvent,
+      rules: this.rules,
     });
   }
 

@@ -1,4 +1,5 @@
 /** ClickHouseSink's options, the events it reports and the figures it keeps. */
+import type { Rules } from '../../config/rules.js';
 import { PosguardError } from '../../errors.js';
 import { TABLES, type TableName } from './tables.js';
 
@@ -26,6 +27,12 @@ export interface ClickHouseSinkOptions {
   readonly onEvent?: (e: ClickHouseSinkEvent) => void;
   /** Called by close() after the last write, e.g. to close the client. */
   readonly onClose?: () => Promise<void>;
+  /**
+   * The rules in force (a RulesHolder's source). Given, every anomaly row
+   * records them (rules_version, rules: migration 008); decisions and their
+   * emission are synchronous, so these are the rules the decision used.
+   */
+  readonly rules?: () => Rules;
 }
 
 export type SinkLogger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Readonly<Record<string, unknown>>) => void;
@@ -70,11 +77,11 @@ export const DEFAULTS = {
   skipTables: [] as readonly TableName[],
 } as const;
 
-export type ResolvedOptions = Required<Omit<ClickHouseSinkOptions, 'log' | 'onEvent' | 'onClose'>>;
+export type ResolvedOptions = Required<Omit<ClickHouseSinkOptions, 'log' | 'onEvent' | 'onClose' | 'rules'>>;
 
 /** Defaults filled in, checked once (naming the bad option), frozen. */
 export function resolveOptions(options: ClickHouseSinkOptions): ResolvedOptions {
-  const given = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'log' && k !== 'onEvent' && k !== 'onClose'));
+  const given = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'log' && k !== 'onEvent' && k !== 'onClose' && k !== 'rules'));
   const o = Object.freeze({ ...DEFAULTS, ...given }) as ResolvedOptions;
   validate(o);
   return o;

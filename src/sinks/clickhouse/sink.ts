@@ -36,8 +36,9 @@ import { backoff } from './backoff.js';
 import { cardDataProblem } from './card-data.js';
 import { resolveOptions, type ClickHouseSinkEvent, type ClickHouseSinkOptions, type ClickHouseSinkStats, type ResolvedOptions, type SinkLogger } from './sink-options.js';
 import {
-  COLUMNS, TABLES, encodeAnomaly, encodeDeadLetter, encodeRawEvent, encodeTransaction, type TableName,
+  ANOMALY_RULES_COLUMNS, COLUMNS, TABLES, encodeAnomaly, encodeAnomalyWithRules, encodeDeadLetter, encodeRawEvent, encodeTransaction, type TableName,
 } from './tables.js';
+import { rulesStamp } from '../../config/rules-version.js';
 import { errorLine, isDataError, type BatchWriter, type InsertBatch } from './writer.js';
 import { redact } from '../../util/redact.js';
 
@@ -104,7 +105,8 @@ export class ClickHouseSink implements Sink {
     if (this.skipped('anomalies')) return;
     const bad = cardDataProblem(a.card_token, null);
     if (bad !== null) return this.refuse('anomalies', a, bad, null);
-    this.add('anomalies', encodeAnomaly(a));
+    const rules = this.options.rules;
+    this.add('anomalies', rules === undefined ? encodeAnomaly(a) : encodeAnomalyWithRules(a, rulesStamp(rules())));
   }
 
   transaction(t: TransactionRecord): void {
@@ -175,7 +177,8 @@ export class ClickHouseSink implements Sink {
     const body = q.lines.join('\n');
     const rows = q.lines.length;
     q.lines = [];
-    q.pending.push({ table, columns: COLUMNS[table], body, rows, token: batchToken(table, body), seq: ++q.sealed });
+    const columns = table === 'anomalies' && this.options.rules !== undefined ? ANOMALY_RULES_COLUMNS : COLUMNS[table];
+    q.pending.push({ table, columns, body, rows, token: batchToken(table, body), seq: ++q.sealed });
     this.pump(table);
   }
 

@@ -14,6 +14,7 @@
  * read as ticks by some versions and as seconds by others.
  */
 import { createHash } from 'node:crypto';
+import type { RulesStamp } from '../../config/rules-version.js';
 import type { Anomaly } from '../../detect/anomaly.js';
 import type { TransactionRecord } from '../../engine/transaction.js';
 import type { DeadLetter, RawEventRecord } from '../types.js';
@@ -44,6 +45,13 @@ export function encodeAnomaly(a: Anomaly): string {
     a.terminal_id, a.merchant_id, a.card_token, a.rrn, a.stan, a.issuer_id, a.amount_minor, a.currency,
     a.related_rrns, a.evidence, a.suppressed_by ?? '',
   ]);
+}
+
+/** With the rules the anomaly was decided under (migration 008), for sinks given the rules in force. */
+export const ANOMALY_RULES_COLUMNS = [...ANOMALY_COLUMNS, 'rules_version', 'rules'] as const;
+
+export function encodeAnomalyWithRules(a: Anomaly, r: RulesStamp): string {
+  return `${encodeAnomaly(a).slice(0, -1)},${JSON.stringify(r.version)},${JSON.stringify(r.json)}]`;
 }
 
 export const TRANSACTION_COLUMNS = [

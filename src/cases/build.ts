@@ -1,0 +1,98 @@
+/**
+ * Puts one case together: resolve, read, re-derive the decision, compare it
+ * with what the detector stored.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { buildRules, type Rules } from '../config/rules.js';
+import type { Evidence } from '../detect/anomaly.js';
+import { attemptEvents, explainOrphan } from './explain.js';
+import { readAnomalies, readClock, readEvents, readGolden, resolveCase, type AnomalyRow, type CaseTarget } from './load.js';
+import type { AnomalyVersion, CaseView, EventRef, RulesApplied, Stream } from './types.js';
+
+export interface CaseOptions {
+  /** The rules this command runs with (--rules, else the defaults): used when the anomaly rows record none. */
+  readonly rules: Rules;
+  readonly rulesSource: string;
+}
+
+function evidenceRefs(json: string): Map<string, EventRef> {
+  const out = new Map<string, EventRef>();
+  let ev: Partial<Evidence> = {};
+  try { ev = JSON.parse(json) as Evidence; } catch { return out; }
+  for (const stream of ['terminal', 'gateway', 'bank'] as Stream[]) {
+    for (const e of ev[stream] ?? []) out.set(e.event_id, { stream, event_type: e.event_type, event_id: e.event_id, event_time: e.event_time });
+  }
+  return out;
+}
+
+/** Each version with what it added to the evidence and what changed, so status changes show their cause. */
+export function versionsOf(rows: readonly AnomalyRow[]): AnomalyVersion[] {
+  const out: AnomalyVersion[] = [];
+  let prev: AnomalyRow | null = null;
+  let prevRefs = new Map<string, EventRef>();
+  for (const r of rows) {
+    const refs = evidenceRefs(r.evidence);
+    const same = prev !== null && prev.anomaly_id === r.anomaly_id;
+    const added = [...refs.values()].filter((e) => !same || !prevRefs.has(e.event_id)).sort((a, b) => a.event_time - b.event_time);
+    const changes: string[] = [];
+    if (!same) changes.push(`emitted ${r.status}${r.cause ? ` (${r.cause})` : ''}`);
+    else {
+      if (prev!.status !== r.status) changes.push(`status ${prev!.status} → ${r.status}`);
+      if (prev!.cause !== r.cause) changes.push(`cause ${prev!.cause ?? '—'} → ${r.cause ?? '—'}`);
+      if (changes.length === 0) changes.push('evidence changed');
+    }
+    out.push({
+      anomaly_id: r.anomaly_id, version: r.version, kind: r.kind, cause: r.cause, status: r.status, event_time: Number(r.t),
+      detected_at: Number(r.d), rrn: r.rrn, related_rrns: r.related_rrns ?? [], rules_version: r.rules_version || null, new_evidence: same ? added : [], change: changes.join('; '),
+    });
+    prev = r;
+    prevRefs = refs;
+  }
+  return out;
+}
+
+/** The thresholds that applied: the ones the orphan's rows recorded (migration 008), else this run's. */
+export function rulesApplied(orphanRows: readonly AnomalyRow[], o: CaseOptions, anyRows: readonly AnomalyRow[] = []): RulesApplied {
+  // The orphan's own latest version first; else the latest row of any anomaly on the attempt that recorded rules.
+  const last = orphanRows[orphanRows.length - 1]?.rules ? orphanRows[orphanRows.length - 1] : [...anyRows].sort((a, b) => Number(a.d) - Number(b.d)).filter((r) => r.rules).pop();
+  let rules = o.rules;
+  let source = `${o.rulesSource} (no anomaly row of this attempt records its rules: none, or written before migration 008)`;
+  let version: string | null = null;
+  if (last?.rules) {
+    try {
+      rules = buildRules(JSON.parse(last.rules), `rules recorded with anomaly ${last.anomaly_id}`);
+      version = last.rules_version || null;
+      source = `recorded with ${last.kind} ${last.anomaly_id} version ${last.version}`;
+    } catch { /* unreadable recorded rules: fall back to this run's, and say so */
+      source = `${o.rulesSource} (the rules recorded with the anomaly cannot be read)`;
+    }
+  }
+  return {
+    source, rules_version: version, reversalGraceMs: rules.debits.reversalGraceMs, resolutionHorizonMs: rules.debits.resolutionHorizonMs,
+    terminalMaxDriftMs: rules.time.terminalMaxDriftMs, maxDelayMs: rules.time.maxDelayMs,
+  };
+}
+
+export async function buildCase(client: ClickHouseClient, id: string, o: CaseOptions): Promise<CaseView> {
+  const target: CaseTarget = await resolveCase(client, id);
+  const anomalies = await readAnomalies(client, target);
+  const orphanRows = anomalies.filter((a) => a.kind === 'ORPHAN_DEBIT' && a.rrn === target.rrn);
+  const rules = rulesApplied(orphanRows, o, anomalies);
+  const events = await readEvents(client, target, rules.resolutionHorizonMs);
+  const golden = await readGolden(client, target);
+  const clock = await readClock(client, target, events, rules.terminalMaxDriftMs);
+  const attempt = attemptEvents(events, target.rrn, { terminal_id: target.terminal_id, stan: target.stan });
+  const explanation = explainOrphan(attempt, target.rrn, rules);
+  const stored = orphanRows[orphanRows.length - 1] ?? null;
+  const storedOrphan = stored !== null && stored.status !== 'RETRACTED';
+  const agrees = storedOrphan
+    ? explanation.orphan && explanation.cause === stored.cause && explanation.status === stored.status
+    : !explanation.orphan;
+  const inAttempt = new Set([...attempt.terminal, ...attempt.gateway, ...attempt.bank].map((e) => e.event_id));
+  return {
+    query: id, rrn: target.rrn, terminal_id: target.terminal_id, stan: target.stan,
+    timeline: events.filter((e) => inAttempt.has(e.event_id)), clock, golden,
+    anomalies: versionsOf(anomalies), explanation,
+    stored_cause: stored?.cause ?? null, stored_status: stored?.status ?? null, agrees,
+  };
+}
