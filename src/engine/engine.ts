@@ -702,7 +702,7 @@ export class Engine {
     const relatedList = c.status === 'RETRACTED' && prev ? prev.related_rrns : related;
     // Evidence that arrives after the decision without changing it still belongs to the final state
     // (the batch reference sees it), so a changed evidence list is a change too.
-    const evidence = evidenceOf([x, ...c.related], EVIDENCE_SCOPE[kind]);
+    const evidence = evidenceOf([x, ...c.related], EVIDENCE_SCOPE[kind]!, this.rules().debits.resolutionHorizonMs);
     if (prev !== undefined && prev.status === c.status && prev.cause === c.cause && sameList(prev.related_rrns, relatedList)
       && prev.stan === x.stanText && prev.terminal_id === x.tid && sameEvidence(prev.evidence, evidence)) return;
     const r = this.rules();
