@@ -6,21 +6,21 @@
  * re-evaluates it and emits a new version (RETRACTED when it no longer holds).
  */
 import type { Rules } from '../config/rules.js';
-import { anomalyId, type Anomaly, type AnomalyKind, type AnomalyStatus, type OrphanCause } from '../detect/anomaly.js';
+import { anomalyId, type Anomaly, type AnomalyKind, type AnomalyStatus, type Evidence, type EvidenceEvent, type OrphanCause } from '../detect/anomaly.js';
 import { decideAmountMismatch } from '../detect/amount-mismatch.js';
 import { debitFacts } from '../detect/debit-facts.js';
 import { debitBefore, decideDuplicate } from '../detect/duplicate-debit.js';
-import { evidenceOf } from '../detect/evidence.js';
+import { evidenceOf, type EvidenceScope } from '../detect/evidence.js';
 import { decideOrphan } from '../detect/orphan-debit.js';
 import type { CardFact, CardPatternDetector, FaultSpikeDetector, HardwareSignal } from '../detect/patterns/types.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../events/index.js';
-import { B, F_OWN_RRN, G, T, codeName, frCode, pack, rcCode, withCode } from './codes.js';
+import { B, F_OWN_RRN, G, T, codeName, frCode, pack, rcCode, streamOf, typeOf, withCode } from './codes.js';
 import { goldenRecord } from './golden-record.js';
 import { TimeHeap } from '../util/heap.js';
 import type { TransactionRecord } from './transaction.js';
 import {
   H_CODES, H_DEBIT_AMOUNT, H_DEBIT_AT, H_DEBIT_IDX, H_DUE, H_GW_AMOUNT, H_LAST_HI, H_LATENCY, H_TERM_AMOUNT, H_LAT, H_LON, H_REQ_AMOUNT, H_REQ_IDX, H_STAN, H_START_IDX,
-  HEADER, EV, S_CLOSED, S_DECIDED, S_HAS_ANOMALY, Txn,
+  HEADER, EV, S_CLOSED, S_DECIDED, S_ECHO_LINKED, S_HAS_ANOMALY, Txn,
 } from './txn.js';
 import { packUuid, unpackUuid } from './uuid.js';
 import { SharedDuplicates } from './shared-duplicates.js';
@@ -69,6 +69,7 @@ const G_CODE = new Map(Object.entries(G));
 const B_CODE = new Map(Object.entries(B));
 const ATTEMPT_GW_TYPES = new Set<number>([G.REQUEST_RECEIVED, G.FORWARDED_TO_ISSUER, G.ISSUER_RESPONSE, G.ISSUER_TIMEOUT, G.RESPONSE_SENT]);
 const DEBIT_KINDS: readonly AnomalyKind[] = ['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT'];
+const EVIDENCE_SCOPE: Partial<Record<AnomalyKind, EvidenceScope>> = { ORPHAN_DEBIT: 'ATTEMPT', AMOUNT_MISMATCH: 'AMOUNT', DUPLICATE_DEBIT: 'DEBIT' };
 
 /** A card fact waiting for the watermark; lat/lon/debit/late are filled in on release. */
 interface PendingFact {
@@ -220,6 +221,7 @@ export class Engine {
     const attemptEvent = ATTEMPT_GW_TYPES.has(type);
     const key = attemptEvent ? e.rrn : e.orig_rrn!;
     let x = this.byRrn.get(key);
+    if (attemptEvent && x !== undefined && (x.state & S_ECHO_LINKED) !== 0) x = this.gatewayRelink(x, e.terminal_id, Number(e.stan));
     if (attemptEvent) {
       const byKey = this.attempt(e.terminal_id, Number(e.stan));
       if (x === undefined && byKey !== undefined && byKey.rrn === null) {
@@ -287,6 +289,7 @@ export class Engine {
         x = this.merge(byKey, x);
       } else if (x !== undefined && byKey === undefined) {
         this.linkAttempt(x, e.terminal_id, Number(e.stan));
+        x.state |= S_ECHO_LINKED;
       }
     }
     if (x === undefined) {
@@ -294,8 +297,10 @@ export class Engine {
       x = this.newTxn();
       this.linkRrn(x, key);
       if (isAuth) {
-        if (this.attempt(e.terminal_id, Number(e.stan)) === undefined) this.linkAttempt(x, e.terminal_id, Number(e.stan));
-        else {
+        if (this.attempt(e.terminal_id, Number(e.stan)) === undefined) {
+          this.linkAttempt(x, e.terminal_id, Number(e.stan));
+          x.state |= S_ECHO_LINKED;
+        } else {
           // The echoed attempt already has another rrn: keep the ids for the anomaly, index nothing.
           this.counters.linkConflicts++;
           x.tid = this.intern(e.terminal_id);
@@ -374,6 +379,38 @@ export class Engine {
     return new Txn();
   }
 
+  /**
+   * x was linked by the bank's echoed (terminal_id, stan); the gateway, which
+   * docs/semantics.md makes the authority, names (tid, stan). When they differ
+   * and x holds no terminal event yet (so nothing of the echoed attempt is
+   * mixed in), x moves to the gateway's attempt, merging with it if that one
+   * was seen alone. Returns the attempt the event belongs to.
+   */
+  private gatewayRelink(x: Txn, tid: string, stan: number): Txn {
+    if (x.tid === tid && x.n[H_STAN] === stan) {
+      x.state &= ~S_ECHO_LINKED;
+      return x;
+    }
+    for (let p = HEADER; p < x.len; p += EV) if (streamOf(typeOf(x.n[p])) === 'terminal') return x;
+    const target = this.attempt(tid, stan);
+    if (target !== undefined && target.rrn !== null) {
+      // Two rrns claim the gateway's attempt: the known limit (one rrn per attempt) keeps the first.
+      this.counters.linkConflicts++;
+      return x;
+    }
+    const m = x.tid === null ? undefined : this.byAttempt.get(x.tid);
+    if (m !== undefined && m.get(x.n[H_STAN]) === x) {
+      m.delete(x.n[H_STAN]);
+      if (m.size === 0) this.byAttempt.delete(x.tid!);
+    }
+    x.state &= ~S_ECHO_LINKED;
+    if (target === undefined) {
+      this.linkAttempt(x, tid, stan);
+      return x;
+    }
+    return this.merge(target, x);
+  }
+
   /** Folds `from` (known by rrn only) into the attempt `into`; returns `into`. */
   private merge(into: Txn, from: Txn): Txn {
     const rrn = from.rrn!;
@@ -383,7 +420,7 @@ export class Engine {
       into.add(fn[p], fn[p + 1], fn[p + 2], fn[p + 3], fn[p + 4]);
     }
     if (fn[H_LAST_HI] > into.n[H_LAST_HI]) into.n[H_LAST_HI] = fn[H_LAST_HI];
-    for (const h of [H_GW_AMOUNT, H_TERM_AMOUNT, H_LATENCY]) if (Number.isNaN(into.n[h])) into.n[h] = fn[h];
+    for (const h of [H_GW_AMOUNT, H_TERM_AMOUNT, H_LATENCY, H_DEBIT_AMOUNT]) if (Number.isNaN(into.n[h])) into.n[h] = fn[h];
     for (const f of ['txnType', 'entryMode', 'network'] as const) into.n[H_CODES] = withCode(into.n[H_CODES], f, codeName(fn[H_CODES], f));
     into.rrn = rrn;
     this.byRrn.set(rrn, into);
@@ -663,8 +700,11 @@ export class Engine {
     }
     const related = c.related.map((y) => y.rrn!);
     const relatedList = c.status === 'RETRACTED' && prev ? prev.related_rrns : related;
+    // Evidence that arrives after the decision without changing it still belongs to the final state
+    // (the batch reference sees it), so a changed evidence list is a change too.
+    const evidence = evidenceOf([x, ...c.related], EVIDENCE_SCOPE[kind]!, this.rules().debits.resolutionHorizonMs);
     if (prev !== undefined && prev.status === c.status && prev.cause === c.cause && sameList(prev.related_rrns, relatedList)
-      && prev.stan === x.stanText && prev.terminal_id === x.tid) return;
+      && prev.stan === x.stanText && prev.terminal_id === x.tid && sameEvidence(prev.evidence, evidence)) return;
     const r = this.rules();
     const severity = kind === 'ORPHAN_DEBIT' ? r.orphanDebit.severity : kind === 'AMOUNT_MISMATCH' ? r.amountMismatch.severity : r.duplicateDebit.severity;
     const a: Anomaly = {
@@ -685,7 +725,7 @@ export class Engine {
       amount_minor: x.n[H_DEBIT_AMOUNT],
       currency: info.bankCurrency,
       related_rrns: relatedList,
-      evidence: evidenceOf([x, ...c.related]),
+      evidence,
     };
     (info.emitted ??= new Map()).set(kind, a);
     x.state |= S_HAS_ANOMALY;
@@ -737,6 +777,11 @@ export class Engine {
     this.interned.set(s, s);
     return s;
   }
+}
+
+function sameEvidence(a: Evidence, b: Evidence): boolean {
+  const same = (xs: readonly EvidenceEvent[], ys: readonly EvidenceEvent[]) => xs.length === ys.length && xs.every((e, i) => e.event_id === ys[i].event_id);
+  return same(a.terminal, b.terminal) && same(a.gateway, b.gateway) && same(a.bank, b.bank);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

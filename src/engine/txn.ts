@@ -32,6 +32,7 @@ const INITIAL: readonly number[] = [0, -Infinity, -1, NaN, NaN, -1, NaN, -1, NaN
 export const S_DECIDED = 1; // the debit's decision was taken (later evidence re-evaluates)
 export const S_CLOSED = 2; // the golden record was emitted
 export const S_HAS_ANOMALY = 4; // holds at least one emitted anomaly: kept until the horizon
+export const S_ECHO_LINKED = 8; // linked to its attempt by the bank's echoed (terminal_id, stan) only: a gateway link overrides it
 
 /** Strings only the gateway and bank bring; numbers live in the header (unboxed). */
 export interface TxnInfo {

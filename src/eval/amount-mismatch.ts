@@ -7,7 +7,7 @@
 import type { Rules } from '../config/rules.js';
 import type { Anomaly } from '../detect/anomaly.js';
 import { byTimeThenId, type Dataset } from './dataset.js';
-import { debitFields, evidence, makeAnomaly } from './record.js';
+import { debitFields, evidence, makeAnomaly, reversalEvidence } from './record.js';
 
 export function amountMismatches(ds: Dataset, rules: Rules): Anomaly[] {
   const horizonMs = rules.debits.resolutionHorizonMs;
@@ -20,7 +20,7 @@ export function amountMismatches(ds: Dataset, rules: Rules): Anomaly[] {
     out.push(makeAnomaly('AMOUNT_MISMATCH', d.rrn, rules, {
       ...debitFields(d.event, d.attempt),
       status: reversals.some((r) => r.event_time - d.t <= horizonMs) ? 'AUTO_RESOLVED' : 'OPEN',
-      evidence: evidence({ terminal: [request], bank: [d.event, ...reversals] }),
+      evidence: evidence({ terminal: [request], bank: [d.event, ...reversalEvidence(reversals, d.t, horizonMs)] }),
     }));
   }
   return out;

@@ -4,12 +4,38 @@
  * version (ties: the last one given). RETRACTED finals are dropped: per
  * docs/semantics.md the reference simply never reports such an anomaly.
  * Matching is by anomaly_id, which is deterministic from kind and key.
+ *
+ * Every field detection.md ("What an anomaly carries") lists is compared,
+ * except the few in NOT_COMPARED, each with the reason it may differ.
  */
-import { ANOMALY_KINDS, type Anomaly, type AnomalyKind } from '../detect/anomaly.js';
+import { ANOMALY_KINDS, type Anomaly, type AnomalyKind, type Evidence } from '../detect/anomaly.js';
 
-/** The fields compared for every matched anomaly (cause and status are measured apart). */
-export const COMPARED_FIELDS = ['kind', 'rrn', 'terminal_id', 'stan', 'card_token', 'amount_minor', 'currency', 'related_rrns'] as const;
+/**
+ * The fields compared for every matched anomaly (cause and status are measured apart).
+ * `related_rrns` is compared as a set; `evidence` as the set of event ids per stream.
+ */
+export const COMPARED_FIELDS = [
+  'kind', 'severity', 'event_time', 'terminal_id', 'merchant_id', 'card_token', 'rrn', 'stan', 'issuer_id',
+  'amount_minor', 'currency', 'related_rrns', 'evidence',
+] as const;
 export type ComparedField = (typeof COMPARED_FIELDS)[number];
+
+/**
+ * The one list of what engine and reference may legitimately disagree on, and why.
+ * Anything an anomaly carries that is neither here nor compared fails to type-check (below).
+ */
+export const NOT_COMPARED = {
+  anomaly_id: 'the match key itself: both derive it from kind and key (docs/semantics.md, Identity)',
+  version: 'the engine emits a new version per change and is judged on its final one; the reference emits each anomaly once, as version 1',
+  detected_at: 'wall-clock time of the emission; the reference has no wall clock and writes 0',
+  'evidence entries beyond their event_id': 'an entry\'s event_type and event_time follow from its id; its `detail` is presentation '
+    + '(the engine keeps the codes it packs, the reference names fields of the event) and the list order is by time in both',
+} as const;
+
+type Accounted = ComparedField | 'cause' | 'status' | keyof typeof NOT_COMPARED;
+/** Compile-time: a field added to Anomaly must be compared or listed in NOT_COMPARED. */
+const everyFieldAccountedFor: Exclude<keyof Anomaly, Accounted> extends never ? true : never = true;
+void everyFieldAccountedFor;
 
 export interface FieldDiff {
   readonly field: ComparedField | 'cause' | 'status';
@@ -72,12 +98,12 @@ export interface Report {
   readonly engineVersions: number;
   readonly engineIds: number;
   readonly retractedDropped: number;
-  /** Reference anomalies given with an anomaly_id already seen (the first is kept); should be 0. */
+  /** Reference anomalies given with an anomaly_id already seen (the first is kept); anything but 0 is disagreement. */
   readonly referenceDuplicateIds: number;
   /** One row per kind, in ANOMALY_KINDS order. */
   readonly kinds: readonly KindReport[];
   readonly total: KindReport;
-  /** No FP, no FN, and every matched anomaly agrees on cause, status and fields. */
+  /** No FP, no FN, no duplicate reference id, and every matched anomaly agrees on cause, status and fields. */
   readonly agree: boolean;
   /** Total number of anomalies with a problem; `mismatches` holds the first `mismatchCap` of them. */
   readonly mismatchCount: number;
@@ -104,8 +130,16 @@ function sortedSet(xs: readonly string[] | null | undefined): string[] {
   return [...new Set(xs ?? [])].sort();
 }
 
+/** Evidence as compared: the sorted, distinct event ids of each stream. */
+export function evidenceIds(e: Evidence | null | undefined): { terminal: string[]; gateway: string[]; bank: string[] } {
+  const ids = (xs: readonly { event_id: string }[] | undefined) => sortedSet((xs ?? []).map((x) => x.event_id.toLowerCase()));
+  return { terminal: ids(e?.terminal), gateway: ids(e?.gateway), bank: ids(e?.bank) };
+}
+
 function fieldValue(a: Anomaly, f: ComparedField): unknown {
-  return f === 'related_rrns' ? sortedSet(a.related_rrns) : (a[f] ?? null);
+  if (f === 'related_rrns') return sortedSet(a.related_rrns);
+  if (f === 'evidence') return evidenceIds(a.evidence);
+  return a[f] ?? null;
 }
 
 function sameValue(x: unknown, y: unknown): boolean {
@@ -217,7 +251,7 @@ export function compareAnomalies(engine: readonly Anomaly[], reference: readonly
     referenceDuplicateIds,
     kinds,
     total: toRow('ALL', sum),
-    agree: mismatches.length === 0,
+    agree: mismatches.length === 0 && referenceDuplicateIds === 0,
     mismatchCount: mismatches.length,
     mismatchCap: cap,
     mismatches: mismatches.slice(0, cap),
@@ -228,6 +262,21 @@ const fmtRatio = (x: number | null): string => (x === null ? '-' : x.toFixed(4))
 
 function fmtValue(v: unknown): string {
   return v === null || v === undefined ? 'null' : typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** One line per field; evidence as the ids each side lacks, per stream, so a long list stays readable. */
+function describeDiff(d: FieldDiff): string[] {
+  if (d.field !== 'evidence') return [`${d.field}: engine ${fmtValue(d.engine)} != reference ${fmtValue(d.reference)}`];
+  const e = d.engine as Record<string, string[]>;
+  const r = d.reference as Record<string, string[]>;
+  const out: string[] = [];
+  for (const stream of ['terminal', 'gateway', 'bank']) {
+    const missing = r[stream].filter((id) => !e[stream].includes(id));
+    const extra = e[stream].filter((id) => !r[stream].includes(id));
+    if (missing.length > 0) out.push(`evidence.${stream}: engine lacks ${missing.join(', ')}`);
+    if (extra.length > 0) out.push(`evidence.${stream}: engine has extra ${extra.join(', ')}`);
+  }
+  return out;
 }
 
 function describeSummary(s: AnomalySummary): string {
@@ -257,9 +306,11 @@ export function formatReport(r: Report): string {
   });
   out.push('');
   out.push(`engine: ${r.engineVersions} versions, ${r.engineIds} anomalies, ${r.retractedDropped} RETRACTED dropped; reference: ${r.total.reference} anomalies`
-    + (r.referenceDuplicateIds > 0 ? ` (${r.referenceDuplicateIds} duplicate ids ignored)` : ''));
+    + (r.referenceDuplicateIds > 0 ? ` (${r.referenceDuplicateIds} duplicate ids: the reference must key each anomaly once)` : ''));
   if (r.agree) {
     out.push('engine and reference agree');
+  } else if (r.mismatchCount === 0) {
+    out.push(`disagreement: ${r.referenceDuplicateIds} reference anomalies share an anomaly_id`);
   } else {
     const shown = r.mismatches.length < r.mismatchCount ? ` (first ${r.mismatches.length})` : '';
     out.push(`mismatches: ${r.mismatchCount}${shown}`);
@@ -267,7 +318,7 @@ export function formatReport(r: Report): string {
       out.push(`  ${m.problems.join('+')} ${m.kind} ${m.anomaly_id}`);
       if (m.engine) out.push(`    engine:    ${describeSummary(m.engine)}`);
       if (m.reference) out.push(`    reference: ${describeSummary(m.reference)}`);
-      for (const d of m.diffs) out.push(`    ${d.field}: engine ${fmtValue(d.engine)} != reference ${fmtValue(d.reference)}`);
+      for (const d of m.diffs) for (const l of describeDiff(d)) out.push(`    ${l}`);
     }
   }
   return out.join('\n') + '\n';

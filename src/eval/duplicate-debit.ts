@@ -7,7 +7,7 @@
 import type { Rules } from '../config/rules.js';
 import type { Anomaly } from '../detect/anomaly.js';
 import { groupBy, reversedAfterGrace, reversedWithinGrace, type Dataset, type Debit } from './dataset.js';
-import { debitFields, evidence, makeAnomaly } from './record.js';
+import { debitFields, evidence, makeAnomaly, reversalEvidence } from './record.js';
 
 /** (t, rrn): the order in which "earlier" is defined for duplicates. */
 function byTimeThenRrn(a: Debit, b: Debit): number {
@@ -34,7 +34,7 @@ export function duplicateDebits(ds: Dataset, rules: Rules): Anomaly[] {
         ...debitFields(d2.event, d2.attempt),
         status: resolved ? 'AUTO_RESOLVED' : 'OPEN',
         related_rrns: earlier.map((d) => d.rrn),
-        evidence: evidence({ bank: involved.flatMap((d) => [d.event, ...ds.reversalsOf(d.rrn)]) }),
+        evidence: evidence({ bank: involved.flatMap((d) => [d.event, ...reversalEvidence(ds.reversalsOf(d.rrn), d.t, resolutionHorizonMs)]) }),
       }));
     }
   }

@@ -64,10 +64,9 @@ export function impossibleTravel(ds: Dataset, rules: Rules): Anomaly[] {
         ...bankTriggerFields(e.debit.event),
         status: 'OPEN',
         related_rrns: far.map((d) => d.debit.rrn),
-        evidence: evidence({
-          terminal: [e.started, ...far.map((d) => d.started)],
-          bank: [e.debit.event, ...far.map((d) => d.debit.event)],
-        }),
+        // docs/semantics.md: a card pattern's evidence.bank lists the events that made it fire (the
+        // locations ride along in the streaming engine's bank evidence detail), not their TXN_STARTED.
+        evidence: evidence({ bank: [e.debit.event, ...far.map((d) => d.debit.event)] }),
       }));
     }
   }

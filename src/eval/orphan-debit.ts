@@ -8,7 +8,7 @@ import type { Rules } from '../config/rules.js';
 import type { Anomaly, OrphanCause } from '../detect/anomaly.js';
 import type { TerminalEvent } from '../events/index.js';
 import { reversedAfterGrace, reversedWithinGrace, terminalOutcome, type Dataset, type Debit } from './dataset.js';
-import { debitFields, evidence, makeAnomaly } from './record.js';
+import { debitFields, evidence, makeAnomaly, reversalEvidence } from './record.js';
 
 /** The first cause of docs/semantics.md's ordered list that holds. Assumes `d` is an orphan. */
 export function orphanCause(ds: Dataset, d: Debit): OrphanCause {
@@ -55,7 +55,7 @@ export function orphanDebits(ds: Dataset, rules: Rules): Anomaly[] {
       evidence: evidence({
         terminal: ds.terminalOf(d.attempt),
         gateway: [...ds.gatewayWithRrn(d.rrn), ...ds.gatewayWithOrigRrn(d.rrn)],
-        bank: [...ds.bankWithRrn(d.rrn), ...ds.bankWithOrigRrn(d.rrn)],
+        bank: [...ds.bankWithRrn(d.rrn), ...reversalEvidence(ds.bankWithOrigRrn(d.rrn), d.t, resolutionHorizonMs)],
       }),
     }));
   }

@@ -76,6 +76,15 @@ export function debitFields(debit: BankEvent, attempt: { terminal_id: string; st
   };
 }
 
+/**
+ * The bank reversal messages of a debit at t that are evidence: those up to t + horizon. Later
+ * ones change no decision (docs/semantics.md, Identity: evidence), and the engine has let go of
+ * the debit by then.
+ */
+export function reversalEvidence(events: readonly BankEvent[], t: number, horizonMs: number): BankEvent[] {
+  return events.filter((e) => e.event_time - t <= horizonMs);
+}
+
 export function sortedUnique(xs: Iterable<string>): string[] {
   return [...new Set(xs)].sort();
 }

@@ -1,7 +1,7 @@
 /**
  * The embedded main job end to end: `posguard demo` fills every table from
  * simulated traffic through the real pipeline; every analyst query in
- * docs/queries.md returns rows; a second run of the same input leaves the
+ * docs/queries.md returns rows (read at a frozen "now" just after the data); a second run of the same input leaves the
  * current-state queries unchanged (idempotent writes). Between the runs an
  * analyst labels a few anomalies (the precision and backlog queries then have
  * labels to count) and suppresses one issuer's orphans, which the second run
@@ -16,13 +16,14 @@ import { describe, expect, it } from 'vitest';
 import { appendLabels } from '../../src/labels/labels.js';
 import { openClickHouse } from '../../src/sinks/clickhouse/connection.js';
 import { addSuppression } from '../../src/suppress/store.js';
-import { documentedQueries } from '../sinks/helpers/queries-doc.js';
+import { QUERY_NOW_MS, documentedQueries } from '../sinks/helpers/queries-doc.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/posguard.js', import.meta.url).pathname;
 const data = mkdtempSync(join(tmpdir(), 'posguard-demo-'));
-// Ends a few minutes ago, so "today" / "last 24 hours" queries see it; fixed for both runs.
-const start = new Date(Math.floor((Date.now() - 45 * 60_000) / 60_000) * 60_000).toISOString();
+// Ends a few minutes before the queries' frozen "now" (a Wednesday noon), so "today", "this week" and
+// "last 24 hours" see it whatever the wall clock: no failure just after midnight UTC or on Mondays.
+const start = new Date(QUERY_NOW_MS - 45 * 60_000).toISOString();
 const demo = () => run(process.execPath, [BIN, 'demo', '--duration', '0', '--minutes', '40', '--tps', '3', '--seed', '5', '--start', start, '--data', data], { maxBuffer: 1 << 24 });
 
 const CURRENT_STATE = [
@@ -64,7 +65,7 @@ describe('posguard demo on the embedded ClickHouse', () => {
       await appendLabels(h.client, orphans.map((o, i) => ({ anomaly_id: o.anomaly_id, label: i === 2 ? 'false_positive' : 'confirmed', note: 'demo test', where: '' })), 'demo-test', Date.now());
       const precision = await (await h.client.query({ query: "SELECT sum(labelled) AS labelled, sum(false_positives) AS fp FROM (SELECT countIf(label != '') AS labelled, countIf(label = 'false_positive') AS false_positives FROM anomalies_labelled WHERE kind = 'ORPHAN_DEBIT')", format: 'JSONEachRow' })).json<{ labelled: number; fp: number }>();
       expect(precision.map((r) => [Number(r.labelled), Number(r.fp)])).toEqual([[3, 1]]);
-      const queries = documentedQueries();
+      const queries = documentedQueries({ nowMs: QUERY_NOW_MS });
       expect(queries.length).toBeGreaterThanOrEqual(12);
       for (const q of queries) {
         const res = await (await h.client.query({ query: q.sql, format: 'JSONEachRow' })).json();

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { anomalyId } from '../../src/detect/anomaly.js';
-import { referenceAnomalies } from '../../src/eval/reference.js';
+import { checkedReference } from '../support/engine-vs-reference.js';
 import { DAY, EventBuilder, HOUR, SEC, T0 } from './builders.js';
 import { brief, onlyKind } from './support.js';
 
@@ -27,7 +27,7 @@ const BURST: Try[] = [[T0, 'D', 1], [T0 + 60 * SEC, 'D', 2], [T0 + 120 * SEC, 'D
 function run(list: Try[]) {
   const b = new EventBuilder();
   tries(b, list);
-  return referenceAnomalies(b.streams(), rules);
+  return checkedReference(b.streams(), rules);
 }
 
 describe('CARD_TESTING', () => {
@@ -68,21 +68,21 @@ describe('CARD_TESTING', () => {
     const b = new EventBuilder();
     const [, , , , , sixth] = tries(b, BURST);
     Object.assign(sixth, { txn_type: 'REFUND' });
-    expect(referenceAnomalies(b.streams(), rules)).toHaveLength(1);
+    expect(checkedReference(b.streams(), rules)).toHaveLength(1);
   });
 
   it('attempts of two cards do not add up', () => {
     const b = new EventBuilder();
     tries(b, BURST.slice(0, 3), 1, 'tok_card_T');
     tries(b, BURST.slice(3), 4, 'tok_card_U');
-    expect(referenceAnomalies(b.streams(), rules)).toEqual([]);
+    expect(checkedReference(b.streams(), rules)).toEqual([]);
   });
 
   it('a redelivered attempt (same event_id) counts once', () => {
     const b = new EventBuilder();
     const ev = tries(b, BURST.slice(0, 5));
     b.redeliver(ev[4]);
-    expect(referenceAnomalies(b.streams(), rules)).toEqual([]);
+    expect(checkedReference(b.streams(), rules)).toEqual([]);
   });
 
   it('one per card and UTC day: later triggers that day add nothing; the next day fires again', () => {
@@ -90,7 +90,7 @@ describe('CARD_TESTING', () => {
     tries(b, [...BURST, [T0 + 310 * SEC, 'D', 2]]);
     tries(b, BURST.map(([t, ty, m]): Try => [t + 2 * HOUR, ty, m]), 10);
     tries(b, BURST.map(([t, ty, m]): Try => [t + DAY, ty, m]), 20);
-    expect(referenceAnomalies(b.streams(), rules).map((a) => [a.anomaly_id, a.rrn])).toEqual([
+    expect(checkedReference(b.streams(), rules).map((a) => [a.anomaly_id, a.rrn])).toEqual([
       [anomalyId('CARD_TESTING', `${CARD}|2024-03-01`), rrnOf(6)],
       [anomalyId('CARD_TESTING', `${CARD}|2024-03-02`), rrnOf(25)],
     ]);
@@ -105,6 +105,6 @@ describe('CARD_TESTING', () => {
   it('the thresholds come from the rules', () => {
     const b = new EventBuilder();
     tries(b, BURST.slice(0, 5));
-    expect(referenceAnomalies(b.streams(), onlyKind('CARD_TESTING', { cardTesting: { minAttempts: 5 } })).map((a) => a.rrn)).toEqual([rrnOf(5)]);
+    expect(checkedReference(b.streams(), onlyKind('CARD_TESTING', { cardTesting: { minAttempts: 5 } })).map((a) => a.rrn)).toEqual([rrnOf(5)]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { anomalyId } from '../../src/detect/anomaly.js';
-import { referenceAnomalies } from '../../src/eval/reference.js';
+import { checkedReference } from '../support/engine-vs-reference.js';
 import { DAY, EventBuilder, MIN, T0 } from './builders.js';
 import { onlyKind } from './support.js';
 
@@ -25,7 +25,7 @@ function run(list: Debit[], extra?: (b: EventBuilder) => void) {
   const b = new EventBuilder();
   debits(b, list);
   extra?.(b);
-  return referenceAnomalies(b.streams(), rules);
+  return checkedReference(b.streams(), rules);
 }
 
 describe('CARD_VELOCITY', () => {
@@ -85,7 +85,7 @@ describe('CARD_VELOCITY', () => {
     const b = new EventBuilder();
     debits(b, every5min(12));
     debits(b, every5min(10).map(([t]): Debit => [t + DAY]), 20);
-    expect(referenceAnomalies(b.streams(), rules).map((a) => [a.anomaly_id, a.rrn])).toEqual([
+    expect(checkedReference(b.streams(), rules).map((a) => [a.anomaly_id, a.rrn])).toEqual([
       [anomalyId('CARD_VELOCITY', `${CARD}|2024-03-01`), rrnOf(10)],
       [anomalyId('CARD_VELOCITY', `${CARD}|2024-03-02`), rrnOf(29)],
     ]);

@@ -1,7 +1,7 @@
 /** compareAnomalies / formatReport: how the engine's versions are reduced and measured. */
 import { describe, expect, it } from 'vitest';
 import { anomalyId, type Anomaly, type AnomalyKind } from '../../src/detect/anomaly.js';
-import { compareAnomalies, finalStates, formatReport } from '../../src/eval/compare.js';
+import { COMPARED_FIELDS, compareAnomalies, finalStates, formatReport, NOT_COMPARED } from '../../src/eval/compare.js';
 
 /** A minimal anomaly: kind + key give the id; everything else overridable. */
 function anomaly(kind: AnomalyKind, key: string, over: Partial<Anomaly> = {}): Anomaly {
@@ -81,18 +81,49 @@ describe('compareAnomalies', () => {
     ]);
   });
 
-  it('compares the listed fields; related_rrns as a set; other fields (severity, evidence) are ignored', () => {
-    const ref = anomaly('DUPLICATE_DEBIT', 'R3', { related_rrns: ['R1', 'R2'] });
-    const same = compareAnomalies([{ ...ref, related_rrns: ['R2', 'R1', 'R2'], severity: 'info', detected_at: 123, evidence: { terminal: [], gateway: [], bank: [{ event_id: 'x', event_type: 'AUTH_APPROVED', event_time: 1 }] } }], [ref]);
+  it('compares every field an anomaly carries; related_rrns as a set, evidence as event ids per stream; version and detected_at apart', () => {
+    const ev = (id: string, t: number) => ({ event_id: id, event_type: 'AUTH_APPROVED', event_time: t });
+    const ref = anomaly('DUPLICATE_DEBIT', 'R3', { related_rrns: ['R1', 'R2'], evidence: { terminal: [], gateway: [], bank: [ev('a', 1), ev('b', 2)] } });
+    // Set semantics, other detail, another version and wall clock: still the same anomaly.
+    const same = compareAnomalies([{
+      ...ref, related_rrns: ['R2', 'R1', 'R2'], version: 3, detected_at: 123,
+      evidence: { terminal: [], gateway: [], bank: [{ ...ev('B', 2), detail: { rrn: 'R1' } }, ev('a', 1), ev('a', 1)] },
+    }], [ref]);
     expect(same.agree).toBe(true);
-    const diff = compareAnomalies([{ ...ref, related_rrns: ['R1'], amount_minor: 1_600, stan: null }], [ref]);
+    const diff = compareAnomalies([{
+      ...ref, related_rrns: ['R1'], amount_minor: 1_600, stan: null, severity: 'info', event_time: ref.event_time + 1,
+      merchant_id: 'MERCHANT0000002', issuer_id: null, evidence: { terminal: [], gateway: [], bank: [ev('a', 1), ev('c', 3)] },
+    }], [ref]);
     expect(diff.total).toMatchObject({ tp: 1, fieldsAgreed: 0, fieldAccuracy: 0, statusAgreed: 1 });
+    expect(diff.agree).toBe(false);
     expect(diff.mismatches[0].problems).toEqual(['FIELDS']);
     expect(diff.mismatches[0].diffs).toEqual([
+      { field: 'severity', engine: 'info', reference: 'high' },
+      { field: 'event_time', engine: ref.event_time + 1, reference: ref.event_time },
+      { field: 'merchant_id', engine: 'MERCHANT0000002', reference: 'MERCHANT0000001' },
       { field: 'stan', engine: null, reference: '000001' },
+      { field: 'issuer_id', engine: null, reference: 'ISS001' },
       { field: 'amount_minor', engine: 1_600, reference: 1_500 },
       { field: 'related_rrns', engine: ['R1'], reference: ['R1', 'R2'] },
+      { field: 'evidence', engine: { terminal: [], gateway: [], bank: ['a', 'c'] }, reference: { terminal: [], gateway: [], bank: ['a', 'b'] } },
     ]);
+    const text = formatReport(diff);
+    expect(text).toContain('evidence.bank: engine lacks b');
+    expect(text).toContain('evidence.bank: engine has extra c');
+    expect(text).toContain('severity: engine info != reference high');
+  });
+
+  it('every field of an anomaly is either compared or listed, with a reason, as legitimately different', () => {
+    const carried = Object.keys(anomaly('ORPHAN_DEBIT', 'R1')).sort();
+    const accounted = [...COMPARED_FIELDS, 'cause', 'status', ...Object.keys(NOT_COMPARED).filter((k) => carried.includes(k))].sort();
+    expect(accounted).toEqual(carried);
+    expect(Object.keys(NOT_COMPARED).filter((k) => carried.includes(k)).sort()).toEqual(['anomaly_id', 'detected_at', 'version']);
+  });
+
+  it('a reference that keys two anomalies alike is a disagreement, not a footnote', () => {
+    const r = compareAnomalies([orphan('R1')], [orphan('R1'), orphan('R1', { status: 'AUTO_RESOLVED' })]);
+    expect(r).toMatchObject({ referenceDuplicateIds: 1, mismatchCount: 0, agree: false });
+    expect(formatReport(r)).toContain('1 reference anomalies share an anomaly_id');
   });
 
   it('caps the mismatch list, never the counts', () => {

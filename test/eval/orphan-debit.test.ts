@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
 import { anomalyId } from '../../src/detect/anomaly.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
+import {
+  checkedReference, expectEngineMatches, FILE_ORDERS, REPLAY_MERGE, REPLAY_MERGE_REVERSED, SHUFFLED_ORDERS, STREAM_AFTER_STREAM,
+} from '../support/engine-vs-reference.js';
 import { DAY, EventBuilder, SEC, T0, reversalStan } from './builders.js';
 import { brief, onlyKind } from './support.js';
 
@@ -15,7 +18,7 @@ const STAN = '000001';
 const orphansOnly = onlyKind('ORPHAN_DEBIT');
 
 function orphans(b: EventBuilder) {
-  return referenceAnomalies(b.streams(), orphansOnly).map(brief);
+  return checkedReference(b.streams(), orphansOnly).map(brief);
 }
 const orphan = (cause: string, status = 'OPEN', rrn = R) => ({ kind: 'ORPHAN_DEBIT', rrn, cause, status, related_rrns: [] });
 
@@ -23,13 +26,13 @@ describe('ORPHAN_DEBIT: when a debit is an orphan', () => {
   it('the happy path (terminal completes with 00) produces no anomaly of any kind', () => {
     const b = new EventBuilder();
     b.attempt({ t: T0 });
-    expect(referenceAnomalies(b.streams(), DEFAULT_RULES)).toEqual([]);
+    expect(checkedReference(b.streams(), DEFAULT_RULES)).toEqual([]);
   });
 
   it('a debit whose terminal never finished is an orphan, with every field of the record', () => {
     const b = new EventBuilder();
     const ev = b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
-    const all = referenceAnomalies(b.streams(), DEFAULT_RULES);
+    const all = checkedReference(b.streams(), DEFAULT_RULES);
     expect(all).toEqual([{
       anomaly_id: anomalyId('ORPHAN_DEBIT', R),
       kind: 'ORPHAN_DEBIT',
@@ -130,9 +133,9 @@ describe('ORPHAN_DEBIT: reversal grace and resolution horizon', () => {
     b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
     b.bank('REVERSAL_APPLIED', { event_time: T0 + 100_000 });
     const rules = onlyKind('ORPHAN_DEBIT', { debits: { reversalGraceMs: 60_000, resolutionHorizonMs: 99_999 } });
-    expect(referenceAnomalies(b.streams(), rules).map(brief)).toEqual([orphan('NO_TERMINAL_OUTCOME', 'OPEN')]);
+    expect(checkedReference(b.streams(), rules).map(brief)).toEqual([orphan('NO_TERMINAL_OUTCOME', 'OPEN')]);
     const rules2 = onlyKind('ORPHAN_DEBIT', { debits: { reversalGraceMs: 60_000, resolutionHorizonMs: 100_000 } });
-    expect(referenceAnomalies(b.streams(), rules2).map(brief)).toEqual([orphan('NO_TERMINAL_OUTCOME', 'AUTO_RESOLVED')]);
+    expect(checkedReference(b.streams(), rules2).map(brief)).toEqual([orphan('NO_TERMINAL_OUTCOME', 'AUTO_RESOLVED')]);
   });
 });
 
@@ -289,7 +292,7 @@ describe('ORPHAN_DEBIT: linking', () => {
     const b = new EventBuilder();
     b.attempt({ t: T0, omit: ['AUTH_APPROVED', 'TXN_COMPLETED'] });
     b.bank('AUTH_APPROVED', { event_time: T0, stan: '999999', terminal_id: 'TERM9999' });
-    const [a] = referenceAnomalies(b.streams(), orphansOnly);
+    const [a] = checkedReference(b.streams(), orphansOnly);
     expect([a.terminal_id, a.stan, a.cause]).toEqual(['TERM0001', STAN, 'NO_TERMINAL_OUTCOME']);
   });
 
@@ -300,32 +303,66 @@ describe('ORPHAN_DEBIT: linking', () => {
     expect(orphans(b)).toEqual([]);
   });
 
-  it('when gateway events disagree on the attempt, the earliest by (event_time, event_id) links', () => {
+  // The streaming engine links an rrn to the first attempt a gateway event names and cannot move terminal
+  // events already joined to it; where gateway events disagree, the link then depends on arrival
+  // (docs/testing.md, "Known disagreements"). Each such case runs the engine in the orders it gets right,
+  // and pins the others with it.fails, so a fix shows up as a failing "fails".
+  function disagreeingGateway(): EventBuilder {
     const b = new EventBuilder();
     // Attempt 000002 completed; attempt 000001 did not.
     b.attempt({ t: T0, omit: ['REQUEST_RECEIVED', 'FORWARDED_TO_ISSUER', 'ISSUER_RESPONSE', 'RESPONSE_SENT', 'TXN_COMPLETED'] });
     b.terminal('TXN_COMPLETED', { event_time: T0 + 2_000, stan: '000002' });
     b.gateway('RESPONSE_SENT', { event_time: T0 + 1_000, stan: '000002' });
     b.gateway('REQUEST_RECEIVED', { event_time: T0 - 2_000, stan: STAN }); // earliest: links R to 000001
-    expect(orphans(b)).toEqual([orphan('NO_TERMINAL_OUTCOME')]);
+    return b;
+  }
+
+  it('when gateway events disagree on the attempt, the earliest by (event_time, event_id) links', () => {
+    const all = checkedReference(disagreeingGateway().streams(), orphansOnly, [REPLAY_MERGE, REPLAY_MERGE_REVERSED, ...SHUFFLED_ORDERS]);
+    expect(all.map(brief)).toEqual([orphan('NO_TERMINAL_OUTCOME')]);
   });
 
-  it('equal gateway times: the smaller event_id links', () => {
+  it.fails('known disagreement: the engine, reading the gateway file before the terminal\'s, links the first-read gateway event', () => {
+    const s = disagreeingGateway().streams();
+    expectEngineMatches(s, referenceAnomalies(s, orphansOnly), orphansOnly, [STREAM_AFTER_STREAM]);
+  });
+
+  function equalGatewayTimes(): EventBuilder {
     const b = new EventBuilder();
     b.attempt({ t: T0, omit: ['REQUEST_RECEIVED', 'FORWARDED_TO_ISSUER', 'ISSUER_RESPONSE', 'RESPONSE_SENT', 'TXN_COMPLETED'] });
     b.terminal('TXN_COMPLETED', { event_time: T0 + 2_000, stan: '000002' });
     b.gateway('REQUEST_RECEIVED', { event_time: T0 - 2_000, stan: '000002' }); // built first: smaller id
     b.gateway('REQUEST_RECEIVED', { event_time: T0 - 2_000, stan: STAN });
-    expect(orphans(b)).toEqual([]);
+    return b;
+  }
+
+  it('equal gateway times: the smaller event_id links', () => {
+    expect(checkedReference(equalGatewayTimes().streams(), orphansOnly, FILE_ORDERS)).toEqual([]);
   });
 
-  it('gateway reversal events do not link (they carry the reversal\'s own stan)', () => {
+  it.fails('known disagreement: equal gateway times arriving larger event_id first link the larger one in the engine', () => {
+    const s = equalGatewayTimes().streams();
+    expectEngineMatches(s, referenceAnomalies(s, orphansOnly), orphansOnly, SHUFFLED_ORDERS);
+  });
+
+  function reversalWithOwnRrnR(): EventBuilder {
     const b = new EventBuilder();
     b.attempt({ t: T0, omit: ['REQUEST_RECEIVED', 'FORWARDED_TO_ISSUER', 'ISSUER_RESPONSE', 'RESPONSE_SENT', 'TXN_COMPLETED'] });
     // A reversal message whose own rrn happens to be R, stamped early, naming a completed stan: ignored for linking.
     b.gateway('REVERSAL_RESPONSE', { event_time: T0 - 10_000, rrn: R, orig_rrn: 'RRN000000999', stan: '000002' });
     b.terminal('TXN_COMPLETED', { event_time: T0 + 2_000, stan: '000002' });
-    expect(referenceAnomalies(b.streams(), orphansOnly).map((a) => a.stan)).toEqual([STAN]);
+    return b;
+  }
+
+  it('gateway reversal events do not link (they carry the reversal\'s own stan)', () => {
+    // Reference only: the engine files a reversal message under its orig_rrn, see the next case.
+    const all = referenceAnomalies(reversalWithOwnRrnR().streams(), orphansOnly);
+    expect(all.map((a) => [a.stan, a.cause])).toEqual([[STAN, 'NO_TERMINAL_OUTCOME']]);
+  });
+
+  it.fails('known disagreement: a gateway reversal message whose own rrn is R is, for the engine, no gateway record of R', () => {
+    const s = reversalWithOwnRrnR().streams();
+    expectEngineMatches(s, referenceAnomalies(s, orphansOnly), orphansOnly, [REPLAY_MERGE]);
   });
 
   it('several AUTH_APPROVED for one rrn: the earliest is the debit (its time sets the grace)', () => {
@@ -333,7 +370,7 @@ describe('ORPHAN_DEBIT: linking', () => {
     b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
     b.bank('AUTH_APPROVED', { event_time: T0 + 100_000 });
     b.bank('REVERSAL_APPLIED', { event_time: T0 + 350_000 }); // 350 s after the first, 250 s after the second
-    const all = referenceAnomalies(b.streams(), orphansOnly);
+    const all = checkedReference(b.streams(), orphansOnly);
     expect(all.map(brief)).toEqual([orphan('NO_TERMINAL_OUTCOME', 'AUTO_RESOLVED')]);
     expect(all[0].event_time).toBe(T0);
   });
@@ -343,12 +380,14 @@ describe('ORPHAN_DEBIT: linking', () => {
     b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
     const rev = b.bank('REVERSAL_APPLIED', { event_time: T0 + 400_000 });
     b.redeliver({ ...rev, event_time: T0 + 100_000 }); // same id, later in the file: ignored
-    expect(orphans(b)).toEqual([orphan('NO_TERMINAL_OUTCOME', 'AUTO_RESOLVED')]);
+    // "First" is the file's order, which a shuffled arrival does not keep: the engine keeps the first to arrive.
+    const all = checkedReference(b.streams(), orphansOnly, FILE_ORDERS);
+    expect(all.map(brief)).toEqual([orphan('NO_TERMINAL_OUTCOME', 'AUTO_RESOLVED')]);
   });
 
   it('is not evaluated when disabled', () => {
     const b = new EventBuilder();
     b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
-    expect(referenceAnomalies(b.streams(), onlyKind('DUPLICATE_DEBIT'))).toEqual([]);
+    expect(checkedReference(b.streams(), onlyKind('DUPLICATE_DEBIT'))).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRules, DEFAULT_RULES } from '../../src/config/rules.js';
 import { ANOMALY_KINDS } from '../../src/detect/anomaly.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
+import { checkedReference } from '../support/engine-vs-reference.js';
 import { EventBuilder, MIN, SEC, T0 } from './builders.js';
 
 /** One data set with an orphan, a duplicate pair, an amount mismatch and a fault spike. */
@@ -25,36 +26,36 @@ const EXPECTED: [string, string | null, number][] = [
 
 describe('referenceAnomalies', () => {
   it('finds every kind in one pass, sorted by event_time', () => {
-    expect(referenceAnomalies(mixed().streams(), DEFAULT_RULES).map((a) => [a.kind, a.rrn, a.event_time])).toEqual(EXPECTED);
+    expect(checkedReference(mixed().streams(), DEFAULT_RULES).map((a) => [a.kind, a.rrn, a.event_time])).toEqual(EXPECTED);
   });
 
   it('does not depend on the order of the input', () => {
     const s = mixed().streams();
     const reversed = { terminal: [...s.terminal].reverse(), gateway: [...s.gateway].reverse(), bank: [...s.bank].reverse() };
-    expect(referenceAnomalies(reversed, DEFAULT_RULES)).toEqual(referenceAnomalies(s, DEFAULT_RULES));
+    expect(checkedReference(reversed, DEFAULT_RULES)).toEqual(checkedReference(s, DEFAULT_RULES));
   });
 
   it('redelivered events change nothing', () => {
     const b = mixed();
     const s = b.streams();
     for (const e of [...s.terminal, ...s.gateway, ...s.bank]) b.redeliver(e);
-    expect(referenceAnomalies(b.streams(), DEFAULT_RULES)).toEqual(referenceAnomalies(s, DEFAULT_RULES));
+    expect(checkedReference(b.streams(), DEFAULT_RULES)).toEqual(checkedReference(s, DEFAULT_RULES));
   });
 
   it('evaluates only enabled kinds', () => {
     for (const off of ANOMALY_KINDS) {
       const section = { ORPHAN_DEBIT: 'orphanDebit', DUPLICATE_DEBIT: 'duplicateDebit', AMOUNT_MISMATCH: 'amountMismatch', CARD_TESTING: 'cardTesting', CARD_VELOCITY: 'cardVelocity', IMPOSSIBLE_TRAVEL: 'impossibleTravel', TERMINAL_FAULT_SPIKE: 'terminalFaultSpike' }[off];
       const rules = buildRules({ [section]: { enabled: false } });
-      expect(referenceAnomalies(mixed().streams(), rules).map((a) => a.kind)).toEqual(EXPECTED.map(([k]) => k).filter((k) => k !== off));
+      expect(checkedReference(mixed().streams(), rules).map((a) => a.kind)).toEqual(EXPECTED.map(([k]) => k).filter((k) => k !== off));
     }
   });
 
   it('takes severities from the rules', () => {
     const rules = buildRules({ orphanDebit: { severity: 'critical' }, terminalFaultSpike: { severity: 'info' } });
-    expect(referenceAnomalies(mixed().streams(), rules).map((a) => a.severity)).toEqual(['critical', 'high', 'warning', 'info']);
+    expect(checkedReference(mixed().streams(), rules).map((a) => a.severity)).toEqual(['critical', 'high', 'warning', 'info']);
   });
 
-  it('handles ~500k events in a few seconds', () => {
+  it('handles ~500k events well within a minute (no super-linear slip)', () => {
     const b = new EventBuilder();
     for (let i = 0; i < 55_000; i++) {
       b.attempt({
@@ -66,7 +67,9 @@ describe('referenceAnomalies', () => {
     expect(s.terminal.length + s.gateway.length + s.bank.length).toBeGreaterThan(490_000);
     const start = performance.now();
     const out = referenceAnomalies(s, DEFAULT_RULES);
-    expect(performance.now() - start).toBeLessThan(15_000);
+    // A guard against a super-linear slip (quadratic on 500k events is hours), not a speed figure (that is
+    // bench's job): measured 7.4 s on 2 shared vCPUs at load average 27 (2026-12-06); 8x that.
+    expect(performance.now() - start).toBeLessThan(60_000);
     expect(out.filter((a) => a.kind === 'ORPHAN_DEBIT')).toHaveLength(1_100);
-  });
+  }, 180_000);
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { anomalyId } from '../../src/detect/anomaly.js';
-import { referenceAnomalies } from '../../src/eval/reference.js';
+import { checkedReference } from '../support/engine-vs-reference.js';
 import type { FailureReason } from '../../src/events/index.js';
 import { DAY, EventBuilder, MIN, T0 } from './builders.js';
 import { onlyKind } from './support.js';
@@ -25,7 +25,7 @@ function signals(b: EventBuilder, list: Signal[], terminal_id = TERM) {
 function run(list: Signal[]) {
   const b = new EventBuilder();
   signals(b, list);
-  return referenceAnomalies(b.streams(), rules);
+  return checkedReference(b.streams(), rules);
 }
 const SPIKE: Signal[] = [[T0, 'FAULT'], [T0 + 5 * MIN, 'CARD_READ_ERROR'], [T0 + 15 * MIN, 'FAULT']];
 
@@ -33,7 +33,7 @@ describe('TERMINAL_FAULT_SPIKE', () => {
   it('3 signals within 900 s (inclusive): fires at the 3rd; rrn null, stan the trigger\'s', () => {
     const b = new EventBuilder();
     const ev = signals(b, SPIKE);
-    const all = referenceAnomalies(b.streams(), rules);
+    const all = checkedReference(b.streams(), rules);
     expect(all).toEqual([{
       anomaly_id: anomalyId('TERMINAL_FAULT_SPIKE', `${TERM}|2024-03-01`),
       kind: 'TERMINAL_FAULT_SPIKE', cause: null, status: 'OPEN', severity: 'warning', version: 1,
@@ -62,14 +62,14 @@ describe('TERMINAL_FAULT_SPIKE', () => {
     const b = new EventBuilder();
     signals(b, SPIKE.slice(0, 2));
     signals(b, SPIKE.slice(2), 'TERM0002');
-    expect(referenceAnomalies(b.streams(), rules)).toEqual([]);
+    expect(checkedReference(b.streams(), rules)).toEqual([]);
   });
 
   it('a redelivered fault (same event_id) counts once', () => {
     const b = new EventBuilder();
     const [f] = signals(b, SPIKE.slice(0, 2));
     b.redeliver(f);
-    expect(referenceAnomalies(b.streams(), rules)).toEqual([]);
+    expect(checkedReference(b.streams(), rules)).toEqual([]);
   });
 
   it('one per terminal and UTC day (of the terminal clock); the next day fires again', () => {
@@ -89,6 +89,6 @@ describe('TERMINAL_FAULT_SPIKE', () => {
   it('the threshold comes from the rules', () => {
     const b = new EventBuilder();
     signals(b, SPIKE.slice(0, 2));
-    expect(referenceAnomalies(b.streams(), onlyKind('TERMINAL_FAULT_SPIKE', { terminalFaultSpike: { minSignals: 2 } })).map((a) => a.stan)).toEqual(['000002']);
+    expect(checkedReference(b.streams(), onlyKind('TERMINAL_FAULT_SPIKE', { terminalFaultSpike: { minSignals: 2 } })).map((a) => a.stan)).toEqual(['000002']);
   });
 });

@@ -18,6 +18,7 @@ import {
 } from './helpers/grafana.js';
 import { openSimDb, SIM_END, SIM_START, type SimDb } from './helpers/sim-db.js';
 import { requireTools, run } from './helpers/tools.js';
+import { nonEmpty } from '../support/non-empty.js';
 
 const dashboards = loadDashboards();
 const provisioned = parse(readFileSync(new URL('../../deploy/grafana/provisioning/datasources/posguard.yml', import.meta.url), 'utf8')) as {
@@ -159,7 +160,7 @@ describe('ClickHouse panels run against simulated data', () => {
   // The dashboard's range covers the simulated span (like "last 24 h" on the day it ran).
   const range = { fromMs: SIM_START - 3_600_000, toMs: SIM_END + 86_400_000, intervalMs: 60_000 };
 
-  it.each(chPanels.map(([file, title, p]) => [`${file}: ${title}`, p]))('%s returns rows', async (_name, p) => {
+  it.each(nonEmpty(chPanels, 'ClickHouse dashboard panel').map(([file, title, p]) => [`${file}: ${title}`, p]))('%s returns rows', async (_name, p) => {
     for (const t of (p as Panel).targets ?? []) {
       const sql = expandClickHouseMacros(t.rawSql!, range);
       const rs = await db.client.query({ query: sql, format: 'JSONEachRow' });

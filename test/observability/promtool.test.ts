@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ALERTS_FILE, PROM_DIR, allAlerts, promtoolCases, promtoolTestFiles } from './helpers/rules.js';
 import { requireTools, run } from './helpers/tools.js';
+import { nonEmpty } from '../support/non-empty.js';
 
 const RUNBOOKS = readFileSync(new URL('../../docs/runbooks.md', import.meta.url), 'utf8');
 const AM_CONFIG = fileURLToPath(new URL('../../deploy/alertmanager/alertmanager.yml', import.meta.url));
@@ -26,7 +27,7 @@ describe('alert rules (static)', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it.each(alerts.map((a) => [a.alert, a]))('%s has for:, severity, category, summary, description and a runbook section', (name, a) => {
+  it.each(nonEmpty(alerts, 'alert rule in deploy/prometheus').map((a) => [a.alert, a]))('%s has for:, severity, category, summary, description and a runbook section', (name, a) => {
     expect(a.for).toMatch(/^\d+[smh]$/);
     expect(['critical', 'warning']).toContain(a.labels?.severity);
     expect(['risk', 'pipeline']).toContain(a.labels?.category);
@@ -69,7 +70,7 @@ describe('promtool', () => {
     expect(r.code, r.out).toBe(0);
   });
 
-  it.each(promtoolTestFiles().map((f) => [f.slice(PROM_DIR.length)]))('test rules: %s', (rel) => {
+  it.each(nonEmpty(promtoolTestFiles(), 'promtool test file').map((f) => [f.slice(PROM_DIR.length)]))('test rules: %s', (rel) => {
     const r = run(tools.promtool, ['test', 'rules', `${PROM_DIR}${rel as string}`]);
     expect(r.out, r.out).toContain('SUCCESS');
     expect(r.code, r.out).toBe(0);

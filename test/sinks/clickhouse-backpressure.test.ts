@@ -3,7 +3,7 @@
  * front of "ClickHouse" (no engine needed): it fails N times, stays down until
  * told otherwise, or refuses particular rows as bad data.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ClickHouseSink, backoff, type ClickHouseSinkEvent, type ClickHouseSinkOptions } from '../../src/sinks/clickhouse/sink.js';
 import type { BatchWriter, InsertBatch } from '../../src/sinks/clickhouse/writer.js';
 import type { DeadLetter } from '../../src/sinks/types.js';
@@ -38,20 +38,35 @@ class FakeWriter implements BatchWriter {
 
 const dl = (i: number): DeadLetter => ({ source: 'test', stream: 'bank', line: i, partition: null, offset: null, reason: `bad line ${i}`, payload: `{"n":${i}}`, received_at: 1_767_225_600_000 + i });
 const fast: ClickHouseSinkOptions = { initialRetryDelayMs: 2, maxRetryDelayMs: 10, log: () => {} };
-const pending = async (p: Promise<unknown>, ms = 50) => Promise.race([p.then(() => false), new Promise((r) => setTimeout(() => r(true), ms))]);
+/** True when `p` is still pending after `ms`: used only where slowness cannot flip the answer (still blocked). */
+const pending = async (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => false), new Promise((r) => setTimeout(() => r(true), ms))]);
 
 describe('ClickHouseSink batching', () => {
   it('writes a batch as soon as it is full, and the rest after the flush interval', async () => {
-    const w = new FakeWriter();
-    const sink = new ClickHouseSink(w, { ...fast, batchRows: 3, flushIntervalMs: 40 });
-    for (let i = 0; i < 7; i++) sink.deadLetter(dl(i));
-    await new Promise((r) => setTimeout(r, 10));
-    expect(w.written.map((b) => b.rows)).toEqual([3, 3]);
-    expect(sink.backlog()).toBe(1);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(w.written.map((b) => b.rows)).toEqual([3, 3, 1]);
-    expect(sink.backlog()).toBe(0);
-    await sink.close();
+    // Fake clock for the sink's timer, real setImmediate for the writer: the interval is exact and
+    // the writes are awaited turn by turn, whatever the machine's load (no sleep races the timer).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
+    try {
+      const w = new FakeWriter();
+      const sink = new ClickHouseSink(w, { ...fast, batchRows: 3, flushIntervalMs: 40 });
+      for (let i = 0; i < 7; i++) sink.deadLetter(dl(i));
+      await turns(10);
+      expect(w.written.map((b) => b.rows)).toEqual([3, 3]);
+      expect(sink.backlog()).toBe(1);
+      await vi.advanceTimersByTimeAsync(39);
+      await turns(10);
+      expect(w.written.map((b) => b.rows)).toEqual([3, 3]);
+      await vi.advanceTimersByTimeAsync(1);
+      await turns(10);
+      expect(w.written.map((b) => b.rows)).toEqual([3, 3, 1]);
+      expect(sink.backlog()).toBe(0);
+      await sink.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('leaves out the tables it is told to skip, and counts them', async () => {
@@ -131,7 +146,9 @@ describe('ClickHouseSink backpressure', () => {
   it('drain() resolves at once below the mark', async () => {
     const sink = new ClickHouseSink(new FakeWriter(), fast);
     sink.deadLetter(dl(1));
-    expect(await pending(sink.drain(), 20)).toBe(false);
+    // "At once": before the next turn of the event loop, however slow the machine.
+    const first = await Promise.race([sink.drain().then(() => 'drained'), new Promise((r) => setImmediate(() => r('next turn')))]);
+    expect(first).toBe('drained');
     await sink.close();
   });
 

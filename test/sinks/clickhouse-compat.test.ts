@@ -12,10 +12,10 @@ import { COLUMNS, encodeAnomaly } from '../../src/sinks/clickhouse/tables.js';
 import { clientBatchWriter } from '../../src/sinks/clickhouse/writer.js';
 import { buildSinkInput, feed } from './fixtures.js';
 import { openTestDb, rows, scalar, type TestDb } from './helpers/chdb.js';
-import { documentedQueries } from './helpers/queries-doc.js';
+import { QUERY_NOW_MS, documentedQueries } from './helpers/queries-doc.js';
 
 let db: TestDb;
-const input = buildSinkInput({ days: 7, attemptsPerDay: 150, seed: 3 });
+const input = buildSinkInput({ days: 7, attemptsPerDay: 150, seed: 3, now: QUERY_NOW_MS });
 
 beforeAll(async () => {
   db = await openTestDb('compat', { migrate: false });
@@ -44,7 +44,7 @@ describe('under ClickHouse 23.8 settings and the old analyzer', () => {
   });
 
   it('answers every question in docs/queries.md', async () => {
-    for (const q of documentedQueries()) {
+    for (const q of documentedQueries({ nowMs: QUERY_NOW_MS })) {
       const r = await rows(db.client, q.sql);
       expect(r.length, q.title).toBeGreaterThan(0);
     }

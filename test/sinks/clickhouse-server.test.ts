@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { createClient } from '@clickhouse/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveTarget, serverClientOptions, type ServerTarget } from '../../src/sinks/clickhouse/connection.js';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink.js';
 import { clientBatchWriter } from '../../src/sinks/clickhouse/writer.js';
@@ -68,9 +68,9 @@ describe('ClickHouseSink against a ClickHouse server (HTTP)', () => {
     const sink = new ClickHouseSink(clientBatchWriter(client), { log: () => {}, batchRows: 2, highWaterRows: 4, initialRetryDelayMs: 5, maxRetryDelayMs: 20 });
     for (let i = 0; i < 4; i++) sink.deadLetter(dl(i));
     const drained = sink.drain();
-    await new Promise((r) => setTimeout(r, 100));
+    // Event-driven: wait for the first refused attempt, however loaded the machine (no fixed sleep).
+    await vi.waitFor(() => expect(sink.stats().lastError).toMatch(/ECONNREFUSED/), { timeout: 30_000, interval: 10 });
     expect(sink.stats()).toMatchObject({ backlogRows: 4, rowsWritten: 0 });
-    expect(sink.stats().lastError).toMatch(/ECONNREFUSED/);
     expect(sink.stats().failingSince).not.toBeNull();
     const { seen } = await fakeClickHouse(port);
     await drained;

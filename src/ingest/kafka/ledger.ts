@@ -15,7 +15,7 @@
  *    version, so no stale OPEN anomaly survives a restart.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Anomaly, AnomalyKind } from '../../detect/anomaly.js';
+import type { Anomaly, AnomalyKind, Evidence, EvidenceEvent } from '../../detect/anomaly.js';
 
 export const DEBIT_KINDS: ReadonlySet<AnomalyKind> = new Set(['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT']);
 export const PATTERN_KINDS: ReadonlySet<AnomalyKind> = new Set(['CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL', 'TERMINAL_FAULT_SPIKE']);
@@ -116,6 +116,26 @@ export class Ledger {
       }
     }
     return true;
+  }
+
+  /**
+   * `a` with the evidence the stored version already lists added to its own. A rebuild
+   * re-reads only from the committed offsets, so a debit anomaly it re-decides may lack
+   * events an earlier run saw (a first charge's reversal before the offsets); those events
+   * are still behind the decision and the stored record must not lose them.
+   */
+  withStoredEvidence(a: Anomaly): Anomaly {
+    const s = this.stored.get(a.anomaly_id);
+    if (s === undefined || !DEBIT_KINDS.has(a.kind)) return a;
+    const union = (mine: readonly EvidenceEvent[], theirs: readonly EvidenceEvent[]): EvidenceEvent[] => {
+      const ids = new Set(mine.map((e) => e.event_id));
+      const extra = theirs.filter((e) => !ids.has(e.event_id));
+      if (extra.length === 0) return [...mine];
+      return [...mine, ...extra].sort((x, y) => x.event_time - y.event_time || (x.event_id < y.event_id ? -1 : 1));
+    };
+    const e = a.evidence;
+    const old: Partial<Evidence> = s.row.evidence ?? {};
+    return { ...a, evidence: { terminal: union(e.terminal, old.terminal ?? []), gateway: union(e.gateway, old.gateway ?? []), bank: union(e.bank, old.bank ?? []) } };
   }
 
   /**

@@ -503,7 +503,8 @@ export class KafkaRun {
       anomaly: (task, a) => {
         const st = this.state;
         if (st !== null && !st.ledger.admit(a)) return;
-        this.write({ ...a, version: epochVersion(task.epoch, a.version) });
+        const b = st === null ? a : st.ledger.withStoredEvidence(a);
+        this.write({ ...b, version: epochVersion(task.epoch, b.version) });
       },
       transaction: (task, t) => this.sink.transaction({ ...t, version: epochVersion(task.epoch, t.version) }),
       late: (_task, stream, event, ref) => this.sink.lateEvent({ stream, event, ref }),

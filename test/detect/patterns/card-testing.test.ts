@@ -3,6 +3,7 @@ import { anomalyId, utcDay } from '../../../src/detect/anomaly.js';
 import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
 import type { CardFact } from '../../../src/detect/patterns/types.js';
 import { collector, DAY, fact, HOUR, MIN, only, rules, T0 } from './helpers.js';
+import { expectPipelineAgreesOnFacts } from './through-engine.js';
 
 const M = ['M00000000000001', 'M00000000000002', 'M00000000000003'];
 
@@ -20,6 +21,7 @@ function burst(start: number, n: number, opts: { declined?: boolean[]; merchants
 }
 
 function run(facts: readonly CardFact[], rules = only('cardTesting')) {
+  expectPipelineAgreesOnFacts(facts, rules);
   const { out, emit } = collector();
   const cp = new CardPatterns(() => rules, emit);
   for (const f of facts) cp.push(f);

@@ -3,6 +3,7 @@ import { anomalyId, utcDay } from '../../../src/detect/anomaly.js';
 import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
 import type { CardFact } from '../../../src/detect/patterns/types.js';
 import { collector, DAY, fact, HOUR, MIN, only, T0 } from './helpers.js';
+import { expectPipelineAgreesOnFacts } from './through-engine.js';
 
 /** n debits of `amount`, `gap` apart. */
 function debits(start: number, n: number, amount = 10_000, gap = 5 * MIN, currency = 'EUR'): CardFact[] {
@@ -10,6 +11,7 @@ function debits(start: number, n: number, amount = 10_000, gap = 5 * MIN, curren
 }
 
 function run(facts: readonly CardFact[], rules = only('cardVelocity')) {
+  expectPipelineAgreesOnFacts(facts, rules);
   const { out, emit } = collector();
   const cp = new CardPatterns(() => rules, emit);
   for (const f of facts) cp.push(f);

@@ -3,12 +3,14 @@ import { anomalyId, utcDay } from '../../../src/detect/anomaly.js';
 import { isHardwareSignal, TerminalFaultSpikes } from '../../../src/detect/patterns/fault-spike.js';
 import type { HardwareSignal } from '../../../src/detect/patterns/types.js';
 import { collector, DAY, HOUR, MIN, rules, shuffled, signal, stable, T0 } from './helpers.js';
+import { expectPipelineAgreesOnSignals } from './through-engine.js';
 
 const R = rules();
 const sortById = <T extends { anomaly_id: string }>(xs: T[]): T[] => [...xs].sort((a, b) => (a.anomaly_id < b.anomaly_id ? -1 : 1));
 const DRIFT = R.time.terminalMaxDriftMs;
 
 function run(signals: readonly HardwareSignal[], r = R) {
+  expectPipelineAgreesOnSignals(signals, r);
   const { out, emit } = collector();
   const fs = new TerminalFaultSpikes(() => r, emit);
   for (const s of signals) fs.push(s);

@@ -4,12 +4,14 @@ import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
 import { haversineKm, MAX_DISTANCE_KM, travelHorizonMs } from '../../../src/detect/patterns/geo.js';
 import type { CardFact } from '../../../src/detect/patterns/types.js';
 import { collector, DAY, fact, HOUR, MIN, only, T0 } from './helpers.js';
+import { expectPipelineAgreesOnFacts } from './through-engine.js';
 
 /** Longitude on the equator that is `km` east of (0, 0). */
 const east = (km: number): number => (km / (6371 * Math.PI)) * 180;
 const at = (t: number, lon: number, extra: Partial<Parameters<typeof fact>[0]> = {}): CardFact => fact({ t, lat: 0, lon, ...extra });
 
 function run(facts: readonly CardFact[], rules = only('impossibleTravel')) {
+  expectPipelineAgreesOnFacts(facts, rules);
   const { out, emit } = collector();
   const cp = new CardPatterns(() => rules, emit);
   for (const f of facts) cp.push(f);

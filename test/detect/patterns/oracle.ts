@@ -6,7 +6,6 @@
  */
 import type { Rules } from '../../../src/config/rules.js';
 import { anomalyId, utcDay } from '../../../src/detect/anomaly.js';
-import { haversineKm, isImpossibleTravel } from '../../../src/detect/patterns/geo.js';
 import type { CardFact } from '../../../src/detect/patterns/types.js';
 
 export interface Expected {
@@ -15,6 +14,27 @@ export interface Expected {
   readonly rrn: string;
   readonly event_time: number;
   readonly related_rrns: readonly string[];
+}
+
+/**
+ * The oracle's own geometry, written apart from src/detect/patterns/geo.ts so a
+ * slip there cannot hide here: the haversine in its atan2 form (R = 6371 km,
+ * docs/semantics.md), and travel judged as a speed. They agree with the
+ * detector's `dt < dist / v` everywhere but within a rounding error of the
+ * boundary, which random city pairs and times do not reach.
+ */
+const EARTH_KM = 6371;
+function greatCircleKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const toRad = (deg: number) => (deg * Math.PI) / 180;
+  const h = Math.sin(toRad(lat2 - lat1) / 2) ** 2 + Math.cos(toRad(lat1)) * Math.cos(toRad(lat2)) * Math.sin(toRad(lon2 - lon1) / 2) ** 2;
+  return EARTH_KM * 2 * Math.atan2(Math.sqrt(h), Math.sqrt(1 - h));
+}
+
+/** Faster than maxSpeedKmh over at least minDistanceKm; at dt = 0 any distance > 0 is infinitely fast. */
+function tooFast(dtMs: number, distKm: number, minDistanceKm: number, maxSpeedKmh: number): boolean {
+  if (distKm < minDistanceKm || distKm === 0) return false;
+  const hours = dtMs / 3_600_000;
+  return hours === 0 || distKm / hours > maxSpeedKmh;
 }
 
 const order = (a: CardFact, b: CardFact): number => a.event_time - b.event_time || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
@@ -63,7 +83,7 @@ export function oracle(facts: readonly CardFact[], rules: Rules): Map<string, Ex
     if (it.enabled) {
       const located = list.filter((f) => f.debit && f.lat !== null && f.lon !== null);
       located.forEach((e, i) => {
-        const far = located.slice(0, i).filter((d) => isImpossibleTravel(e.event_time - d.event_time, haversineKm(d.lat!, d.lon!, e.lat!, e.lon!), it.minDistanceKm, it.maxSpeedKmh));
+        const far = located.slice(0, i).filter((d) => tooFast(e.event_time - d.event_time, greatCircleKm(d.lat!, d.lon!, e.lat!, e.lon!), it.minDistanceKm, it.maxSpeedKmh));
         if (far.length > 0) add('IMPOSSIBLE_TRAVEL', e, far);
       });
     }

@@ -82,6 +82,15 @@ describe('Ledger', () => {
     expect(signature(base)).toBe(signature({ ...base, version: 9, detected_at: 1 }));
   });
 
+  it('a re-decided debit anomaly keeps the evidence the stored version lists (a rebuild re-reads only from the offsets)', () => {
+    const ev = (id: string, t: number) => ({ event_id: id, event_type: 'REVERSAL_APPLIED', event_time: t });
+    const l = new Ledger();
+    l.add({ ...base, kind: 'DUPLICATE_DEBIT', cause: null, evidence: { terminal: [], gateway: [], bank: [ev('d1', 900), ev('r1', 950), ev('d2', 1000)] } });
+    const rebuilt: Anomaly = { ...base, kind: 'DUPLICATE_DEBIT', cause: null, version: 1, evidence: { terminal: [], gateway: [], bank: [ev('d1', 900), ev('d2', 1000), ev('r2', 1100)] } };
+    expect(l.withStoredEvidence(rebuilt).evidence.bank.map((e) => e.event_id)).toEqual(['d1', 'r1', 'd2', 'r2']);
+    expect(l.withStoredEvidence({ ...rebuilt, anomaly_id: 'unknown' })).toEqual({ ...rebuilt, anomaly_id: 'unknown' });
+  });
+
   it('keeps a stored pattern anomaly against a later trigger, takes an earlier one', () => {
     const l = new Ledger();
     const p: Anomaly = { ...base, anomaly_id: 'p1', kind: 'CARD_VELOCITY', cause: null, event_time: 5000 };

@@ -12,13 +12,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildRules, type Rules } from '../../../src/config/rules.js';
 import { loadRunConfig } from '../../../src/config/run-config.js';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
 import { simulateToKafka } from '../../../src/ingest/kafka/producer.js';
 import { KafkaRun, type RunResult } from '../../../src/ingest/kafka/runner.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';
 import { SIM_DEFAULTS } from '../../../src/sim/index.js';
 import { expectSameAnomalies, expected, type Expected } from './fixtures.js';
-import { createTestTopics, deleteTestTopics, describeKafka, uniqueGroup, uniqueTopics } from './helpers.js';
+import { anomalyFromRow, createTestTopics, deleteTestTopics, describeKafka, STORED_ANOMALY_SQL, uniqueGroup, uniqueTopics } from './helpers.js';
 
 const PARTITIONS = 3;
 /** Short windows and horizon (late events of the simulator stay within the lateness), so the floor moves within an hour. */
@@ -88,14 +87,8 @@ describeKafka('offsets and floors move with the data; a second run starts from t
     expect(second.stats.suppressedBelowFloor + second.stats.ledger.suppressedIdentical).toBeGreaterThan(0);
     const h = await openClickHouse({ kind: 'embedded', dataDir });
     try {
-      const rs = await h.client.query({
-        query: `SELECT anomaly_id, version, kind, cause, status, toUnixTimestamp64Milli(event_time) AS event_time, terminal_id, card_token, rrn, stan,
-                  amount_minor, currency, related_rrns FROM anomalies_current`,
-        format: 'JSONEachRow',
-      });
-      const stored = (await rs.json<Record<string, unknown>>()).map((r) => ({
-        ...r, version: Number(r.version), event_time: Number(r.event_time), amount_minor: r.amount_minor === null ? null : Number(r.amount_minor),
-      })) as unknown as Anomaly[];
+      const rs = await h.client.query({ query: STORED_ANOMALY_SQL, format: 'JSONEachRow' });
+      const stored = (await rs.json<Record<string, unknown>>()).map(anomalyFromRow);
       expect(exp.reference.length).toBeGreaterThan(50);
       expectSameAnomalies(stored, exp.reference);
     } finally {

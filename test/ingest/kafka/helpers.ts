@@ -174,22 +174,27 @@ export async function runCli(args: readonly string[], env: Record<string, string
   return { code, output: c.output() };
 }
 
+/** Every column of anomalies_current the comparator reads (src/eval/compare.ts): the full record but detected_at. */
+export const STORED_ANOMALY_SQL = `SELECT anomaly_id, version, kind, cause, status, severity, toUnixTimestamp64Milli(event_time) AS event_time,
+  terminal_id, merchant_id, card_token, rrn, stan, issuer_id, amount_minor, currency, related_rrns, evidence FROM anomalies_current`;
+
+/** A row of STORED_ANOMALY_SQL as the Anomaly it stores (evidence is kept as JSON text). */
+export function anomalyFromRow(o: Record<string, unknown>): Anomaly {
+  return {
+    ...o,
+    version: Number(o.version),
+    event_time: Number(o.event_time),
+    amount_minor: o.amount_minor === null ? null : Number(o.amount_minor),
+    detected_at: 0,
+    evidence: JSON.parse(o.evidence as string) as Anomaly['evidence'],
+  } as unknown as Anomaly;
+}
+
 /** The current state of every anomaly stored under `dataDir` (a child process: chdb holds one folder per process). */
 export async function storedAnomalies(dataDir: string): Promise<Anomaly[]> {
-  const r = await runCli(['sql', '--data', dataDir, '--format', 'json',
-    `SELECT anomaly_id, version, kind, cause, status, severity, toUnixTimestamp64Milli(event_time) AS event_time, terminal_id, merchant_id, card_token, rrn, stan, issuer_id, amount_minor, currency, related_rrns FROM anomalies_current`]);
+  const r = await runCli(['sql', '--data', dataDir, '--format', 'json', STORED_ANOMALY_SQL.replace(/\s+/g, ' ')]);
   if (r.code !== 0) throw new Error(`sql failed (${r.code}): ${r.output}`);
-  return r.output.split('\n').filter((l) => l.startsWith('{')).map((l) => {
-    const o = JSON.parse(l) as Record<string, unknown>;
-    return {
-      ...o,
-      version: Number(o.version),
-      event_time: Number(o.event_time),
-      amount_minor: o.amount_minor === null ? null : Number(o.amount_minor),
-      detected_at: 0,
-      evidence: { terminal: [], gateway: [], bank: [] },
-    } as unknown as Anomaly;
-  });
+  return r.output.split('\n').filter((l) => l.startsWith('{')).map((l) => anomalyFromRow(JSON.parse(l) as Record<string, unknown>));
 }
 
 /** Runs a SQL query in a child process and returns JSON rows. */

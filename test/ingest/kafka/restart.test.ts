@@ -9,11 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
 import { simulateToKafka } from '../../../src/ingest/kafka/producer.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';
 import { SIM, expectSameAnomalies, expected, type Expected } from './fixtures.js';
-import { createTestTopics, deleteTestTopics, describeKafka, startCli, uniqueGroup, uniqueTopics, type Child } from './helpers.js';
+import { anomalyFromRow, createTestTopics, deleteTestTopics, describeKafka, startCli, STORED_ANOMALY_SQL, uniqueGroup, uniqueTopics, type Child } from './helpers.js';
 
 const PARTITIONS = 4;
 // Registry-less on purpose: the services.env registry must not leak into the children.
@@ -107,10 +106,7 @@ describeKafka('posguard run: kill -9, restart, SIGTERM', (env) => {
     const h = await openClickHouse({ kind: 'embedded', dataDir });
     try {
       const q = async <T>(query: string) => (await h.client.query({ query, format: 'JSONEachRow' })).json<T>();
-      const stored = (await q<Record<string, unknown>>(`SELECT anomaly_id, version, kind, cause, status, toUnixTimestamp64Milli(event_time) AS event_time,
-          terminal_id, card_token, rrn, stan, amount_minor, currency, related_rrns FROM anomalies_current`)).map((r) => ({
-        ...r, version: Number(r.version), event_time: Number(r.event_time), amount_minor: r.amount_minor === null ? null : Number(r.amount_minor),
-      })) as unknown as Anomaly[];
+      const stored = (await q<Record<string, unknown>>(STORED_ANOMALY_SQL)).map(anomalyFromRow);
       expectSameAnomalies(stored, exp.reference);
       const twice = await q<{ anomaly_id: string }>('SELECT anomaly_id FROM anomalies_current GROUP BY anomaly_id HAVING count() > 1');
       expect(twice).toEqual([]);

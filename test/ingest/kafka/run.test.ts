@@ -21,7 +21,7 @@ import { simulateToKafka } from '../../../src/ingest/kafka/producer.js';
 import { KafkaRun, type RunResult } from '../../../src/ingest/kafka/runner.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';
 import { SIM, expectSameAnomalies, expected, type Expected } from './fixtures.js';
-import { createTestTopics, deleteTestTopics, describeKafka, uniqueGroup, uniqueTopics } from './helpers.js';
+import { anomalyFromRow, createTestTopics, deleteTestTopics, describeKafka, STORED_ANOMALY_SQL, uniqueGroup, uniqueTopics } from './helpers.js';
 
 const PARTITIONS = 4;
 
@@ -102,14 +102,8 @@ describeKafka('posguard run (Confluent Avro through the registry)', (env) => {
     expectSameAnomalies(written, exp.reference);
     const h = await openClickHouse({ kind: 'embedded', dataDir });
     try {
-      const rs = await h.client.query({
-        query: `SELECT anomaly_id, version, kind, cause, status, toUnixTimestamp64Milli(event_time) AS event_time, terminal_id, card_token, rrn, stan,
-                  amount_minor, currency, related_rrns FROM anomalies_current`,
-        format: 'JSONEachRow',
-      });
-      const stored = (await rs.json<Record<string, unknown>>()).map((r) => ({
-        ...r, version: Number(r.version), event_time: Number(r.event_time), amount_minor: r.amount_minor === null ? null : Number(r.amount_minor),
-      })) as unknown as Anomaly[];
+      const rs = await h.client.query({ query: STORED_ANOMALY_SQL, format: 'JSONEachRow' });
+      const stored = (await rs.json<Record<string, unknown>>()).map(anomalyFromRow);
       expectSameAnomalies(stored, exp.reference);
       const dl = await h.client.query({ query: 'SELECT source, reason, source_partition, source_offset FROM dead_letters FINAL', format: 'JSONEachRow' });
       const deadLetters = await dl.json<{ source: string; reason: string }>();
