@@ -30,6 +30,7 @@ export const NOT_COMPARED = {
   detected_at: 'wall-clock time of the emission; the reference has no wall clock and writes 0',
   'evidence entries beyond their event_id': 'an entry\'s event_type and event_time follow from its id; its `detail` is presentation '
     + '(the engine keeps the codes it packs, the reference names fields of the event) and the list order is by time in both',
+  suppressed_by: 'an analyst\'s silencing stamped at write time (docs/analysts-tools.md), not a decision of the detector; the reference knows no suppressions',
 } as const;
 
 type Accounted = ComparedField | 'cause' | 'status' | keyof typeof NOT_COMPARED;
