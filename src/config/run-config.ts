@@ -67,6 +67,9 @@ export const RUN_CONFIG_SCHEMA = {
       statusIntervalMs: int(10_000, 0, 'status line period (0 = none)'),
       createDlqTopic: bool(true, 'create the dead-letter topic when missing'),
       metricsPort: int(9464, 0, 'Prometheus /metrics, /healthz and /readyz on this port (0 = off)'),
+      metricsHost: str('0.0.0.0', 'address the metrics port listens on: 0.0.0.0 (every interface, so Prometheus can scrape), or one interface, e.g. 127.0.0.1'),
+      metricsUsername: str(null, 'basic-auth user required on /metrics (with metricsPassword)'),
+      metricsPassword: str(null, 'basic-auth password required on /metrics (secret)'),
     }),
   },
 } as const;
@@ -115,11 +118,14 @@ export interface RunConfig {
     readonly statusIntervalMs: number;
     readonly createDlqTopic: boolean;
     readonly metricsPort: number;
+    readonly metricsHost: string;
+    readonly metricsUsername: string | null;
+    readonly metricsPassword: string | null;
   };
 }
 
 /** Fields whose values never appear in logs or messages. */
-const SECRETS = new Set(['kafka.saslPassword', 'input.registryPassword']);
+const SECRETS = new Set(['kafka.saslPassword', 'input.registryPassword', 'run.metricsPassword']);
 
 type Kind = 'string' | 'list' | 'int' | 'bool';
 
@@ -145,6 +151,9 @@ export const RUN_ENV: readonly (readonly [string, string, Kind])[] = [
   ['POSGUARD_DATA', 'output.dataDir', 'string'],
   ['POSGUARD_RULES', 'run.rulesFile', 'string'],
   ['POSGUARD_METRICS_PORT', 'run.metricsPort', 'int'],
+  ['POSGUARD_METRICS_HOST', 'run.metricsHost', 'string'],
+  ['POSGUARD_METRICS_USERNAME', 'run.metricsUsername', 'string'],
+  ['POSGUARD_METRICS_PASSWORD', 'run.metricsPassword', 'string'],
 ];
 
 /** Command-line flags of `posguard run` (commander's camelCase keys) and the field each sets. */
@@ -171,6 +180,7 @@ export const RUN_FLAGS: readonly (readonly [string, string, Kind])[] = [
   ['untilEnd', 'run.untilEnd', 'bool'],
   ['statusIntervalMs', 'run.statusIntervalMs', 'int'],
   ['metricsPort', 'run.metricsPort', 'int'],
+  ['metricsHost', 'run.metricsHost', 'string'],
 ];
 
 const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: true, allowUnionTypes: true });
@@ -333,6 +343,9 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(t)) throw bad(`topics.${k}`, `not a valid Kafka topic name: ${JSON.stringify(t)}`);
     if (seen.has(t)) throw bad(`topics.${k}`, `${t} is also topics.${seen.get(t)}`);
     seen.set(t, k);
+  }
+  if ((c.run.metricsUsername === null) !== (c.run.metricsPassword === null)) {
+    throw bad('run.metricsUsername', 'set the metrics basic-auth user and password together (or neither)');
   }
   if (c.output.sinkHighWaterRows < c.output.sinkBatchRows) {
     throw bad('output.sinkHighWaterRows', `${c.output.sinkHighWaterRows} is below output.sinkBatchRows (${c.output.sinkBatchRows})`);

@@ -3,9 +3,9 @@
  * Grafana — money at risk, orphans by cause over time, top issuers and
  * terminals, fraud patterns — as one self-contained HTML file.
  */
-import { writeFile } from 'node:fs/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PosguardError } from '../errors.js';
+import { writePrivateFile } from '../util/private-files.js';
 import { readReportData, type ReportWindow } from './data.js';
 import { renderReport } from './html.js';
 
@@ -28,7 +28,8 @@ export async function buildReport(client: ClickHouseClient, o: BuildReportOption
 
 export async function writeReport(path: string, html: string): Promise<void> {
   try {
-    await writeFile(path, html, 'utf8');
+    // The owner's only (0600), like every file posguard writes.
+    await writePrivateFile(path, html);
   } catch (e) {
     throw new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
