@@ -5,7 +5,8 @@
  * as one or more digit groups separated by single spaces or dashes
  * (`4111111111111111`, `4111 1111 1111 1111`, `4111-1111-1111-1111`),
  * anywhere in a string (`tok_4111111111111111`, `card=4111...;`), not
- * adjacent to further digits. Within a longer run of groups every
+ * adjacent to further digits, starting with 1-9 (no card number starts with
+ * 0, ISO/IEC 7812; zero padding like `0000000000000` passes Luhn). Within a longer run of groups every
  * contiguous sub-run of groups is a candidate (`4111111111111111 1225` holds
  * one). One exception: a run of digits inside a hexadecimal word of 24 or
  * more characters (a SHA-256 account_ref, a hex token) is a fragment of that
@@ -135,7 +136,7 @@ function scan(text: string, onPan: (from: number, to: number) => boolean): boole
       for (let b = a; b < g; b++) {
         count += ends[b] - starts[b];
         if (count > MAX_DIGITS) break;
-        if (count >= MIN_DIGITS && luhnOk(s, starts[a], ends[b])) {
+        if (count >= MIN_DIGITS && s.charCodeAt(starts[a]) !== 48 && luhnOk(s, starts[a], ends[b])) {
           found = true;
           if (onPan(starts[a], ends[b])) return true;
         }
@@ -202,15 +203,17 @@ export function maskPans(s: string): string {
  * run (separators skipped) counts. Masks more than maskPans; only for copies
  * of undecodable bytes, where masking too much costs nothing.
  */
-export function maskPansLoose(s: string): string {
-  if (!hasLongRun(s)) return s;
+export function maskPansLoose(text: string): string {
+  if (!hasLongRun(text)) return text;
+  const s = withoutUuids(text);
+  if (s === null) return text;
   const marks = new Uint8Array(s.length);
   let any = false;
   const pos: number[] = [];
   const flush = () => {
     for (let a = 0; a + MIN_DIGITS <= pos.length; a++) {
       for (let len = MIN_DIGITS; len <= MAX_DIGITS && a + len <= pos.length; len++) {
-        if (luhnOk(s, pos[a], pos[a + len - 1] + 1)) {
+        if (s.charCodeAt(pos[a]) !== 48 && luhnOk(s, pos[a], pos[a + len - 1] + 1)) {
           any = true;
           for (let k = a; k < a + len; k++) marks[pos[k]] = 1;
         }
@@ -224,9 +227,9 @@ export function maskPansLoose(s: string): string {
     else if (!(isSep(c) && pos.length > 0 && i + 1 < s.length && isDigit(s.charCodeAt(i + 1)))) flush();
   }
   flush();
-  if (!any) return s;
+  if (!any) return text;
   let out = '';
-  for (let i = 0; i < s.length; i++) out += marks[i] === 1 ? '*' : s[i];
+  for (let i = 0; i < s.length; i++) out += marks[i] === 1 ? '*' : text[i];
   return out;
 }
 

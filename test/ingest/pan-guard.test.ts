@@ -16,7 +16,7 @@ import { parseLine } from '../../src/ingest/jsonl.js';
 import { encodeAvro } from '../../src/ingest/kafka/avro.js';
 import { AvroDecoder, dlqValue, poisonPayload } from '../../src/ingest/kafka/codec.js';
 import { DeadLetterPublisher, DLQ_HEADERS } from '../../src/ingest/kafka/dlq.js';
-import { containsPan, maskPans, scrubPans } from '../../src/ingest/pan.js';
+import { containsPan, maskPans, maskPansLoose, scrubPans } from '../../src/ingest/pan.js';
 import { validateEvent } from '../../src/ingest/validate.js';
 import { EventBuilder } from '../eval/builders.js';
 import { leaks, panArb, shapedPanArb, stringFields } from './pan-support.js';
@@ -129,10 +129,22 @@ describe('the rule, by example', () => {
     ['card 4111111111111111 1229', true], ['PAN4111111111111111', true], ['378282246310005', true], ['4222222222222', true],
     ['4111111111111112', false], ['411111111111', false], ['41111111111111111111', false], ['411111******1111', false],
     ['2026-03-02T08:00:00.000Z', false], ['550e8400-e29b-41d4-a716-446655440000', false],
+    // Zero padding passes Luhn, but no card number starts with 0.
+    ['0000000000000', false], ['ref 000000000000000000', false],
     // A digit run inside a long hex word is part of a hash (docs/security.md).
     [createHash('sha256').update('x').digest('hex').slice(0, 8) + '4111111111111111', false],
   ])('%s: %s', (s, pan) => {
     expect(containsPan(s)).toBe(pan);
+  });
+
+  it('masks undecodable bytes by the loose rule: a digit glued on by a length prefix does not hide the number', () => {
+    // A length prefix '8' (a 28-byte string) glued onto a card number: the strict rule sees 17 other digits.
+    const glued = '\u0006H84111111111111111\u0010POISON';
+    expect(containsPan(glued)).toBe(false);
+    expect(maskPansLoose(glued)).not.toContain('4111111111111111');
+    expect(maskPansLoose(glued)).toMatch(/^\u0006H8?\*{16,17}\u0010POISON$/);
+    const uuid = '00000000-0000-4000-8000-000000000001';
+    expect(maskPansLoose(`x${uuid}y`)).toBe(`x${uuid}y`);
   });
 
   it('masks every digit of the run, keeping separators and the text around it; idempotent', () => {
