@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   PG_USAGE: 'the command line is wrong',
   PG_DATA_LOCKED: 'the embedded ClickHouse folder is held by another process',
   PG_CLICKHOUSE: 'ClickHouse refused a statement or cannot be reached',
+  PG_READ_ONLY: 'a write or DDL statement in a read-only session (posguard sql without --write, or a read-only ClickHouse user)',
   PG_MIGRATION: 'a schema migration failed',
   PG_KAFKA: 'Kafka cannot be reached or refused a request',
   PG_KAFKA_AUTH: 'Kafka refused the SASL credentials',

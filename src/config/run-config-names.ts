@@ -4,7 +4,7 @@
  * Kept apart from run-config.ts (the loader) so the names read as one table.
  */
 /** Fields whose values never appear in logs or messages. */
-export const SECRETS = new Set(['kafka.saslPassword', 'kafka.sslKeyPassphrase', 'input.registryPassword', 'input.registryKeyPassphrase']);
+export const SECRETS = new Set(['kafka.saslPassword', 'kafka.sslKeyPassphrase', 'input.registryPassword', 'input.registryKeyPassphrase', 'run.metricsPassword']);
 
 export type Kind = 'string' | 'list' | 'int' | 'bool';
 
@@ -38,6 +38,9 @@ export const RUN_ENV: readonly (readonly [string, string, Kind])[] = [
   ['POSGUARD_DATA', 'output.dataDir', 'string'],
   ['POSGUARD_RULES', 'run.rulesFile', 'string'],
   ['POSGUARD_METRICS_PORT', 'run.metricsPort', 'int'],
+  ['POSGUARD_METRICS_HOST', 'run.metricsHost', 'string'],
+  ['POSGUARD_METRICS_USERNAME', 'run.metricsUsername', 'string'],
+  ['POSGUARD_METRICS_PASSWORD', 'run.metricsPassword', 'string'],
 ];
 
 /**
@@ -85,4 +88,5 @@ export const RUN_FLAGS: readonly (readonly [string, string, Kind])[] = [
   ['statusIntervalMs', 'run.statusIntervalMs', 'int'],
   ['metricsPort', 'run.metricsPort', 'int'],
   ['suppressionsReloadMs', 'run.suppressionsReloadMs', 'int'],
+  ['metricsHost', 'run.metricsHost', 'string'],
 ];

@@ -82,6 +82,9 @@ export const RUN_CONFIG_SCHEMA = {
       createDlqTopic: bool(true, 'create the dead-letter topic when missing'),
       metricsPort: int(9464, 0, 'Prometheus /metrics, /healthz and /readyz on this port (0 = off)'),
       suppressionsReloadMs: int(30_000, 100, 'how often active suppressions are re-read from ClickHouse'),
+      metricsHost: str('0.0.0.0', 'address the metrics port listens on: 0.0.0.0 (every interface, so Prometheus can scrape), or one interface, e.g. 127.0.0.1'),
+      metricsUsername: str(null, 'basic-auth user required on /metrics (with metricsPassword)'),
+      metricsPassword: str(null, 'basic-auth password required on /metrics (secret)'),
     }),
   },
 } as const;
@@ -139,6 +142,9 @@ export interface RunConfig {
     readonly createDlqTopic: boolean;
     readonly metricsPort: number;
     readonly suppressionsReloadMs: number;
+    readonly metricsHost: string;
+    readonly metricsUsername: string | null;
+    readonly metricsPassword: string | null;
   };
 }
 
@@ -304,6 +310,9 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(t)) throw bad(`topics.${k}`, `not a valid Kafka topic name: ${JSON.stringify(t)}`);
     if (seen.has(t)) throw bad(`topics.${k}`, `${t} is also topics.${seen.get(t)}`);
     seen.set(t, k);
+  }
+  if ((c.run.metricsUsername === null) !== (c.run.metricsPassword === null)) {
+    throw bad('run.metricsUsername', 'set the metrics basic-auth user and password together (or neither)');
   }
   if (c.output.sinkHighWaterRows < c.output.sinkBatchRows) {
     throw bad('output.sinkHighWaterRows', `${c.output.sinkHighWaterRows} is below output.sinkBatchRows (${c.output.sinkBatchRows})`);

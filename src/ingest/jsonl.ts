@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { PosguardError } from '../errors.js';
 import type { EventOf, Stream } from '../events/index.js';
-import { scrubPans } from './pan.js';
+import { maskPans, scrubPans } from './pan.js';
 import { validateEvent } from './validate.js';
 
 export interface BadLine {
@@ -29,7 +29,7 @@ export function parseLine<S extends Stream>(stream: S, file: string, lineNo: num
   try {
     value = JSON.parse(text);
   } catch (e) {
-    return { ok: false, bad: { file, stream, line: lineNo, reason: `not valid JSON: ${(e as Error).message}`, payload: scrubPans(text) } };
+    return { ok: false, bad: { file, stream, line: lineNo, reason: `not valid JSON: ${maskPans((e as Error).message)}`, payload: scrubPans(text) } };
   }
   const v = validateEvent(stream, value);
   if (v.ok) return { ok: true, line: lineNo, event: v.event };

@@ -8,7 +8,7 @@
 import avro from 'avsc';
 import { loadSchema } from '../events/codegen.js';
 import type { EventOf, Stream } from '../events/index.js';
-import { looksLikePan } from './pan.js';
+import { maskPans, numberLooksLikePan, panField } from './pan.js';
 
 export type Validation<S extends Stream> = { ok: true; event: EventOf[S] } | { ok: false; reason: string };
 
@@ -19,7 +19,7 @@ const TYPES = {
 } as const;
 
 /** Field names and which may be null, per stream, read from the schemas. */
-const FIELDS: Record<Stream, { name: string; nullable: boolean; enumSymbols?: string[] }[]> = {
+const FIELDS: Record<Stream, { name: string; nullable: boolean; enumSymbols?: string[]; string: boolean }[]> = {
   terminal: fieldsOf('terminal'),
   gateway: fieldsOf('gateway'),
   bank: fieldsOf('bank'),
@@ -31,9 +31,16 @@ function fieldsOf(stream: Stream) {
     const nullable = Array.isArray(t) && t.includes('null');
     const inner = Array.isArray(t) ? t.find((x) => x !== 'null') : t;
     const enumSymbols = inner && typeof inner === 'object' && (inner as { type: string }).type === 'enum' ? (inner as { symbols: string[] }).symbols : undefined;
-    return { name: f.name, nullable, enumSymbols };
+    return { name: f.name, nullable, enumSymbols, string: inner === 'string' };
   });
 }
+
+/** The string fields of each stream: where the PAN guard looks (enums and numbers cannot hold free text). */
+const STRING_FIELDS: Record<Stream, readonly string[]> = {
+  terminal: FIELDS.terminal.filter((f) => f.string).map((f) => f.name),
+  gateway: FIELDS.gateway.filter((f) => f.string).map((f) => f.name),
+  bank: FIELDS.bank.filter((f) => f.string).map((f) => f.name),
+};
 
 export function avroType(stream: Stream): avro.Type {
   return TYPES[stream];
@@ -46,9 +53,15 @@ const MASKED_PAN = /^\d{6}[*X]{3,9}\d{4}$/;
 
 const NEEDS_TXN_FIELDS = ['txn_type', 'amount_minor', 'currency', 'card_token'] as const;
 
+/** A value for a reason: card numbers masked before it is cut to 40 characters. */
 function describeValue(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? s.slice(0, 37) + '...' : s;
+  const s = maskPans(JSON.stringify(v) ?? String(v));
+  return s.length > 40 ? s.slice(0, 37) + '...' : s;
+}
+
+/** Reasons reach logs and dead letters: a PAN in a field name or an error text is masked too. */
+function refused(reason: string): { ok: false; reason: string } {
+  return { ok: false, reason: maskPans(reason) };
 }
 
 /**
@@ -58,24 +71,24 @@ function describeValue(v: unknown): string {
  */
 export function validateEvent<S extends Stream>(stream: S, value: unknown): Validation<S> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, reason: `expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}` };
+    return refused(`expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
   }
   const src = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const f of FIELDS[stream]) {
     const v = src[f.name];
     if (v === undefined || v === null) {
-      if (!f.nullable) return { ok: false, reason: `field ${f.name}: missing` };
+      if (!f.nullable) return refused(`field ${f.name}: missing`);
       out[f.name] = null;
     } else {
       if (f.enumSymbols && !f.enumSymbols.includes(v as string)) {
-        return { ok: false, reason: `field ${f.name}: unknown value ${describeValue(v)} (expected one of ${f.enumSymbols.join(', ')})` };
+        return refused(`field ${f.name}: unknown value ${describeValue(v)} (expected one of ${f.enumSymbols.join(', ')})`);
       }
       out[f.name] = v;
     }
   }
   for (const k in src) {
-    if (!(k in out)) return { ok: false, reason: `field ${k}: not in the ${stream} contract` };
+    if (!(k in out)) return refused(`field ${k}: not in the ${stream} contract`);
   }
   let bad: string | undefined;
   TYPES[stream].isValid(out, {
@@ -83,9 +96,9 @@ export function validateEvent<S extends Stream>(stream: S, value: unknown): Vali
       if (bad === undefined) bad = `field ${path.join('.')}: expected ${typeName(type)}, got ${describeValue(v)}`;
     },
   });
-  if (bad !== undefined) return { ok: false, reason: bad };
+  if (bad !== undefined) return refused(bad);
   const reason = contractReason(stream, out);
-  if (reason !== undefined) return { ok: false, reason };
+  if (reason !== undefined) return refused(reason);
   return { ok: true, event: out as unknown as EventOf[S] };
 }
 
@@ -98,7 +111,7 @@ export function validateEvent<S extends Stream>(stream: S, value: unknown): Vali
  */
 export function validateAvroDecoded<S extends Stream>(stream: S, value: Record<string, unknown>): Validation<S> {
   const reason = contractReason(stream, value);
-  return reason === undefined ? { ok: true, event: value as unknown as EventOf[S] } : { ok: false, reason };
+  return reason === undefined ? { ok: true, event: value as unknown as EventOf[S] } : refused(reason);
 }
 
 function typeName(t: avro.Type): string {
@@ -111,6 +124,10 @@ function typeName(t: avro.Type): string {
 }
 
 function contractReason(stream: Stream, e: Record<string, unknown>): string | undefined {
+  // First, so that no later reason quotes a card number: never let one into state, storage or logs.
+  const pan = panField(e, STRING_FIELDS[stream]);
+  if (pan !== null) return `field ${pan}: looks like a clear card number (PAN), refused`;
+  if (typeof e.amount_minor === 'number' && numberLooksLikePan(e.amount_minor)) return 'field amount_minor: looks like a clear card number (PAN), refused';
   if (!UUID.test(e.event_id as string)) return `field event_id: expected a UUID, got ${describeValue(e.event_id)}`;
   if (!Number.isSafeInteger(e.event_time) || (e.event_time as number) <= 0) return `field event_time: expected positive epoch milliseconds, got ${describeValue(e.event_time)}`;
   if ((e.terminal_id as string).length !== 8) return `field terminal_id: expected 8 characters, got ${describeValue(e.terminal_id)}`;
@@ -120,11 +137,7 @@ function contractReason(stream: Stream, e: Record<string, unknown>): string | un
   if (e.orig_rrn != null && (e.orig_rrn as string).length !== 12) return `field orig_rrn: expected 12 characters, got ${describeValue(e.orig_rrn)}`;
   if (e.currency != null && !CURRENCY.test(e.currency as string)) return `field currency: expected ISO 4217 alpha-3, got ${describeValue(e.currency)}`;
   if (e.amount_minor != null && (!Number.isSafeInteger(e.amount_minor) || (e.amount_minor as number) < 0)) return `field amount_minor: expected a non-negative integer, got ${describeValue(e.amount_minor)}`;
-  if (e.card_token != null) {
-    if ((e.card_token as string).length === 0) return 'field card_token: empty';
-    // Never let a clear card number into state, storage or logs.
-    if (looksLikePan(e.card_token as string)) return 'field card_token: looks like a clear card number (PAN), refused';
-  }
+  if (e.card_token != null && (e.card_token as string).length === 0) return 'field card_token: empty';
   if (e.masked_pan != null && !MASKED_PAN.test(e.masked_pan as string)) return 'field masked_pan: expected first 6 and last 4 digits with the middle masked';
   const type = e.event_type as string;
   if (stream === 'terminal') {

@@ -2,7 +2,14 @@
  * The metrics endpoint (node:http, no framework): GET /metrics in the
  * Prometheus text format, /healthz (the process answers: liveness) and
  * /readyz (200 once the detector is ready, 503 before and while draining).
+ *
+ * Optional HTTP basic auth on /metrics (Prometheus' scrape_config
+ * basic_auth): the metrics hold no card data, but they do show volumes and
+ * failures per issuer. /healthz and /readyz stay open for orchestrator probes;
+ * they say only "ok" or "ready". Basic auth sends the password in clear:
+ * behind TLS (a sidecar or the mesh) outside a trusted network (docs/security.md).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -16,6 +23,8 @@ export interface MetricsServerOptions {
   readonly port?: number;
   /** Default 0.0.0.0 (Prometheus scrapes from elsewhere); tests use 127.0.0.1. */
   readonly host?: string;
+  /** When set, GET /metrics needs these credentials (HTTP basic auth). */
+  readonly basicAuth?: { readonly username: string; readonly password: string };
   /** Ready to serve its purpose (connected, consuming); /readyz answers 503 while false. */
   readonly ready?: () => boolean;
 }
@@ -32,8 +41,9 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
   const host = o.host ?? '0.0.0.0';
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new PosguardError('PG_USAGE', `metrics port: expected 0-65535, got ${port}`);
   const ready = o.ready ?? (() => true);
+  const authorized = o.basicAuth === undefined ? () => true : basicAuthCheck(o.basicAuth);
   const server = createServer((req, res) => {
-    void handle(o.registry, ready, req, res);
+    void handle(o.registry, ready, authorized, req, res);
   });
   // A scrape holds no connection open for long; do not let keep-alive sockets delay close().
   server.keepAliveTimeout = 5_000;
@@ -56,12 +66,22 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
   };
 }
 
-async function handle(registry: Registry, ready: () => boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Compares the Authorization header with the expected one in constant time. */
+function basicAuthCheck(auth: { readonly username: string; readonly password: string }): (req: IncomingMessage) => boolean {
+  const expected = Buffer.from(`Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`);
+  return (req) => {
+    const got = Buffer.from(req.headers.authorization ?? '');
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  };
+}
+
+async function handle(registry: Registry, ready: () => boolean, authorized: (req: IncomingMessage) => boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n', { allow: 'GET, HEAD' });
   try {
     switch (path) {
       case '/metrics':
+        if (!authorized(req)) return send(res, 401, 'text/plain', 'authentication required\n', { 'www-authenticate': 'Basic realm="posguard metrics", charset="UTF-8"' });
         return send(res, 200, registry.contentType, await registry.metrics());
       case '/healthz':
         return send(res, 200, 'text/plain', 'ok\n');

@@ -3,12 +3,12 @@
  * Grafana — money at risk, orphans by cause over time, top issuers and
  * terminals, fraud patterns — as one self-contained HTML file.
  */
-import { writeFile } from 'node:fs/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { buildCase } from '../cases/build.js';
 import { DEFAULT_RULES } from '../config/rules.js';
 import { PosguardError } from '../errors.js';
 import { renderCaseSection } from './case-html.js';
+import { writePrivateFile } from '../util/private-files.js';
 import { readReportData, type ReportWindow } from './data.js';
 import { renderReport } from './html.js';
 
@@ -36,7 +36,8 @@ export async function buildReport(client: ClickHouseClient, o: BuildReportOption
 
 export async function writeReport(path: string, html: string): Promise<void> {
   try {
-    await writeFile(path, html, 'utf8');
+    // The owner's only (0600), like every file posguard writes.
+    await writePrivateFile(path, html);
   } catch (e) {
     throw new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }

@@ -10,10 +10,11 @@
  *   for (const r of records) produce(r.stream, r.line);   // arrival order
  *   // labels is complete once records is exhausted
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_RULES } from '../config/rules.js';
 import { PosguardError } from '../errors.js';
+import { mkdirPrivate, openPrivateFile } from '../util/private-files.js';
 import { STREAMS, type Stream } from '../events/index.js';
 import type { SimLabel } from './labels.js';
 import { type ResolvedOptions, Simulator } from './simulator.js';
@@ -112,7 +113,7 @@ export async function writeSimulation(dir: string, opts: SimOptions): Promise<Si
   const sim = simulate(opts); // validates options before touching the disk
   const unwritable = (path: string, e: unknown) => new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, context: { path } });
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdirPrivate(dir);
   } catch (e) {
     throw unwritable(dir, e);
   }
@@ -120,7 +121,7 @@ export async function writeSimulation(dir: string, opts: SimOptions): Promise<Si
   const openFile = async (key: Stream | 'labels'): Promise<FileHandle> => {
     const path = join(dir, SIM_FILES[key]);
     try {
-      const fh = await open(path, 'w');
+      const fh = await openPrivateFile(path);
       files.set(key, fh);
       return fh;
     } catch (e) {

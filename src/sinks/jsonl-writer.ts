@@ -1,11 +1,14 @@
 /**
  * Appends JSON lines to a file through one write stream, batching small
- * writes into ~64 KiB chunks and honouring the stream's backpressure.
+ * writes into ~64 KiB chunks and honouring the stream's backpressure. The
+ * file is the owner's only (0600, a new folder 0700): anomalies and dead
+ * letters carry tokens and masked card data.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import { PosguardError } from '../errors.js';
+import { mkdirPrivateSync, PRIVATE_FILE_MODE, privateFd } from '../util/private-files.js';
 
 export class JsonlWriter {
   private readonly stream: WriteStream;
@@ -16,12 +19,20 @@ export class JsonlWriter {
 
   constructor(readonly path: string) {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      mkdirPrivateSync(dirname(path));
     } catch (e) {
       throw new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot create the folder of ${path}: ${(e as Error).message}`, { cause: e });
     }
-    this.stream = createWriteStream(path, { flags: 'w' });
+    this.stream = createWriteStream(path, { flags: 'w', mode: PRIVATE_FILE_MODE });
     this.stream.on('error', (e) => (this.failure = e));
+    // mode applies to a new file only; one that existed is narrowed before the first write.
+    this.stream.on('open', (fd: number) => {
+      try {
+        privateFd(fd);
+      } catch (e) {
+        this.failure = e as Error;
+      }
+    });
   }
 
   /** Resolves once the file is open, or throws a clear error when it cannot be. */

@@ -58,9 +58,8 @@ describe('card numbers', () => {
     const line = JSON.stringify({ card_token: '4111111111111111', event_time: 1772432352928, note: 'pan 5500 0000 0000 0004 here' });
     const s = scrubPans(line);
     expect(s).not.toContain('4111111111111111');
-    expect(s).toContain('411111******1111');
-    expect(s).toContain('550000******0004');
-    expect(s).toContain('1772432352928');
-    expect(scrubPans('garbage 4111111111111111 {')).toBe('garbage 411111******1111 {');
+    // Every digit of the run masked, separators and length kept (src/ingest/pan.ts says why).
+    expect(JSON.parse(s)).toEqual({ card_token: '****************', event_time: 1772432352928, note: 'pan **** **** **** **** here' });
+    expect(scrubPans('garbage 4111111111111111 {')).toBe('garbage **************** {');
   });
 });

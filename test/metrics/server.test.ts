@@ -57,4 +57,34 @@ describe('metrics server', () => {
     await s.close();
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
   });
+
+  it('with basic auth: /metrics needs the credentials, the probes stay open', async () => {
+    const s = await startMetricsServer({ registry, port: 0, host: '127.0.0.1', basicAuth: { username: 'prom', password: 's3cr3t:pw' } });
+    try {
+      const auth = (u: string, p: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` } });
+      const none = await fetch(`${s.url}/metrics`);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="posguard metrics"/);
+      expect((await fetch(`${s.url}/metrics`, auth('prom', 'wrong'))).status).toBe(401);
+      expect((await fetch(`${s.url}/metrics`, auth('other', 's3cr3t:pw'))).status).toBe(401);
+      const ok = await fetch(`${s.url}/metrics`, auth('prom', 's3cr3t:pw'));
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('# TYPE');
+      expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('listens on the host it is given only', async () => {
+    const s = await startMetricsServer({ registry: new Registry(), port: 0, host: '127.0.0.1' });
+    try {
+      expect((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(200);
+      // Another loopback address is another interface as far as the socket is concerned.
+      await expect(fetch(`http://127.0.0.2:${s.port}/healthz`)).rejects.toThrow();
+    } finally {
+      await s.close();
+    }
+  });
 });

@@ -15,6 +15,8 @@ const COMPOSE_FILE = `${DEPLOY}docker-compose.yml`;
 
 interface Service {
   image?: string;
+  entrypoint?: string[];
+  profiles?: string[];
   command?: string[];
   environment?: Record<string, string | number>;
   volumes?: string[];
@@ -22,7 +24,11 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
   healthcheck?: unknown;
 }
-const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+  networks?: { default?: { ipam?: { config?: { subnet?: string }[] } } };
+};
 const services = compose.services;
 const names = Object.keys(services);
 
@@ -72,7 +78,8 @@ describe('deploy/docker-compose.yml', () => {
   });
 
   it('host ports are unique', () => {
-    const host = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => String(p).split(':')[0]));
+    // "8123:8123" or "127.0.0.1:8123:8123": the host port is the one before the container port.
+    const host = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => String(p).split(':').slice(-2)[0]));
     expect(new Set(host).size).toBe(host.length);
   });
 
@@ -142,6 +149,50 @@ describe('deploy/docker-compose.yml', () => {
     expect(users).toContain(`<${services.detector.environment!.CLICKHOUSE_USER}>`);
     expect(users).toContain(`<${services.grafana.environment!.CLICKHOUSE_USER}>`);
     for (const m of users.matchAll(/from_env="(\w+)"/g)) expect(Object.keys(services.clickhouse.environment!)).toContain(m[1]);
+  });
+
+  it('only the detector and migrate write to ClickHouse; Grafana and sql read as the read-only analyst', () => {
+    const noComments = (xml: string) => xml.replace(/<!--[\s\S]*?-->/g, '');
+    const block = (xml: string, tag: string) => new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(xml)?.[1] ?? '';
+    const users = noComments(readFileSync(`${DEPLOY}clickhouse/users.d/posguard.xml`, 'utf8'));
+    // The analyst the stack reads as is read-only in the users file.
+    expect(block(block(users, 'users'), 'analyst')).toContain('<profile>posguard_analyst</profile>');
+    expect(block(block(users, 'profiles'), 'posguard_analyst')).toMatch(/<readonly>[12]<\/readonly>/);
+    const userOf = (name: string) => String(services[name].environment?.CLICKHOUSE_USER);
+    const writers = names.filter((n) => userOf(n) === 'posguard_writer');
+    expect(writers.sort()).toEqual(['detector', 'migrate']);
+    // Nobody else holds the writer's password but the server that checks it (install, topics, the simulator need no ClickHouse).
+    for (const n of names.filter((x) => !writers.includes(x) && x !== 'clickhouse')) expect(JSON.stringify(services[n].environment ?? {}), n).not.toContain('POSGUARD_WRITER_PASSWORD');
+    expect(userOf('grafana')).toBe('analyst');
+    expect(userOf('sql')).toBe('analyst');
+    expect(String(services.sql.environment?.CLICKHOUSE_PASSWORD)).toContain('POSGUARD_ANALYST_PASSWORD');
+    expect(services.sql.entrypoint).toEqual(['node', 'bin/posguard.js', 'sql']);
+    expect(services.sql.entrypoint).not.toContain('--write');
+    expect(services.sql.profiles).toEqual(['tools']);
+    for (const n of names) expect(services[n].command ?? [], n).not.toContain('--write');
+  });
+
+  it('the ClickHouse users accept connections from their own hosts only', () => {
+    const noComments = (xml: string) => xml.replace(/<!--[\s\S]*?-->/g, '');
+    const networks = (xml: string, user: string) => new RegExp(`<${user}>[\\s\\S]*?<networks[^>]*>([\\s\\S]*?)</networks>`).exec(noComments(xml))?.[1].match(/<(ip|host)>[^<]+<\/\1>/g) ?? [];
+    const base = readFileSync(`${DEPLOY}clickhouse/users.d/posguard.xml`, 'utf8');
+    expect(base).not.toContain('::/0');
+    expect(networks(base, 'posguard_writer')).toEqual(['<ip>127.0.0.1</ip>', '<ip>::1</ip>']);
+    expect(networks(base, 'analyst')).toEqual(['<ip>127.0.0.1</ip>', '<ip>::1</ip>']);
+    // The stack widens them with its own file, mounted next to the users file.
+    const mount = services.clickhouse.volumes!.find((v) => v.startsWith('./clickhouse/networks/'))!;
+    expect(mount.split(':')[1]).toMatch(/^\/etc\/clickhouse-server\/users\.d\/.+\.xml$/);
+    const stack = readFileSync(resolve(DEPLOY, mount.split(':')[0]), 'utf8');
+    expect(stack).toMatch(/<posguard_writer>\s*<networks replace="replace">/);
+    expect(stack).toMatch(/<analyst>\s*<networks replace="replace">/);
+    // Writer: exactly the services that log in as the writer.
+    const writerHosts = networks(stack, 'posguard_writer').map((x) => /<host>([^<]+)</.exec(x)?.[1]);
+    expect(writerHosts.sort()).toEqual(names.filter((n) => services[n].environment?.CLICKHOUSE_USER === 'posguard_writer').sort());
+    // Analyst: the stack's own subnet, and ClickHouse is published on this host's loopback only.
+    const subnet = compose.networks?.default?.ipam?.config?.[0]?.subnet;
+    expect(subnet).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+    expect(networks(stack, 'analyst')).toEqual([`<ip>${subnet}</ip>`]);
+    expect(services.clickhouse.ports).toEqual(['127.0.0.1:8123:8123']);
   });
 
   it('Alertmanager mounts the routing tree the tests check', () => {

@@ -50,7 +50,8 @@ describe('card numbers in the ClickHouse sink', () => {
     expect(dl.filter((d) => /card_token looks like a clear card number/.test(d.reason))).toHaveLength(4);
     expect(dl.filter((d) => /masked_pan is not masked/.test(d.reason))).toHaveLength(2);
     for (const d of dl) {
-      expect(d.payload).toContain('411111******1111');
+      expect(d.payload).toMatch(/\*{16}|\*{4} \*{4} \*{4} \*{4}/);
+      expect(d.payload).not.toContain(PAN);
       expect(d.reason).toMatch(/refused by the ClickHouse sink/);
     }
     expect(dl.map((d) => d.source)).toContain('clickhouse-sink:anomalies');

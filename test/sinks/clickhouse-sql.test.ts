@@ -31,7 +31,7 @@ describe('posguard migrate and sql as commands', () => {
   });
 
   it('sql runs the argument, a file, or standard input, in each format', () => {
-    const arg = cli(['sql', '--data', dir, "INSERT INTO dead_letters (dead_letter_id, source, reason, payload, received_at) VALUES ('d1', 'test', 'bad, \"quoted\"', '{}', now64(3)); SELECT source, reason FROM dead_letters"]);
+    const arg = cli(['sql', '--data', dir, '--write', "INSERT INTO dead_letters (dead_letter_id, source, reason, payload, received_at) VALUES ('d1', 'test', 'bad, \"quoted\"', '{}', now64(3)); SELECT source, reason FROM dead_letters"]);
     expect(arg.stderr).toBe('');
     expect(arg.stdout).toBe('OK\nsource  reason\n------  -------------\ntest    bad, "quoted"\n(1 row)\n');
     const file = join(dir, '..', `q-${process.pid}.sql`);
@@ -51,6 +51,43 @@ describe('posguard migrate and sql as commands', () => {
     expect(missing.stderr).toMatch(/^posguard: PG_INPUT_UNREADABLE: no posguard database at .*nope: run `posguard migrate --data .*nope` or a replay first/);
     const u = cli(['sql', '--data', dir, '--format', 'xml', 'SELECT 1']);
     expect(u.stderr).toBe('posguard: PG_USAGE: --format: expected one of table, csv, json, got "xml"\n');
+  });
+});
+
+describe('posguard sql is read-only unless --write, enforced by ClickHouse', () => {
+  const count = () => cli(['sql', '--data', dir, '--format', 'csv', 'SELECT count() FROM dead_letters']).stdout;
+
+  it('refuses an analyst DROP TABLE and INSERT with one clear line, and changes nothing', () => {
+    const before = count();
+    expect(before).toMatch(/^"count\(\)"\n\d+\n$/);
+    const drop = cli(['sql', '--data', dir, 'DROP TABLE dead_letters']);
+    expect(drop.status).toBe(2);
+    expect(drop.stdout).toBe('');
+    expect(drop.stderr).toMatch(/^posguard: PG_READ_ONLY: refused "DROP TABLE dead_letters": posguard sql is read-only \(.*readonly mode.*\); pass --write to change data or schema\n$/);
+    const insert = cli(['sql', '--data', dir, "INSERT INTO dead_letters (dead_letter_id, source, reason, payload, received_at) VALUES ('d2', 'x', 'y', '{}', now64(3))"]);
+    expect(insert.status).toBe(2);
+    expect(insert.stderr).toMatch(/^posguard: PG_READ_ONLY: refused "INSERT INTO dead_letters .*": posguard sql is read-only/);
+    expect(insert.stderr.split('\n')).toHaveLength(2);
+    expect(count()).toBe(before);
+  });
+
+  it('cannot be talked out of it from the SQL itself', () => {
+    const r = cli(['sql', '--data', dir, 'SET readonly = 0; DROP TABLE dead_letters']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^posguard: PG_READ_ONLY: refused "SET readonly = 0"/);
+    const inline = cli(['sql', '--data', dir, "INSERT INTO dead_letters (dead_letter_id, source, reason, payload, received_at) SETTINGS readonly = 0 VALUES ('d3', 'x', 'y', '{}', now64(3))"]);
+    expect(inline.status).toBe(2);
+    expect(inline.stderr).toMatch(/PG_READ_ONLY/);
+    // Reads and harmless setting changes still work.
+    const ok = cli(['sql', '--data', dir, '--format', 'csv', 'SET max_threads = 1; SELECT 1 AS one']);
+    expect([ok.status, ok.stdout]).toEqual([0, '"one"\n1\n']);
+  });
+
+  it('--write permits a write', () => {
+    const before = Number(count().split('\n')[1]);
+    const w = cli(['sql', '--data', dir, '--write', "INSERT INTO dead_letters (dead_letter_id, source, reason, payload, received_at) VALUES ('d4', 'x', 'y', '{}', now64(3))"]);
+    expect([w.status, w.stderr]).toEqual([0, '']);
+    expect(Number(count().split('\n')[1])).toBe(before + 1);
   });
 });
 

@@ -18,6 +18,9 @@ import { loadActive } from '../../suppress/store.js';
 import { Suppressor } from '../../suppress/suppressor.js';
 import { StatusLine } from '../progress.js';
 
+/** A demo runs on a laptop or a shared host: its metrics stay on loopback unless asked (`run` defaults to 0.0.0.0). */
+const DEMO_METRICS_HOST = '127.0.0.1';
+
 export interface DemoOptions {
   duration: string;
   data: string;
@@ -28,6 +31,7 @@ export interface DemoOptions {
   rules?: string;
   metricsPort?: string;
   suppressionsReloadMs?: string;
+  metricsHost?: string;
 }
 
 /** "60s", "2m", "90" (seconds), "0" = as fast as possible. */
@@ -67,7 +71,7 @@ export async function runDemo(o: DemoOptions): Promise<RunSummary> {
   const metrics: DetectorMetrics | null = o.metricsPort === undefined ? null : createMetrics({
     registry, engine: () => pipeline?.engine, cardPatterns: () => pipeline?.cardPatterns, sinkStats: () => sink.stats(), suppressions: () => suppressor,
   });
-  const metricsServer = metrics === null ? null : await startMetricsServer({ registry, port: positive('--metrics-port', o.metricsPort!, true), ready: () => pipeline !== undefined });
+  const metricsServer = metrics === null ? null : await startMetricsServer({ registry, port: positive('--metrics-port', o.metricsPort!, true), host: o.metricsHost ?? DEMO_METRICS_HOST, ready: () => pipeline !== undefined });
   const sink: ClickHouseSink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: 50_000, onClose: () => handle.close(), onEvent: metrics?.sinkEvent, rules: holder.source });
   const summary = new RunSummary();
   pipeline = createPipeline(holder.source, {
@@ -164,6 +168,7 @@ export function registerDemo(program: Command): void {
     .option('--rules <file>', 'rules file (YAML or JSON)')
     .option('--metrics-port <port>', 'serve Prometheus metrics, /healthz and /readyz on this port while it runs (e.g. 9464)')
     .option('--suppressions-reload-ms <ms>', 'how often active suppressions are re-read from ClickHouse (default 30000)')
+    .option('--metrics-host <addr>', `address the metrics port listens on (default ${DEMO_METRICS_HOST}: a demo is scraped from this machine; 0.0.0.0 for every interface)`)
     .action(async (opts: DemoOptions) => {
       await runDemo(opts);
     });

@@ -23,8 +23,8 @@ Configuration: flags > environment > config file (--config or POSGUARD_CONFIG) >
 Environment: KAFKA_BROKERS, POSGUARD_GROUP_ID, SCHEMA_REGISTRY_URL (+ _USERNAME, _PASSWORD),
   SCHEMA_REGISTRY_CA/_CERT/_KEY/_KEY_PASSPHRASE, KAFKA_SSL, KAFKA_SSL_CA, KAFKA_SSL_CERT, KAFKA_SSL_KEY,
   KAFKA_SSL_KEY_PASSPHRASE, KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD, KAFKA_ALLOW_SASL_PLAINTEXT,
-  POSGUARD_TOPIC_TERMINAL/
-  _GATEWAY/_BANK/_DLQ, POSGUARD_INPUT_FORMAT, POSGUARD_DATA, POSGUARD_RULES, and CLICKHOUSE_URL
+  POSGUARD_TOPIC_TERMINAL/_GATEWAY/_BANK/_DLQ, POSGUARD_INPUT_FORMAT, POSGUARD_DATA, POSGUARD_RULES,
+  POSGUARD_METRICS_HOST, POSGUARD_METRICS_USERNAME/_PASSWORD (basic auth on /metrics), and CLICKHOUSE_URL
   (+ CLICKHOUSE_USER, _PASSWORD, _DATABASE, _TLS_CA, _TLS_CERT, _TLS_KEY) for a ClickHouse server.
 Secrets (passwords, key passphrases) have no flags: environment or config file only.
 The effective configuration is printed at start-up, secrets masked. See docs/kafka.md (Security).
@@ -60,9 +60,10 @@ export async function runKafkaJob(flags: RunFlags, env: NodeJS.ProcessEnv = proc
   });
   run = new KafkaRun({ config: cfg, rules: holder.source, metrics, onAnomaly: (a) => metrics.anomaly(a) });
   // A busy metrics port must not stop the detector (a second instance on one host): say so loudly and go on.
-  const server = cfg.run.metricsPort === 0 ? null : await startMetricsServer({ registry, port: cfg.run.metricsPort, ready: () => run?.engineView() !== undefined })
+  const basicAuth = cfg.run.metricsUsername !== null && cfg.run.metricsPassword !== null ? { username: cfg.run.metricsUsername, password: cfg.run.metricsPassword } : undefined;
+  const server = cfg.run.metricsPort === 0 ? null : await startMetricsServer({ registry, port: cfg.run.metricsPort, host: cfg.run.metricsHost, basicAuth, ready: () => run?.engineView() !== undefined })
     .then((srv) => {
-      process.stderr.write(`posguard run: metrics on port ${cfg.run.metricsPort} (/metrics, /healthz, /readyz)\n`);
+      process.stderr.write(`posguard run: metrics on port ${cfg.run.metricsPort} of ${cfg.run.metricsHost} (/metrics${basicAuth ? ' with basic auth' : ''}, /healthz, /readyz)\n`);
       return srv;
     })
     .catch((e: Error) => {
@@ -130,7 +131,8 @@ export function registerRun(program: Command): void {
     .option('--max-bytes-per-partition <n>', 'fetch size per partition, bounds memory per fetch (default 1048576)')
     .option('--status-interval-ms <ms>', 'status line period, 0 = none (default 10000)')
     .option('--metrics-port <port>', 'Prometheus /metrics, /healthz, /readyz on this port, 0 = off (default 9464)')
-    .option('--suppressions-reload-ms <ms>', 'how often active suppressions are re-read from ClickHouse (default 30000)');
+    .option('--suppressions-reload-ms <ms>', 'how often active suppressions are re-read from ClickHouse (default 30000)')
+    .option('--metrics-host <addr>', 'address the metrics port listens on (default 0.0.0.0, so Prometheus can scrape; 127.0.0.1 for a local agent only)');
   addRegistrySecurityOptions(addKafkaSecurityOptions(cmd))
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: RunFlags) => {

@@ -1,9 +1,11 @@
 /**
- * `posguard sql [--data DIR] [--format table|csv|json] [SQL]`: runs analyst SQL
- * against the embedded database (or CLICKHOUSE_URL) and prints the result.
- * The SQL comes from the argument, else --file, else standard input.
+ * `posguard sql [--data DIR] [--format table|csv|json] [--write] [SQL]`: runs
+ * analyst SQL against the embedded database (or CLICKHOUSE_URL) and prints
+ * the result. The SQL comes from the argument, else --file, else standard
+ * input. Read-only unless --write, enforced by ClickHouse (docs/security.md).
  */
 import { readFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { PosguardError } from '../../errors.js';
 import { openClickHouse, resolveTarget } from '../../sinks/clickhouse/connection.js';
@@ -17,7 +19,8 @@ export function registerSql(program: Command): void {
     .option('--data <dir>', 'embedded ClickHouse data directory (default ./data); conflicts with CLICKHOUSE_URL')
     .option('--format <format>', `output: ${OUTPUT_FORMATS.join(', ')}`, 'table')
     .option('-f, --file <file>', 'read the SQL from a file')
-    .action(async (sqlArg: string | undefined, opts: { data?: string; format: string; file?: string }) => {
+    .option('--write', 'allow statements that change data or schema (INSERT, ALTER, DROP...); without it ClickHouse refuses them (readonly session)')
+    .action(async (sqlArg: string | undefined, opts: { data?: string; format: string; file?: string; write?: boolean }) => {
       if (!(OUTPUT_FORMATS as readonly string[]).includes(opts.format)) {
         throw new PosguardError('PG_USAGE', `--format: expected one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(opts.format)}`);
       }
@@ -25,11 +28,24 @@ export function registerSql(program: Command): void {
       const target = resolveTarget({ dataDir: opts.data, env: process.env });
       const ch = await openClickHouse(target, { create: false });
       try {
-        await runSql(ch.client, script, { format: opts.format as OutputFormat, write: (s) => process.stdout.write(s) });
+        await runSql(ch.client, script, {
+          format: opts.format as OutputFormat, write: (s) => process.stdout.write(s), allowWrites: opts.write === true, auditTag: auditTag(),
+        });
       } finally {
         await ch.close();
       }
     });
+}
+
+/** Who runs this, for a server's system.query_log (log_comment): the account is shared, the OS user is not. */
+function auditTag(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the tag still says it was posguard sql.
+  }
+  return `posguard sql by ${user}@${hostname()}`;
 }
 
 async function readScript(arg: string | undefined, file: string | undefined): Promise<string> {

@@ -13,7 +13,7 @@
  * unreachable registry throws (PG_REGISTRY, retriable), from prepare().
  */
 import type { AnyEvent, Stream } from '../../events/index.js';
-import { scrubPans } from '../../ingest/pan.js';
+import { maskPans, maskPansLoose, scrubPans } from '../../ingest/pan.js';
 import { validateAvroDecoded, validateEvent } from '../../ingest/validate.js';
 import { WIRE_HEADER_BYTES, readWireHeader, readerType } from './avro.js';
 import type { Registry } from './registry.js';
@@ -47,7 +47,7 @@ function avroContract(stream: Stream, value: unknown): Decoded {
 }
 
 function undecodable(e: unknown, what: string): Decoded {
-  return { ok: false, kind: 'undecodable', reason: `${what}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200)}` };
+  return { ok: false, kind: 'undecodable', reason: `${what}: ${maskPans((e instanceof Error ? e.message : String(e)).split('\n')[0]).slice(0, 200)}` };
 }
 
 export class ConfluentDecoder implements ValueDecoder {
@@ -120,26 +120,36 @@ export class JsonDecoder implements ValueDecoder {
 /**
  * A poison value as text for the dead_letters table and logs: the decoded
  * value when there is one, else the bytes (UTF-8 when they are text, base64
- * otherwise). Card numbers are masked.
+ * otherwise). Card numbers are masked, in the base64 form too (masked in the
+ * bytes before encoding: base64 is an encoding, not a mask).
  */
 export function poisonPayload(value: Buffer | null, decoded: unknown): string {
-  if (decoded !== undefined) return scrubPans(JSON.stringify(decoded, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+  if (decoded !== undefined) return scrubPans(jsonText(decoded));
   if (value === null) return '';
   const text = value.toString('utf8');
   // eslint-disable-next-line no-control-regex
   const printable = !text.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F]/.test(text);
-  return printable ? scrubPans(text) : `base64:${value.toString('base64')}`;
+  // Undecodable: the loose rule, as dlqValue decides by it.
+  return printable ? maskPansLoose(text) : `base64:${Buffer.from(maskPansLoose(value.toString('latin1')), 'latin1').toString('base64')}`;
+}
+
+function jsonText(decoded: unknown): string {
+  return JSON.stringify(decoded, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
 }
 
 /**
  * The bytes to forward to the dead-letter topic: the original value unless it
  * carries something that looks like a clear card number, in which case a
- * masked text version (and `scrubbed` says so in a header).
+ * masked text version (and `scrubbed` says so in a header). A decoded value is
+ * checked field by field; undecodable bytes by the loose rule (an Avro length
+ * prefix can be a digit and glue onto the number).
  */
 export function dlqValue(value: Buffer | null, decoded: unknown): { value: Buffer | null; scrubbed: boolean } {
   if (value === null) return { value: null, scrubbed: false };
   const latin = value.toString('latin1');
-  const masked = scrubPans(latin);
-  if (masked === latin) return { value, scrubbed: false };
+  const clean = decoded === undefined
+    ? maskPansLoose(latin) === latin
+    : scrubPans(latin) === latin && scrubPans(jsonText(decoded)) === jsonText(decoded);
+  if (clean) return { value, scrubbed: false };
   return { value: Buffer.from(poisonPayload(value, decoded), 'utf8'), scrubbed: true };
 }

@@ -19,6 +19,7 @@
  */
 import type { Producer } from 'kafkajs';
 import { PosguardError } from '../../errors.js';
+import { containsPan, maskPans } from '../pan.js';
 import type { Stream } from '../../events/index.js';
 import type { PoisonKind } from './codec.js';
 
@@ -47,6 +48,17 @@ export const DLQ_HEADERS = {
   rejectedAt: 'posguard.rejected.at',
 } as const;
 
+/**
+ * The last gate before the topic: the value is masked by the caller
+ * (codec.dlqValue, `scrubbed` header), the reason and the key here. A key is
+ * normally the terminal_id; one holding a card number is masked as text.
+ */
+function maskedKey(key: Buffer | null): Buffer | null {
+  if (key === null) return null;
+  const text = key.toString('latin1');
+  return containsPan(text) ? Buffer.from(maskPans(text), 'latin1') : key;
+}
+
 export class DeadLetterPublisher {
   private queue: DeadLetterRecord[] = [];
   private inFlight: Promise<void> | null = null;
@@ -70,10 +82,10 @@ export class DeadLetterPublisher {
           topic: this.topic,
           acks: -1,
           messages: batch.map((r) => ({
-            key: r.key,
+            key: maskedKey(r.key),
             value: r.value,
             headers: {
-              [DLQ_HEADERS.reason]: r.reason,
+              [DLQ_HEADERS.reason]: maskPans(r.reason),
               [DLQ_HEADERS.kind]: r.kind,
               [DLQ_HEADERS.stream]: r.stream,
               [DLQ_HEADERS.topic]: r.topic,

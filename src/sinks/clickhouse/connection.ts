@@ -7,10 +7,11 @@
  * The environment is read once, here, from the object the caller passes in
  * (the CLI hands over process.env); nothing below reads process.env.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { PosguardError } from '../../errors.js';
+import { mkdirPrivateSync } from '../../util/private-files.js';
 
 export const DEFAULT_DATA_DIR = './data';
 export const DEFAULT_DATABASE = 'posguard';
@@ -161,7 +162,8 @@ export async function openClickHouse(target: ClickHouseTarget, opts: { create?: 
     throw new PosguardError('PG_INPUT_UNREADABLE', `no posguard database at ${target.dataDir}: run \`posguard migrate --data ${target.dataDir}\` or a replay first, or point --data at one`);
   }
   try {
-    mkdirSync(target.dataDir, { recursive: true });
+    // The owner's only (0700): the tables hold tokens, masked card numbers and dead-letter payloads.
+    mkdirPrivateSync(target.dataDir);
   } catch (e) {
     throw new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot create data directory ${target.dataDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }

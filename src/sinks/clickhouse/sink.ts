@@ -21,16 +21,16 @@
  * failure is logged once when it starts, every 30 s while it lasts, and when
  * it ends, and stats() exposes it for metrics.
  *
- * Card data: a card_token that looks like a PAN, or a masked_pan that is not
- * masked, never reaches a table: the record goes to dead_letters instead, with
- * the payload PAN-scrubbed (the validator refuses these upstream; this is the
+ * Card data: a record with a clear card number in any string field, or a
+ * masked_pan that is not masked, never reaches a table: the record goes to
+ * dead_letters instead, with the payload PAN-masked (the validator refuses these upstream; this is the
  * second line).
  */
 import { createHash } from 'node:crypto';
 import type { Anomaly } from '../../detect/anomaly.js';
 import type { TransactionRecord } from '../../engine/transaction.js';
 import { PosguardError } from '../../errors.js';
-import { scrubPans } from '../../ingest/pan.js';
+import { maskPans, scrubPans } from '../../ingest/pan.js';
 import type { DeadLetter, RawEventRecord, Sink } from '../types.js';
 import { backoff } from './backoff.js';
 import { cardDataProblem } from './card-data.js';
@@ -94,7 +94,9 @@ export class ClickHouseSink implements Sink {
 
   constructor(private readonly writer: BatchWriter, private readonly options: ClickHouseSinkOptions = {}) {
     this.opts = resolveOptions(options);
-    this.log = options.log ?? defaultLogger;
+    const log = options.log ?? defaultLogger;
+    // ClickHouse's own error texts may quote the row they refused.
+    this.log = (level, msg, ctx) => log(level, maskPans(msg), ctx);
     this.skip = new Set(this.opts.skipTables);
     this.queues = Object.fromEntries(TABLES.map((t) => [t, { lines: [], firstAt: 0, pending: [], running: false, sealed: 0, attempt: 0, waiters: [] }])) as unknown as Record<TableName, Queue>;
   }
@@ -103,7 +105,7 @@ export class ClickHouseSink implements Sink {
 
   anomaly(a: Anomaly): void {
     if (this.skipped('anomalies')) return;
-    const bad = cardDataProblem(a.card_token, null);
+    const bad = cardDataProblem(a);
     if (bad !== null) return this.refuse('anomalies', a, bad, null);
     const rules = this.options.rules;
     this.add('anomalies', rules === undefined ? encodeAnomaly(a) : encodeAnomalyWithRules(a, rulesStamp(rules())));
@@ -111,7 +113,7 @@ export class ClickHouseSink implements Sink {
 
   transaction(t: TransactionRecord): void {
     if (this.skipped('transactions')) return;
-    const bad = cardDataProblem(t.card_token, t.masked_pan);
+    const bad = cardDataProblem(t);
     if (bad !== null) return this.refuse('transactions', t, bad, null);
     this.add('transactions', encodeTransaction(t));
   }
@@ -133,7 +135,7 @@ export class ClickHouseSink implements Sink {
   private event(table: 'events_raw' | 'late_events', r: RawEventRecord): void {
     if (this.skipped(table)) return;
     const e = r.event;
-    const bad = cardDataProblem(e.card_token, 'masked_pan' in e ? e.masked_pan : null);
+    const bad = cardDataProblem(e);
     if (bad !== null) return this.refuse(table, e, bad, r);
     this.add(table, encodeRawEvent(r));
   }
