@@ -101,6 +101,9 @@ describe('a suppression added while the detector writes', () => {
       write(orphan('live-b', { version: 2, amount_minor: 2500 }));
       await sink.flush();
       expect(await rows(db.client, "SELECT anomaly_id FROM anomalies_open WHERE anomaly_id = 'live-b'")).toEqual([{ anomaly_id: 'live-b' }]);
+      // live-a got no new version: still stamped, but its suppression is no longer active, so it is open again too.
+      expect(await rows(db.client, "SELECT anomaly_id, suppressed FROM anomalies_labelled WHERE anomaly_id = 'live-a'")).toEqual([{ anomaly_id: 'live-a', suppressed: 0 }]);
+      expect(await rows(db.client, "SELECT anomaly_id FROM anomalies_open WHERE anomaly_id = 'live-a'")).toEqual([{ anomaly_id: 'live-a' }]);
 
       // docs/analysts-tools.md, "Which suppressions are silencing what": live-a is still stamped, live-b no longer.
       const overview = /### Which suppressions are silencing what\n\n```sql\n([\s\S]*?)```/.exec(readFileSync(new URL('../../docs/analysts-tools.md', import.meta.url), 'utf8'))![1];
@@ -108,6 +111,37 @@ describe('a suppression added while the detector writes', () => {
       expect(row).toMatchObject({ anomalies_stamped: 1, still_open: 1, open_orphan_amount_minor: 1000, active: 0 });
     } finally {
       suppressor.close();
+      await sink.close();
+    }
+  });
+});
+
+describe('anomalies_open follows the suppressions active now, not only the stamp', () => {
+  it('removing a suppression brings back the open orphan it hid; adding one hides the open orphan it covers; expiry too', async () => {
+    const sink = new ClickHouseSink(clientBatchWriter(db.client), { log: () => {} });
+    const open = async () => (await rows<{ anomaly_id: string }>(db.client, "SELECT anomaly_id FROM anomalies_open WHERE startsWith(anomaly_id, 'q-') ORDER BY anomaly_id")).map((r) => r.anomaly_id);
+    try {
+      const hid = await addSuppression(db.client, { kind: 'ORPHAN_DEBIT', scope: 'card', value: 'tok_q1', untilMs: Date.now() + HOUR, reason: 'refunded by hand' }, 'alice', Date.now());
+      sink.anomaly(orphan('q-stamped', { card_token: 'tok_q1', terminal_id: 'TRM00091', suppressed_by: hid }));
+      sink.anomaly(orphan('q-unstamped', { card_token: 'tok_q2', terminal_id: 'TRM00092', merchant_id: 'MRC92' }));
+      sink.anomaly(orphan('q-other-kind', { kind: 'DUPLICATE_DEBIT', cause: null, card_token: 'tok_q2', terminal_id: 'TRM00092', merchant_id: 'MRC92' }));
+      await sink.flush();
+      expect(await open()).toEqual(['q-other-kind', 'q-unstamped']);
+
+      // Removed, with no new version of the orphan: it is open again.
+      await removeSuppression(db.client, hid, 'bob', 'not refunded after all', Date.now());
+      expect(await open()).toEqual(['q-other-kind', 'q-stamped', 'q-unstamped']);
+
+      // Added after the orphan was written (no stamp on it): it leaves the open view at once; the other kind stays.
+      const later = await addSuppression(db.client, { kind: 'ORPHAN_DEBIT', scope: 'merchant', value: 'MRC92', untilMs: Date.now() + 400, reason: 'merchant refunds' }, 'alice', Date.now());
+      expect(await open()).toEqual(['q-other-kind', 'q-stamped']);
+      expect(await rows(db.client, "SELECT anomaly_id, suppressed_by, suppressed FROM anomalies_labelled WHERE anomaly_id = 'q-unstamped'")).toEqual([{ anomaly_id: 'q-unstamped', suppressed_by: '', suppressed: 1 }]);
+      expect(later).toMatch(/^sup_/);
+
+      // Expired: back again.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await open()).toEqual(['q-other-kind', 'q-stamped', 'q-unstamped']);
+    } finally {
       await sink.close();
     }
   });
