@@ -14,9 +14,10 @@ export interface ReportWindow {
 
 export interface ReportData {
   readonly span: { from: string | null; to: string | null; attempts: number; debits: number; anomalies: number };
-  readonly riskByCurrency: { currency: string; open: number; at_risk_minor: number; oldest: string }[];
-  readonly riskByIssuer: { issuer_id: string; currency: string; open: number; at_risk_minor: number; oldest: string }[];
-  readonly orphanStatus: { orphans: number; open: number; auto_resolved: number; retracted: number };
+  /** open / at_risk_minor / oldest leave suppressed orphans out (anomalies_open); suppressed_* count them apart. */
+  readonly riskByCurrency: ({ currency: string } & RiskFigures)[];
+  readonly riskByIssuer: ({ issuer_id: string; currency: string } & RiskFigures)[];
+  readonly orphanStatus: { orphans: number; open: number; suppressed_open: number; auto_resolved: number; retracted: number };
   readonly bucketSeconds: number;
   readonly orphansOverTime: { bucket: string; cause: string; orphans: number }[];
   readonly topIssuers: { issuer_id: string; orphans: number; open: number; debits: number; per_1000_debits: number; main_cause: string }[];
@@ -27,6 +28,15 @@ export interface ReportData {
   readonly openCases: { anomaly_id: string; debit_time: string; cause: string; issuer_id: string; merchant_id: string; terminal_id: string; rrn: string; amount_minor: number; currency: string; terminal_events: string; gateway_events: string; bank_events: string }[];
   readonly deadLetters: { reason: string; records: number }[];
 }
+
+export type RiskFigures = {
+  readonly open: number;
+  readonly at_risk_minor: number;
+  /** '' when every open orphan of the row is suppressed. */
+  readonly oldest: string;
+  readonly suppressed_open: number;
+  readonly suppressed_minor: number;
+};
 
 async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
   const rs = await client.query({ query, format: 'JSONEachRow' });
@@ -41,6 +51,15 @@ function num<T extends Record<string, unknown>>(r: T, ...keys: (keyof T)[]): T {
 }
 
 const ORPHAN = "kind = 'ORPHAN_DEBIT'";
+/**
+ * Open orphans split as anomalies_open splits them: `suppressed` (migration
+ * 009) is "covered by a suppression active now". Aliases differ from the
+ * column name, which ClickHouse would otherwise resolve to the alias.
+ */
+const RISK_FIGURES = `countIf(suppressed = 0) AS open, sumIf(amount_minor, suppressed = 0) AS at_risk_minor,
+           if(open = 0, '', toString(minIf(event_time, suppressed = 0))) AS oldest,
+           countIf(suppressed = 1) AS suppressed_open, sumIf(amount_minor, suppressed = 1) AS suppressed_minor`;
+const RISK_NUMBERS = ['open', 'at_risk_minor', 'suppressed_open', 'suppressed_minor'] as const;
 
 export async function readReportData(client: ClickHouseClient, w: ReportWindow = { fromMs: null, toMs: null }): Promise<ReportData> {
   // A window on the event time; ms literals, never user text, go into the SQL.
@@ -59,18 +78,18 @@ export async function readReportData(client: ClickHouseClient, w: ReportWindow =
   const bucketSeconds = [60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].find((b) => seconds / b <= 48) ?? 86400;
 
   const riskByCurrency = (await rows<ReportData['riskByCurrency'][number]>(client, `
-    SELECT ifNull(currency, '?') AS currency, count() AS open, sum(amount_minor) AS at_risk_minor, toString(min(event_time)) AS oldest
+    SELECT ifNull(currency, '?') AS currency, ${RISK_FIGURES}
     FROM anomalies_current WHERE ${ORPHAN} AND status = 'OPEN'${win('event_time')}
-    GROUP BY currency ORDER BY at_risk_minor DESC`)).map((r) => num(r, 'open', 'at_risk_minor'));
+    GROUP BY currency ORDER BY at_risk_minor DESC`)).map((r) => num(r, ...RISK_NUMBERS));
 
   const riskByIssuer = (await rows<ReportData['riskByIssuer'][number]>(client, `
-    SELECT ifNull(issuer_id, '?') AS issuer_id, ifNull(currency, '?') AS currency, count() AS open, sum(amount_minor) AS at_risk_minor,
-           toString(min(event_time)) AS oldest
+    SELECT ifNull(issuer_id, '?') AS issuer_id, ifNull(currency, '?') AS currency, ${RISK_FIGURES}
     FROM anomalies_current WHERE ${ORPHAN} AND status = 'OPEN'${win('event_time')}
-    GROUP BY issuer_id, currency ORDER BY at_risk_minor DESC LIMIT 15`)).map((r) => num(r, 'open', 'at_risk_minor'));
+    GROUP BY issuer_id, currency ORDER BY at_risk_minor DESC, suppressed_minor DESC LIMIT 15`)).map((r) => num(r, ...RISK_NUMBERS));
 
   const [status] = await rows<ReportData['orphanStatus']>(client, `
-    SELECT countIf(status != 'RETRACTED') AS orphans, countIf(status = 'OPEN') AS open,
+    SELECT countIf(status != 'RETRACTED') AS orphans, countIf(status = 'OPEN' AND suppressed = 0) AS open,
+           countIf(status = 'OPEN' AND suppressed = 1) AS suppressed_open,
            countIf(status = 'AUTO_RESOLVED') AS auto_resolved, countIf(status = 'RETRACTED') AS retracted
     FROM anomalies_current WHERE ${ORPHAN}${win('event_time')}`);
 
@@ -125,7 +144,7 @@ export async function readReportData(client: ClickHouseClient, w: ReportWindow =
     SELECT anomaly_id, toString(event_time) AS debit_time, ifNull(cause, '') AS cause, ifNull(issuer_id, '?') AS issuer_id, ifNull(merchant_id, '?') AS merchant_id,
            ifNull(terminal_id, '?') AS terminal_id, ifNull(rrn, '?') AS rrn, ifNull(amount_minor, 0) AS amount_minor, ifNull(currency, '?') AS currency,
            ${chain('terminal')} AS terminal_events, ${chain('gateway')} AS gateway_events, ${chain('bank')} AS bank_events
-    FROM anomalies_current WHERE ${ORPHAN} AND status = 'OPEN'${win('event_time')}
+    FROM anomalies_open WHERE ${ORPHAN}${win('event_time')}
     ORDER BY event_time, amount_minor DESC LIMIT 20`)).map((r) => num(r, 'amount_minor'));
 
   const deadLetters = (await rows<ReportData['deadLetters'][number]>(client, `
@@ -136,7 +155,7 @@ export async function readReportData(client: ClickHouseClient, w: ReportWindow =
   return {
     span: { from: span?.from ?? null, to: span?.to ?? null, attempts: Number(span?.attempts ?? 0), debits: Number(span?.debits ?? 0), anomalies: Number(anoms?.n ?? 0) },
     riskByCurrency, riskByIssuer,
-    orphanStatus: num(status ?? { orphans: 0, open: 0, auto_resolved: 0, retracted: 0 }, 'orphans', 'open', 'auto_resolved', 'retracted'),
+    orphanStatus: num(status ?? { orphans: 0, open: 0, suppressed_open: 0, auto_resolved: 0, retracted: 0 }, 'orphans', 'open', 'suppressed_open', 'auto_resolved', 'retracted'),
     bucketSeconds, orphansOverTime, topIssuers, topTerminals, patternsByKind, patternCards, faultTerminals, openCases, deadLetters,
   };
 }

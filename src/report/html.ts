@@ -60,15 +60,17 @@ export function renderReport(d: ReportData, m: ReportMeta): string {
 
   // ---- headline
   s.push('<section id="money-at-risk"><h2>Money at risk now</h2>');
-  s.push('<p class="note">Open orphaned debits: the customer was charged, the terminal did not complete the sale, and no reversal or refund has come back. Each one is a customer out of pocket until it is reversed (docs/runbooks.md, "Orphaned debit: customer steps").</p>');
+  s.push('<p class="note">Open orphaned debits: the customer was charged, the terminal did not complete the sale, and no reversal or refund has come back. Each one is a customer out of pocket until it is reversed (docs/runbooks.md, "Orphaned debit: customer steps"). Those under an analyst\'s suppression active now are not in "at risk" and are shown apart as "suppressed": silenced, still owed.</p>');
   s.push('<div class="cards">');
   if (totalRisk.length === 0) s.push('<div class="card"><div class="l">at risk</div><div class="v">0</div></div>');
-  for (const r of totalRisk) s.push(`<div class="card alert"><div class="l">at risk, ${esc(r.currency)}</div><div class="v">${esc(money(r.at_risk_minor, r.currency))}</div><div class="l">${int(r.open)} open debits, oldest ${esc(short(r.oldest))}</div></div>`);
-  s.push(`<div class="card"><div class="l">orphaned debits</div><div class="v">${int(d.orphanStatus.orphans)}</div><div class="l">${int(d.orphanStatus.open)} open · ${int(d.orphanStatus.auto_resolved)} auto-resolved</div></div>`);
+  for (const r of totalRisk) s.push(`<div class="card alert"><div class="l">at risk, ${esc(r.currency)}</div><div class="v">${esc(money(r.at_risk_minor, r.currency))}</div><div class="l">${int(r.open)} open debits${r.open > 0 ? `, oldest ${esc(short(r.oldest))}` : ''}</div><div class="l">suppressed: ${esc(money(r.suppressed_minor, r.currency))} in ${int(r.suppressed_open)}</div></div>`);
+  s.push(`<div class="card"><div class="l">orphaned debits</div><div class="v">${int(d.orphanStatus.orphans)}</div><div class="l">${int(d.orphanStatus.open)} open · ${int(d.orphanStatus.suppressed_open)} suppressed · ${int(d.orphanStatus.auto_resolved)} auto-resolved</div></div>`);
   s.push(`<div class="card"><div class="l">attempts · debits</div><div class="v">${int(d.span.attempts)}</div><div class="l">${int(d.span.debits)} debits · ${int(d.span.anomalies)} anomalies</div></div>`);
   s.push('</div>');
   s.push('<h3>By issuer</h3>');
-  s.push(table(['issuer', 'currency', 'open debits', 'at risk', 'oldest'], d.riskByIssuer.map((r) => [r.issuer_id, r.currency, int(r.open), money(r.at_risk_minor, r.currency), short(r.oldest)]), new Set([2, 3])));
+  s.push(table(['issuer', 'currency', 'open debits', 'at risk', 'oldest', 'suppressed debits', 'suppressed amount'], d.riskByIssuer.map((r) => [
+    r.issuer_id, r.currency, int(r.open), money(r.at_risk_minor, r.currency), short(r.oldest), int(r.suppressed_open), money(r.suppressed_minor, r.currency),
+  ]), new Set([2, 3, 5, 6])));
   s.push('</section>');
 
   // ---- orphans by cause over time
@@ -110,6 +112,7 @@ export function renderReport(d: ReportData, m: ReportMeta): string {
   // ---- cases
   s.push('<section id="open-cases"><h2>Oldest open cases</h2>');
   s.push('<p class="note">The open orphaned debits whose customers have waited longest, with the events each stream recorded (the full evidence is in ClickHouse: anomalies_current.evidence). Work them with docs/runbooks.md, "Orphaned debit: customer steps".</p>');
+  if (d.orphanStatus.suppressed_open > 0) s.push(`<p class="note">${int(d.orphanStatus.suppressed_open)} open orphaned debits under an analyst's suppression are not listed (posguard suppress list; docs/analysts-tools.md).</p>`);
   s.push(table(['debit time', 'amount', 'cause', 'issuer · merchant · terminal', 'rrn', 'evidence'], d.openCases.map((r) => [
     short(r.debit_time), money(r.amount_minor, r.currency), r.cause, `${r.issuer_id} · ${r.merchant_id} · ${r.terminal_id}`,
     m.cases?.has(r.anomaly_id) ? new Html(`<a href="#${esc(caseAnchor(r.anomaly_id))}">${esc(r.rrn)}</a>`) : r.rrn,

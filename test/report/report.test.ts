@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, readReportData, renderReport, type ReportData } from '../../src/report/index.js';
+import { addSuppression, removeSuppression } from '../../src/suppress/store.js';
 import { openSimDb, OUTAGE_ISSUER, SIM_START, type SimDb } from '../observability/helpers/sim-db.js';
 import { requireTools, run } from '../observability/helpers/tools.js';
 
@@ -24,12 +25,24 @@ let html: string;
 let out: string;
 let cli: { status: number | null; stderr: string };
 let cliHtml: string;
+/** The data again with the oldest open case's terminal under an orphan suppression (removed before the CLI runs). */
+let suppressed: { data: ReportData; html: string; terminal: string; open: number; amountMinor: number };
 
 beforeAll(async () => {
   db = await openSimDb('report');
   data = await readReportData(db.client);
   windowed = await readReportData(db.client, { fromMs: SIM_START + 15 * 60_000, toMs: SIM_START + 25 * 60_000 });
   html = await buildReport(db.client, { source: 'test', now: new Date(Date.UTC(2026, 2, 3)) });
+  {
+    const terminal = data.openCases[0].terminal_id;
+    const rs = await db.client.query({ query: `SELECT count() AS n, sum(amount_minor) AS minor FROM anomalies_current WHERE kind = 'ORPHAN_DEBIT' AND status = 'OPEN' AND terminal_id = '${terminal}'`, format: 'JSONEachRow' });
+    const [t] = await rs.json<{ n: string; minor: string }>();
+    const id = await addSuppression(db.client, { kind: 'ORPHAN_DEBIT', scope: 'terminal', value: terminal, untilMs: Date.now() + 3_600_000, reason: 'report test' }, 'test', Date.now());
+    const sd = await readReportData(db.client);
+    const sh = await buildReport(db.client, { source: 'test', now: new Date(Date.UTC(2026, 2, 3)) });
+    await removeSuppression(db.client, id, 'test', 'done', Date.now());
+    suppressed = { data: sd, html: sh, terminal, open: Number(t.n), amountMinor: Number(t.minor) };
+  }
   // The CLI opens the same folder from another process once this one lets go of it.
   await db.close();
   out = mkdtempSync(join(tmpdir(), 'posguard-report-out-'));
@@ -76,6 +89,25 @@ describe('report data', () => {
   });
 });
 
+describe('suppressed orphans in the report', () => {
+  it('leave the money at risk, the open count and the open cases, and are shown apart next to each total', () => {
+    const d = suppressed.data;
+    const sum = (rs: readonly { open: number; at_risk_minor: number; suppressed_open: number; suppressed_minor: number }[]) =>
+      rs.reduce((a, r) => ({ open: a.open + r.open, risk: a.risk + r.at_risk_minor, sOpen: a.sOpen + r.suppressed_open, sMinor: a.sMinor + r.suppressed_minor }), { open: 0, risk: 0, sOpen: 0, sMinor: 0 });
+    expect(suppressed.open).toBeGreaterThan(0);
+    expect(sum(data.riskByCurrency)).toMatchObject({ sOpen: 0, sMinor: 0 });
+    const before = sum(data.riskByCurrency);
+    expect(sum(d.riskByCurrency)).toEqual({ open: before.open - suppressed.open, risk: before.risk - suppressed.amountMinor, sOpen: suppressed.open, sMinor: suppressed.amountMinor });
+    expect(sum(d.riskByIssuer).sOpen).toBe(suppressed.open);
+    expect(d.orphanStatus).toMatchObject({ open: data.orphanStatus.open - suppressed.open, suppressed_open: suppressed.open, orphans: data.orphanStatus.orphans });
+    expect(d.openCases.length).toBe(20);
+    expect(d.openCases.filter((c) => c.terminal_id === suppressed.terminal)).toEqual([]);
+    expect(suppressed.html).toContain(`${suppressed.open} suppressed · `);
+    expect(suppressed.html).toContain(`${suppressed.open} open orphaned debits under an analyst's suppression are not listed`);
+    expect(suppressed.html).toContain('suppressed amount');
+  });
+});
+
 describe('report page', () => {
   it('has every section, with the figures of the data', () => {
     for (const id of ['money-at-risk', 'orphans-by-cause', 'top-issuers', 'top-terminals', 'fraud-patterns', 'open-cases']) expect(html).toContain(`<section id="${id}">`);
@@ -100,7 +132,7 @@ describe('report page', () => {
   it('renders an empty database without failing', () => {
     const empty: ReportData = {
       ...data, riskByCurrency: [], riskByIssuer: [], orphansOverTime: [], topIssuers: [], topTerminals: [], patternsByKind: [],
-      patternCards: [], faultTerminals: [], openCases: [], deadLetters: [], orphanStatus: { orphans: 0, open: 0, auto_resolved: 0, retracted: 0 },
+      patternCards: [], faultTerminals: [], openCases: [], deadLetters: [], orphanStatus: { orphans: 0, open: 0, suppressed_open: 0, auto_resolved: 0, retracted: 0 },
     };
     const page = renderReport(empty, { title: 't', source: 's', generatedAt: new Date(0) });
     expect(page).toContain('No orphaned debits.');
