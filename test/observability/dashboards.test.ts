@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { appendLabels } from '../../src/labels/labels.js';
 import { createMetrics } from '../../src/metrics/index.js';
+import { addSuppression, removeSuppression } from '../../src/suppress/store.js';
 import {
   allPanels, CLICKHOUSE_TYPE, expandClickHouseMacros, expandPromVariables, loadDashboards, metricNames, PROMETHEUS_TYPE, type Panel,
 } from './helpers/grafana.js';
@@ -192,5 +193,43 @@ describe('ClickHouse panels run against simulated data', () => {
     expect(byKind).toMatchObject({ labelled: 2, expected: 1, false_positives: 1, precision: 0.5 });
     // Kinds nobody labelled have no precision rather than a made-up one.
     expect((await panelRows('fraud-patterns.json', 'Precision by kind, from labels')).filter((r) => r.kind !== labelled.patternKind).every((r) => r.precision === null)).toBe(true);
+  });
+
+  it('the pattern tables name each anomaly (id, rrn, label, suppressed) and the orphan tables keep suppressed money apart', async () => {
+    const sel = async <T>(sql: string) => (await db.client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
+    const testing = await panelRows('fraud-patterns.json', 'Card testing');
+    const travel = await panelRows('fraud-patterns.json', 'Impossible travel and velocity');
+    // Every row is one anomaly, with its id, rrn and latest label as stored.
+    const stored = new Map((await sel<{ anomaly_id: string; rrn: string | null; label: string }>("SELECT anomaly_id, rrn, label FROM anomalies_labelled WHERE kind IN ('CARD_TESTING', 'IMPOSSIBLE_TRAVEL', 'CARD_VELOCITY')")).map((r) => [r.anomaly_id, r]));
+    for (const r of [...testing, ...travel]) expect(r, JSON.stringify(r)).toMatchObject({ ...stored.get(r.anomaly_id as string), suppressed: 0 });
+    expect([...testing, ...travel].some((r) => r.label !== '')).toBe(true);
+
+    const card = testing[0].card_token as string;
+    const spikes = (await panelRows('fraud-patterns.json', 'Terminals with fault spikes'))[0];
+    const merchant = (await panelRows('orphaned-debits.json', 'By merchant')).find((r) => Number(r.open) > 0)!;
+    const issuerTotals = async () => (await panelRows('orphaned-debits.json', 'By issuer')).reduce<Record<'open' | 'atRisk' | 'sOpen' | 'sAtRisk', number>>((a, r) => ({ open: a.open + Number(r.open), atRisk: a.atRisk + Number(r.at_risk), sOpen: a.sOpen + Number(r.suppressed_open), sAtRisk: a.sAtRisk + Number(r.suppressed_at_risk) }), { open: 0, atRisk: 0, sOpen: 0, sAtRisk: 0 });
+    const before = await issuerTotals();
+    expect(before).toMatchObject({ sOpen: 0, sAtRisk: 0 });
+    const until = Date.now() + 3_600_000;
+    const ids = [
+      await addSuppression(db.client, { kind: 'CARD_TESTING', scope: 'card', value: card, untilMs: until, reason: 'test card' }, 'dashboards-test', Date.now()),
+      await addSuppression(db.client, { kind: 'TERMINAL_FAULT_SPIKE', scope: 'terminal', value: spikes.terminal_id as string, untilMs: until, reason: 'reader swap' }, 'dashboards-test', Date.now()),
+      await addSuppression(db.client, { kind: 'ORPHAN_DEBIT', scope: 'merchant', value: merchant.merchant_id as string, untilMs: until, reason: 'merchant refunds' }, 'dashboards-test', Date.now()),
+    ];
+    try {
+      const cardRows = (await panelRows('fraud-patterns.json', 'Card testing')).filter((r) => r.card_token === card);
+      expect(cardRows.length).toBeGreaterThan(0);
+      expect(cardRows.every((r) => r.suppressed === 1)).toBe(true);
+      expect((await panelRows('fraud-patterns.json', 'Cards with fraud-like patterns')).find((r) => r.card_token === card)).toMatchObject({ suppressed_anomalies: cardRows.length, latest_anomaly_id: expect.stringMatching(/.+/) });
+      expect((await panelRows('fraud-patterns.json', 'Terminals with fault spikes')).find((r) => r.terminal_id === spikes.terminal_id)).toMatchObject({ suppressed_spikes: spikes.spikes, latest_anomaly_id: spikes.latest_anomaly_id });
+      expect((await panelRows('orphaned-debits.json', 'By merchant')).find((r) => r.merchant_id === merchant.merchant_id)).toMatchObject({ open: 0, at_risk: 0, suppressed_open: merchant.open, suppressed_at_risk: merchant.at_risk });
+      const after = await issuerTotals();
+      expect(after.open).toBe(before.open - Number(merchant.open));
+      expect(after.sOpen).toBe(Number(merchant.open));
+      expect(after.sAtRisk).toBeCloseTo(Number(merchant.at_risk), 2);
+      expect(after.atRisk + after.sAtRisk).toBeCloseTo(before.atRisk, 2);
+    } finally {
+      for (const id of ids) await removeSuppression(db.client, id, 'dashboards-test', 'test done', Date.now());
+    }
   });
 });
