@@ -1,0 +1,39 @@
+// Mutation testing (docs/testing.md, "Mutation testing"): `npm run test:mutation`.
+// Mutates the decision code only; runs the decision-level test files, with
+// per-test coverage so each mutant runs only the tests that reach it.
+// Subset for CI: `npm run test:mutation:ci` (STRYKER_SUBSET=ci).
+const FULL = [
+  'src/detect/**/*.ts',
+  'src/engine/engine.ts',
+  'src/engine/watermark.ts',
+  'src/engine/shared-duplicates.ts',
+  'src/eval/compare.ts',
+];
+const CI = [
+  'src/detect/debit-facts.ts',
+  'src/detect/duplicate-debit.ts',
+  'src/detect/orphan-debit.ts',
+  'src/detect/amount-mismatch.ts',
+  'src/detect/patterns/impossible-travel.ts',
+  'src/engine/watermark.ts',
+];
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.stryker.config.ts' },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: 'perTest',
+  mutate: process.env.STRYKER_SUBSET === 'ci' ? CI : FULL,
+  concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
+  timeoutMS: 4_000,
+  timeoutFactor: 1.5,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 80, break: null },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+};
