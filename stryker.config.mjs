@@ -33,9 +33,11 @@ export default {
   timeoutMS: 4_000,
   timeoutFactor: 1.5,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  // STRYKER_REPORT names the report files, so runs over parts of the code keep theirs apart.
+  htmlReporter: { fileName: `reports/mutation/${process.env.STRYKER_REPORT ?? 'mutation'}.html` },
+  jsonReporter: { fileName: `reports/mutation/${process.env.STRYKER_REPORT ?? 'mutation'}.json` },
   thresholds: { high: 90, low: 80, break: null },
   tempDirName: '.stryker-tmp',
+  ignorePatterns: ['.stryker-tmp*', 'reports', 'data', 'out'],
   cleanTempDir: true,
 };
