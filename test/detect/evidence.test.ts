@@ -18,10 +18,10 @@ function detect(b: EventBuilder): Anomaly[] {
   const last = new Map<string, Anomaly>();
   const engine = new Engine({ rules: () => RULES, output: { anomaly: (a) => last.set(a.anomaly_id, a) } });
   const s = b.streams();
-  // Bank first, terminal last: the order must not matter to the evidence.
-  for (const e of s.bank) engine.push('bank', e);
-  for (const e of s.gateway) engine.push('gateway', e);
-  for (const e of s.terminal) engine.push('terminal', e);
+  // Bank first, terminal last, each stream backwards: the evidence is in time order whatever the arrival order.
+  for (const e of [...s.bank].reverse()) engine.push('bank', e);
+  for (const e of [...s.gateway].reverse()) engine.push('gateway', e);
+  for (const e of [...s.terminal].reverse()) engine.push('terminal', e);
   engine.end();
   return [...last.values()];
 }

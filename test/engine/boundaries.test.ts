@@ -256,3 +256,71 @@ describe('the debit anomaly carries the debit', () => {
     });
   });
 });
+
+describe('what each fact needs, exactly (detection.md cause table)', () => {
+  const causeOf = (b: EventBuilder) => {
+    const seen = new Set<string>();
+    inEveryOrder(b, (out) => seen.add(JSON.stringify(out.map((a) => [a.kind, a.cause, a.status]))));
+    expect(seen.size).toBe(1);
+    return JSON.parse([...seen][0]) as [string, string | null, string][];
+  };
+
+  it('a TXN_COMPLETED with a code other than 00 is no success: the debit is still an orphan', () => {
+    const b = new EventBuilder();
+    b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
+    b.terminal('TXN_COMPLETED', { event_time: T0 + 2 * SEC, response_code: '05' });
+    expect(causeOf(b)).toEqual([['ORPHAN_DEBIT', 'NO_TERMINAL_OUTCOME', 'OPEN']]);
+  });
+
+  it('a RESPONSE_RECEIVED other than 00 before a TXN_FAILED is no approval at the terminal: UNEXPLAINED', () => {
+    const b = new EventBuilder();
+    b.attempt({ t: T0, omit: ['RESPONSE_RECEIVED', 'TXN_COMPLETED'] });
+    b.terminal('RESPONSE_RECEIVED', { event_time: T0 + 1_500, response_code: '05' });
+    b.terminal('TXN_FAILED', { event_time: T0 + 3 * SEC, failure_reason: 'PRINTER_ERROR' });
+    expect(causeOf(b)).toEqual([['ORPHAN_DEBIT', 'UNEXPLAINED', 'OPEN']]);
+  });
+
+  it('the earliest RESPONSE_RECEIVED 00 counts: a TXN_FAILED between two of them is after the approval', () => {
+    const b = new EventBuilder();
+    b.attempt({ t: T0, omit: ['TXN_COMPLETED'] }); // RESPONSE_RECEIVED 00 at T0 + 1.5 s
+    b.terminal('TXN_FAILED', { event_time: T0 + 2 * SEC, failure_reason: 'PRINTER_ERROR' });
+    b.terminal('RESPONSE_RECEIVED', { event_time: T0 + 4 * SEC, response_code: '00' });
+    expect(causeOf(b)).toEqual([['ORPHAN_DEBIT', 'TERMINAL_FAILED_AFTER_APPROVAL', 'OPEN']]);
+  });
+
+  it('an ISSUER_RESPONSE other than 00 is no gateway response mismatch', () => {
+    const b = new EventBuilder();
+    b.attempt({ t: T0, omit: ['ISSUER_RESPONSE', 'RESPONSE_SENT', 'RESPONSE_RECEIVED', 'TXN_COMPLETED'] });
+    b.gateway('ISSUER_RESPONSE', { event_time: T0 + 500, response_code: '05' });
+    b.gateway('RESPONSE_SENT', { event_time: T0 + SEC, response_code: '05' });
+    b.terminal('RESPONSE_RECEIVED', { event_time: T0 + 1_500, response_code: '05' });
+    b.terminal('TXN_FAILED', { event_time: T0 + 2 * SEC, failure_reason: 'APP_ERROR' });
+    expect(causeOf(b)).toEqual([['ORPHAN_DEBIT', 'UNEXPLAINED', 'OPEN']]);
+  });
+
+  it('no gateway event with the debit rrn: NO_GATEWAY_RECORD (the bank event names the attempt)', () => {
+    const b = new EventBuilder();
+    b.attempt({ t: T0, omit: ['REQUEST_RECEIVED', 'FORWARDED_TO_ISSUER', 'ISSUER_RESPONSE', 'RESPONSE_SENT', 'RESPONSE_RECEIVED', 'TXN_COMPLETED'] });
+    expect(causeOf(b)).toEqual([['ORPHAN_DEBIT', 'NO_GATEWAY_RECORD', 'OPEN']]);
+  });
+
+  it('AMOUNT_MISMATCH on the currency alone', () => {
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0 });
+    (ev.AUTH_APPROVED as { currency: string | null }).currency = 'USD';
+    expect(causeOf(b)).toEqual([['AMOUNT_MISMATCH', null, 'OPEN']]);
+  });
+
+  it('a duplicate of several earlier charges lists them all, sorted by rrn whatever their times', () => {
+    const b = new EventBuilder();
+    b.attempt({ t: T0, stan: '000001', rrn: 'RRN000000009' });
+    b.attempt({ t: T0 + MIN, stan: '000002', rrn: 'RRN000000003' });
+    b.attempt({ t: T0 + 2 * MIN, stan: '000003', rrn: 'RRN000000006' });
+    inEveryOrder(b, (out) => {
+      expect(out.map((a) => [a.rrn, a.related_rrns])).toEqual([
+        ['RRN000000003', ['RRN000000009']],
+        ['RRN000000006', ['RRN000000003', 'RRN000000009']],
+      ]);
+    });
+  });
+});
