@@ -324,3 +324,12 @@ describe('what each fact needs, exactly (detection.md cause table)', () => {
     });
   });
 });
+
+describe('a gateway record is an event with the debit rrn as its own', () => {
+  it('a gateway that logged only the REVERSAL_FORWARDED (orig_rrn R, its own rrn) has no record of R: NO_GATEWAY_RECORD', () => {
+    const b = new EventBuilder();
+    b.attempt({ t: T0, omit: ['REQUEST_RECEIVED', 'FORWARDED_TO_ISSUER', 'ISSUER_RESPONSE', 'RESPONSE_SENT', 'RESPONSE_RECEIVED', 'TXN_COMPLETED'] });
+    b.gateway('REVERSAL_FORWARDED', { event_time: T0 + 40 * SEC });
+    inEveryOrder(b, (out) => expect(out.map((a) => [a.kind, a.cause])).toEqual([['ORPHAN_DEBIT', 'NO_GATEWAY_RECORD']]));
+  });
+});
