@@ -35,6 +35,23 @@ export class Clocks {
     return trueMs + this.offset(this.bk, trueMs);
   }
 
+  /**
+   * A true time the bank stamps exactly `stampMs` (boundary scenarios aim at
+   * bank-time edges). The offset moves < 1 ms per second, so the stamp is
+   * reached within a few ms of stampMs - offset; rounding can skip a stamp,
+   * then the nearest true time after it is returned.
+   */
+  bankTrueFor(stampMs: number): number {
+    const guess = stampMs - this.offset(this.bk, stampMs);
+    for (let d = 0; d <= 4; d++) {
+      if (this.bank(guess - d) === stampMs) return guess - d;
+      if (this.bank(guess + d) === stampMs) return guess + d;
+    }
+    let t = guess - 4;
+    while (this.bank(t) < stampMs) t++;
+    return t;
+  }
+
   private offset(w: Wander, t: number): number {
     return Math.round(w.amp * Math.sin((2 * Math.PI * (t - this.startMs)) / w.period + w.phase));
   }

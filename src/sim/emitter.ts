@@ -39,7 +39,11 @@ export interface EmitterConfig {
   readonly badRecordRate: number;
   /** Per stream, true times by which one bad line of each kind must have been written. */
   readonly mandatoryBad: ReadonlyMap<Stream, { at: number; kind: BadKind }[]>;
+  /** Boundary runs: this share of events arrives exactly max delay -1, 0 or +1 ms after it happens (own random stream). */
+  readonly edgeDelay?: { readonly share: number; readonly rng: Rng } | null;
 }
+
+const EDGE_DELAY_OFFSETS = [-1, 0, 1] as const;
 
 export class Emitter {
   private readonly queue: ArrivalQueue;
@@ -77,6 +81,8 @@ export class Emitter {
       this.push(arrival, trueMs, stream, LATE, event.terminal_id, line);
     } else {
       arrival = trueMs + rng.int(0, this.cfg.maxDelayMs);
+      const edge = this.cfg.edgeDelay;
+      if (edge && edge.rng.chance(edge.share)) arrival = trueMs + this.cfg.maxDelayMs + edge.rng.pick(EDGE_DELAY_OFFSETS);
       this.push(arrival, trueMs, stream, 0, event.terminal_id, line);
       if (rng.chance(this.cfg.redeliveryRate)) {
         // Same bytes again, later in the file but still within max delay: a redelivery is a duplicate, not late data.

@@ -70,6 +70,7 @@ export function resolveSimOptions(o: SimOptions): ResolvedOptions {
     lateEventRate: rate('lateEventRate', o.lateEventRate, SIM_DEFAULTS.lateEventRate),
     rules: o.rules ?? DEFAULT_RULES,
     issuerOutage: resolveOutage(o, usage),
+    boundaryRate: rate('boundaryRate', o.boundaryRate, 0),
   };
 }
 

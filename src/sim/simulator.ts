@@ -18,6 +18,7 @@ import { MinHeap } from './heap.js';
 import { newLabel, type SimLabel } from './labels.js';
 import { Rng, Weighted } from './rng.js';
 import { SCENARIOS, type Scenario } from './scenarios/index.js';
+import { Boundaries } from './scenarios/boundaries.js';
 import { IssuerOutage, type IssuerOutageOptions } from './scenarios/issuer-outage.js';
 import type { SimRecord } from './types.js';
 import { UuidFactory } from './uuid.js';
@@ -34,6 +35,7 @@ export interface ResolvedOptions {
   readonly lateEventRate: number;
   readonly rules: Rules;
   readonly issuerOutage: IssuerOutageOptions | null;
+  readonly boundaryRate: number;
 }
 
 const TICK_MS = 1_000;
@@ -66,6 +68,7 @@ export class Simulator implements Ctx {
   private readonly lates: Weighted<Scenario>;
   private readonly lateAttemptRate: number;
   private readonly outage: IssuerOutage | null;
+  private readonly boundaries: Boundaries | null;
 
   constructor(private readonly o: ResolvedOptions, private readonly labels: SimLabel[]) {
     this.rules = o.rules;
@@ -83,6 +86,7 @@ export class Simulator implements Ctx {
       redeliveryRate: o.redeliveryRate,
       badRecordRate: o.badRecordRate,
       mandatoryBad: this.planBadRecords(new Rng(o.seed, 6)),
+      edgeDelay: o.boundaryRate > 0 ? { share: o.boundaryRate, rng: new Rng(o.seed, 10) } : null,
     }, (info) => this.labelBad(info));
     this.background = new Background(this);
     const faults = SCENARIOS.filter((s) => s.group === 'fault');
@@ -92,6 +96,8 @@ export class Simulator implements Ctx {
     this.lateAttemptRate = Math.min(1, o.lateEventRate * EVENTS_PER_ATTEMPT);
     this.placeGuaranteed(new Rng(o.seed, 7));
     this.outage = o.issuerOutage === null ? null : new IssuerOutage(o.issuerOutage, new Rng(o.seed, 8));
+    // Own random streams, drawn only when on: without boundaries every run is byte-for-byte what it was.
+    this.boundaries = o.boundaryRate > 0 ? new Boundaries(o.boundaryRate, new Rng(o.seed, 9)) : null;
   }
 
   /** All records, in arrival order. Labels fill up as it runs and are complete when it ends. */
@@ -199,6 +205,7 @@ export class Simulator implements Ctx {
 
   private attempt(t0: number): void {
     if (this.outage !== null && this.outage.maybeRun(this, t0)) return;
+    if (this.boundaries !== null && this.boundaries.maybeRun(this, t0)) return;
     const u = this.rng.float();
     if (u < this.o.faultRate) {
       if (this.inject(this.faults.pick(this.rng), t0)) return;

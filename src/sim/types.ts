@@ -21,6 +21,8 @@ export interface SimOptions {
   lateEventRate?: number;
   /** Thresholds the scenarios aim at (and near misses stay under). Default: the spec defaults. */
   rules?: Rules;
+  /** Fraction of attempts turned into a boundary scenario: events exactly on a window edge of the rules or 1 ms either side (./scenarios/boundaries.ts), and the same share of events arriving exactly max delay -1/0/+1 ms after they happen. Default 0 (off: output unchanged). Labels do not describe these. */
+  boundaryRate?: number;
   /** An issuer outage window (./scenarios/issuer-outage.ts). Default: none. */
   issuerOutage?: IssuerOutageOptions;
 }

@@ -21,6 +21,11 @@ const PATIENT_RULES: Rules = buildRules({
   cardTesting: { enabled: false }, cardVelocity: { enabled: false }, impossibleTravel: { enabled: false }, terminalFaultSpike: { enabled: false },
 });
 
+/** Under Stryker (npm run test:mutation) each mutant reruns these: a quarter of the seeds keeps it affordable. */
+const MUTATING = process.env.STRYKER_MUTATOR_WORKER !== undefined;
+const SEEDS = MUTATING ? 15 : 60;
+const RUNS = MUTATING ? 15 : 60;
+
 function runEngine(arrivals: readonly Arrival[], rules: Rules): { versions: Anomaly[]; engine: Engine } {
   const versions: Anomaly[] = [];
   const engine = new Engine({ rules: () => rules, output: { anomaly: (a) => versions.push(a) } });
@@ -39,14 +44,54 @@ function expectAgreement(arrivals: readonly Arrival[], ref: Anomaly[], rules: Ru
 describe('engine equals the batch reference', () => {
   it('on realistic arrival (delays up to max_delay, drift, redeliveries) over many seeds', () => {
     let anomalies = 0;
-    for (let seed = 1; seed <= 60; seed++) {
+    for (let seed = 1; seed <= SEEDS; seed++) {
       const { builder, arrivals } = randomScenario(seed);
       const ref = referenceAnomalies(builder.streams(), DEBIT_RULES);
       anomalies += ref.length;
       expectAgreement(arrivals, ref, DEBIT_RULES);
     }
     // The scenarios must actually exercise the definitions.
-    expect(anomalies).toBeGreaterThan(300);
+    expect(anomalies).toBeGreaterThan(5 * SEEDS);
+  });
+
+  it('with a share of events exactly on every debit window edge and 1 ms either side', () => {
+    let anomalies = 0;
+    const onEdge = { dupWindow: 0, dupEqualTime: 0, failedAtResponse: 0 };
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const { builder, arrivals } = randomScenario(seed, 40, { boundaryShare: 0.3, rules: DEBIT_RULES });
+      const ref = referenceAnomalies(builder.streams(), DEBIT_RULES);
+      anomalies += ref.length;
+      expectAgreement(arrivals, ref, DEBIT_RULES);
+      for (const a of ref) {
+        if (a.kind === 'ORPHAN_DEBIT' && a.cause === 'TERMINAL_FAILED_AFTER_APPROVAL') onEdge.failedAtResponse++;
+        if (a.kind !== 'DUPLICATE_DEBIT') continue;
+        const t1s = a.evidence.bank.filter((e) => e.event_type === 'AUTH_APPROVED' && e.event_time !== a.event_time).map((e) => a.event_time - e.event_time);
+        if (t1s.includes(DEBIT_RULES.duplicateDebit.windowMs)) onEdge.dupWindow++;
+        if (a.evidence.bank.filter((e) => e.event_type === 'AUTH_APPROVED' && e.event_time === a.event_time).length > 1) onEdge.dupEqualTime++;
+      }
+    }
+    expect(anomalies).toBeGreaterThan(5 * SEEDS);
+    // The edges are met, not just aimed at: duplicates exactly one window apart and at equal times exist.
+    expect(onEdge.dupWindow).toBeGreaterThan(0);
+    expect(onEdge.dupEqualTime).toBeGreaterThan(0);
+    expect(onEdge.failedAtResponse).toBeGreaterThan(0);
+  });
+
+  it('with edges, whatever the arrival order (fully shuffled)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 0, max: 2 ** 31 }), (seed, mix) => {
+        const { builder, arrivals } = randomScenario(seed, 25, { boundaryShare: 0.3, rules: PATIENT_RULES });
+        const ref = referenceAnomalies(builder.streams(), PATIENT_RULES);
+        const r = rng(mix);
+        const shuffled = [...arrivals];
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = Math.floor(r() * (i + 1));
+          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+        }
+        expectAgreement(shuffled, ref, PATIENT_RULES);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('whatever the interleaving of the three streams (each stream keeps its order)', () => {
@@ -63,7 +108,7 @@ describe('engine equals the batch reference', () => {
         }
         expectAgreement(merged, ref, DEBIT_RULES);
       }),
-      { numRuns: 60 },
+      { numRuns: RUNS },
     );
   });
 
@@ -88,7 +133,7 @@ describe('engine equals the batch reference', () => {
         }
         expectAgreement(shuffled, ref, PATIENT_RULES);
       }),
-      { numRuns: 60 },
+      { numRuns: RUNS },
     );
   });
 
