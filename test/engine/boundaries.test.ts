@@ -154,8 +154,8 @@ describe('duplicate window edge (t2 - t1 <= 600 s)', () => {
         rrn: 'RRN000000002', stan: '000002', terminal_id: 'TERM0001', merchant_id: 'MERCHANT0000001', card_token: 'tok_card_A',
         issuer_id: 'ISS001', amount_minor: 1_500, currency: 'EUR', related_rrns: ['RRN000000001'],
       });
-      // The evidence holds both charges' events: the related debit's too.
-      expect(evidenceIds(a)).toEqual(expectedIds([...eventsOf(first), ...eventsOf(second)]));
+      // The evidence is the events behind the decision (docs/semantics.md): both charges' debits, the related one's too.
+      expect(evidenceIds(a)).toEqual(expectedIds([first.AUTH_APPROVED!, second.AUTH_APPROVED!]));
       expect(ids(a.evidence.bank)).toContain(first.AUTH_APPROVED!.event_id);
     });
   });
