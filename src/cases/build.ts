@@ -5,6 +5,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { buildRules, type Rules } from '../config/rules.js';
 import type { Evidence } from '../detect/anomaly.js';
+import { readLabels, readSuppressions, type LabelView, type SuppressionView } from './annotations.js';
 import { attemptEvents, explainOrphan } from './explain.js';
 import { readAnomalies, readClock, readEvents, readGolden, resolveCase, type AnomalyRow, type CaseTarget } from './load.js';
 import type { AnomalyVersion, CaseView, EventRef, RulesApplied, Stream } from './types.js';
@@ -26,11 +27,11 @@ function evidenceRefs(json: string): Map<string, EventRef> {
 }
 
 /** Each version with what it added to the evidence and what changed, so status changes show their cause. */
-export function versionsOf(rows: readonly AnomalyRow[]): AnomalyVersion[] {
+export function versionsOf(rows: readonly AnomalyRow[], labels: ReadonlyMap<string, LabelView> = new Map(), suppressions: ReadonlyMap<string, SuppressionView> = new Map()): AnomalyVersion[] {
   const out: AnomalyVersion[] = [];
   let prev: AnomalyRow | null = null;
   let prevRefs = new Map<string, EventRef>();
-  for (const r of rows) {
+  for (const [i, r] of rows.entries()) {
     const refs = evidenceRefs(r.evidence);
     const same = prev !== null && prev.anomaly_id === r.anomaly_id;
     const added = [...refs.values()].filter((e) => !same || !prevRefs.has(e.event_id)).sort((a, b) => a.event_time - b.event_time);
@@ -41,7 +42,10 @@ export function versionsOf(rows: readonly AnomalyRow[]): AnomalyVersion[] {
       if (prev!.cause !== r.cause) changes.push(`cause ${prev!.cause ?? '—'} → ${r.cause ?? '—'}`);
       if (changes.length === 0) changes.push('evidence changed');
     }
+    const latest = rows[i + 1]?.anomaly_id !== r.anomaly_id;
     out.push({
+      suppression: r.suppressed_by ? suppressions.get(r.suppressed_by) ?? null : null,
+      label: latest ? labels.get(r.anomaly_id) ?? null : null,
       anomaly_id: r.anomaly_id, version: r.version, kind: r.kind, cause: r.cause, status: r.status, event_time: Number(r.t),
       detected_at: Number(r.d), rrn: r.rrn, related_rrns: r.related_rrns ?? [], rules_version: r.rules_version || null, new_evidence: same ? added : [], change: changes.join('; '),
     });
@@ -92,7 +96,8 @@ export async function buildCase(client: ClickHouseClient, id: string, o: CaseOpt
   return {
     query: id, rrn: target.rrn, terminal_id: target.terminal_id, stan: target.stan,
     timeline: events.filter((e) => inAttempt.has(e.event_id)), clock, golden,
-    anomalies: versionsOf(anomalies), explanation,
+    anomalies: versionsOf(anomalies, await readLabels(client, anomalies.map((a) => a.anomaly_id)), await readSuppressions(client, anomalies.map((a) => a.suppressed_by ?? ''))),
+    explanation,
     stored_cause: stored?.cause ?? null, stored_status: stored?.status ?? null, agrees,
   };
 }

@@ -1,4 +1,5 @@
 /** The case as one terminal screen (posguard case, default format). */
+import { labelText, suppressionText } from './annotations.js';
 import { clockLine, goldenFields, isoMs, money, timelineRows, verdictLine } from './present.js';
 import type { CaseView, EventRef } from './types.js';
 
@@ -30,6 +31,8 @@ export function renderCaseText(v: CaseView): string {
     out.push(`  ${a.kind} ${a.anomaly_id} v${a.version}  ${a.status}${a.cause ? ` ${a.cause}` : ''}  detected ${isoMs(a.detected_at).slice(0, 19)}${a.rules_version ? `  rules ${a.rules_version}` : ''}  — ${a.change}`);
     if (a.related_rrns.length > 0 && (a.version === 1 || a.new_evidence.length > 0)) out.push(`      related rrns: ${a.related_rrns.join(', ')} (posguard case <rrn>)`);
     for (const e of a.new_evidence) out.push(`      new evidence: ${refText(e)}`);
+    if (a.suppression) out.push(`      ${suppressionText(a.suppression)}`);
+    if (a.label) out.push(`      ${labelText(a.label)}`);
   }
   const r = v.explanation.rules;
   out.push('', `DECISION, step by step (reversal_grace ${r.reversalGraceMs / 1000} s, resolution_horizon ${r.resolutionHorizonMs / 3_600_000} h, terminal drift ±${r.terminalMaxDriftMs / 60_000} min, max_delay ${r.maxDelayMs / 1000} s; rules ${r.rules_version ?? 'unversioned'}: ${r.source})`);

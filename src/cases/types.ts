@@ -4,6 +4,7 @@
  * re-derived step by step from the stored events (explain.ts).
  */
 import type { OrphanCause } from '../detect/anomaly.js';
+import type { LabelView, SuppressionView } from './annotations.js';
 
 export type Stream = 'terminal' | 'gateway' | 'bank';
 
@@ -98,6 +99,10 @@ export interface AnomalyVersion {
   /** Other debits in the decision (the earlier debit of a duplicate, the window of a pattern). */
   readonly related_rrns: readonly string[];
   readonly rules_version: string | null;
+  /** The suppression this version was written under (suppressed_by), with its reason and expiry; null when none. */
+  readonly suppression: SuppressionView | null;
+  /** The anomaly's latest label, on its latest version only (a label is about the anomaly); null when unlabelled. */
+  readonly label: LabelView | null;
   /** Evidence events this version has that the previous one did not: what caused the change. */
   readonly new_evidence: readonly EventRef[];
   /** What changed against the previous version, in words. */

@@ -16,6 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_CAUSES } from '../../src/detect/anomaly.js';
 import { buildCase } from '../../src/cases/build.js';
 import { searchCases } from '../../src/cases/search.js';
+import { renderCaseText } from '../../src/cases/render-text.js';
+import { appendLabels } from '../../src/labels/labels.js';
+import { addSuppression } from '../../src/suppress/store.js';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
 import { rulesStamp } from '../../src/config/rules-version.js';
 import { openClickHouse, type ClickHouseHandle } from '../../src/sinks/clickhouse/connection.js';
@@ -173,5 +176,33 @@ describe('posguard case (in process)', () => {
     const hits = await searchCases(h.client, { card: multi.card_token, amountMinor: target.amount_minor, merchant: target.merchant_id, aroundMs: Date.parse(`${target.txn_time.replace(' ', 'T')}Z`), limit: 50 });
     expect(hits[0].rrn).toBe(target.rrn);
     expect(hits[0].score).toBe(100);
+  });
+
+  it('shows the latest label and the suppression with its reason and expiry, on the screen, in JSON and in search verdicts', async () => {
+    const o = orphans.find((x) => x.cause === 'NO_TERMINAL_OUTCOME' && x.status === 'OPEN')!;
+    await appendLabels(h.client, [{ anomaly_id: o.anomaly_id, label: 'false_positive', note: 'first look', where: 'test' }], 'ana', Date.parse('2026-12-02T09:00:00Z'));
+    await appendLabels(h.client, [{ anomaly_id: o.anomaly_id, label: 'confirmed', note: 'customer called', where: 'test' }], 'bob', Date.parse('2026-12-02T10:00:00Z'));
+    const before = await buildCase(h.client, o.anomaly_id, OPTS);
+    const sid = await addSuppression(h.client, { kind: 'ORPHAN_DEBIT', scope: 'merchant', value: String(before.golden!.merchant_id), untilMs: Date.now() + 86_400_000, reason: 'test till of the shop' }, 'carol', Date.now());
+    // The detector stamps suppressed_by at write time; stamp the stored versions as it would have.
+    for (const t of ['anomalies', 'anomalies_latest']) {
+      await h.client.command({ query: `ALTER TABLE ${t} UPDATE suppressed_by = '${sid}' WHERE anomaly_id = '${o.anomaly_id}' SETTINGS mutations_sync = 2` });
+    }
+    const v = await buildCase(h.client, o.anomaly_id, OPTS);
+    const mine = v.anomalies.filter((a) => a.anomaly_id === o.anomaly_id);
+    expect(mine.at(-1)!.label).toMatchObject({ label: 'confirmed', note: 'customer called', labelled_by: 'bob', label_count: 2 });
+    expect(mine.slice(0, -1).every((a) => a.label === null)).toBe(true);
+    expect(mine.every((a) => a.suppression?.suppression_id === sid && a.suppression.reason === 'test till of the shop')).toBe(true);
+    expect(v.anomalies.filter((a) => a.anomaly_id !== o.anomaly_id).every((a) => a.label === null && a.suppression === null)).toBe(true);
+    const text = renderCaseText(v);
+    expect(text).toContain(`label confirmed by bob at 2026-12-02 10:00:00 — customer called`);
+    expect(text).toMatch(new RegExp(`suppressed by ${sid} \\(test till of the shop, until \\d{4}-\\d\\d-\\d\\d `));
+    // --format json is the view as JSON: the same fields travel.
+    const json = JSON.parse(JSON.stringify(v)) as { anomalies: { anomaly_id: string; label: { label: string } | null; suppression: { reason: string } | null }[] };
+    expect(json.anomalies.filter((a) => a.anomaly_id === o.anomaly_id).at(-1)).toMatchObject({ label: { label: 'confirmed' }, suppression: { reason: 'test till of the shop' } });
+    const hits = await searchCases(h.client, { card: String(v.golden!.card_token), amountMinor: Number(v.golden!.bank_amount_minor), merchant: String(v.golden!.merchant_id), aroundMs: null, limit: 5 });
+    const verdict = hits[0].verdicts.find((x) => x.anomaly_id === o.anomaly_id)!;
+    expect(verdict.label).toContain('label confirmed by bob');
+    expect(verdict.suppressed).toContain(`suppressed by ${sid} (test till of the shop`);
   });
 });
