@@ -7,8 +7,10 @@ import { buildRules, type Rules } from '../config/rules.js';
 import type { Evidence } from '../detect/anomaly.js';
 import { readLabels, readSuppressions, type LabelView, type SuppressionView } from './annotations.js';
 import { attemptEvents, explainOrphan } from './explain.js';
-import { readAnomalies, readClock, readEvents, readGolden, resolveCase, type AnomalyRow, type CaseTarget } from './load.js';
-import type { AnomalyVersion, CaseView, EventRef, RulesApplied, Stream } from './types.js';
+import { explainPattern } from './explain-pattern.js';
+import { ANOMALY_ID } from './sql.js';
+import { readAnomalies, readPatternEvents, readClock, readEvents, readGolden, resolveCase, type AnomalyRow, type CaseTarget } from './load.js';
+import type { AnomalyVersion, CaseView, EventRef, PatternExplanation, RulesApplied, Stream } from './types.js';
 
 export interface CaseOptions {
   /** The rules this command runs with (--rules, else the defaults): used when the anomaly rows record none. */
@@ -55,26 +57,38 @@ export function versionsOf(rows: readonly AnomalyRow[], labels: ReadonlyMap<stri
   return out;
 }
 
+/** The full rules recorded with one anomaly row (migration 008), else this run's, with where they came from. */
+export function recordedRules(row: AnomalyRow | undefined, o: CaseOptions): { rules: Rules; version: string | null; source: string } {
+  if (!row?.rules) return { rules: o.rules, version: null, source: `${o.rulesSource} (no anomaly row of this attempt records its rules: none, or written before migration 008)` };
+  try {
+    return { rules: buildRules(JSON.parse(row.rules), `rules recorded with anomaly ${row.anomaly_id}`), version: row.rules_version || null, source: `recorded with ${row.kind} ${row.anomaly_id} version ${row.version}` };
+  } catch { /* unreadable recorded rules: fall back to this run's, and say so */
+    return { rules: o.rules, version: null, source: `${o.rulesSource} (the rules recorded with the anomaly cannot be read)` };
+  }
+}
+
 /** The thresholds that applied: the ones the orphan's rows recorded (migration 008), else this run's. */
 export function rulesApplied(orphanRows: readonly AnomalyRow[], o: CaseOptions, anyRows: readonly AnomalyRow[] = []): RulesApplied {
   // The orphan's own latest version first; else the latest row of any anomaly on the attempt that recorded rules.
   const last = orphanRows[orphanRows.length - 1]?.rules ? orphanRows[orphanRows.length - 1] : [...anyRows].sort((a, b) => Number(a.d) - Number(b.d)).filter((r) => r.rules).pop();
-  let rules = o.rules;
-  let source = `${o.rulesSource} (no anomaly row of this attempt records its rules: none, or written before migration 008)`;
-  let version: string | null = null;
-  if (last?.rules) {
-    try {
-      rules = buildRules(JSON.parse(last.rules), `rules recorded with anomaly ${last.anomaly_id}`);
-      version = last.rules_version || null;
-      source = `recorded with ${last.kind} ${last.anomaly_id} version ${last.version}`;
-    } catch { /* unreadable recorded rules: fall back to this run's, and say so */
-      source = `${o.rulesSource} (the rules recorded with the anomaly cannot be read)`;
-    }
-  }
+  const { rules, version, source } = recordedRules(last, o);
   return {
     source, rules_version: version, reversalGraceMs: rules.debits.reversalGraceMs, resolutionHorizonMs: rules.debits.resolutionHorizonMs,
     terminalMaxDriftMs: rules.time.terminalMaxDriftMs, maxDelayMs: rules.time.maxDelayMs,
   };
+}
+
+/** Each non-orphan anomaly's rule, checked against its latest version's evidence under the rules recorded with it. */
+async function explainPatterns(client: ClickHouseClient, anomalies: readonly AnomalyRow[], o: CaseOptions): Promise<PatternExplanation[]> {
+  const latest = anomalies.filter((a, i) => a.kind !== 'ORPHAN_DEBIT' && anomalies[i + 1]?.anomaly_id !== a.anomaly_id);
+  const out: PatternExplanation[] = [];
+  for (const a of latest) {
+    const r = recordedRules(a, o);
+    const steps = explainPattern(a.kind, await readPatternEvents(client, a.evidence), r.rules);
+    if (steps === null) continue;
+    out.push({ anomaly_id: a.anomaly_id, kind: a.kind, version: a.version, status: a.status, rules_version: r.version, rules_source: r.source, steps, holds: steps.every((x) => x.result === 'holds') });
+  }
+  return out;
 }
 
 export async function buildCase(client: ClickHouseClient, id: string, o: CaseOptions): Promise<CaseView> {
@@ -98,6 +112,8 @@ export async function buildCase(client: ClickHouseClient, id: string, o: CaseOpt
     timeline: events.filter((e) => inAttempt.has(e.event_id)), clock, golden,
     anomalies: versionsOf(anomalies, await readLabels(client, anomalies.map((a) => a.anomaly_id)), await readSuppressions(client, anomalies.map((a) => a.suppressed_by ?? ''))),
     explanation,
+    patterns: await explainPatterns(client, anomalies, o),
+    focus_kind: ANOMALY_ID.test(id.trim()) ? anomalies.find((a) => a.anomaly_id === id.trim())?.kind ?? null : null,
     stored_cause: stored?.cause ?? null, stored_status: stored?.status ?? null, agrees,
   };
 }

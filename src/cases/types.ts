@@ -109,6 +109,19 @@ export interface AnomalyVersion {
   readonly change: string;
 }
 
+/** The decision of a kind other than ORPHAN_DEBIT: its rule's checks against the anomaly's evidence (explain-pattern.ts). */
+export interface PatternExplanation {
+  readonly anomaly_id: string;
+  readonly kind: string;
+  readonly version: number;
+  readonly status: string;
+  readonly rules_version: string | null;
+  readonly rules_source: string;
+  readonly steps: readonly RuleStep[];
+  /** Every check holds under the recorded rules. */
+  readonly holds: boolean;
+}
+
 export interface CaseView {
   /** What the user asked for, as given. */
   readonly query: string;
@@ -120,6 +133,10 @@ export interface CaseView {
   readonly golden: Readonly<Record<string, unknown>> | null;
   readonly anomalies: readonly AnomalyVersion[];
   readonly explanation: Explanation;
+  /** One per non-orphan anomaly on the attempt (latest version). */
+  readonly patterns: readonly PatternExplanation[];
+  /** The kind of the anomaly the case was opened by (anomaly id), else null: a non-orphan kind shows its own rule, not the orphan walk. */
+  readonly focus_kind: string | null;
   /** The current stored orphan cause (latest version), for the agreement check. */
   readonly stored_cause: string | null;
   readonly stored_status: string | null;

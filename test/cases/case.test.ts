@@ -205,4 +205,32 @@ describe('posguard case (in process)', () => {
     expect(verdict.label).toContain('label confirmed by bob');
     expect(verdict.suppressed).toContain(`suppressed by ${sid} (test till of the shop`);
   });
+
+  it('explains every non-orphan kind by its own rule under the recorded thresholds, without the orphan walk', async () => {
+    const others = await (await h.client.query({ query: "SELECT kind, any(anomaly_id) AS id, any(evidence) AS evidence FROM anomalies_current WHERE kind != 'ORPHAN_DEBIT' AND status != 'RETRACTED' GROUP BY kind ORDER BY kind", format: 'JSONEachRow' })).json<{ kind: string; id: string; evidence: string }>();
+    expect(others.map((o) => o.kind)).toEqual(expect.arrayContaining(['CARD_TESTING', 'DUPLICATE_DEBIT']));
+    for (const o of others) {
+      const v = await buildCase(h.client, o.id, OPTS);
+      const p = v.patterns.find((x) => x.anomaly_id === o.id)!;
+      expect(p.steps.length, o.kind).toBeGreaterThan(0);
+      expect(p.steps.map((s) => `${s.rule}: ${s.result} (${s.because})`).filter((s) => !s.includes(': holds')), o.kind).toEqual([]);
+      expect(p.rules_version).toBe(rulesStamp(DEFAULT_RULES).version);
+      const text = renderCaseText(v);
+      expect(text).toContain(`DECISION for ${o.kind} ${o.id}`);
+      expect(text, o.kind).not.toContain('DECISION, step by step');
+      expect(text).not.toContain('Rule walk:');
+    }
+    const ct = (await buildCase(h.client, others.find((o) => o.kind === 'CARD_TESTING')!.id, OPTS)).patterns.find((x) => x.kind === 'CARD_TESTING')!;
+    const bank = (JSON.parse(others.find((o) => o.kind === 'CARD_TESTING')!.evidence) as { bank: { event_type: string; detail: { amount_minor: number; merchant_id: string } }[] }).bank;
+    const small = bank.filter((e) => e.detail.amount_minor <= DEFAULT_RULES.cardTesting.maxAmountMinor);
+    expect(ct.steps.find((s) => s.rule === 'small attempts')!.because).toBe(`${small.length} authorizations of at most ${DEFAULT_RULES.cardTesting.maxAmountMinor} minor units; minAttempts ${DEFAULT_RULES.cardTesting.minAttempts}`);
+    expect(ct.steps.find((s) => s.rule === 'declined')!.because).toMatch(new RegExp(`^${small.filter((e) => e.event_type === 'AUTH_DECLINED').length} of them declined; minDeclined ${DEFAULT_RULES.cardTesting.minDeclined}$`));
+    expect(ct.steps.find((s) => s.rule === 'merchants')!.because).toMatch(new RegExp(`^${new Set(small.map((e) => e.detail.merchant_id)).size} distinct merchants`));
+    const dup = (await buildCase(h.client, others.find((o) => o.kind === 'DUPLICATE_DEBIT')!.id, OPTS)).patterns.find((x) => x.kind === 'DUPLICATE_DEBIT')!;
+    expect(dup.steps.map((s) => s.rule)).toEqual(['same purchase', 'within the window', 'neither reversed in grace']);
+    expect(dup.steps[0].evidence).toHaveLength(2);
+    // Opened by rrn, the orphan walk stays and the patterns on the attempt follow it.
+    const byRrn = renderCaseText(await buildCase(h.client, orphans.find((x) => x.status === 'OPEN')!.rrn, OPTS));
+    expect(byRrn).toContain('DECISION, step by step');
+  });
 });
