@@ -106,7 +106,7 @@ function edgeNotes(r: BacktestResult): string[] {
 }
 
 /** The human report (stdout). `examples`: at most this many per (change, kind). */
-export function renderReport(r: BacktestResult, names: { baseline: string; candidate: string; out?: string }, examples = 3): string {
+export function renderReport(r: BacktestResult, names: { baseline: string; baselineNote?: string | null; candidate: string; out?: string }, examples = 3): string {
   const p = r.period;
   const secs = r.elapsedMs / 1000;
   const lines = [
@@ -115,6 +115,7 @@ export function renderReport(r: BacktestResult, names: { baseline: string; candi
     `  read        ${iso(p.readFromMs)} .. ${iso(p.readToMs)} (warm-up and settle margins, docs/backtest.md)`,
     `  data        ${r.data === null ? 'events_raw is empty' : `events_raw holds ${iso(r.data.minMs)} .. ${iso(r.data.maxMs)}`}`,
     `  rules       in force: ${names.baseline}; candidate: ${names.candidate}`,
+    ...(names.baselineNote ? [`  note        ${names.baselineNote}`] : []),
     `  events      ${r.events} through both detectors (${r.source.pages} pages, ${r.source.queries} queries${r.invalidRows > 0 ? `, ${r.invalidRows} rows not valid events, skipped` : ''})`,
     `  elapsed     ${secs.toFixed(2)} s (${Math.round(r.events / Math.max(secs, 1e-3))} events/s; reading ClickHouse ${(r.source.readMs / 1000).toFixed(2)} s)`,
     ...edgeNotes(r),
