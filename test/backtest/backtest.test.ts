@@ -17,7 +17,7 @@ import { buildRules, DEFAULT_RULES, loadRulesFile } from '../../src/config/rules
 import type { Anomaly } from '../../src/detect/anomaly.js';
 import { readEvents, type SourceStats } from '../../src/backtest/events-source.js';
 import { latestLabels } from '../../src/backtest/labels.js';
-import { groupRows, type DiffLine } from '../../src/backtest/render.js';
+import { groupRows, renderReport as renderBacktest, type DiffLine } from '../../src/backtest/render.js';
 import { runBacktestCommand } from '../../src/cli/commands/backtest.js';
 import { runBacktest } from '../../src/backtest/run.js';
 import { rulesInForce } from '../../src/backtest/rules-in-force.js';
@@ -223,5 +223,24 @@ describe('posguard backtest on the embedded ClickHouse', () => {
     expect(report).toContain(`in force: recorded with the anomalies, rules_version ${s.version}; candidate: `);
     expect(report).toMatch(/^ {2}note {8}2 rules versions recorded in the period/m);
     expect(report).toContain('No difference: the candidate rules report the same anomalies as the rules in force.');
+  }, 120_000);
+
+  it('counts the labels of changed anomalies too, per kind and cause and in the report', async () => {
+    // A 10-minute resolution horizon: reversals after it no longer auto-resolve, so orphans change status (same ids).
+    const candidate = buildRules({ debits: { resolutionHorizonMs: 600_000 } });
+    const first = await runBacktest(client, { baseline: DEFAULT_RULES, candidate });
+    const changed = referenceDiff(refBase, referenceAnomalies(events, candidate), first.period.fromMs, first.period.toMs).changed;
+    expect(backtestDiff(first).changed).toEqual(changed);
+    expect(changed.length).toBeGreaterThanOrEqual(2);
+    const row = (id: string, label: string) => ({ anomaly_id: id, label, note: 'test', labelled_by: 'analyst', labelled_at: '2026-03-04 09:00:00.000' });
+    await client.insert({ table: 'anomaly_labels', format: 'JSONEachRow', values: [row(changed[0], 'confirmed'), row(changed[1], 'false_positive')] });
+    const r = await runBacktest(client, { baseline: DEFAULT_RULES, candidate });
+    const g = groupRows(r);
+    expect([g.reduce((n, x) => n + x.confirmedChanged, 0), g.reduce((n, x) => n + x.falsePositivesChanged, 0)]).toEqual([1, 1]);
+    expect(g.reduce((n, x) => n + x.confirmedLost + x.falsePositivesRemoved, 0)).toBe(0);
+    const report = renderBacktest(r, { baseline: 'b', candidate: 'c' });
+    expect(report).toMatch(/confirmed changed +FP changed/);
+    // (an earlier test labelled one of these `expected`)
+    expect(report).toMatch(/^ {2}changed +1 confirmed, (\d+ expected, )?1 false_positive, \d+ unlabelled$/m);
   }, 120_000);
 });
