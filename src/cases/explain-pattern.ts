@@ -84,7 +84,7 @@ function duplicateDebit(ev: readonly PatternEvent[], r: Rules['duplicateDebit'],
     && [d1, d2].some((d) => d.rrn !== null && e.orig_rrn === d.rrn && e.event_time - d.event_time <= graceMs));
   return [
     step('same purchase', same, `rrn ${d1.rrn}: ${d1.amount_minor} ${d1.currency} at ${d1.merchant_id}; rrn ${d2.rrn}: ${d2.amount_minor} ${d2.currency} at ${d2.merchant_id}`, [d1, d2]),
-    step('within the window', gap <= r.windowMs, `${sec(gap)} between the debits; windowMs ${sec(r.windowMs)}`),
+    step('within the window', gap <= r.windowMs, `${sec(gap)} between the debits, window ${sec(r.windowMs)}`),
     step('neither reversed in grace', reversedInGrace.length === 0, reversedInGrace.length === 0 ? `no reversal or refund within ${sec(graceMs)} of either debit` : `${reversedInGrace.length} reversal(s) within ${sec(graceMs)}`, reversedInGrace),
   ];
 }

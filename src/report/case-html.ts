@@ -56,6 +56,13 @@ export function renderCaseSection(anomalyId: string, v: CaseView): string {
     String(i + 1), esc(st.rule), esc(st.result === 'holds' && st.rule === v.explanation.cause ? 'holds → cause' : st.result), esc(st.because),
     st.evidence.map((e) => esc(refText(e))).join('<br>'),
   ]), (i, j) => (j === 2 ? (steps[i].result === 'holds' ? 'holds' : steps[i].result === 'fails' ? 'fails' : 'nr') : '')));
+  for (const p of v.patterns) {
+    s.push(`<h4>Decision for ${esc(p.kind)} <span class="ev">${esc(p.anomaly_id)}</span> v${p.version}</h4>`);
+    s.push(`<p class="note">from its evidence · rules ${esc(p.rules_version ?? 'unversioned')}: ${esc(p.rules_source)} · ${p.holds ? 'every check holds' : 'a check FAILS under the recorded rules'}</p>`);
+    s.push(tableOf(['#', 'check', 'result', 'because', 'evidence'], p.steps.map((st, i) => [
+      String(i + 1), esc(st.rule), esc(st.result), esc(st.because), st.evidence.map((e) => esc(refText(e))).join('<br>'),
+    ]), (i, j) => (j === 2 ? (p.steps[i].result === 'holds' ? 'holds' : 'fails') : '')));
+  }
   s.push('<p class="back"><a href="#open-cases">back to the open cases</a></p>');
   s.push('</section>');
   return s.join('\n');

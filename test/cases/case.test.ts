@@ -17,6 +17,7 @@ import { ORPHAN_CAUSES } from '../../src/detect/anomaly.js';
 import { buildCase } from '../../src/cases/build.js';
 import { searchCases } from '../../src/cases/search.js';
 import { renderCaseText } from '../../src/cases/render-text.js';
+import { renderCaseSection } from '../../src/report/case-html.js';
 import { appendLabels } from '../../src/labels/labels.js';
 import { addSuppression } from '../../src/suppress/store.js';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
@@ -194,6 +195,9 @@ describe('posguard case (in process)', () => {
     expect(mine.slice(0, -1).every((a) => a.label === null)).toBe(true);
     expect(mine.every((a) => a.suppression?.suppression_id === sid && a.suppression.reason === 'test till of the shop')).toBe(true);
     expect(v.anomalies.filter((a) => a.anomaly_id !== o.anomaly_id).every((a) => a.label === null && a.suppression === null)).toBe(true);
+    const html = renderCaseSection(o.anomaly_id, v);
+    expect(html).toContain('label confirmed by bob at 2026-12-02 10:00:00 — customer called');
+    expect(html).toContain(`suppressed by ${sid} (test till of the shop, until`);
     const text = renderCaseText(v);
     expect(text).toContain(`label confirmed by bob at 2026-12-02 10:00:00 — customer called`);
     expect(text).toMatch(new RegExp(`suppressed by ${sid} \\(test till of the shop, until \\d{4}-\\d\\d-\\d\\d `));
@@ -220,7 +224,10 @@ describe('posguard case (in process)', () => {
       expect(text, o.kind).not.toContain('DECISION, step by step');
       expect(text).not.toContain('Rule walk:');
     }
-    const ct = (await buildCase(h.client, others.find((o) => o.kind === 'CARD_TESTING')!.id, OPTS)).patterns.find((x) => x.kind === 'CARD_TESTING')!;
+    const ctView = await buildCase(h.client, others.find((o) => o.kind === 'CARD_TESTING')!.id, OPTS);
+    // The report's case section carries the same decision.
+    expect(renderCaseSection(ctView.patterns[0].anomaly_id, ctView)).toMatch(/<h4>Decision for CARD_TESTING <span class="ev">[0-9a-f]{32}<\/span> v1<\/h4>[\s\S]*minAttempts 6/);
+    const ct = ctView.patterns.find((x) => x.kind === 'CARD_TESTING')!;
     const bank = (JSON.parse(others.find((o) => o.kind === 'CARD_TESTING')!.evidence) as { bank: { event_type: string; detail: { amount_minor: number; merchant_id: string } }[] }).bank;
     const small = bank.filter((e) => e.detail.amount_minor <= DEFAULT_RULES.cardTesting.maxAmountMinor);
     expect(ct.steps.find((s) => s.rule === 'small attempts')!.because).toBe(`${small.length} authorizations of at most ${DEFAULT_RULES.cardTesting.maxAmountMinor} minor units; minAttempts ${DEFAULT_RULES.cardTesting.minAttempts}`);
