@@ -9,6 +9,15 @@ describe('error codes', () => {
     expect(documented).toEqual(Object.keys(ERROR_CODES).sort());
   });
 
+  it('the three "not found" codes point at each other', () => {
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    const row = (code: string) => doc.split('\n').find((l) => l.startsWith(`| \`${code}\` |`))!;
+    for (const code of ['PG_UNKNOWN_ANOMALY', 'PG_UNKNOWN_SUPPRESSION']) expect(row(code)).toContain('see `PG_NOT_FOUND`');
+    const note = doc.slice(doc.indexOf('**Three "not found" codes, one meaning.**'));
+    expect(note.length).toBeLessThan(doc.length);
+    for (const code of ['PG_NOT_FOUND', 'PG_UNKNOWN_ANOMALY', 'PG_UNKNOWN_SUPPRESSION']) expect(note.split('\n\n')[0]).toContain(`\`${code}\``);
+  });
+
   it('carries code, retriable flag and context', () => {
     const e = new PosguardError('PG_KAFKA', 'broker down', { retriable: true, context: { broker: 'x' } });
     expect(isPosguardError(e)).toBe(true);

@@ -19,6 +19,9 @@ export interface GroupRow {
   /** Removed anomalies whose label in force is `confirmed` / `false_positive`. */
   confirmedLost: number;
   falsePositivesRemoved: number;
+  /** Changed anomalies (same id, another cause, status, time...) whose label in force is `confirmed` / `false_positive`. */
+  confirmedChanged: number;
+  falsePositivesChanged: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -30,7 +33,7 @@ export function groupRows(r: BacktestResult): GroupRow[] {
   const row = (s: AnomalyState): GroupRow => {
     const k = keyOf(s.kind, s.cause);
     let g = rows.get(k);
-    if (g === undefined) rows.set(k, (g = { kind: s.kind, cause: s.cause, baseline: 0, candidate: 0, added: 0, removed: 0, changed: 0, confirmedLost: 0, falsePositivesRemoved: 0 }));
+    if (g === undefined) rows.set(k, (g = { kind: s.kind, cause: s.cause, baseline: 0, candidate: 0, added: 0, removed: 0, changed: 0, confirmedLost: 0, falsePositivesRemoved: 0, confirmedChanged: 0, falsePositivesChanged: 0 }));
     return g;
   };
   const inPeriod = (s: AnomalyState) => s.status !== 'RETRACTED' && s.event_time >= r.period.fromMs && s.event_time < r.period.toMs;
@@ -39,23 +42,21 @@ export function groupRows(r: BacktestResult): GroupRow[] {
   for (const e of r.entries) {
     const g = row((e.baseline ?? e.candidate)!);
     g[e.change]++;
-    if (e.change !== 'removed') continue;
     const label = r.labels.get(e.anomaly_id)?.label;
-    if (label === 'confirmed') g.confirmedLost++;
-    if (label === 'false_positive') g.falsePositivesRemoved++;
+    if (e.change === 'removed' && label === 'confirmed') g.confirmedLost++;
+    if (e.change === 'removed' && label === 'false_positive') g.falsePositivesRemoved++;
+    if (e.change === 'changed' && label === 'confirmed') g.confirmedChanged++;
+    if (e.change === 'changed' && label === 'false_positive') g.falsePositivesChanged++;
   }
   const order = (g: GroupRow) => ANOMALY_KINDS.indexOf(g.kind);
   return [...rows.values()].sort((a, b) => order(a) - order(b) || (a.cause ?? '').localeCompare(b.cause ?? ''));
 }
 
 function table(rows: readonly GroupRow[]): string {
-  const head = ['kind / cause', 'baseline', 'candidate', 'added', 'removed', 'changed', 'confirmed lost', 'FP removed'];
-  const total = rows.reduce((t, g) => ({ ...t, baseline: t.baseline + g.baseline, candidate: t.candidate + g.candidate, added: t.added + g.added, removed: t.removed + g.removed, changed: t.changed + g.changed, confirmedLost: t.confirmedLost + g.confirmedLost, falsePositivesRemoved: t.falsePositivesRemoved + g.falsePositivesRemoved }),
-    { kind: 'ORPHAN_DEBIT', cause: null, baseline: 0, candidate: 0, added: 0, removed: 0, changed: 0, confirmedLost: 0, falsePositivesRemoved: 0 } as GroupRow);
-  const cells = [...rows, total].map((g, i) => [
-    i === rows.length ? 'total' : g.cause === null ? g.kind : `${g.kind} / ${g.cause}`,
-    ...[g.baseline, g.candidate, g.added, g.removed, g.changed, g.confirmedLost, g.falsePositivesRemoved].map(String),
-  ]);
+  const head = ['kind / cause', 'baseline', 'candidate', 'added', 'removed', 'changed', 'confirmed lost', 'FP removed', 'confirmed changed', 'FP changed'];
+  const counts = (g: GroupRow) => [g.baseline, g.candidate, g.added, g.removed, g.changed, g.confirmedLost, g.falsePositivesRemoved, g.confirmedChanged, g.falsePositivesChanged];
+  const total = rows.reduce((t, g) => t.map((n, i) => n + counts(g)[i]), counts({ kind: 'ORPHAN_DEBIT', cause: null, baseline: 0, candidate: 0, added: 0, removed: 0, changed: 0, confirmedLost: 0, falsePositivesRemoved: 0, confirmedChanged: 0, falsePositivesChanged: 0 }));
+  const cells = [...rows.map((g) => [g.cause === null ? g.kind : `${g.kind} / ${g.cause}`, ...counts(g).map(String)]), ['total', ...total.map(String)]];
   const widths = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ').trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
@@ -106,7 +107,7 @@ function edgeNotes(r: BacktestResult): string[] {
 }
 
 /** The human report (stdout). `examples`: at most this many per (change, kind). */
-export function renderReport(r: BacktestResult, names: { baseline: string; candidate: string; out?: string }, examples = 3): string {
+export function renderReport(r: BacktestResult, names: { baseline: string; baselineNote?: string | null; candidate: string; out?: string }, examples = 3): string {
   const p = r.period;
   const secs = r.elapsedMs / 1000;
   const lines = [
@@ -115,6 +116,7 @@ export function renderReport(r: BacktestResult, names: { baseline: string; candi
     `  read        ${iso(p.readFromMs)} .. ${iso(p.readToMs)} (warm-up and settle margins, docs/backtest.md)`,
     `  data        ${r.data === null ? 'events_raw is empty' : `events_raw holds ${iso(r.data.minMs)} .. ${iso(r.data.maxMs)}`}`,
     `  rules       in force: ${names.baseline}; candidate: ${names.candidate}`,
+    ...(names.baselineNote ? [`  note        ${names.baselineNote}`] : []),
     `  events      ${r.events} through both detectors (${r.source.pages} pages, ${r.source.queries} queries${r.invalidRows > 0 ? `, ${r.invalidRows} rows not valid events, skipped` : ''})`,
     `  elapsed     ${secs.toFixed(2)} s (${Math.round(r.events / Math.max(secs, 1e-3))} events/s; reading ClickHouse ${(r.source.readMs / 1000).toFixed(2)} s)`,
     ...edgeNotes(r),
@@ -125,7 +127,7 @@ export function renderReport(r: BacktestResult, names: { baseline: string; candi
   if (r.entries.length === 0) {
     lines.push('No difference: the candidate rules report the same anomalies as the rules in force.');
   } else {
-    lines.push('labels in force (anomaly_labels; "confirmed lost" = removed but labelled confirmed):', ...labelLines(r), '', 'examples:');
+    lines.push('labels in force (anomaly_labels; "confirmed lost" = removed but labelled confirmed; "confirmed changed" = still reported, but differently):', ...labelLines(r), '', 'examples:');
     const shown = new Map<string, number>();
     for (const e of r.entries) {
       const k = `${e.change}\t${e.kind}`;

@@ -5,9 +5,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { buildRules, type Rules } from '../config/rules.js';
 import type { Evidence } from '../detect/anomaly.js';
+import { readLabels, readSuppressions, type LabelView, type SuppressionView } from './annotations.js';
 import { attemptEvents, explainOrphan } from './explain.js';
-import { readAnomalies, readClock, readEvents, readGolden, resolveCase, type AnomalyRow, type CaseTarget } from './load.js';
-import type { AnomalyVersion, CaseView, EventRef, RulesApplied, Stream } from './types.js';
+import { explainPattern } from './explain-pattern.js';
+import { ANOMALY_ID } from './sql.js';
+import { readAnomalies, readPatternEvents, readClock, readEvents, readGolden, resolveCase, type AnomalyRow, type CaseTarget } from './load.js';
+import type { AnomalyVersion, CaseView, EventRef, PatternExplanation, RulesApplied, Stream } from './types.js';
 
 export interface CaseOptions {
   /** The rules this command runs with (--rules, else the defaults): used when the anomaly rows record none. */
@@ -26,11 +29,11 @@ function evidenceRefs(json: string): Map<string, EventRef> {
 }
 
 /** Each version with what it added to the evidence and what changed, so status changes show their cause. */
-export function versionsOf(rows: readonly AnomalyRow[]): AnomalyVersion[] {
+export function versionsOf(rows: readonly AnomalyRow[], labels: ReadonlyMap<string, LabelView> = new Map(), suppressions: ReadonlyMap<string, SuppressionView> = new Map()): AnomalyVersion[] {
   const out: AnomalyVersion[] = [];
   let prev: AnomalyRow | null = null;
   let prevRefs = new Map<string, EventRef>();
-  for (const r of rows) {
+  for (const [i, r] of rows.entries()) {
     const refs = evidenceRefs(r.evidence);
     const same = prev !== null && prev.anomaly_id === r.anomaly_id;
     const added = [...refs.values()].filter((e) => !same || !prevRefs.has(e.event_id)).sort((a, b) => a.event_time - b.event_time);
@@ -41,7 +44,10 @@ export function versionsOf(rows: readonly AnomalyRow[]): AnomalyVersion[] {
       if (prev!.cause !== r.cause) changes.push(`cause ${prev!.cause ?? '—'} → ${r.cause ?? '—'}`);
       if (changes.length === 0) changes.push('evidence changed');
     }
+    const latest = rows[i + 1]?.anomaly_id !== r.anomaly_id;
     out.push({
+      suppression: r.suppressed_by ? suppressions.get(r.suppressed_by) ?? null : null,
+      label: latest ? labels.get(r.anomaly_id) ?? null : null,
       anomaly_id: r.anomaly_id, version: r.version, kind: r.kind, cause: r.cause, status: r.status, event_time: Number(r.t),
       detected_at: Number(r.d), rrn: r.rrn, related_rrns: r.related_rrns ?? [], rules_version: r.rules_version || null, new_evidence: same ? added : [], change: changes.join('; '),
     });
@@ -51,26 +57,38 @@ export function versionsOf(rows: readonly AnomalyRow[]): AnomalyVersion[] {
   return out;
 }
 
+/** The full rules recorded with one anomaly row (migration 008), else this run's, with where they came from. */
+export function recordedRules(row: AnomalyRow | undefined, o: CaseOptions): { rules: Rules; version: string | null; source: string } {
+  if (!row?.rules) return { rules: o.rules, version: null, source: `${o.rulesSource} (no anomaly row of this attempt records its rules: none, or written before migration 008)` };
+  try {
+    return { rules: buildRules(JSON.parse(row.rules), `rules recorded with anomaly ${row.anomaly_id}`), version: row.rules_version || null, source: `recorded with ${row.kind} ${row.anomaly_id} version ${row.version}` };
+  } catch { /* unreadable recorded rules: fall back to this run's, and say so */
+    return { rules: o.rules, version: null, source: `${o.rulesSource} (the rules recorded with the anomaly cannot be read)` };
+  }
+}
+
 /** The thresholds that applied: the ones the orphan's rows recorded (migration 008), else this run's. */
 export function rulesApplied(orphanRows: readonly AnomalyRow[], o: CaseOptions, anyRows: readonly AnomalyRow[] = []): RulesApplied {
   // The orphan's own latest version first; else the latest row of any anomaly on the attempt that recorded rules.
   const last = orphanRows[orphanRows.length - 1]?.rules ? orphanRows[orphanRows.length - 1] : [...anyRows].sort((a, b) => Number(a.d) - Number(b.d)).filter((r) => r.rules).pop();
-  let rules = o.rules;
-  let source = `${o.rulesSource} (no anomaly row of this attempt records its rules: none, or written before migration 008)`;
-  let version: string | null = null;
-  if (last?.rules) {
-    try {
-      rules = buildRules(JSON.parse(last.rules), `rules recorded with anomaly ${last.anomaly_id}`);
-      version = last.rules_version || null;
-      source = `recorded with ${last.kind} ${last.anomaly_id} version ${last.version}`;
-    } catch { /* unreadable recorded rules: fall back to this run's, and say so */
-      source = `${o.rulesSource} (the rules recorded with the anomaly cannot be read)`;
-    }
-  }
+  const { rules, version, source } = recordedRules(last, o);
   return {
     source, rules_version: version, reversalGraceMs: rules.debits.reversalGraceMs, resolutionHorizonMs: rules.debits.resolutionHorizonMs,
     terminalMaxDriftMs: rules.time.terminalMaxDriftMs, maxDelayMs: rules.time.maxDelayMs,
   };
+}
+
+/** Each non-orphan anomaly's rule, checked against its latest version's evidence under the rules recorded with it. */
+async function explainPatterns(client: ClickHouseClient, anomalies: readonly AnomalyRow[], o: CaseOptions): Promise<PatternExplanation[]> {
+  const latest = anomalies.filter((a, i) => a.kind !== 'ORPHAN_DEBIT' && anomalies[i + 1]?.anomaly_id !== a.anomaly_id);
+  const out: PatternExplanation[] = [];
+  for (const a of latest) {
+    const r = recordedRules(a, o);
+    const steps = explainPattern(a.kind, await readPatternEvents(client, a.evidence), r.rules);
+    if (steps === null) continue;
+    out.push({ anomaly_id: a.anomaly_id, kind: a.kind, version: a.version, status: a.status, rules_version: r.version, rules_source: r.source, steps, holds: steps.every((x) => x.result === 'holds') });
+  }
+  return out;
 }
 
 export async function buildCase(client: ClickHouseClient, id: string, o: CaseOptions): Promise<CaseView> {
@@ -92,7 +110,10 @@ export async function buildCase(client: ClickHouseClient, id: string, o: CaseOpt
   return {
     query: id, rrn: target.rrn, terminal_id: target.terminal_id, stan: target.stan,
     timeline: events.filter((e) => inAttempt.has(e.event_id)), clock, golden,
-    anomalies: versionsOf(anomalies), explanation,
+    anomalies: versionsOf(anomalies, await readLabels(client, anomalies.map((a) => a.anomaly_id)), await readSuppressions(client, anomalies.map((a) => a.suppressed_by ?? ''))),
+    explanation,
+    patterns: await explainPatterns(client, anomalies, o),
+    focus_kind: ANOMALY_ID.test(id.trim()) ? anomalies.find((a) => a.anomaly_id === id.trim())?.kind ?? null : null,
     stored_cause: stored?.cause ?? null, stored_status: stored?.status ?? null, agrees,
   };
 }

@@ -7,6 +7,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PosguardError } from '../errors.js';
 import { ANOMALY_ID, ATTEMPT, RRN, existingColumns, lit, rows, timeLit } from './sql.js';
+import type { PatternEvent } from './explain-pattern.js';
 import type { CaseEvent, ClockOffset, Stream } from './types.js';
 
 const HOUR = 3_600_000;
@@ -124,12 +125,12 @@ export async function readGolden(client: ClickHouseClient, c: CaseTarget): Promi
 
 export interface AnomalyRow {
   anomaly_id: string; version: number; kind: string; cause: string | null; status: string; t: string; d: string;
-  rrn: string | null; related_rrns: string[]; evidence: string; rules_version?: string; rules?: string;
+  rrn: string | null; related_rrns: string[]; evidence: string; rules_version?: string; rules?: string; suppressed_by?: string;
 }
 
 /** Every version of every anomaly that names the attempt (its rrn, a related rrn, or its terminal and stan). */
 export async function readAnomalies(client: ClickHouseClient, c: CaseTarget): Promise<AnomalyRow[]> {
-  const cols = await existingColumns(client, 'anomalies', ['rules_version', 'rules']);
+  const cols = await existingColumns(client, 'anomalies', ['rules_version', 'rules', 'suppressed_by']);
   const extra = [...cols].map((x) => `, ${x}`).join('');
   const byRrn = c.rrn === null ? '' : `rrn = ${lit(c.rrn)} OR has(related_rrns, ${lit(c.rrn)}) OR `;
   const r = await rows<AnomalyRow>(client, `
@@ -166,4 +167,38 @@ export async function readClock(client: ClickHouseClient, c: CaseTarget, events:
       AND txn_time BETWEEN ${timeLit(c.anchorMs - 12 * HOUR)} AND ${timeLit(c.anchorMs + 12 * HOUR)}`);
   const n = Number(m?.n ?? 0);
   return { attemptMs, attemptBasis, terminalMedianMs: n > 0 && m?.m !== null && m?.m !== undefined ? Number(m.m) : null, terminalAttempts: n, maxDriftMs };
+}
+
+interface EvidenceJson { event_id: string; event_type: string; event_time: number; detail?: Record<string, string | number | null> }
+
+/**
+ * An anomaly's evidence events with the fields its rule reads: from the
+ * evidence detail where the detector kept them (patterns), else from the
+ * event's payload in events_raw (duplicate and mismatch keep only the rrn).
+ */
+export async function readPatternEvents(client: ClickHouseClient, evidenceJson: string): Promise<PatternEvent[]> {
+  let ev: Partial<Record<Stream, EvidenceJson[]>> = {};
+  try { ev = JSON.parse(evidenceJson) as typeof ev; } catch { return []; }
+  const all = (['terminal', 'gateway', 'bank'] as Stream[]).flatMap((stream) => (ev[stream] ?? []).map((e) => ({ stream, e })));
+  if (all.length === 0) return [];
+  const times = all.map((x) => x.e.event_time);
+  const raw = await rows<{ event_id: string; merchant_id: string; rrn: string | null; payload: string }>(client, `
+    SELECT event_id, merchant_id, rrn, payload FROM events_raw
+    WHERE event_time BETWEEN ${timeLit(Math.min(...times) - HOUR)} AND ${timeLit(Math.max(...times) + HOUR)}
+      AND event_id IN (${all.map((x) => lit(x.e.event_id)).join(', ')})`);
+  const byId = new Map(raw.map((r) => [r.event_id, r]));
+  return all.map(({ stream, e }) => {
+    const r = byId.get(e.event_id);
+    let p: Record<string, unknown> = {};
+    try { p = r ? (JSON.parse(r.payload) as Record<string, unknown>) : {}; } catch { /* keep the detail */ }
+    const d = e.detail ?? {};
+    const pick = (k: string) => d[k] ?? (p[k] as string | number | null | undefined) ?? null;
+    const num = (k: string) => (typeof pick(k) === 'number' ? (pick(k) as number) : null);
+    const str = (k: string) => (pick(k) === null ? null : String(pick(k)));
+    return {
+      stream, event_id: e.event_id, event_type: e.event_type, event_time: e.event_time,
+      rrn: str('rrn') ?? r?.rrn ?? null, orig_rrn: str('orig_rrn'), merchant_id: str('merchant_id') ?? r?.merchant_id ?? null,
+      amount_minor: num('amount_minor'), currency: str('currency'), failure_reason: str('failure_reason'), lat: num('lat'), lon: num('lon'),
+    };
+  });
 }

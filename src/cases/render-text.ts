@@ -1,6 +1,7 @@
 /** The case as one terminal screen (posguard case, default format). */
+import { labelText, suppressionText } from './annotations.js';
 import { clockLine, goldenFields, isoMs, money, timelineRows, verdictLine } from './present.js';
-import type { CaseView, EventRef } from './types.js';
+import type { CaseView, EventRef, PatternExplanation } from './types.js';
 
 function columns(rows: readonly (readonly string[])[]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -13,7 +14,9 @@ export function renderCaseText(v: CaseView): string {
   const out: string[] = [];
   const g = v.golden ?? {};
   out.push(`CASE rrn ${v.rrn ?? '—'} · attempt ${v.terminal_id}:${v.stan} · merchant ${String(g.merchant_id ?? v.timeline[0]?.merchant_id ?? '?')} · card ${String(g.card_token ?? '?')}${g.masked_pan ? ` (${String(g.masked_pan)})` : ''} · ${money(g.terminal_amount_minor ?? g.bank_amount_minor, g.terminal_currency ?? g.bank_currency)}`);
-  out.push(verdictLine(v));
+  // Opened by a non-orphan anomaly: its own rule is the decision; the orphan walk would answer another question.
+  const orphanWalk = v.focus_kind === null || v.focus_kind === 'ORPHAN_DEBIT';
+  if (orphanWalk) out.push(verdictLine(v));
   out.push('', 'TIMELINE (estimated true time: gateway and bank as stamped, terminal events corrected by the terminal\'s clock offset, marked ≈)');
   const tl = timelineRows(v);
   if (tl.length === 0) out.push('  no raw events stored for this attempt (events_raw keeps 30 days by default)');
@@ -30,7 +33,17 @@ export function renderCaseText(v: CaseView): string {
     out.push(`  ${a.kind} ${a.anomaly_id} v${a.version}  ${a.status}${a.cause ? ` ${a.cause}` : ''}  detected ${isoMs(a.detected_at).slice(0, 19)}${a.rules_version ? `  rules ${a.rules_version}` : ''}  — ${a.change}`);
     if (a.related_rrns.length > 0 && (a.version === 1 || a.new_evidence.length > 0)) out.push(`      related rrns: ${a.related_rrns.join(', ')} (posguard case <rrn>)`);
     for (const e of a.new_evidence) out.push(`      new evidence: ${refText(e)}`);
+    if (a.suppression) out.push(`      ${suppressionText(a.suppression)}`);
+    if (a.label) out.push(`      ${labelText(a.label)}`);
   }
+  if (orphanWalk) out.push(...orphanDecision(v));
+  for (const p of v.patterns) out.push(...patternDecision(p));
+  if (orphanWalk) out.push('', verdictLine(v));
+  return out.join('\n') + '\n';
+}
+
+function orphanDecision(v: CaseView): string[] {
+  const out: string[] = [];
   const r = v.explanation.rules;
   out.push('', `DECISION, step by step (reversal_grace ${r.reversalGraceMs / 1000} s, resolution_horizon ${r.resolutionHorizonMs / 3_600_000} h, terminal drift ±${r.terminalMaxDriftMs / 60_000} min, max_delay ${r.maxDelayMs / 1000} s; rules ${r.rules_version ?? 'unversioned'}: ${r.source})`);
   if (v.explanation.attempt) out.push(`  attempt ${v.explanation.attempt.terminal_id}:${v.explanation.attempt.stan}, linked by ${v.explanation.attempt.linked_by}`);
@@ -39,6 +52,15 @@ export function renderCaseText(v: CaseView): string {
     out.push(`  ${String(i + 1).padStart(2)}. ${s.rule.padEnd(31)} ${mark.padEnd(13)} ${s.because}`);
     for (const e of s.evidence) out.push(`        · ${refText(e)}`);
   });
-  out.push('', verdictLine(v));
-  return out.join('\n') + '\n';
+  return out;
+}
+
+function patternDecision(p: PatternExplanation): string[] {
+  const out = ['', `DECISION for ${p.kind} ${p.anomaly_id} v${p.version} (${p.status}), from its evidence; rules ${p.rules_version ?? 'unversioned'}: ${p.rules_source}`];
+  p.steps.forEach((s, i) => {
+    out.push(`  ${String(i + 1).padStart(2)}. ${s.rule.padEnd(27)} ${s.result.padEnd(6)} ${s.because}`);
+    for (const e of s.evidence) out.push(`        · ${refText(e)}`);
+  });
+  out.push(`  → ${p.holds ? `every check holds: ${p.kind} as stored` : `a check FAILS under the recorded rules: differs from the stored ${p.kind}`}`);
+  return out;
 }

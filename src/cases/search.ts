@@ -8,7 +8,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PosguardError } from '../errors.js';
 import { looksLikePan } from '../ingest/pan.js';
-import { lit, rows, timeLit } from './sql.js';
+import { labelText, readLabels, readSuppressions, suppressionText } from './annotations.js';
+import { existingColumns, lit, rows, timeLit } from './sql.js';
 
 export interface SearchQuery {
   readonly card: string;
@@ -23,6 +24,9 @@ export interface Verdict {
   readonly kind: string;
   readonly cause: string | null;
   readonly status: string;
+  /** The latest label and the suppression the current version was written under, in words; null when none. */
+  readonly label: string | null;
+  readonly suppressed: string | null;
 }
 
 export interface SearchHit {
@@ -114,8 +118,19 @@ async function readVerdicts(client: ClickHouseClient, hits: readonly TxnRow[]): 
   const rrns = [...new Set(hits.map((h) => h.rrn).filter((x): x is string => x !== null))];
   if (ids.length === 0 && rrns.length === 0) return [];
   const conds = [ids.length ? `anomaly_id IN (${ids.map(lit).join(', ')})` : '', rrns.length ? `rrn IN (${rrns.map(lit).join(', ')})` : ''].filter(Boolean);
-  return rows(client, `SELECT anomaly_id, kind, cause, status, rrn FROM anomalies_current WHERE ${conds.join(' OR ')} ORDER BY kind, anomaly_id`);
+  const sup = (await existingColumns(client, 'anomalies_current', ['suppressed_by'])).size > 0 ? 'suppressed_by' : "'' AS suppressed_by";
+  const found = await rows<Omit<Verdict, 'label' | 'suppressed'> & { rrn: string | null; suppressed_by: string }>(client,
+    `SELECT anomaly_id, kind, cause, status, rrn, ${sup} FROM anomalies_current WHERE ${conds.join(' OR ')} ORDER BY kind, anomaly_id`);
+  const labels = await readLabels(client, found.map((v) => v.anomaly_id));
+  const supps = await readSuppressions(client, found.map((v) => v.suppressed_by));
+  return found.map(({ suppressed_by, ...v }) => {
+    const l = labels.get(v.anomaly_id);
+    const s = supps.get(suppressed_by);
+    return { ...v, label: l ? labelText(l) : null, suppressed: s ? suppressionText(s) : null };
+  });
 }
+
+const verdictText = (v: Verdict) => `${v.kind}${v.cause ? `/${v.cause}` : ''} ${v.status}${v.label ? ` [${v.label}]` : ''}${v.suppressed ? ` [${v.suppressed}]` : ''}`;
 
 export function renderHitsText(hits: readonly SearchHit[]): string {
   if (hits.length === 0) return 'no attempt of this card matches\n';
@@ -123,7 +138,7 @@ export function renderHitsText(hits: readonly SearchHit[]): string {
   const body = hits.map((h, i) => [String(i + 1), String(h.score), h.txn_time, h.rrn ?? '—', `${h.terminal_id}:${h.stan}`, h.merchant_id ?? '—',
     h.amount_minor === null ? '—' : `${(h.amount_minor / 100).toFixed(2)} ${h.currency ?? ''}`, h.terminal_outcome ?? '—',
     h.debited ? (h.reversed ? 'yes, reversed' : 'yes') : 'no',
-    h.verdicts.length === 0 ? 'no anomaly' : h.verdicts.map((v) => `${v.kind}${v.cause ? `/${v.cause}` : ''} ${v.status}`).join('; '), h.why]);
+    h.verdicts.length === 0 ? 'no anomaly' : h.verdicts.map(verdictText).join('; '), h.why]);
   const all = [head, ...body];
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   const lines = all.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd());

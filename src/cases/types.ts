@@ -4,6 +4,7 @@
  * re-derived step by step from the stored events (explain.ts).
  */
 import type { OrphanCause } from '../detect/anomaly.js';
+import type { LabelView, SuppressionView } from './annotations.js';
 
 export type Stream = 'terminal' | 'gateway' | 'bank';
 
@@ -98,10 +99,27 @@ export interface AnomalyVersion {
   /** Other debits in the decision (the earlier debit of a duplicate, the window of a pattern). */
   readonly related_rrns: readonly string[];
   readonly rules_version: string | null;
+  /** The suppression this version was written under (suppressed_by), with its reason and expiry; null when none. */
+  readonly suppression: SuppressionView | null;
+  /** The anomaly's latest label, on its latest version only (a label is about the anomaly); null when unlabelled. */
+  readonly label: LabelView | null;
   /** Evidence events this version has that the previous one did not: what caused the change. */
   readonly new_evidence: readonly EventRef[];
   /** What changed against the previous version, in words. */
   readonly change: string;
+}
+
+/** The decision of a kind other than ORPHAN_DEBIT: its rule's checks against the anomaly's evidence (explain-pattern.ts). */
+export interface PatternExplanation {
+  readonly anomaly_id: string;
+  readonly kind: string;
+  readonly version: number;
+  readonly status: string;
+  readonly rules_version: string | null;
+  readonly rules_source: string;
+  readonly steps: readonly RuleStep[];
+  /** Every check holds under the recorded rules. */
+  readonly holds: boolean;
 }
 
 export interface CaseView {
@@ -115,6 +133,10 @@ export interface CaseView {
   readonly golden: Readonly<Record<string, unknown>> | null;
   readonly anomalies: readonly AnomalyVersion[];
   readonly explanation: Explanation;
+  /** One per non-orphan anomaly on the attempt (latest version). */
+  readonly patterns: readonly PatternExplanation[];
+  /** The kind of the anomaly the case was opened by (anomaly id), else null: a non-orphan kind shows its own rule, not the orphan walk. */
+  readonly focus_kind: string | null;
   /** The current stored orphan cause (latest version), for the agreement check. */
   readonly stored_cause: string | null;
   readonly stored_status: string | null;

@@ -3,6 +3,7 @@
  * `posguard case` (timeline, clock offset, golden record, anomaly versions,
  * the decision step by step), escaped, inline, no script, no network.
  */
+import { labelText, suppressionText } from '../cases/annotations.js';
 import { clockLine, goldenFields, isoMs, money, timelineRows, verdictLine } from '../cases/present.js';
 import type { CaseView, EventRef } from '../cases/types.js';
 import { esc } from './svg.js';
@@ -42,9 +43,10 @@ export function renderCaseSection(anomalyId: string, v: CaseView): string {
   const gf = goldenFields(v.golden);
   s.push(gf.length === 0 ? '<p class="empty">None stored.</p>' : `<dl>${gf.map(([k, val]) => `<dt>${esc(k)}</dt><dd>${esc(val)}</dd>`).join('')}</dl>`);
   s.push('<h4>Anomaly versions</h4>');
-  s.push(tableOf(['anomaly', 'version', 'status', 'cause', 'detected', 'change', 'new evidence'], v.anomalies.map((a) => [
+  s.push(tableOf(['anomaly', 'version', 'status', 'cause', 'detected', 'change', 'new evidence', 'label / suppression'], v.anomalies.map((a) => [
     `${esc(a.kind)} <span class="ev">${esc(a.anomaly_id)}</span>`, String(a.version), esc(a.status), esc(a.cause ?? '—'), esc(isoMs(a.detected_at).slice(0, 19)), esc(a.change + (a.related_rrns.length > 0 ? ` · related rrns ${a.related_rrns.join(', ')}` : '')),
     a.new_evidence.map((e) => esc(refText(e))).join('<br>'),
+    [a.label ? labelText(a.label) : '', a.suppression ? suppressionText(a.suppression) : ''].filter(Boolean).map(esc).join('<br>'),
   ])));
   const r = v.explanation.rules;
   s.push('<h4>Decision, step by step</h4>');
@@ -54,6 +56,13 @@ export function renderCaseSection(anomalyId: string, v: CaseView): string {
     String(i + 1), esc(st.rule), esc(st.result === 'holds' && st.rule === v.explanation.cause ? 'holds → cause' : st.result), esc(st.because),
     st.evidence.map((e) => esc(refText(e))).join('<br>'),
   ]), (i, j) => (j === 2 ? (steps[i].result === 'holds' ? 'holds' : steps[i].result === 'fails' ? 'fails' : 'nr') : '')));
+  for (const p of v.patterns) {
+    s.push(`<h4>Decision for ${esc(p.kind)} <span class="ev">${esc(p.anomaly_id)}</span> v${p.version}</h4>`);
+    s.push(`<p class="note">from its evidence · rules ${esc(p.rules_version ?? 'unversioned')}: ${esc(p.rules_source)} · ${p.holds ? 'every check holds' : 'a check FAILS under the recorded rules'}</p>`);
+    s.push(tableOf(['#', 'check', 'result', 'because', 'evidence'], p.steps.map((st, i) => [
+      String(i + 1), esc(st.rule), esc(st.result), esc(st.because), st.evidence.map((e) => esc(refText(e))).join('<br>'),
+    ]), (i, j) => (j === 2 ? (p.steps[i].result === 'holds' ? 'holds' : 'fails') : '')));
+  }
   s.push('<p class="back"><a href="#open-cases">back to the open cases</a></p>');
   s.push('</section>');
   return s.join('\n');

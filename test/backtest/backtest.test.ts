@@ -17,9 +17,11 @@ import { buildRules, DEFAULT_RULES, loadRulesFile } from '../../src/config/rules
 import type { Anomaly } from '../../src/detect/anomaly.js';
 import { readEvents, type SourceStats } from '../../src/backtest/events-source.js';
 import { latestLabels } from '../../src/backtest/labels.js';
-import { groupRows, type DiffLine } from '../../src/backtest/render.js';
+import { groupRows, renderReport as renderBacktest, type DiffLine } from '../../src/backtest/render.js';
 import { runBacktestCommand } from '../../src/cli/commands/backtest.js';
 import { runBacktest } from '../../src/backtest/run.js';
+import { rulesInForce } from '../../src/backtest/rules-in-force.js';
+import { rulesStamp } from '../../src/config/rules-version.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
 import { openClickHouse, type ClickHouseHandle } from '../../src/sinks/clickhouse/connection.js';
 import { backtestDiff, referenceDiff, simulatedEvents } from './helpers.js';
@@ -199,4 +201,46 @@ describe('posguard backtest on the embedded ClickHouse', () => {
     expect(Object.keys(before)).toEqual(expect.arrayContaining(['anomalies', 'anomaly_labels', 'events_raw', 'transactions', 'dead_letters']));
     expect(await snapshot()).toEqual(before);
   });
+
+  // Last: it adds anomaly rows (the table snapshot above is taken and compared before).
+  it('without --baseline-rules, the rules in force are the ones recorded with the period\'s anomalies; two versions are noted; none falls back to the defaults', async () => {
+    const demo = rulesStamp(DEFAULT_RULES).version;
+    expect(await rulesInForce(client)).toMatchObject({ name: `recorded with the anomalies, rules_version ${demo}`, note: null });
+    const empty = await rulesInForce(client, Date.UTC(2020, 0, 1), Date.UTC(2020, 0, 2));
+    expect([empty.rules, empty.name, empty.note]).toEqual([DEFAULT_RULES, 'spec defaults', expect.stringMatching(/^no recorded rules: no anomaly row in the period records its rules/)]);
+    // A later rules set (card testing at 8) recorded with one anomaly of the period: it is the one in force now.
+    const strict = buildRules({ cardTesting: { minAttempts: 8 } });
+    const s = rulesStamp(strict);
+    const [row] = await (await client.query({ query: `SELECT * EXCEPT (rules, rules_version) FROM anomalies ORDER BY detected_at DESC LIMIT 1`, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+    await client.insert({ table: 'anomalies', format: 'JSONEachRow', values: [{ ...row, anomaly_id: 'e'.repeat(32), detected_at: '2030-01-01 00:00:00.000', rules: s.json, rules_version: s.version }] });
+    const now = await rulesInForce(client);
+    expect(now.rules).toEqual(strict);
+    expect(now.note).toMatch(new RegExp(`^2 rules versions recorded in the period \\(${s.version}: 1 rows, .*; ${demo}: \\d+ rows, .*\\); the latest, ${s.version}, is taken as in force$`));
+    // Backtesting those very rules against what is in force: no difference, and the report says which rules and why.
+    writeFileSync(join(dir, 'strict.yaml'), 'cardTesting:\n  minAttempts: 8\n');
+    let report = '';
+    await runBacktestCommand({ rules: join(dir, 'strict.yaml'), data, examples: '1' }, (x) => (report += x));
+    expect(report).toContain(`in force: recorded with the anomalies, rules_version ${s.version}; candidate: `);
+    expect(report).toMatch(/^ {2}note {8}2 rules versions recorded in the period/m);
+    expect(report).toContain('No difference: the candidate rules report the same anomalies as the rules in force.');
+  }, 120_000);
+
+  it('counts the labels of changed anomalies too, per kind and cause and in the report', async () => {
+    // A 10-minute resolution horizon: reversals after it no longer auto-resolve, so orphans change status (same ids).
+    const candidate = buildRules({ debits: { resolutionHorizonMs: 600_000 } });
+    const first = await runBacktest(client, { baseline: DEFAULT_RULES, candidate });
+    const changed = referenceDiff(refBase, referenceAnomalies(events, candidate), first.period.fromMs, first.period.toMs).changed;
+    expect(backtestDiff(first).changed).toEqual(changed);
+    expect(changed.length).toBeGreaterThanOrEqual(2);
+    const row = (id: string, label: string) => ({ anomaly_id: id, label, note: 'test', labelled_by: 'analyst', labelled_at: '2026-03-04 09:00:00.000' });
+    await client.insert({ table: 'anomaly_labels', format: 'JSONEachRow', values: [row(changed[0], 'confirmed'), row(changed[1], 'false_positive')] });
+    const r = await runBacktest(client, { baseline: DEFAULT_RULES, candidate });
+    const g = groupRows(r);
+    expect([g.reduce((n, x) => n + x.confirmedChanged, 0), g.reduce((n, x) => n + x.falsePositivesChanged, 0)]).toEqual([1, 1]);
+    expect(g.reduce((n, x) => n + x.confirmedLost + x.falsePositivesRemoved, 0)).toBe(0);
+    const report = renderBacktest(r, { baseline: 'b', candidate: 'c' });
+    expect(report).toMatch(/confirmed changed +FP changed/);
+    // (an earlier test labelled one of these `expected`)
+    expect(report).toMatch(/^ {2}changed +1 confirmed, (\d+ expected, )?1 false_positive, \d+ unlabelled$/m);
+  }, 120_000);
 });

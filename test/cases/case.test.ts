@@ -16,6 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_CAUSES } from '../../src/detect/anomaly.js';
 import { buildCase } from '../../src/cases/build.js';
 import { searchCases } from '../../src/cases/search.js';
+import { renderCaseText } from '../../src/cases/render-text.js';
+import { renderCaseSection } from '../../src/report/case-html.js';
+import { appendLabels } from '../../src/labels/labels.js';
+import { addSuppression } from '../../src/suppress/store.js';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
 import { rulesStamp } from '../../src/config/rules-version.js';
 import { openClickHouse, type ClickHouseHandle } from '../../src/sinks/clickhouse/connection.js';
@@ -173,5 +177,67 @@ describe('posguard case (in process)', () => {
     const hits = await searchCases(h.client, { card: multi.card_token, amountMinor: target.amount_minor, merchant: target.merchant_id, aroundMs: Date.parse(`${target.txn_time.replace(' ', 'T')}Z`), limit: 50 });
     expect(hits[0].rrn).toBe(target.rrn);
     expect(hits[0].score).toBe(100);
+  });
+
+  it('shows the latest label and the suppression with its reason and expiry, on the screen, in JSON and in search verdicts', async () => {
+    const o = orphans.find((x) => x.cause === 'NO_TERMINAL_OUTCOME' && x.status === 'OPEN')!;
+    await appendLabels(h.client, [{ anomaly_id: o.anomaly_id, label: 'false_positive', note: 'first look', where: 'test' }], 'ana', Date.parse('2026-12-02T09:00:00Z'));
+    await appendLabels(h.client, [{ anomaly_id: o.anomaly_id, label: 'confirmed', note: 'customer called', where: 'test' }], 'bob', Date.parse('2026-12-02T10:00:00Z'));
+    const before = await buildCase(h.client, o.anomaly_id, OPTS);
+    const sid = await addSuppression(h.client, { kind: 'ORPHAN_DEBIT', scope: 'merchant', value: String(before.golden!.merchant_id), untilMs: Date.now() + 86_400_000, reason: 'test till of the shop' }, 'carol', Date.now());
+    // The detector stamps suppressed_by at write time; stamp the stored versions as it would have.
+    for (const t of ['anomalies', 'anomalies_latest']) {
+      await h.client.command({ query: `ALTER TABLE ${t} UPDATE suppressed_by = '${sid}' WHERE anomaly_id = '${o.anomaly_id}' SETTINGS mutations_sync = 2` });
+    }
+    const v = await buildCase(h.client, o.anomaly_id, OPTS);
+    const mine = v.anomalies.filter((a) => a.anomaly_id === o.anomaly_id);
+    expect(mine.at(-1)!.label).toMatchObject({ label: 'confirmed', note: 'customer called', labelled_by: 'bob', label_count: 2 });
+    expect(mine.slice(0, -1).every((a) => a.label === null)).toBe(true);
+    expect(mine.every((a) => a.suppression?.suppression_id === sid && a.suppression.reason === 'test till of the shop')).toBe(true);
+    expect(v.anomalies.filter((a) => a.anomaly_id !== o.anomaly_id).every((a) => a.label === null && a.suppression === null)).toBe(true);
+    const html = renderCaseSection(o.anomaly_id, v);
+    expect(html).toContain('label confirmed by bob at 2026-12-02 10:00:00 — customer called');
+    expect(html).toContain(`suppressed by ${sid} (test till of the shop, until`);
+    const text = renderCaseText(v);
+    expect(text).toContain(`label confirmed by bob at 2026-12-02 10:00:00 — customer called`);
+    expect(text).toMatch(new RegExp(`suppressed by ${sid} \\(test till of the shop, until \\d{4}-\\d\\d-\\d\\d `));
+    // --format json is the view as JSON: the same fields travel.
+    const json = JSON.parse(JSON.stringify(v)) as { anomalies: { anomaly_id: string; label: { label: string } | null; suppression: { reason: string } | null }[] };
+    expect(json.anomalies.filter((a) => a.anomaly_id === o.anomaly_id).at(-1)).toMatchObject({ label: { label: 'confirmed' }, suppression: { reason: 'test till of the shop' } });
+    const hits = await searchCases(h.client, { card: String(v.golden!.card_token), amountMinor: Number(v.golden!.bank_amount_minor), merchant: String(v.golden!.merchant_id), aroundMs: null, limit: 5 });
+    const verdict = hits[0].verdicts.find((x) => x.anomaly_id === o.anomaly_id)!;
+    expect(verdict.label).toContain('label confirmed by bob');
+    expect(verdict.suppressed).toContain(`suppressed by ${sid} (test till of the shop`);
+  });
+
+  it('explains every non-orphan kind by its own rule under the recorded thresholds, without the orphan walk', async () => {
+    const others = await (await h.client.query({ query: "SELECT kind, any(anomaly_id) AS id, any(evidence) AS evidence FROM anomalies_current WHERE kind != 'ORPHAN_DEBIT' AND status != 'RETRACTED' GROUP BY kind ORDER BY kind", format: 'JSONEachRow' })).json<{ kind: string; id: string; evidence: string }>();
+    expect(others.map((o) => o.kind)).toEqual(expect.arrayContaining(['CARD_TESTING', 'DUPLICATE_DEBIT']));
+    for (const o of others) {
+      const v = await buildCase(h.client, o.id, OPTS);
+      const p = v.patterns.find((x) => x.anomaly_id === o.id)!;
+      expect(p.steps.length, o.kind).toBeGreaterThan(0);
+      expect(p.steps.map((s) => `${s.rule}: ${s.result} (${s.because})`).filter((s) => !s.includes(': holds')), o.kind).toEqual([]);
+      expect(p.rules_version).toBe(rulesStamp(DEFAULT_RULES).version);
+      const text = renderCaseText(v);
+      expect(text).toContain(`DECISION for ${o.kind} ${o.id}`);
+      expect(text, o.kind).not.toContain('DECISION, step by step');
+      expect(text).not.toContain('Rule walk:');
+    }
+    const ctView = await buildCase(h.client, others.find((o) => o.kind === 'CARD_TESTING')!.id, OPTS);
+    // The report's case section carries the same decision.
+    expect(renderCaseSection(ctView.patterns[0].anomaly_id, ctView)).toMatch(/<h4>Decision for CARD_TESTING <span class="ev">[0-9a-f]{32}<\/span> v1<\/h4>[\s\S]*minAttempts 6/);
+    const ct = ctView.patterns.find((x) => x.kind === 'CARD_TESTING')!;
+    const bank = (JSON.parse(others.find((o) => o.kind === 'CARD_TESTING')!.evidence) as { bank: { event_type: string; detail: { amount_minor: number; merchant_id: string } }[] }).bank;
+    const small = bank.filter((e) => e.detail.amount_minor <= DEFAULT_RULES.cardTesting.maxAmountMinor);
+    expect(ct.steps.find((s) => s.rule === 'small attempts')!.because).toBe(`${small.length} authorizations of at most ${DEFAULT_RULES.cardTesting.maxAmountMinor} minor units; minAttempts ${DEFAULT_RULES.cardTesting.minAttempts}`);
+    expect(ct.steps.find((s) => s.rule === 'declined')!.because).toMatch(new RegExp(`^${small.filter((e) => e.event_type === 'AUTH_DECLINED').length} of them declined; minDeclined ${DEFAULT_RULES.cardTesting.minDeclined}$`));
+    expect(ct.steps.find((s) => s.rule === 'merchants')!.because).toMatch(new RegExp(`^${new Set(small.map((e) => e.detail.merchant_id)).size} distinct merchants`));
+    const dup = (await buildCase(h.client, others.find((o) => o.kind === 'DUPLICATE_DEBIT')!.id, OPTS)).patterns.find((x) => x.kind === 'DUPLICATE_DEBIT')!;
+    expect(dup.steps.map((s) => s.rule)).toEqual(['same purchase', 'within the window', 'neither reversed in grace']);
+    expect(dup.steps[0].evidence).toHaveLength(2);
+    // Opened by rrn, the orphan walk stays and the patterns on the attempt follow it.
+    const byRrn = renderCaseText(await buildCase(h.client, orphans.find((x) => x.status === 'OPEN')!.rrn, OPTS));
+    expect(byRrn).toContain('DECISION, step by step');
   });
 });

@@ -6,10 +6,11 @@
  * period costs one line and nothing else.
  */
 import type { Command } from 'commander';
-import { DEFAULT_RULES, loadRulesFile } from '../../config/rules.js';
+import { loadRulesFile } from '../../config/rules.js';
 import { PosguardError } from '../../errors.js';
 import { diffLine, renderReport } from '../../backtest/render.js';
 import { runBacktest } from '../../backtest/run.js';
+import { rulesInForce } from '../../backtest/rules-in-force.js';
 import { DEFAULT_PAGE_ROWS, SERVER_PAGE_ROWS } from '../../backtest/events-source.js';
 import { parseMarginMs, parseTimeBound } from '../../backtest/period.js';
 import { openClickHouse, resolveTarget } from '../../sinks/clickhouse/connection.js';
@@ -46,7 +47,7 @@ after are read too (warm-up, settle), see docs/backtest.md. Nothing is written t
 
 export async function runBacktestCommand(o: BacktestCliOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
   const candidate = loadRulesFile(o.rules);
-  const baseline = o.baselineRules === undefined ? DEFAULT_RULES : loadRulesFile(o.baselineRules);
+  const baselineFile = o.baselineRules === undefined ? undefined : loadRulesFile(o.baselineRules);
   const now = Date.now();
   const fromMs = o.from === undefined ? undefined : parseTimeBound('--from', o.from, now);
   const toMs = o.to === undefined ? undefined : parseTimeBound('--to', o.to, now);
@@ -64,14 +65,16 @@ export async function runBacktestCommand(o: BacktestCliOptions, write: (s: strin
   const ch = await openClickHouse(target, { create: false });
   try {
     const pageRows = target.kind === 'server' ? SERVER_PAGE_ROWS : DEFAULT_PAGE_ROWS;
-    const r = await runBacktest(ch.client, { baseline, candidate, fromMs, toMs, warmupMs, settleMs, pageRows });
+    // Without --baseline-rules, the rules the detector recorded with the period's anomalies are the ones in force.
+    const inForce = baselineFile === undefined ? await rulesInForce(ch.client, fromMs, toMs) : { rules: baselineFile, name: o.baselineRules!, note: null };
+    const r = await runBacktest(ch.client, { baseline: inForce.rules, candidate, fromMs, toMs, warmupMs, settleMs, pageRows });
     if (out !== null) {
       for (const e of r.entries) {
         out.write(diffLine(e, r.labels.get(e.anomaly_id)));
         if (out.congested) await out.drain();
       }
     }
-    write(renderReport(r, { baseline: o.baselineRules ?? 'spec defaults', candidate: o.rules, out: o.out }, examples));
+    write(renderReport(r, { baseline: inForce.name, baselineNote: inForce.note, candidate: o.rules, out: o.out }, examples));
   } finally {
     await out?.close();
     await ch.close();
@@ -83,7 +86,7 @@ export function registerBacktest(program: Command): void {
     .command('backtest')
     .description('re-run the detector over events_raw under candidate rules and the rules in force, and print what would change (read-only)')
     .requiredOption('--rules <file>', 'candidate rules file (YAML or JSON), validated as for `replay --rules`')
-    .option('--baseline-rules <file>', 'the rules in force (default: the spec defaults)')
+    .option('--baseline-rules <file>', 'the rules in force (default: the rules recorded with the period\'s anomalies, else the spec defaults)')
     .option('--from <time>', 'period start, inclusive (default: the earliest event in events_raw)')
     .option('--to <time>', 'period end, exclusive (default: just after the latest event in events_raw)')
     .option('--data <dir>', 'embedded ClickHouse data directory (default ./data); conflicts with CLICKHOUSE_URL')

@@ -34,8 +34,11 @@ Examples:
 
 The case shows the attempt's events on the three streams (terminal events also
 on the gateway's clock, corrected by the terminal's measured offset), the golden
-record, every version of every anomaly on it, and the ORPHAN_DEBIT decision
-re-derived rule by rule from the stored events, compared with the stored cause.
+record, every version of every anomaly on it (with its latest label and the
+suppression it was written under), the ORPHAN_DEBIT decision re-derived rule by
+rule from the stored events, compared with the stored cause, and for every
+other kind its own rule checked against its evidence under the rules recorded
+with it (opened by such an anomaly's id, the orphan walk is left out).
 Reads the embedded database (--data, default ./data) or CLICKHOUSE_URL.`;
 
 function checkArgs(id: string | undefined, o: CaseCommandOptions): void {
