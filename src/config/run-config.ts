@@ -211,11 +211,22 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     parsed = parseYaml(text);
   } catch (e) {
-    throw new PosguardError('PG_CONFIG_INVALID', `${path}: not valid YAML/JSON: ${(e as Error).message}`, { cause: e });
+    throw new PosguardError('PG_CONFIG_INVALID', `${path}: not valid YAML/JSON: ${yamlErrorWhere(e)}`);
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new PosguardError('PG_CONFIG_INVALID', `${path}: expected a mapping with sections kafka, topics, input, output, run`);
   return JSON.parse(JSON.stringify(parsed)) as Record<string, unknown>;
+}
+
+/**
+ * The YAML error's code and line/column only: its message quotes the offending
+ * line, which may hold a password (no cause kept either, for the same reason).
+ */
+function yamlErrorWhere(e: unknown): string {
+  const x = e as { code?: unknown; linePos?: readonly { line: number; col: number }[] };
+  const at = x.linePos?.[0];
+  const code = typeof x.code === 'string' ? x.code : 'syntax error';
+  return at === undefined ? code : `${code} at line ${at.line}, column ${at.col}`;
 }
 
 function describeError(e: ErrorObject, sources: ReadonlyMap<string, string>): string {
@@ -295,7 +306,7 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
     try {
       u = new URL(input_.registryUrl);
     } catch {
-      throw bad('input.registryUrl', `not a URL: ${JSON.stringify(redactUrl(input_.registryUrl))}`);
+      throw bad('input.registryUrl', 'not a URL (value not shown: it may hold credentials)');
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad('input.registryUrl', `expected http(s)://, got ${u.protocol}`);
     const tls = (['registryCaFile', 'registryCertFile', 'registryKeyFile'] as const).find((f) => c.input[f] !== null);
