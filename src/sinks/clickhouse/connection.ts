@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { PosguardError } from '../../errors.js';
-import { mkdirPrivateSync } from '../../util/private-files.js';
+import { mkdirPrivateSync, narrowPrivateDirSync } from '../../util/private-files.js';
 import { decodeUserinfo } from '../../util/redact.js';
 
 export const DEFAULT_DATA_DIR = './data';
@@ -165,6 +165,8 @@ export async function openClickHouse(target: ClickHouseTarget, opts: { create?: 
   try {
     // The owner's only (0700): the tables hold tokens, masked card numbers and dead-letter payloads.
     mkdirPrivateSync(target.dataDir);
+    const narrowed = narrowPrivateDirSync(target.dataDir);
+    if (narrowed !== null) process.stderr.write(`posguard: data folder ${narrowed}\n`);
   } catch (e) {
     throw new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot create data directory ${target.dataDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
