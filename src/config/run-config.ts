@@ -200,6 +200,8 @@ function convert(raw: unknown, kind: Kind, field: string, source: string): unkno
   }
 }
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -324,6 +326,10 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
   }
   if ((c.run.metricsUsername === null) !== (c.run.metricsPassword === null)) {
     throw bad('run.metricsUsername', 'set the metrics basic-auth user and password together (or neither)');
+  }
+  // posguard serves plain HTTP: basic auth there would send the password in clear across the network.
+  if (c.run.metricsUsername !== null && !LOOPBACK_HOSTS.has(c.run.metricsHost)) {
+    throw bad('run.metricsHost', `basic auth on /metrics needs a loopback address (127.0.0.1, ::1, localhost), not ${c.run.metricsHost}: posguard serves plain HTTP, so put a TLS proxy on the same host in front of it (docs/security.md), or drop basic auth`);
   }
   if (c.output.sinkHighWaterRows < c.output.sinkBatchRows) {
     throw bad('output.sinkHighWaterRows', `${c.output.sinkHighWaterRows} is below output.sinkBatchRows (${c.output.sinkBatchRows})`);
