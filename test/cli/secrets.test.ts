@@ -149,6 +149,15 @@ describe('configuration errors name the setting, never its value (no Kafka neede
     }
   });
 
+  it('a password in --registry: one warning line, the password masked', () => {
+    const r = cli(['run', '--registry', `http://reg-user:${encodeURIComponent(pw)}@127.0.0.1:1`, '--format', 'json']);
+    const warnings = r.out.split('\n').filter((l) => l.startsWith('posguard: warning:'));
+    expect(warnings).toEqual(['posguard: warning: --registry http://***@127.0.0.1:1 puts a password on the command line (visible in ps and shell history); give it in SCHEMA_REGISTRY_PASSWORD or the config file (input.registryPassword)']);
+    expectNoSecret(r.out, [pw]);
+    const plain = cli(['run', '--registry', 'http://127.0.0.1:1', '--format', 'json']);
+    expect(plain.out).not.toContain('warning');
+  });
+
   it('a bad % escape in URL userinfo: a configuration error, not an internal one with a stack', () => {
     const bad = `http://u:${encodeURIComponent(pw)}%zz@127.0.0.1:1`;
     const sql = cli(['sql', 'SELECT 1'], { CLICKHOUSE_URL: bad });
