@@ -55,7 +55,7 @@ const TOKEN = /^[A-Za-z0-9_.:-]{4,128}$/;
 /** The SQL condition for --card; a clear card number is refused without being repeated. */
 export function cardCondition(card: string): string {
   const c = card.replace(/[\s-]/g, '');
-  if (looksLikePan(c)) throw new PosguardError('PG_USAGE', '--card: that looks like a clear card number; posguard never stores one: give the card token or the masked PAN (first 6 and last 4 digits, e.g. 465859******6518)');
+  if (looksLikePan(card.replace(/[\s._/-]/g, ''))) throw new PosguardError('PG_USAGE', '--card: that looks like a clear card number; posguard never stores one: give the card token or the masked PAN (first 6 and last 4 digits, e.g. 465859******6518)');
   const m = MASKED.exec(c);
   if (m) return `masked_pan LIKE ${lit(`${m[1]}%${m[2]}`)}`;
   if (!TOKEN.test(card)) throw new PosguardError('PG_USAGE', `--card: expected a card token (4-128 letters, digits, _ . : -) or a masked PAN like 465859******6518, got ${JSON.stringify(card.slice(0, 40))}`);

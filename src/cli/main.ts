@@ -2,11 +2,12 @@
  * The posguard command line (commander). Each command lives in its own file
  * under ./commands and registers itself here. Errors with a code are printed as
  * one line `posguard: CODE: message` and exit 2; anything else is a bug (exit 70).
- * Both with secrets masked (util/redact).
+ * Both with secrets masked (util/redact) and card numbers masked (a message may quote input).
  */
 import { Command, CommanderError } from 'commander';
 import { isPosguardError } from '../errors.js';
 import { registerEnvSecrets } from '../config/run-config.js';
+import { maskPans } from '../ingest/pan.js';
 import { redact } from '../util/redact.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -27,10 +28,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (isPosguardError(e)) {
-      process.stderr.write(`posguard: ${e.code}: ${redact(e.message)}\n`);
+      process.stderr.write(`posguard: ${e.code}: ${maskPans(redact(e.message))}\n`);
       return 2;
     }
-    process.stderr.write(`posguard: internal error: ${redact((e as Error)?.stack ?? String(e))}\n`);
+    process.stderr.write(`posguard: internal error: ${maskPans(redact((e as Error)?.stack ?? String(e)))}\n`);
     return 70;
   }
 }

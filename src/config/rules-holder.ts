@@ -6,6 +6,7 @@
  * bad field) and the old rules stay in force.
  */
 import { isPosguardError } from '../errors.js';
+import { redact } from '../util/redact.js';
 import { loadRulesFile, type Rules } from './rules.js';
 
 export type ReloadResult = { ok: true } | { ok: false; reason: string };
@@ -17,8 +18,8 @@ export interface RulesLogger {
 }
 
 const stderrLogger: RulesLogger = {
-  info: (m) => void process.stderr.write(`posguard: ${m}\n`),
-  error: (m) => void process.stderr.write(`posguard: ${m}\n`),
+  info: (m) => void process.stderr.write(`posguard: ${redact(m)}\n`),
+  error: (m) => void process.stderr.write(`posguard: ${redact(m)}\n`),
 };
 
 export class RulesHolder {

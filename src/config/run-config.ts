@@ -200,6 +200,8 @@ function convert(raw: unknown, kind: Kind, field: string, source: string): unkno
   }
 }
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -211,11 +213,22 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     parsed = parseYaml(text);
   } catch (e) {
-    throw new PosguardError('PG_CONFIG_INVALID', `${path}: not valid YAML/JSON: ${(e as Error).message}`, { cause: e });
+    throw new PosguardError('PG_CONFIG_INVALID', `${path}: not valid YAML/JSON: ${yamlErrorWhere(e)}`);
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new PosguardError('PG_CONFIG_INVALID', `${path}: expected a mapping with sections kafka, topics, input, output, run`);
   return JSON.parse(JSON.stringify(parsed)) as Record<string, unknown>;
+}
+
+/**
+ * The YAML error's code and line/column only: its message quotes the offending
+ * line, which may hold a password (no cause kept either, for the same reason).
+ */
+function yamlErrorWhere(e: unknown): string {
+  const x = e as { code?: unknown; linePos?: readonly { line: number; col: number }[] };
+  const at = x.linePos?.[0];
+  const code = typeof x.code === 'string' ? x.code : 'syntax error';
+  return at === undefined ? code : `${code} at line ${at.line}, column ${at.col}`;
 }
 
 function describeError(e: ErrorObject, sources: ReadonlyMap<string, string>): string {
@@ -295,7 +308,7 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
     try {
       u = new URL(input_.registryUrl);
     } catch {
-      throw bad('input.registryUrl', `not a URL: ${JSON.stringify(redactUrl(input_.registryUrl))}`);
+      throw bad('input.registryUrl', 'not a URL (value not shown: it may hold credentials)');
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad('input.registryUrl', `expected http(s)://, got ${u.protocol}`);
     const tls = (['registryCaFile', 'registryCertFile', 'registryKeyFile'] as const).find((f) => c.input[f] !== null);
@@ -313,6 +326,10 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
   }
   if ((c.run.metricsUsername === null) !== (c.run.metricsPassword === null)) {
     throw bad('run.metricsUsername', 'set the metrics basic-auth user and password together (or neither)');
+  }
+  // posguard serves plain HTTP: basic auth there would send the password in clear across the network.
+  if (c.run.metricsUsername !== null && !LOOPBACK_HOSTS.has(c.run.metricsHost)) {
+    throw bad('run.metricsHost', `basic auth on /metrics needs a loopback address (127.0.0.1, ::1, localhost), not ${c.run.metricsHost}: posguard serves plain HTTP, so put a TLS proxy on the same host in front of it (docs/security.md), or drop basic auth`);
   }
   if (c.output.sinkHighWaterRows < c.output.sinkBatchRows) {
     throw bad('output.sinkHighWaterRows', `${c.output.sinkHighWaterRows} is below output.sinkBatchRows (${c.output.sinkBatchRows})`);

@@ -264,15 +264,27 @@ function scrubValue(v: unknown, key: string | null): unknown {
  * back untouched when nothing needed masking.
  */
 export function scrubPans(text: string): string {
-  if (!hasLongRun(text)) return text;
+  // A JSON-escaped card number (4111\u0031...) has no long digit run in the raw text.
+  if (!hasLongRun(text) && !text.includes('\\u')) return text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     return maskPans(text);
   }
+  // A 16-19 digit JSON number is rounded by JSON.parse: mask it in the raw text, where its digits are exact.
+  const exact = maskUnsafeIntegers(text);
+  if (exact !== text) parsed = JSON.parse(exact);
   const scrubbed = JSON.stringify(scrubValue(parsed, null));
-  return scrubbed === JSON.stringify(parsed) ? text : scrubbed;
+  return scrubbed === JSON.stringify(parsed) ? exact : scrubbed;
+}
+
+/** Unquoted integers of 16-19 digits beyond 2^53 (a card number cannot be told from its rounded value) become quoted stars. */
+function maskUnsafeIntegers(json: string): string {
+  return json.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (m) => {
+    if (m[0] === '"' || !/^-?\d{16,19}$/.test(m) || Number.isSafeInteger(Number(m))) return m;
+    return JSON.stringify('*'.repeat(m.replace('-', '').length));
+  });
 }
 
 /**

@@ -55,6 +55,8 @@ const NEEDS_TXN_FIELDS = ['txn_type', 'amount_minor', 'currency', 'card_token'] 
 
 /** A value for a reason: card numbers masked before it is cut to 40 characters. */
 function describeValue(v: unknown): string {
+  // An integer beyond 2^53 was rounded by JSON.parse: its digits say nothing and may be most of a PAN.
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return `a number of ${BigInt(v).toString().replace('-', '').length} digits`;
   const s = maskPans(JSON.stringify(v) ?? String(v));
   return s.length > 40 ? s.slice(0, 37) + '...' : s;
 }

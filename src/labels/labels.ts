@@ -4,7 +4,7 @@
  * updated in place; the latest one per anomaly wins in anomaly_labels_latest.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { scrubPans } from '../ingest/pan.js';
+import { containsPan } from '../ingest/pan.js';
 import { query, storeError } from '../sinks/clickhouse/analyst-store.js';
 import { dt64 } from '../sinks/clickhouse/tables.js';
 import { parseCsv } from './csv.js';
@@ -32,7 +32,7 @@ export function labelProblem(l: Pick<LabelInput, 'anomaly_id' | 'label' | 'note'
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(l.anomaly_id)) return `anomaly_id ${JSON.stringify(l.anomaly_id.slice(0, 60))} is not an anomaly id (letters, digits, - and _)`;
   if (!(LABELS as readonly string[]).includes(l.label)) return `label ${JSON.stringify(l.label.slice(0, 40))} is not one of ${LABELS.join(', ')}`;
   if (l.note.length > MAX_NOTE_CHARS) return `note is ${l.note.length} characters, at most ${MAX_NOTE_CHARS}`;
-  if (scrubPans(l.note) !== l.note) return 'note contains what looks like a clear card number; refer to the card by its token instead';
+  if (containsPan(l.note)) return 'note contains what looks like a clear card number; refer to the card by its token instead';
   return null;
 }
 

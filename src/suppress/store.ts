@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ANOMALY_KINDS, type Anomaly, type AnomalyKind } from '../detect/anomaly.js';
 import { PosguardError } from '../errors.js';
-import { looksLikePan, scrubPans } from '../ingest/pan.js';
+import { containsPan, looksLikePan } from '../ingest/pan.js';
 import { query, storeError } from '../sinks/clickhouse/analyst-store.js';
 import { dt64 } from '../sinks/clickhouse/tables.js';
 
@@ -47,12 +47,17 @@ export function suppressionProblem(s: { kind: string; scope: string; value: stri
   if (!(ANOMALY_KINDS as readonly string[]).includes(s.kind)) return `--kind: ${JSON.stringify(s.kind)} is not one of ${ANOMALY_KINDS.join(', ')}`;
   if (!(SCOPES as readonly string[]).includes(s.scope)) return `scope ${JSON.stringify(s.scope)} is not one of ${SCOPES.join(', ')}`;
   if (s.value.trim() === '' || s.value.length > 128) return `--${s.scope}: expected an id of 1 to 128 characters`;
-  if (s.scope === 'card' && (looksLikePan(s.value) || scrubPans(s.value) !== s.value)) return '--card: that looks like a clear card number; give the card token (card_token in anomalies_current)';
+  if (looksLikePan(s.value) || containsPan(s.value)) return `--${s.scope}: that looks like a clear card number; ${s.scope === 'card' ? 'give the card token (card_token in anomalies_current)' : `give the ${s.scope} id`}`;
   if (!Number.isFinite(s.untilMs)) return '--until: expected an ISO time with a zone (2026-03-31T00:00:00Z) or a duration from now (90m, 12h, 30d)';
   if (s.untilMs <= nowMs) return `--until: ${new Date(s.untilMs).toISOString()} is already past`;
   if (s.reason.trim() === '') return '--reason: say why this is expected (it is shown with every suppressed anomaly)';
-  if (s.reason.length > MAX_REASON_CHARS) return `--reason: ${s.reason.length} characters, at most ${MAX_REASON_CHARS}`;
-  if (scrubPans(s.reason) !== s.reason) return '--reason: contains what looks like a clear card number; refer to the card by its token';
+  return reasonProblem(s.reason);
+}
+
+/** The problem with a free-text --reason (of an add or a remove), or null. */
+export function reasonProblem(reason: string): string | null {
+  if (reason.length > MAX_REASON_CHARS) return `--reason: ${reason.length} characters, at most ${MAX_REASON_CHARS}`;
+  if (containsPan(reason)) return '--reason: contains what looks like a clear card number; refer to the card by its token';
   return null;
 }
 
@@ -77,6 +82,8 @@ export async function addSuppression(client: ClickHouseClient, s: NewSuppression
 
 /** Appends the tombstone. Refuses an unknown id, and one already removed (saying by whom). */
 export async function removeSuppression(client: ClickHouseClient, id: string, by: string, reason: string, nowMs: number): Promise<StoredSuppression> {
+  const problem = reasonProblem(reason);
+  if (problem !== null) throw new PosguardError('PG_USAGE', problem);
   const [s] = await listSuppressions(client, { all: true, id });
   if (s === undefined) throw new PosguardError('PG_UNKNOWN_SUPPRESSION', `no suppression has the id ${JSON.stringify(id)} (posguard suppress list --all shows them)`);
   if (s.removed) throw new PosguardError('PG_USAGE', `suppression ${id} was already removed by ${s.removed_by} at ${s.removed_at}`);

@@ -17,6 +17,7 @@
  * A failed reload keeps the previous set and warns; it never stops detection.
  */
 import type { Anomaly } from '../detect/anomaly.js';
+import { redact } from '../util/redact.js';
 import { SCOPE_FIELD, type ActiveSuppression, type Scope } from './store.js';
 
 export const SUPPRESSIONS_DEFAULTS = { reloadIntervalMs: 30_000, maxActive: 10_000 } as const;
@@ -47,7 +48,7 @@ export class Suppressor {
   constructor(private readonly load: LoadActive, opts: SuppressorOptions = {}) {
     this.reloadIntervalMs = opts.reloadIntervalMs ?? SUPPRESSIONS_DEFAULTS.reloadIntervalMs;
     this.maxActive = opts.maxActive ?? SUPPRESSIONS_DEFAULTS.maxActive;
-    this.log = opts.log ?? ((level, msg) => process.stderr.write(`posguard: suppressions: ${level}: ${msg}\n`));
+    this.log = opts.log ?? ((level, msg) => process.stderr.write(`posguard: suppressions: ${level}: ${redact(msg)}\n`));
     this.now = opts.now ?? Date.now;
   }
 

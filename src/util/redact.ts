@@ -17,6 +17,8 @@
  * nothing).
  */
 
+import { PosguardError } from '../errors.js';
+
 export const MASK = '***';
 const MAX_SECRETS = 64;
 const MIN_SECRET_CHARS = 4;
@@ -44,10 +46,22 @@ export function registerUrlSecret(url: string | null | undefined): void {
   if (!url) return;
   try {
     const u = new URL(url);
-    registerSecret(decodeURIComponent(u.password));
     registerSecret(u.password);
+    registerSecret(decodeURIComponent(u.password));
   } catch {
     // not a URL: redactUrl still masks a userinfo-looking part of it
+  }
+}
+
+/**
+ * A URL's user name or password, %-decoded; a bad % escape is a
+ * configuration error naming `setting`, never the value.
+ */
+export function decodeUserinfo(part: string, setting: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new PosguardError('PG_CONFIG_INVALID', `${setting}: the user name or password in the URL has a bad % escape (write a literal % as %25)`);
   }
 }
 

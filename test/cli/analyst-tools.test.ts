@@ -89,6 +89,20 @@ describe('posguard label', () => {
     expect(await query('SELECT count() AS n FROM anomaly_labels')).toEqual(before);
   }, 60_000);
 
+  it('an error line never shows a card number given as an id or an option', async () => {
+    const pan = '4111111111111111';
+    const one = await cli('label', pan, '--as', 'confirmed');
+    expect(one.stderr).toBe('posguard: PG_UNKNOWN_ANOMALY: no anomaly has the id ****************; nothing was written\n');
+    const csv = join(dir, '..', `pan-${process.pid}.csv`);
+    writeFileSync(csv, `anomaly_id,label\n${pan},confirmed\n`);
+    const many = await cli('label', '--csv', csv);
+    rmSync(csv);
+    expect(many.stderr.split('\n')[0]).toBe(`posguard: ${csv} row 1 (line 2): no anomaly has the id ****************`);
+    const opt = await cli('suppress', 'list', '--format', pan);
+    expect(opt.stderr).toBe('posguard: PG_USAGE: --format: expected table or json, got "****************"\n');
+    for (const r of [one, many, opt]) expect(r.stderr).not.toContain(pan);
+  });
+
   it('labels from a CSV; a file with bad rows or unknown ids names each row and writes nothing', async () => {
     const good = join(dir, 'good.csv');
     writeFileSync(good, `anomaly_id,label,note\n${ids[1]},confirmed,"refund issued, case 7"\n${ids[2]},expected,\n`);

@@ -6,11 +6,12 @@
  * URL-encoded, appears in stdout or stderr. Secrets have no flags of their own
  * (docs/kafka.md, Security), so a URL is the one way a flag carries one.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createTestTopics, deleteTestTopics, runCli, uniqueGroup, uniqueTopics } from '../ingest/kafka/helpers.js';
 import { NO_KAFKA_SECURITY, describeSecured } from '../ingest/kafka/secured.js';
 
@@ -114,4 +115,58 @@ describeSecured('secrets are never printed', (env, sec) => {
     expect(r.output).not.toContain(sec.scramPassword);
     expectNoSecret(r.output, [S.keyPassEnv, S.regEnv, S.chEnv]);
   }, 120_000);
+});
+
+describe('configuration errors name the setting, never its value (no Kafka needed)', () => {
+  const CLI = new URL('../../bin/posguard.js', import.meta.url).pathname;
+  const cli = (args: string[], env: Record<string, string> = {}) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  const pw = secret('cfg');
+  const dir = mkdtempSync(join(tmpdir(), 'posguard-secrets-cfg-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a YAML syntax error: code and line/column only, not the line', () => {
+    const cfg = join(dir, 'bad.yaml');
+    writeFileSync(cfg, `kafka:\n  sasl: { mechanism: scram-sha-512, username: u, password: "${pw}\n`);
+    const r = cli(['run', '--config', cfg]);
+    expect(r.out).toMatch(/^posguard: PG_CONFIG_INVALID: .*bad\.yaml: not valid YAML\/JSON: [A-Z_]+ at line \d+, column \d+\n$/);
+    expectNoSecret(r.out, [pw]);
+  });
+
+  it('a URL that does not parse: the setting is named, the value is not', () => {
+    const bad = `http://u:${pw}@[::1`;
+    const sql = cli(['sql', 'SELECT 1'], { CLICKHOUSE_URL: bad });
+    expect(sql.out).toBe('posguard: PG_CONFIG_INVALID: CLICKHOUSE_URL: not a URL (value not shown: it may hold credentials; expected e.g. https://clickhouse.example:8443)\n');
+    const run = cli(['run', '--registry', bad]);
+    expect(run.out).toMatch(/^posguard: PG_CONFIG_INVALID: run config: input\.registryUrl \(from flag --registry\): not a URL \(value not shown/);
+    const sim = cli(['simulate', '--kafka', '127.0.0.1:1', '--registry', bad, '--minutes', '1']);
+    expect(sim.out).toMatch(/PG_CONFIG_INVALID: .*not a URL \(value not shown/);
+    for (const r of [sql, run, sim]) {
+      expect(r.status).toBe(2);
+      expectNoSecret(r.out, [pw]);
+    }
+  });
+
+  it('a password in --registry: one warning line, the password masked', () => {
+    const r = cli(['run', '--registry', `http://reg-user:${encodeURIComponent(pw)}@127.0.0.1:1`, '--format', 'json']);
+    const warnings = r.out.split('\n').filter((l) => l.startsWith('posguard: warning:'));
+    expect(warnings).toEqual(['posguard: warning: --registry http://***@127.0.0.1:1 puts a password on the command line (visible in ps and shell history); give it in SCHEMA_REGISTRY_PASSWORD or the config file (input.registryPassword)']);
+    expectNoSecret(r.out, [pw]);
+    const plain = cli(['run', '--registry', 'http://127.0.0.1:1', '--format', 'json']);
+    expect(plain.out).not.toContain('warning');
+  });
+
+  it('a bad % escape in URL userinfo: a configuration error, not an internal one with a stack', () => {
+    const bad = `http://u:${encodeURIComponent(pw)}%zz@127.0.0.1:1`;
+    const sql = cli(['sql', 'SELECT 1'], { CLICKHOUSE_URL: bad });
+    expect(sql.out).toBe('posguard: PG_CONFIG_INVALID: CLICKHOUSE_URL: the user name or password in the URL has a bad % escape (write a literal % as %25)\n');
+    const sim = cli(['simulate', '--kafka', '127.0.0.1:1', '--registry', bad, '--minutes', '1']);
+    expect(sim.out).toMatch(/^posguard: warning: --registry http:\/\/\*\*\*@127\.0\.0\.1:1 puts a password on the command line .*\nposguard: PG_CONFIG_INVALID: registry URL: the user name or password in the URL has a bad % escape \(write a literal % as %25\)\n$/);
+    for (const r of [sql, sim]) {
+      expect(r.status).toBe(2);
+      expectNoSecret(r.out, [pw]);
+    }
+  });
 });

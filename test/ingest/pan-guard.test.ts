@@ -89,12 +89,24 @@ describe('the PAN guard refuses a card number in any string field', () => {
     }), { numRuns: 600 });
   });
 
-  it('a card number as the amount is refused too', () => {
-    fc.assert(fc.property(panArb.filter((p) => Number.isSafeInteger(Number(p))), (pan) => {
-      const v = validateEvent('gateway', { ...BASE.gateway, amount_minor: Number(pan) });
+  it('a card number as the amount is refused too, and not kept even when JSON.parse rounds it (17-19 digits)', () => {
+    fc.assert(fc.property(panArb, (pan) => {
+      const text = `{"amount_minor":${pan},"note":"x"}`;
+      const rounded = JSON.parse(text).amount_minor as number;
+      const v = validateEvent('gateway', { ...BASE.gateway, amount_minor: rounded });
       expect(v.ok).toBe(false);
-      expect(scrubPans(JSON.stringify({ amount_minor: Number(pan) }))).not.toContain(pan);
-    }), { numRuns: 200 });
+      if (!v.ok) expect(v.reason).not.toContain(String(rounded).slice(0, 12));
+      const kept = scrubPans(text);
+      expect(kept).not.toContain(pan.slice(0, 12));
+      expect(leaks(kept, { pan, run: pan, value: pan })).toBe(false);
+    }), { numRuns: 300 });
+    expect(scrubPans('{"amount_minor":6222021000000000000}')).toBe('{"amount_minor":"*******************"}');
+  });
+
+  it('a JSON-escaped card number with no other long digit run is masked too', () => {
+    const text = '{"note":"41111111\\u00311111111"}';
+    expect(JSON.parse(text).note).toBe('4111111111111111');
+    expect(JSON.parse(scrubPans(text)).note).not.toContain('4111111111111111');
   });
 });
 

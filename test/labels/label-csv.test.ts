@@ -41,6 +41,7 @@ describe('readLabelCsv', () => {
       'not an id!,confirmed,',
       `${ID2},confirmed`,
       `${ID2},confirmed,card 4111111111111111 called`,
+      `${ID2}x,expected,"{""created_at"": 4111111111111111}"`,
     ].join('\n');
     const r = readLabelCsv(text, 'f.csv');
     expect(r.problems).toEqual([
@@ -49,6 +50,8 @@ describe('readLabelCsv', () => {
       'f.csv row 4 (line 5): anomaly_id "not an id!" is not an anomaly id (letters, digits, - and _)',
       'f.csv row 5 (line 6): 2 fields, the header has 3',
       'f.csv row 6 (line 7): note contains what looks like a clear card number; refer to the card by its token instead',
+      // Read as text, not as JSON (where a *_at number is a timestamp and was let through).
+      'f.csv row 7 (line 8): note contains what looks like a clear card number; refer to the card by its token instead',
     ]);
   });
 

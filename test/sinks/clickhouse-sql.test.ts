@@ -4,7 +4,7 @@
  * the query runner in process.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,20 @@ describe('posguard sql is read-only unless --write, enforced by ClickHouse', () 
     // Reads and harmless setting changes still work.
     const ok = cli(['sql', '--data', dir, '--format', 'csv', 'SET max_threads = 1; SELECT 1 AS one']);
     expect([ok.status, ok.stdout]).toEqual([0, '"one"\n1\n']);
+  });
+
+  it('refuses INTO OUTFILE, which readonly=2 lets through on the embedded engine, unless --write', () => {
+    const out = join(dir, '..', `out-${process.pid}.csv`);
+    const r = cli(['sql', '--data', dir, `SELECT 1 /* x */ INTO  OUTFILE '${out}'`]);
+    expect(r.stderr).toMatch(/^posguard: PG_READ_ONLY: refused "SELECT 1 INTO OUTFILE .*": INTO OUTFILE writes a file; pass --write to allow it\n$/);
+    expect(existsSync(out)).toBe(false);
+    // Quoted text and comments are not the clause.
+    const quoted = cli(['sql', '--data', dir, '--format', 'csv', "SELECT 'into outfile' AS s -- into outfile"]);
+    expect([quoted.status, quoted.stdout]).toEqual([0, '"s"\n"into outfile"\n']);
+    const w = cli(['sql', '--data', dir, '--write', `SELECT 1 INTO OUTFILE '${out}' FORMAT CSV`]);
+    expect([w.status, w.stderr]).toEqual([0, '']);
+    expect(existsSync(out)).toBe(true);
+    rmSync(out);
   });
 
   it('--write permits a write', () => {

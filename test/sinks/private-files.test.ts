@@ -3,7 +3,7 @@
  * files 0600 (an existing wider file is narrowed when rewritten), whatever
  * the umask. Checked with umask 0, so a default umask cannot pass it off.
  */
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { runReplay } from '../../src/cli/commands/replay.js';
 import { writeReport } from '../../src/report/index.js';
 import { writeSimulation } from '../../src/sim/index.js';
 import { openClickHouse } from '../../src/sinks/clickhouse/connection.js';
+import { narrowPrivateDirSync } from '../../src/util/private-files.js';
 
 let root: string;
 let umask: number;
@@ -53,10 +54,22 @@ describe('what posguard writes is readable by its owner only', () => {
     expect(mode(path).toString(8)).toBe('600');
   });
 
-  it('the embedded database folder: 0700', async () => {
+  it('the embedded database folder: 0700, an existing wider one narrowed with one line on stderr', async () => {
     const dir = join(root, 'data', 'db');
-    const h = await openClickHouse({ kind: 'embedded', dataDir: dir });
-    await h.close();
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    expect(mode(dir).toString(8)).toBe('755');
+    const said: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => said.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      const h = await openClickHouse({ kind: 'embedded', dataDir: dir });
+      await h.close();
+    } finally {
+      process.stderr.write = write;
+    }
     expect(mode(dir).toString(8)).toBe('700');
+    expect(said).toEqual([`posguard: data folder ${dir} was 0755 (readable by others); narrowed to 0700\n`]);
+    // Already private: nothing to say.
+    expect(narrowPrivateDirSync(dir)).toBeNull();
   });
 });

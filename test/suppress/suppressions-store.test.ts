@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Anomaly } from '../../src/detect/anomaly.js';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink.js';
 import { clientBatchWriter } from '../../src/sinks/clickhouse/writer.js';
-import { addSuppression, listSuppressions, loadActive, removeSuppression } from '../../src/suppress/store.js';
+import { addSuppression, listSuppressions, loadActive, removeSuppression, suppressionProblem } from '../../src/suppress/store.js';
 import { Suppressor } from '../../src/suppress/suppressor.js';
 import { openTestDb, rows, type TestDb } from '../sinks/helpers/chdb.js';
 import { documentedQueries } from '../sinks/helpers/queries-doc.js';
@@ -144,5 +144,26 @@ describe('anomalies_open follows the suppressions active now, not only the stamp
     } finally {
       await sink.close();
     }
+  });
+});
+
+describe('suppression free text and values: no clear card number (checked as text)', () => {
+  const now = Date.parse('2026-03-02T08:00:00Z');
+  const base = { kind: 'ORPHAN_DEBIT', scope: 'terminal', value: 'TRM00001', untilMs: now + 3_600_000, reason: 'maintenance' };
+
+  it('refuses a card number as the value of any scope, not only --card', () => {
+    expect(suppressionProblem(base, now)).toBeNull();
+    expect(suppressionProblem({ ...base, value: 'x4111111111111111' }, now)).toBe('--terminal: that looks like a clear card number; give the terminal id');
+    expect(suppressionProblem({ ...base, scope: 'merchant', value: '4111-1111-1111-1111' }, now)).toMatch(/^--merchant: that looks like a clear card number/);
+    expect(suppressionProblem({ ...base, scope: 'card', value: '4111111111111111' }, now)).toMatch(/^--card: .*card_token/);
+  });
+
+  it('reads the reason as text, not as JSON', () => {
+    expect(suppressionProblem({ ...base, reason: '{"created_at": 4111111111111111}' }, now)).toMatch(/^--reason: contains what looks like a clear card number/);
+  });
+
+  it('checks the reason of a remove before touching the store', async () => {
+    const client = {} as unknown as Parameters<typeof removeSuppression>[0];
+    await expect(removeSuppression(client, 'sup_000000000000', 'ana', 'card 4111 1111 1111 1111 was fine', now)).rejects.toMatchObject({ code: 'PG_USAGE', message: expect.stringMatching(/^--reason: contains what looks like a clear card number/) });
   });
 });

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { loadKafkaSettings } from '../../config/run-config.js';
 import { kafkaClientOptions, type KafkaClientOptions } from '../../ingest/kafka/client.js';
 import type { RegistryOptions } from '../../ingest/kafka/registry.js';
-import { registerSecret, registerUrlSecret } from '../../util/redact.js';
+import { redactUrl, registerSecret, registerUrlSecret } from '../../util/redact.js';
 
 export function addKafkaSecurityOptions(c: Command): Command {
   return c
@@ -35,6 +35,22 @@ export function kafkaOptionsFrom(flags: Readonly<Record<string, unknown>>, env: 
   return kafkaClientOptions(k, clientId);
 }
 
+/**
+ * A password in --registry's userinfo sits on the command line, where `ps`
+ * and shell history show it: one warning line (the password masked).
+ */
+export function warnPasswordOnCommandLine(url: unknown): void {
+  if (typeof url !== 'string') return;
+  let password = '';
+  try {
+    password = new URL(url).password;
+  } catch {
+    return; // not a URL: the configuration check says so
+  }
+  if (password === '') return;
+  process.stderr.write(`posguard: warning: --registry ${redactUrl(url)} puts a password on the command line (visible in ps and shell history); give it in SCHEMA_REGISTRY_PASSWORD or the config file (input.registryPassword)\n`);
+}
+
 /** Registry options of `simulate --kafka`: --registry and the flags above, else the SCHEMA_REGISTRY_* variables. */
 export function registryOptionsFrom(url: string, flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): RegistryOptions {
   const pick = (flag: string, name: string) => (flags[flag] as string | undefined) ?? (env[name]?.trim() || null);
@@ -47,6 +63,7 @@ export function registryOptionsFrom(url: string, flags: Readonly<Record<string, 
     keyFile: pick('registryKey', 'SCHEMA_REGISTRY_KEY'),
     keyPassphrase: env.SCHEMA_REGISTRY_KEY_PASSPHRASE || null,
   };
+  warnPasswordOnCommandLine(url);
   registerUrlSecret(url);
   registerSecret(o.password);
   registerSecret(o.keyPassphrase);

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PosguardError } from '../../errors.js';
+import { maskPans } from '../../ingest/pan.js';
 import { analystName } from '../../sinks/clickhouse/analyst-store.js';
 import {
   LABELS, MAX_CSV_ROWS, MAX_REPORTED_ROWS, appendLabels, labelProblem, readLabelCsv, unknownAnomalies, type LabelInput,
@@ -53,10 +54,10 @@ export function registerLabel(program: Command): void {
         const unknown = await unknownAnomalies(ch.client, labels.map((l) => l.anomaly_id));
         if (unknown.size > 0) {
           const bad = labels.filter((l) => unknown.has(l.anomaly_id));
-          if (flags.csv !== undefined) for (const l of bad.slice(0, MAX_REPORTED_ROWS)) process.stderr.write(`posguard: ${flags.csv} ${l.where}: no anomaly has the id ${l.anomaly_id}\n`);
+          if (flags.csv !== undefined) for (const l of bad.slice(0, MAX_REPORTED_ROWS)) process.stderr.write(`posguard: ${flags.csv} ${l.where}: no anomaly has the id ${maskPans(l.anomaly_id)}\n`);
           const more = bad.length > MAX_REPORTED_ROWS ? ` (${bad.length - MAX_REPORTED_ROWS} more not listed)` : '';
           throw new PosguardError('PG_UNKNOWN_ANOMALY', flags.csv === undefined
-            ? `no anomaly has the id ${bad[0].anomaly_id}; nothing was written`
+            ? `no anomaly has the id ${maskPans(bad[0].anomaly_id)}; nothing was written`
             : `${bad.length} of ${labels.length} rows name an unknown anomaly${more}; nothing was written`);
         }
         const by = analystName(target, process.env);

@@ -11,7 +11,7 @@ import { KafkaRun, type RunResult } from '../../ingest/kafka/runner.js';
 import { Registry } from 'prom-client';
 import { createMetrics, startMetricsServer } from '../../metrics/index.js';
 import { redact } from '../../util/redact.js';
-import { addKafkaSecurityOptions, addRegistrySecurityOptions } from './kafka-options.js';
+import { addKafkaSecurityOptions, addRegistrySecurityOptions, warnPasswordOnCommandLine } from './kafka-options.js';
 
 export interface RunFlags {
   readonly config?: string;
@@ -136,6 +136,7 @@ export function registerRun(program: Command): void {
   addRegistrySecurityOptions(addKafkaSecurityOptions(cmd))
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: RunFlags) => {
+      warnPasswordOnCommandLine(flags.registry);
       await runKafkaJob(flags);
     });
 }

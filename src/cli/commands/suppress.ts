@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { ANOMALY_KINDS, type AnomalyKind } from '../../detect/anomaly.js';
 import { PosguardError } from '../../errors.js';
+import { maskPans } from '../../ingest/pan.js';
 import { analystName } from '../../sinks/clickhouse/analyst-store.js';
 import { openClickHouse, resolveTarget, type ClickHouseHandle } from '../../sinks/clickhouse/connection.js';
 import { renderTable } from '../../sinks/clickhouse/query.js';
@@ -78,7 +79,7 @@ export function registerSuppress(program: Command): void {
     .action(async (id: string, flags: { reason: string; data?: string }) => {
       await withStore(flags.data, async (ch, who) => {
         const s = await removeSuppression(ch.client, id.trim(), who, flags.reason, Date.now());
-        process.stdout.write(`${s.suppression_id} removed (${s.kind} for ${s.scope} ${s.value}, added by ${s.created_by}); by ${who}\n`);
+        process.stdout.write(`${s.suppression_id} removed (${s.kind} for ${s.scope} ${maskPans(s.value)}, added by ${s.created_by}); by ${who}\n`);
       });
     });
 }
@@ -93,7 +94,7 @@ async function addCommand(flags: AddFlags): Promise<void> {
   if (problem !== null) throw new PosguardError('PG_USAGE', problem);
   await withStore(flags.data, async (ch, who) => {
     const id = await addSuppression(ch.client, { ...s, kind: s.kind as AnomalyKind }, who, now);
-    process.stdout.write(`${id}: ${s.kind} for ${scope} ${s.value} suppressed until ${new Date(s.untilMs).toISOString()} (by ${who})\n`);
+    process.stdout.write(`${id}: ${s.kind} for ${scope} ${maskPans(s.value)} suppressed until ${new Date(s.untilMs).toISOString()} (by ${who})\n`);
   });
 }
 

@@ -19,7 +19,7 @@ import { Agent } from 'node:https';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import { PosguardError } from '../../errors.js';
-import { redactUrl, registerSecret } from '../../util/redact.js';
+import { decodeUserinfo, registerSecret } from '../../util/redact.js';
 import type { Stream } from '../../events/index.js';
 import { readerType, schemaText } from './avro.js';
 
@@ -61,10 +61,10 @@ function splitAuth(o: RegistryOptions): { host: string; auth: { username: string
   try {
     u = new URL(o.url);
   } catch {
-    throw new PosguardError('PG_CONFIG_INVALID', `registry URL is not a URL: ${JSON.stringify(redactUrl(o.url))}`);
+    throw new PosguardError('PG_CONFIG_INVALID', 'registry URL (--registry / SCHEMA_REGISTRY_URL): not a URL (value not shown: it may hold credentials)');
   }
-  const user = o.username ?? (u.username ? decodeURIComponent(u.username) : null);
-  const password = o.password ?? (u.password ? decodeURIComponent(u.password) : '');
+  const user = o.username ?? (u.username ? decodeUserinfo(u.username, 'registry URL') : null);
+  const password = o.password ?? (u.password ? decodeUserinfo(u.password, 'registry URL') : '');
   registerSecret(password);
   u.username = '';
   u.password = '';

@@ -11,7 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { PosguardError } from '../../errors.js';
-import { mkdirPrivateSync } from '../../util/private-files.js';
+import { mkdirPrivateSync, narrowPrivateDirSync } from '../../util/private-files.js';
+import { decodeUserinfo } from '../../util/redact.js';
 
 export const DEFAULT_DATA_DIR = './data';
 export const DEFAULT_DATABASE = 'posguard';
@@ -57,7 +58,7 @@ export function resolveTarget(opts: { dataDir?: string; env?: Env } = {}): Click
   try {
     parsed = new URL(url);
   } catch {
-    throw new PosguardError('PG_CONFIG_INVALID', `CLICKHOUSE_URL: not a URL: ${JSON.stringify(url)} (expected e.g. https://clickhouse.example:8443)`);
+    throw new PosguardError('PG_CONFIG_INVALID', 'CLICKHOUSE_URL: not a URL (value not shown: it may hold credentials; expected e.g. https://clickhouse.example:8443)');
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new PosguardError('PG_CONFIG_INVALID', `CLICKHOUSE_URL: expected an http:// or https:// URL (the HTTP interface, port 8123/8443), got ${parsed.protocol}`);
@@ -87,8 +88,8 @@ export function resolveTarget(opts: { dataDir?: string; env?: Env } = {}): Click
     throw new PosguardError('PG_CONFIG_INVALID', `CLICKHOUSE_DATABASE: expected a plain identifier, got ${JSON.stringify(database)}`);
   }
   // Credentials in the URL are allowed but the variables win; they never appear in messages.
-  const username = nonEmpty(env.CLICKHOUSE_USER) ?? (decodeURIComponent(parsed.username) || 'default');
-  const password = env.CLICKHOUSE_PASSWORD ?? decodeURIComponent(parsed.password);
+  const username = nonEmpty(env.CLICKHOUSE_USER) ?? (decodeUserinfo(parsed.username, 'CLICKHOUSE_URL') || 'default');
+  const password = env.CLICKHOUSE_PASSWORD ?? decodeUserinfo(parsed.password, 'CLICKHOUSE_URL');
   parsed.username = '';
   parsed.password = '';
   return Object.freeze({
@@ -164,6 +165,8 @@ export async function openClickHouse(target: ClickHouseTarget, opts: { create?: 
   try {
     // The owner's only (0700): the tables hold tokens, masked card numbers and dead-letter payloads.
     mkdirPrivateSync(target.dataDir);
+    const narrowed = narrowPrivateDirSync(target.dataDir);
+    if (narrowed !== null) process.stderr.write(`posguard: data folder ${narrowed}\n`);
   } catch (e) {
     throw new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot create data directory ${target.dataDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }

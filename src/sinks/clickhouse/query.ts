@@ -12,7 +12,7 @@
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { PosguardError } from '../../errors.js';
 import { maskPans } from '../../ingest/pan.js';
-import { returnsRows, splitStatements, stripComments } from './statements.js';
+import { returnsRows, splitStatements, stripComments, writesFile } from './statements.js';
 
 export const OUTPUT_FORMATS = ['table', 'csv', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -34,6 +34,10 @@ const EXPLICIT_FORMAT = /\bFORMAT\s+[A-Za-z0-9_]+\s*$/i;
 export async function runSql(client: ClickHouseClient, script: string, opts: RunSqlOptions): Promise<void> {
   const statements = splitStatements(script);
   if (statements.length === 0) throw new PosguardError('PG_USAGE', 'no SQL statement given');
+  if (opts.allowWrites !== true) {
+    const toFile = statements.find(writesFile);
+    if (toFile !== undefined) throw new PosguardError('PG_READ_ONLY', `refused ${statementHead(toFile)}: INTO OUTFILE writes a file; pass --write to allow it`);
+  }
   let settings: ClickHouseSettings = {};
   for (const stmt of statements) {
     try {
@@ -68,9 +72,13 @@ function isReadOnlyRefusal(e: unknown): boolean {
   return x?.type === 'READONLY' || String(x?.code) === '164';
 }
 
-function readOnlyError(e: unknown, stmt: string, allowWrites: boolean): PosguardError {
+function statementHead(stmt: string): string {
   const head = maskPans(stripComments(stmt).trim().replace(/\s+/g, ' '));
-  const what = JSON.stringify(head.length > 60 ? head.slice(0, 57) + '...' : head);
+  return JSON.stringify(head.length > 60 ? head.slice(0, 57) + '...' : head);
+}
+
+function readOnlyError(e: unknown, stmt: string, allowWrites: boolean): PosguardError {
+  const what = statementHead(stmt);
   const why = clickHouseMessage(e);
   return allowWrites
     ? new PosguardError('PG_READ_ONLY', `ClickHouse refused ${what}: this ClickHouse user is read-only (${why}); --write needs a user that may write, e.g. CLICKHOUSE_USER=posguard_writer`, { cause: e })

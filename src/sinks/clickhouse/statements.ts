@@ -80,6 +80,27 @@ export function stripComments(stmt: string): string {
   return out;
 }
 
+/**
+ * True when the statement writes a file on the ClickHouse host (`INTO OUTFILE`):
+ * readonly=2 does not stop that on the embedded engine. Quoted text and comments
+ * do not count.
+ */
+export function writesFile(stmt: string): boolean {
+  const bare = stripComments(stmt);
+  let code = '';
+  for (let i = 0; i < bare.length;) {
+    const c = bare[i];
+    if (c === "'" || c === '"' || c === '`') {
+      i = skipQuoted(bare, i, c);
+      code += ' ';
+    } else {
+      code += c;
+      i++;
+    }
+  }
+  return /\bINTO\s+OUTFILE\b/i.test(code);
+}
+
 const RESULT_STATEMENT = /^\s*\(*\s*(SELECT|WITH|SHOW|DESC|DESCRIBE|EXPLAIN|EXISTS|CHECK)\b/i;
 
 /** True when the statement returns rows (SELECT, SHOW...), false for DDL and INSERT. */
