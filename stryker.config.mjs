@@ -9,15 +9,15 @@ const FULL = [
   'src/engine/shared-duplicates.ts',
   'src/eval/compare.ts',
 ];
+// The standing check in CI (.ci/run): the orphan cause table, amount mismatch,
+// evidence and the shared duplicate index; it fails below 90 %.
 const CI = [
-  'src/detect/debit-facts.ts',
-  'src/detect/duplicate-debit.ts',
   'src/detect/orphan-debit.ts',
   'src/detect/amount-mismatch.ts',
   'src/detect/evidence.ts',
-  'src/engine/watermark.ts',
   'src/engine/shared-duplicates.ts',
 ];
+const SUBSET = process.env.STRYKER_SUBSET === 'ci';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -28,7 +28,7 @@ export default {
   tsconfigFile: 'tsconfig.stryker.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   coverageAnalysis: 'perTest',
-  mutate: process.env.STRYKER_SUBSET === 'ci' ? CI : FULL,
+  mutate: SUBSET ? CI : FULL,
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
   timeoutMS: 4_000,
   timeoutFactor: 1.5,
@@ -36,7 +36,7 @@ export default {
   // STRYKER_REPORT names the report files, so runs over parts of the code keep theirs apart.
   htmlReporter: { fileName: `reports/mutation/${process.env.STRYKER_REPORT ?? 'mutation'}.html` },
   jsonReporter: { fileName: `reports/mutation/${process.env.STRYKER_REPORT ?? 'mutation'}.json` },
-  thresholds: { high: 90, low: 80, break: null },
+  thresholds: { high: 90, low: 80, break: SUBSET ? 90 : null },
   tempDirName: '.stryker-tmp',
   ignorePatterns: ['.stryker-tmp*', 'reports', 'data', 'out'],
   cleanTempDir: true,
