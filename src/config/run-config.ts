@@ -16,6 +16,7 @@ import { parse as parseYaml } from 'yaml';
 import { PosguardError } from '../errors.js';
 import { describeTarget, resolveTarget, type ClickHouseTarget, type Env } from '../sinks/clickhouse/connection.js';
 import { redactUrl, registerSecret, registerUrlSecret } from '../util/redact.js';
+import { checkRunConfig } from './run-config-checks.js';
 import { KAFKA_FLAGS, RUN_ENV, RUN_FLAGS, SECRETS, type Kind } from './run-config-names.js';
 
 export { KAFKA_FLAGS, RUN_ENV, RUN_FLAGS } from './run-config-names.js';
@@ -200,8 +201,6 @@ function convert(raw: unknown, kind: Kind, field: string, source: string): unkno
   }
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
-
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -284,56 +283,7 @@ export function loadRunConfig(input: RunConfigInput = {}): LoadedRunConfig {
   const c = raw as unknown as Omit<RunConfig, 'output'> & { output: Omit<RunConfig['output'], 'clickhouse'> };
   const bad = (field: string, msg: string) => new PosguardError('PG_CONFIG_INVALID', `run config: ${field}${sources.has(field) ? ` (from ${sources.get(field)})` : ''}: ${msg}`);
 
-  // Conflicts fail at once, with advice (kafkajs' own rule for heartbeats).
-  if (c.kafka.heartbeatIntervalMs * 3 > c.kafka.sessionTimeoutMs) {
-    throw bad('kafka.heartbeatIntervalMs', `${c.kafka.heartbeatIntervalMs} ms is more than a third of kafka.sessionTimeoutMs (${c.kafka.sessionTimeoutMs} ms): a member could be dropped between two heartbeats; lower it or raise the session timeout`);
-  }
-  if (c.kafka.rebalanceTimeoutMs < c.kafka.sessionTimeoutMs) {
-    throw bad('kafka.rebalanceTimeoutMs', `${c.kafka.rebalanceTimeoutMs} ms is below kafka.sessionTimeoutMs (${c.kafka.sessionTimeoutMs} ms)`);
-  }
-  for (const b of c.kafka.brokers) {
-    if (!/^[^\s:/]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) throw bad('kafka.brokers', `expected host:port, got ${JSON.stringify(b)}`);
-  }
-  checkKafkaSecurity(c.kafka, bad);
-  const input_ = c.input as { format: ValueFormatSetting | null; registryUrl: string | null };
-  if (input_.format === null) input_.format = input_.registryUrl !== null ? 'confluent' : 'avro';
-  if (input_.format === 'confluent' && input_.registryUrl === null) {
-    throw bad('input.format', 'confluent wire format needs a schema registry: set --registry URL (or SCHEMA_REGISTRY_URL), or choose --format avro|json for registry-less input');
-  }
-  if (input_.format !== 'confluent' && input_.registryUrl !== null) {
-    throw bad('input.registryUrl', `a registry is set but input.format is ${input_.format}: drop the registry, or use --format confluent`);
-  }
-  if (input_.registryUrl !== null) {
-    let u: URL;
-    try {
-      u = new URL(input_.registryUrl);
-    } catch {
-      throw bad('input.registryUrl', 'not a URL (value not shown: it may hold credentials)');
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad('input.registryUrl', `expected http(s)://, got ${u.protocol}`);
-    const tls = (['registryCaFile', 'registryCertFile', 'registryKeyFile'] as const).find((f) => c.input[f] !== null);
-    if (tls !== undefined && u.protocol !== 'https:') throw bad(`input.${tls}`, 'TLS settings for the registry need an https:// registry URL');
-  }
-  if ((c.input.registryCertFile === null) !== (c.input.registryKeyFile === null)) {
-    throw bad('input.registryCertFile', 'set the registry client certificate and its key together (or neither)');
-  }
-  const topics = (['terminal', 'gateway', 'bank', 'dlq'] as const).map((k) => [k, c.topics[k]] as const);
-  const seen = new Map<string, string>();
-  for (const [k, t] of topics) {
-    if (!/^[A-Za-z0-9._-]{1,249}$/.test(t)) throw bad(`topics.${k}`, `not a valid Kafka topic name: ${JSON.stringify(t)}`);
-    if (seen.has(t)) throw bad(`topics.${k}`, `${t} is also topics.${seen.get(t)}`);
-    seen.set(t, k);
-  }
-  if ((c.run.metricsUsername === null) !== (c.run.metricsPassword === null)) {
-    throw bad('run.metricsUsername', 'set the metrics basic-auth user and password together (or neither)');
-  }
-  // posguard serves plain HTTP: basic auth there would send the password in clear across the network.
-  if (c.run.metricsUsername !== null && !LOOPBACK_HOSTS.has(c.run.metricsHost)) {
-    throw bad('run.metricsHost', `basic auth on /metrics needs a loopback address (127.0.0.1, ::1, localhost), not ${c.run.metricsHost}: posguard serves plain HTTP, so put a TLS proxy on the same host in front of it (docs/security.md), or drop basic auth`);
-  }
-  if (c.output.sinkHighWaterRows < c.output.sinkBatchRows) {
-    throw bad('output.sinkHighWaterRows', `${c.output.sinkHighWaterRows} is below output.sinkBatchRows (${c.output.sinkBatchRows})`);
-  }
+  checkRunConfig(c, bad);
   for (const f of SECRETS) registerSecret(getPath(c, f) as string | null);
   registerUrlSecret(c.input.registryUrl);
   registerEnvSecrets(env);
@@ -356,26 +306,6 @@ export function registerEnvSecrets(env: Env): void {
   registerSecret(env.CLICKHOUSE_PASSWORD);
   registerUrlSecret(env.CLICKHOUSE_URL);
   registerUrlSecret(env.SCHEMA_REGISTRY_URL);
-}
-
-type Bad = (field: string, msg: string) => PosguardError;
-
-/** Kafka TLS/SASL settings that only make sense together; SASL without TLS only when allowed by name. */
-function checkKafkaSecurity(k: RunConfig['kafka'], bad: Bad): void {
-  const w = k as { ssl: boolean };
-  if ((k.saslMechanism === null) !== (k.saslUsername === null)) {
-    throw bad('kafka.saslMechanism', 'set the SASL mechanism and user together (or neither)');
-  }
-  if (k.saslMechanism !== null && k.saslPassword === null) {
-    throw bad('kafka.saslPassword', `SASL ${k.saslMechanism} needs a password: set KAFKA_SASL_PASSWORD or kafka.saslPassword in the config file`);
-  }
-  if ((k.sslCertFile === null) !== (k.sslKeyFile === null)) {
-    throw bad(k.sslCertFile === null ? 'kafka.sslKeyFile' : 'kafka.sslCertFile', 'mutual TLS needs the client certificate and its key together (kafka.sslCertFile and kafka.sslKeyFile)');
-  }
-  if (k.sslCaFile !== null || k.sslCertFile !== null) w.ssl = true;
-  if (k.saslMechanism !== null && !k.ssl && !k.allowSaslPlaintext) {
-    throw bad('kafka.saslMechanism', `SASL ${k.saslMechanism} over plaintext would send the ${k.saslMechanism === 'plain' ? 'password' : 'SCRAM exchange'} unencrypted: enable TLS (--kafka-ssl, KAFKA_SSL=true or kafka.ssl), or allow it explicitly with --allow-sasl-plaintext (KAFKA_ALLOW_SASL_PLAINTEXT=true)`);
-  }
 }
 
 /**
