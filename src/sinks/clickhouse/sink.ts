@@ -30,7 +30,7 @@ import { createHash } from 'node:crypto';
 import type { Anomaly } from '../../detect/anomaly.js';
 import type { TransactionRecord } from '../../engine/transaction.js';
 import { PosguardError } from '../../errors.js';
-import { maskPans, scrubPans } from '../../ingest/pan.js';
+import { maskPans, scrubPans } from '../../util/pan.js';
 import type { DeadLetter, RawEventRecord, Sink } from '../types.js';
 import { backoff } from './backoff.js';
 import { cardDataProblem } from './card-data.js';
