@@ -1,41 +1,54 @@
 /** Builds the `transactions` row of an attempt from its packed events. */
-import { B, G, T, codeName, frName, frOf, rcName, rcOf, typeOf } from './codes.js';
+import { B, G, RC_00, T, codeName, frName, frOf, rcName, rcOf, typeOf } from '../events/codes.js';
 import type { TerminalOutcome, TransactionRecord } from './transaction.js';
-import { EV, H_CODES, H_DEBIT_AMOUNT, H_DEBIT_AT, H_GW_AMOUNT, H_LATENCY, H_REQ_AMOUNT, H_TERM_AMOUNT, HEADER, type Txn } from './txn.js';
+import { EV, H_CODES, H_DEBIT_AMOUNT, H_DEBIT_AT, H_GW_AMOUNT, H_LATENCY, H_REQ_AMOUNT, H_TERM_AMOUNT, HEADER, type LiveAttempt } from './live-attempt.js';
 
-const RC_00 = 1;
 
 function firstTime(cur: number | null, t: number): number {
   return cur === null || t < cur ? t : cur;
 }
 
-export function goldenRecord(x: Txn, version: number): TransactionRecord {
+/** First times and last codes of each step, read from the attempt's events in one pass. */
+interface Steps {
+  started: number | null; request: number | null; response: number | null; final: number | null;
+  gRecv: number | null; gFwd: number | null; gIss: number | null; gSent: number | null;
+  bankAuth: number | null; bankRev: number | null;
+  completed00: boolean; failed: boolean; issuerTimeout: boolean; reversed: boolean;
+  termRc: string | null; failure: string | null; issuerRc: string | null; gwRc: string | null; bankRc: string | null;
+}
+
+function readSteps(x: LiveAttempt): Steps {
   const n = x.n;
-  const info = x.info;
-  let started: number | null = null, request: number | null = null, response: number | null = null, final: number | null = null;
-  let gRecv: number | null = null, gFwd: number | null = null, gIss: number | null = null, gSent: number | null = null;
-  let bankAuth: number | null = null, bankRev: number | null = null;
-  let completed00 = false, failed = false, issuerTimeout = false, reversed = false;
-  let termRc: string | null = null, failure: string | null = null, issuerRc: string | null = null, gwRc: string | null = null, bankRc: string | null = null;
+  const s: Steps = {
+    started: null, request: null, response: null, final: null, gRecv: null, gFwd: null, gIss: null, gSent: null, bankAuth: null, bankRev: null,
+    completed00: false, failed: false, issuerTimeout: false, reversed: false, termRc: null, failure: null, issuerRc: null, gwRc: null, bankRc: null,
+  };
   for (let p = HEADER, len = x.len; p < len; p += EV) {
     const w = n[p];
     const t = n[p + 1];
     const rc = rcName(rcOf(w));
     switch (typeOf(w)) {
-      case T.TXN_STARTED: started = firstTime(started, t); break;
-      case T.REQUEST_SENT: request = firstTime(request, t); break;
-      case T.RESPONSE_RECEIVED: response = firstTime(response, t); if (rc !== null) termRc = rc; break;
-      case T.TXN_COMPLETED: final = firstTime(final, t); if (rcOf(w) === RC_00) completed00 = true; if (rc !== null) termRc = rc; break;
-      case T.TXN_FAILED: final = firstTime(final, t); failed = true; failure = frName(frOf(w)) ?? failure; if (rc !== null && termRc === null) termRc = rc; break;
-      case G.REQUEST_RECEIVED: gRecv = firstTime(gRecv, t); break;
-      case G.FORWARDED_TO_ISSUER: gFwd = firstTime(gFwd, t); break;
-      case G.ISSUER_RESPONSE: gIss = firstTime(gIss, t); issuerRc = rc; break;
-      case G.ISSUER_TIMEOUT: issuerTimeout = true; break;
-      case G.RESPONSE_SENT: gSent = firstTime(gSent, t); gwRc = rc; break;
-      case B.AUTH_APPROVED: case B.AUTH_DECLINED: bankAuth = firstTime(bankAuth, t); bankRc = rc; break;
-      case B.REVERSAL_APPLIED: case B.REFUND_POSTED: bankRev = firstTime(bankRev, t); reversed = true; break;
+      case T.TXN_STARTED: s.started = firstTime(s.started, t); break;
+      case T.REQUEST_SENT: s.request = firstTime(s.request, t); break;
+      case T.RESPONSE_RECEIVED: s.response = firstTime(s.response, t); if (rc !== null) s.termRc = rc; break;
+      case T.TXN_COMPLETED: s.final = firstTime(s.final, t); if (rcOf(w) === RC_00) s.completed00 = true; if (rc !== null) s.termRc = rc; break;
+      case T.TXN_FAILED: s.final = firstTime(s.final, t); s.failed = true; s.failure = frName(frOf(w)) ?? s.failure; if (rc !== null && s.termRc === null) s.termRc = rc; break;
+      case G.REQUEST_RECEIVED: s.gRecv = firstTime(s.gRecv, t); break;
+      case G.FORWARDED_TO_ISSUER: s.gFwd = firstTime(s.gFwd, t); break;
+      case G.ISSUER_RESPONSE: s.gIss = firstTime(s.gIss, t); s.issuerRc = rc; break;
+      case G.ISSUER_TIMEOUT: s.issuerTimeout = true; break;
+      case G.RESPONSE_SENT: s.gSent = firstTime(s.gSent, t); s.gwRc = rc; break;
+      case B.AUTH_APPROVED: case B.AUTH_DECLINED: s.bankAuth = firstTime(s.bankAuth, t); s.bankRc = rc; break;
+      case B.REVERSAL_APPLIED: case B.REFUND_POSTED: s.bankRev = firstTime(s.bankRev, t); s.reversed = true; break;
     }
   }
+  return s;
+}
+
+export function goldenRecord(x: LiveAttempt, version: number): TransactionRecord {
+  const n = x.n;
+  const info = x.info;
+  const { started, request, response, final, gRecv, gFwd, gIss, gSent, bankAuth, bankRev, completed00, failed, issuerTimeout, reversed, termRc, failure, issuerRc, gwRc, bankRc } = readSteps(x);
   const outcome: TerminalOutcome = completed00 ? 'SUCCESS' : failed ? 'FAILED' : 'NONE';
   const stan = x.stanText;
   const num = (v: number) => (Number.isNaN(v) ? null : v);
