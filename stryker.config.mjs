@@ -5,6 +5,12 @@
 const FULL = [
   'src/detect/**/*.ts',
   'src/engine/engine.ts',
+  'src/engine/attempt-index.ts',
+  'src/engine/attempt-fields.ts',
+  'src/engine/attempt-lifecycle.ts',
+  'src/engine/debit-decisions.ts',
+  'src/engine/debit-groups.ts',
+  'src/engine/card-facts.ts',
   'src/engine/watermark.ts',
   'src/engine/shared-duplicates.ts',
   'src/eval/compare.ts',

@@ -7,7 +7,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PosguardError } from '../errors.js';
-import { looksLikePan } from '../ingest/pan.js';
+import { looksLikePan } from '../util/pan.js';
 import { labelText, readLabels, readSuppressions, suppressionText } from './annotations.js';
 import { existingColumns, lit, rows, timeLit } from './sql.js';
 

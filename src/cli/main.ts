@@ -7,7 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { isPosguardError } from '../errors.js';
 import { registerEnvSecrets } from '../config/run-config.js';
-import { maskPans } from '../ingest/pan.js';
+import { maskPans } from '../util/pan.js';
 import { redact } from '../util/redact.js';
 import { COMMANDS } from './commands/index.js';
 

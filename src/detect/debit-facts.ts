@@ -1,11 +1,9 @@
 /**
  * Reads what the debit definitions of docs/semantics.md need from one
- * attempt's packed events, in a single pass. Shared by the three debit kinds.
+ * attempt's events, in a single pass. Shared by the three debit kinds.
  */
-import { B, F_OWN_RRN, G, T, flagsOf, rcOf, typeOf } from '../engine/codes.js';
-import { H_DEBIT_AT, HEADER, EV, type Txn } from '../engine/txn.js';
-
-const RC_00 = 1; // rcCode('00')
+import { B, G, RC_00, T } from '../events/codes.js';
+import type { AttemptView } from './attempt-view.js';
 
 export interface DebitFacts {
   debitAt: number;
@@ -29,20 +27,18 @@ export interface DebitFacts {
   reversedWithinHorizon: boolean;
 }
 
-export function debitFacts(x: Txn, graceMs: number, horizonMs: number): DebitFacts {
-  const n = x.n;
-  const t = n[H_DEBIT_AT];
+export function debitFacts(x: AttemptView, graceMs: number, horizonMs: number): DebitFacts {
+  const t = x.debitAt;
   const f: DebitFacts = {
     debitAt: t, completed00: false, failed: false, responseReceived: false,
     response00At: Infinity, lastFailedAt: -Infinity, reversalSent: false, gatewayOwn: false,
     reversalReceived: false, issuerTimeout: false, issuerResponse00: false, responseSentNon00: false,
     responseSent00: false, reversedWithinGrace: false, reversedAfterGraceWithinHorizon: false, reversedWithinHorizon: false,
   };
-  for (let p = HEADER, len = x.len; p < len; p += EV) {
-    const w = n[p];
-    const time = n[p + 1];
-    const type = typeOf(w);
-    const rc = rcOf(w);
+  for (let i = 0, count = x.eventCount; i < count; i++) {
+    const time = x.eventTime(i);
+    const type = x.eventType(i);
+    const rc = x.responseCode(i);
     switch (type) {
       case T.TXN_COMPLETED: if (rc === RC_00) f.completed00 = true; break;
       case T.TXN_FAILED: f.failed = true; if (time > f.lastFailedAt) f.lastFailedAt = time; break;
@@ -61,7 +57,7 @@ export function debitFacts(x: Txn, graceMs: number, horizonMs: number): DebitFac
         break;
       }
     }
-    if (type >= 8 && type < 16 && (flagsOf(w) & F_OWN_RRN) !== 0) f.gatewayOwn = true;
+    if (type >= 8 && type < 16 && x.namesOwnRrn(i)) f.gatewayOwn = true;
   }
   return f;
 }

@@ -1,18 +1,18 @@
 /** DUPLICATE_DEBIT: the same card charged twice for one purchase (docs/semantics.md). */
 import type { AnomalyStatus } from './anomaly.js';
+import type { AttemptView } from './attempt-view.js';
 import { debitFacts } from './debit-facts.js';
-import { H_DEBIT_AT, type Txn } from '../engine/txn.js';
 
-export interface DuplicateDecision {
+export interface DuplicateDecision<A extends AttemptView = AttemptView> {
   readonly status: AnomalyStatus;
   /** The earlier debits it duplicates, by rrn order. */
-  readonly firsts: readonly Txn[];
+  readonly firsts: readonly A[];
 }
 
 /** True when debit a comes before debit b: earlier time, or equal time and smaller rrn. */
-export function debitBefore(a: Txn, b: Txn): boolean {
-  const ta = a.n[H_DEBIT_AT];
-  const tb = b.n[H_DEBIT_AT];
+export function debitBefore(a: AttemptView, b: AttemptView): boolean {
+  const ta = a.debitAt;
+  const tb = b.debitAt;
   return ta < tb || (ta === tb && (a.rrn ?? '') < (b.rrn ?? ''));
 }
 
@@ -20,15 +20,15 @@ export function debitBefore(a: Txn, b: Txn): boolean {
  * `group`: every held debit with the same card, merchant, amount and currency
  * (x included). null when x is no duplicate.
  */
-export function decideDuplicate(x: Txn, group: readonly Txn[], windowMs: number, graceMs: number, horizonMs: number): DuplicateDecision | null {
+export function decideDuplicate<A extends AttemptView>(x: A, group: readonly A[], windowMs: number, graceMs: number, horizonMs: number): DuplicateDecision<A> | null {
   if (group.length < 2) return null;
   const fx = debitFacts(x, graceMs, horizonMs);
   if (fx.reversedWithinGrace) return null;
-  const t2 = x.n[H_DEBIT_AT];
-  const firsts: Txn[] = [];
+  const t2 = x.debitAt;
+  const firsts: A[] = [];
   let resolved = fx.reversedAfterGraceWithinHorizon;
   for (const y of group) {
-    if (y === x || !debitBefore(y, x) || t2 - y.n[H_DEBIT_AT] > windowMs) continue;
+    if (y === x || !debitBefore(y, x) || t2 - y.debitAt > windowMs) continue;
     const fy = debitFacts(y, graceMs, horizonMs);
     if (fy.reversedWithinGrace) continue;
     firsts.push(y);

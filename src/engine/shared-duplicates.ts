@@ -6,12 +6,12 @@
  * its release time: an engine whose partition lags must still find it.
  */
 import { TimeHeap } from '../util/heap.js';
-import type { Txn } from './txn.js';
+import type { LiveAttempt } from './live-attempt.js';
 
 export class SharedDuplicates {
-  readonly groups = new Map<string, Txn[]>();
+  readonly groups = new Map<string, LiveAttempt[]>();
   private readonly watermarks = new Map<object, () => number>();
-  private readonly removals = new TimeHeap<Txn>();
+  private readonly removals = new TimeHeap<LiveAttempt>();
 
   /** Each engine registers how to read its watermark. */
   register(engine: object, watermark: () => number): void {
@@ -26,7 +26,7 @@ export class SharedDuplicates {
   }
 
   /** x was released by its engine at `releaseAt`; it leaves its group once all engines are past that. */
-  deferRemoval(x: Txn, releaseAt: number): void {
+  deferRemoval(x: LiveAttempt, releaseAt: number): void {
     this.removals.push(releaseAt, x);
   }
 
@@ -37,13 +37,13 @@ export class SharedDuplicates {
     while (this.removals.size > 0 && this.removals.peekTime() <= w) this.remove(this.removals.pop());
   }
 
-  join(x: Txn, key: string): void {
+  join(x: LiveAttempt, key: string): void {
     const g = this.groups.get(key);
     if (g === undefined) this.groups.set(key, [x]);
     else g.push(x);
   }
 
-  remove(x: Txn): void {
+  remove(x: LiveAttempt): void {
     const key = x.info?.group;
     if (!key) return;
     const g = this.groups.get(key);

@@ -11,17 +11,9 @@ import type { TerminalEvent } from '../events/index.js';
 import { byTimeThenId, groupBy, type Dataset, type Debit } from './dataset.js';
 import { evidence, makeAnomaly } from './record.js';
 import { bankTriggerFields } from './pattern-fields.js';
+import { EARTH_RADIUS_KM, haversineKm } from '../util/geo.js';
 
-const EARTH_RADIUS_KM = 6371;
 const HOUR_MS = 3_600_000;
-
-export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
-  const rad = Math.PI / 180;
-  const dLat = (lat2 - lat1) * rad;
-  const dLon = (lon2 - lon1) * rad;
-  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.sqrt(Math.min(1, a)));
-}
 
 interface Located {
   readonly debit: Debit;

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { PosguardError } from '../errors.js';
 import type { EventOf, Stream } from '../events/index.js';
-import { maskPans, scrubPans } from './pan.js';
+import { maskPans, scrubPans } from '../util/pan.js';
 import { validateEvent } from './validate.js';
 
 export interface BadLine {

@@ -8,7 +8,7 @@
 import avro from 'avsc';
 import { loadSchema } from '../events/codegen.js';
 import type { EventOf, Stream } from '../events/index.js';
-import { maskPans, numberLooksLikePan, panField } from './pan.js';
+import { maskPans, numberLooksLikePan, panField } from '../util/pan.js';
 
 export type Validation<S extends Stream> = { ok: true; event: EventOf[S] } | { ok: false; reason: string };
 

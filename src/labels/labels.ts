@@ -4,7 +4,7 @@
  * updated in place; the latest one per anomaly wins in anomaly_labels_latest.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { containsPan } from '../ingest/pan.js';
+import { containsPan } from '../util/pan.js';
 import { query, storeError } from '../sinks/clickhouse/analyst-store.js';
 import { dt64 } from '../sinks/clickhouse/tables.js';
 import { parseCsv } from './csv.js';

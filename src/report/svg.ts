@@ -3,10 +3,10 @@
  * the page renders the same in a mail client, a browser offline or a PDF.
  * Every text is escaped; sizes are in user units and the SVG scales to width.
  */
-import { maskPans } from '../ingest/pan.js';
+import { maskPans } from '../util/pan.js';
 
 export function esc(s: unknown): string {
-  // Every text of the report passes here: the last place to mask a card number (src/ingest/pan.ts).
+  // Every text of the report passes here: the last place to mask a card number (src/util/pan.ts).
   return maskPans(String(s ?? '')).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 

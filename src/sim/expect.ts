@@ -6,7 +6,7 @@
  * terminal's own clock for spikes), so clock jitter can never make a label lie.
  */
 import type { Rules } from '../config/rules.js';
-import { haversineKm } from './geo.js';
+import { haversineKm } from '../util/geo.js';
 
 interface Ordered {
   readonly t: number;

@@ -1,4 +1,4 @@
-/** The simulated cities (real coordinates) and great-circle distance. */
+/** The simulated cities (real coordinates) and travel time between them (distance: src/util/geo.ts). */
 
 export interface City {
   readonly name: string;
@@ -30,16 +30,6 @@ export const CITIES: readonly City[] = [
   { name: 'London', code: 'LO', lat: 51.5072, lon: -0.1276, currency: 'GBP', weight: 9.5, country: 'GB' },
   { name: 'Warsaw', code: 'WA', lat: 52.2297, lon: 21.0122, currency: 'PLN', weight: 3.1, country: 'PL' },
 ];
-
-const EARTH_RADIUS_KM = 6371;
-
-export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
-  const rad = Math.PI / 180;
-  const dLat = (lat2 - lat1) * rad;
-  const dLon = (lon2 - lon1) * rad;
-  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
-}
 
 /** How long the fastest plausible trip takes, ms. */
 export function travelMs(km: number, maxSpeedKmh: number): number {

@@ -16,7 +16,8 @@
  */
 import type { Rules } from '../config/rules.js';
 import type { EntryMode, Network } from '../events/index.js';
-import { CITIES, type City, haversineKm } from './geo.js';
+import { CITIES, type City } from './geo.js';
+import { haversineKm } from '../util/geo.js';
 import { fmix32, hash2, type Rng, Weighted } from './rng.js';
 import { hex32 } from './uuid.js';
 import { createHash } from 'node:crypto';

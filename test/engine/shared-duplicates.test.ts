@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SharedDuplicates } from '../../src/engine/shared-duplicates.js';
-import type { Txn } from '../../src/engine/txn.js';
+import type { LiveAttempt } from '../../src/engine/live-attempt.js';
 
 /** The only part of an attempt the index reads: its group key. */
-const debit = (group: string | null): Txn => ({ info: { group } }) as unknown as Txn;
+const debit = (group: string | null): LiveAttempt => ({ info: { group } }) as unknown as LiveAttempt;
 
 describe('SharedDuplicates', () => {
   it('minWatermark is the lowest registered watermark; +Infinity with none', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { anomalyId } from '../../src/detect/anomaly.js';
-import { haversineKm } from '../../src/eval/impossible-travel.js';
+import { haversineKm } from '../../src/util/geo.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
 import { checkedReference, expectEngineMatches, REPLAY_MERGE, SHUFFLED_ORDERS, type ArrivalOrder } from '../support/engine-vs-reference.js';
 import { EventBuilder, MIN, SEC, T0 } from './builders.js';

@@ -16,7 +16,7 @@ import { parseLine } from '../../src/ingest/jsonl.js';
 import { encodeAvro } from '../../src/ingest/kafka/avro.js';
 import { AvroDecoder, dlqValue, poisonPayload } from '../../src/ingest/kafka/codec.js';
 import { DeadLetterPublisher, DLQ_HEADERS } from '../../src/ingest/kafka/dlq.js';
-import { containsPan, maskPans, maskPansLoose, scrubPans } from '../../src/ingest/pan.js';
+import { containsPan, maskPans, maskPansLoose, scrubPans } from '../../src/util/pan.js';
 import { validateEvent } from '../../src/ingest/validate.js';
 import { EventBuilder } from '../eval/builders.js';
 import { leaks, panArb, shapedPanArb, stringFields } from './pan-support.js';

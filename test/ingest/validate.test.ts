@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateEvent } from '../../src/ingest/validate.js';
-import { looksLikePan, scrubPans } from '../../src/ingest/pan.js';
+import { looksLikePan, scrubPans } from '../../src/util/pan.js';
 import { parseLine } from '../../src/ingest/jsonl.js';
 import { EventBuilder } from '../eval/builders.js';
 
@@ -58,7 +58,7 @@ describe('card numbers', () => {
     const line = JSON.stringify({ card_token: '4111111111111111', event_time: 1772432352928, note: 'pan 5500 0000 0000 0004 here' });
     const s = scrubPans(line);
     expect(s).not.toContain('4111111111111111');
-    // Every digit of the run masked, separators and length kept (src/ingest/pan.ts says why).
+    // Every digit of the run masked, separators and length kept (src/util/pan.ts says why).
     expect(JSON.parse(s)).toEqual({ card_token: '****************', event_time: 1772432352928, note: 'pan **** **** **** **** here' });
     expect(scrubPans('garbage 4111111111111111 {')).toBe('garbage **************** {');
   });

@@ -1,6 +1,6 @@
 /** The simulator's building blocks: PRNG, ids, broken lines, serialisation. */
 import { describe, expect, it } from 'vitest';
-import { looksLikePan } from '../../src/ingest/pan.js';
+import { looksLikePan } from '../../src/util/pan.js';
 import { validateEvent } from '../../src/ingest/validate.js';
 import { BAD_KINDS, badLine, luhnValidPan } from '../../src/sim/bad-records.js';
 import { toLine } from '../../src/sim/lines.js';

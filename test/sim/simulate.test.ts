@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
 import { ORPHAN_CAUSES } from '../../src/detect/anomaly.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
-import { looksLikePan } from '../../src/ingest/pan.js';
+import { looksLikePan } from '../../src/util/pan.js';
 import { validateEvent } from '../../src/ingest/validate.js';
 import { BAD_KINDS, SIM_DEFAULTS, type SimLabel, simulate } from '../../src/sim/index.js';
 import { SCENARIOS } from '../../src/sim/scenarios/index.js';

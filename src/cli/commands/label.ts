@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PosguardError } from '../../errors.js';
-import { maskPans } from '../../ingest/pan.js';
+import { maskPans } from '../../util/pan.js';
 import { analystName } from '../../sinks/clickhouse/analyst-store.js';
 import {
   LABELS, MAX_CSV_ROWS, MAX_REPORTED_ROWS, appendLabels, labelProblem, readLabelCsv, unknownAnomalies, type LabelInput,

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { ANOMALY_KINDS, type AnomalyKind } from '../../detect/anomaly.js';
 import { PosguardError } from '../../errors.js';
-import { maskPans } from '../../ingest/pan.js';
+import { maskPans } from '../../util/pan.js';
 import { analystName } from '../../sinks/clickhouse/analyst-store.js';
 import { openClickHouse, resolveTarget, type ClickHouseHandle } from '../../sinks/clickhouse/connection.js';
 import { renderTable } from '../../sinks/clickhouse/query.js';

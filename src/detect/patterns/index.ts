@@ -5,5 +5,5 @@ export { CardTesting, TestingWindow } from './card-testing.js';
 export { CardVelocity, VelocityWindow } from './card-velocity.js';
 export { ImpossibleTravel, TravelWindow } from './impossible-travel.js';
 export { TerminalFaultSpikes, isHardwareSignal, type FaultSpikeCounters } from './fault-spike.js';
-export { haversineKm, isImpossibleTravel, travelHorizonMs, EARTH_RADIUS_KM, MAX_DISTANCE_KM } from './geo.js';
+export { isImpossibleTravel, travelHorizonMs } from './geo.js';
 export { cardPatternAnomaly, faultSpikeAnomaly } from './pattern-anomaly.js';

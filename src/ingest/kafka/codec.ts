@@ -13,7 +13,7 @@
  * unreachable registry throws (PG_REGISTRY, retriable), from prepare().
  */
 import type { AnyEvent, Stream } from '../../events/index.js';
-import { maskPans, maskPansLoose, scrubPans } from '../../ingest/pan.js';
+import { maskPans, maskPansLoose, scrubPans } from '../../util/pan.js';
 import { validateAvroDecoded, validateEvent } from '../../ingest/validate.js';
 import { WIRE_HEADER_BYTES, readWireHeader, readerType } from './avro.js';
 import type { Registry } from './registry.js';

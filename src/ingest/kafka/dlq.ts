@@ -19,7 +19,7 @@
  */
 import type { Producer } from 'kafkajs';
 import { PosguardError } from '../../errors.js';
-import { containsPan, maskPans } from '../pan.js';
+import { containsPan, maskPans } from '../../util/pan.js';
 import type { Stream } from '../../events/index.js';
 import type { PoisonKind } from './codec.js';
 

@@ -25,7 +25,7 @@ import { SharedDuplicates } from '../../engine/shared-duplicates.js';
 import { RunSummary } from '../../engine/summary.js';
 import { PosguardError } from '../../errors.js';
 import { STREAMS, type BankEvent, type Stream } from '../../events/index.js';
-import { scrubPans } from '../../ingest/pan.js';
+import { scrubPans } from '../../util/pan.js';
 import { loadActive } from '../../suppress/store.js';
 import { Suppressor } from '../../suppress/suppressor.js';
 import { ClickHouseSink, clientBatchWriter, dataDirHolder, describeTarget, migrate, openClickHouse, type ClickHouseHandle, type ClickHouseSinkStats } from '../../sinks/clickhouse/index.js';

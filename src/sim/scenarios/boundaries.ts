@@ -29,7 +29,8 @@
 import type { BankEvent } from '../../events/index.js';
 import { Attempt, deviceFault, Reversal } from '../attempt.js';
 import type { Ctx } from '../context.js';
-import { CITIES, haversineKm, travelMs } from '../geo.js';
+import { CITIES, travelMs } from '../geo.js';
+import { haversineKm } from '../../util/geo.js';
 import type { Rng } from '../rng.js';
 import type { Card, Merchant, Terminal } from '../world.js';
 import { MINUTE } from './common.js';

@@ -11,7 +11,7 @@ import { Attempt, deviceFault } from '../attempt.js';
 import type { Ctx } from '../context.js';
 import { cardTestingTriggers, type Debit, faultSpikeTriggers, type LocatedDebit, type Signal, type SmallAuth, travelTriggers, type Trigger, velocityTriggers } from '../expect.js';
 import { declinedPath, happyPath } from '../flows.js';
-import { haversineKm } from '../geo.js';
+import { haversineKm } from '../../util/geo.js';
 import { expect, type SimLabel, utcDay } from '../labels.js';
 import type { Card, Merchant } from '../world.js';
 import { MINUTE, type Scenario } from './common.js';

@@ -2,10 +2,10 @@
  * The sink's own check for card data (the validator refuses the same
  * upstream; this is the second line): every top-level string field of a row
  * (and strings in arrays such as related_rrns) is scanned for a clear card
- * number by the same rule as the validator (src/ingest/pan.ts), and
+ * number by the same rule as the validator (src/util/pan.ts), and
  * masked_pan must be masked.
  */
-import { numberLooksLikePan, panField } from '../../ingest/pan.js';
+import { numberLooksLikePan, panField } from '../../util/pan.js';
 
 const MASKED_PAN = /^\d{6}[*X]{3,9}\d{4}$/;
 

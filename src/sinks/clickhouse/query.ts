@@ -11,7 +11,7 @@
  */
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { PosguardError } from '../../errors.js';
-import { maskPans } from '../../ingest/pan.js';
+import { maskPans } from '../../util/pan.js';
 import { returnsRows, splitStatements, stripComments, writesFile } from './statements.js';
 
 export const OUTPUT_FORMATS = ['table', 'csv', 'json'] as const;

@@ -13,8 +13,8 @@
  *  3. The per-minute aggregates count distinct ids, so duplicates that reach
  *     them change nothing either.
  *
- * Backpressure: one insert in flight per table, in order (the last write of a
- * key wins in ReplacingMergeTree, so order matters). While ClickHouse fails,
+ * Backpressure: one insert in flight per table, in order (table-batches.ts
+ * batches and writes; this file accounts for what happens). While ClickHouse fails,
  * the batch is retried with capped exponential backoff and nothing is
  * dropped; rows keep buffering until the backlog reaches the high-water mark,
  * and from then on drain() does not resolve, which stops the input. The
@@ -26,40 +26,22 @@
  * dead_letters instead, with the payload PAN-masked (the validator refuses these upstream; this is the
  * second line).
  */
-import { createHash } from 'node:crypto';
 import type { Anomaly } from '../../detect/anomaly.js';
 import type { TransactionRecord } from '../../engine/transaction.js';
 import { PosguardError } from '../../errors.js';
-import { maskPans, scrubPans } from '../../ingest/pan.js';
+import { maskPans, scrubPans } from '../../util/pan.js';
 import type { DeadLetter, RawEventRecord, Sink } from '../types.js';
 import { backoff } from './backoff.js';
 import { cardDataProblem } from './card-data.js';
 import { resolveOptions, type ClickHouseSinkEvent, type ClickHouseSinkOptions, type ClickHouseSinkStats, type ResolvedOptions, type SinkLogger } from './sink-options.js';
-import {
-  ANOMALY_RULES_COLUMNS, COLUMNS, TABLES, encodeAnomaly, encodeAnomalyWithRules, encodeDeadLetter, encodeRawEvent, encodeTransaction, type TableName,
-} from './tables.js';
+import { TableBatches, type Pending } from './table-batches.js';
+import { TABLES, encodeAnomaly, encodeAnomalyWithRules, encodeDeadLetter, encodeRawEvent, encodeTransaction, type TableName } from './tables.js';
 import { rulesStamp } from '../../config/rules-version.js';
-import { errorLine, isDataError, type BatchWriter, type InsertBatch } from './writer.js';
+import { errorLine, type BatchWriter } from './writer.js';
 import { redact } from '../../util/redact.js';
 
 export type { ClickHouseSinkEvent, ClickHouseSinkOptions, ClickHouseSinkStats, SinkLogger } from './sink-options.js';
 export { backoff } from './backoff.js';
-
-interface Pending extends InsertBatch {
-  readonly table: TableName;
-  /** Seal order within the table; flush() waits for a sequence number. */
-  readonly seq: number;
-}
-
-interface Queue {
-  lines: string[];
-  firstAt: number;
-  pending: Pending[];
-  running: boolean;
-  sealed: number;
-  attempt: number;
-  waiters: { seq: number; resolve: () => void }[];
-}
 
 const defaultLogger: SinkLogger = (level, msg) => {
   if (level !== 'info') process.stderr.write(redact(`posguard: clickhouse sink: ${level}: ${msg}\n`));
@@ -68,13 +50,10 @@ const defaultLogger: SinkLogger = (level, msg) => {
 export class ClickHouseSink implements Sink {
   private readonly opts: ResolvedOptions;
   private readonly log: SinkLogger;
-  private readonly queues: Record<TableName, Queue>;
+  private readonly batches: TableBatches;
   private backlogRows = 0;
   private drainWaiters: (() => void)[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private retryTimers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private closed = false;
-  private aborted = false;
   private lastFailureLogAt = 0;
   private s = {
     batchesWritten: 0,
@@ -92,13 +71,18 @@ export class ClickHouseSink implements Sink {
   private readonly skip: ReadonlySet<TableName>;
   private readonly byTable = Object.fromEntries(TABLES.map((t) => [t, 0])) as Record<TableName, number>;
 
-  constructor(private readonly writer: BatchWriter, private readonly options: ClickHouseSinkOptions = {}) {
+  constructor(writer: BatchWriter, private readonly options: ClickHouseSinkOptions = {}) {
     this.opts = resolveOptions(options);
     const log = options.log ?? defaultLogger;
     // ClickHouse's own error texts may quote the row they refused.
     this.log = (level, msg, ctx) => log(level, maskPans(msg), ctx);
     this.skip = new Set(this.opts.skipTables);
-    this.queues = Object.fromEntries(TABLES.map((t) => [t, { lines: [], firstAt: 0, pending: [], running: false, sealed: 0, attempt: 0, waiters: [] }])) as unknown as Record<TableName, Queue>;
+    this.batches = new TableBatches(writer, this.opts, options.rules !== undefined, {
+      written: (b, ms) => this.written(b, ms),
+      backlogShrank: () => this.settleDrain(),
+      failed: (b, e, attempt) => this.failed(b, e, attempt),
+      refused: (b, e) => this.rejected(b, e),
+    });
   }
 
   // ---- Sink: taking records (synchronous, cheap) ----
@@ -163,80 +147,11 @@ export class ClickHouseSink implements Sink {
 
   private add(table: TableName, line: string): void {
     if (this.closed) throw new PosguardError('PG_INTERNAL', `ClickHouse sink: a ${table} row arrived after close()`);
-    const q = this.queues[table];
-    if (q.lines.length === 0) q.firstAt = Date.now();
-    q.lines.push(line);
     this.backlogRows++;
-    if (q.lines.length >= this.opts.batchRows) this.seal(table);
-    else this.armTimer();
+    this.batches.add(table, line);
   }
 
-  // ---- batching ----
-
-  private seal(table: TableName): void {
-    const q = this.queues[table];
-    if (q.lines.length === 0) return;
-    const body = q.lines.join('\n');
-    const rows = q.lines.length;
-    q.lines = [];
-    const columns = table === 'anomalies' && this.options.rules !== undefined ? ANOMALY_RULES_COLUMNS : COLUMNS[table];
-    q.pending.push({ table, columns, body, rows, token: batchToken(table, body), seq: ++q.sealed });
-    this.pump(table);
-  }
-
-  private armTimer(delayMs: number = this.opts.flushIntervalMs): void {
-    if (this.timer !== null) return;
-    this.timer = setTimeout(() => this.onTimer(), delayMs);
-    // Buffered rows must not keep a finished process alive; flush() is the way out.
-    this.timer.unref();
-  }
-
-  private onTimer(): void {
-    this.timer = null;
-    const now = Date.now();
-    let next = Infinity;
-    for (const t of TABLES) {
-      const q = this.queues[t];
-      if (q.lines.length === 0) continue;
-      const due = q.firstAt + this.opts.flushIntervalMs;
-      if (due <= now) this.seal(t);
-      else next = Math.min(next, due - now);
-    }
-    if (next !== Infinity) this.armTimer(next);
-  }
-
-  private pump(table: TableName): void {
-    const q = this.queues[table];
-    if (q.running || this.aborted) return;
-    q.running = true;
-    void this.run(table).finally(() => {
-      q.running = false;
-    });
-  }
-
-  private async run(table: TableName): Promise<void> {
-    const q = this.queues[table];
-    while (q.pending.length > 0 && !this.aborted) {
-      const b = q.pending[0];
-      const t0 = performance.now();
-      try {
-        await this.writer.write(b);
-      } catch (e) {
-        if (this.aborted) break;
-        if (isDataError(e)) {
-          q.pending.shift();
-          this.reject(b, e);
-          continue;
-        }
-        await this.failed(b, e, q.attempt++);
-        continue;
-      }
-      q.pending.shift();
-      q.attempt = 0;
-      this.written(b, performance.now() - t0);
-    }
-    this.settleWaiters(table);
-  }
+  // ---- what a written, failed or refused batch means ----
 
   private written(b: Pending, ms: number): void {
     const n = b.rows;
@@ -252,11 +167,10 @@ export class ClickHouseSink implements Sink {
       this.s.failuresInRun = 0;
     }
     this.emit({ type: 'batch_written', table: b.table, rows: n, ms });
-    this.settleWaiters(b.table);
-    this.settleDrain();
   }
 
-  private async failed(b: Pending, e: unknown, attempt: number): Promise<void> {
+  /** Accounts for a failed attempt; returns the delay before the next one, ms. */
+  private failed(b: Pending, e: unknown, attempt: number): number {
     const now = Date.now();
     const error = errorLine(e);
     this.s.writeFailures++;
@@ -273,25 +187,11 @@ export class ClickHouseSink implements Sink {
       this.log('warn', `ClickHouse still failing after ${((now - this.s.failingSince) / 1000).toFixed(0)} s (${this.s.failuresInRun} attempts): ${error}; holding ${this.backlogRows} rows`, { table: b.table, error });
     }
     this.emit({ type: 'write_failed', table: b.table, rows: b.rows, attempt: attempt + 1, retryInMs: delay, error });
-    await this.sleep(delay);
+    return delay;
   }
 
-  /**
-   * ClickHouse refused the data itself: split the batch to isolate the bad
-   * row(s) and dead-letter them; the good rows are written as usual.
-   */
-  private reject(b: Pending, e: unknown): void {
-    const q = this.queues[b.table];
-    if (b.rows > 1) {
-      const lines = b.body.split('\n');
-      const mid = lines.length >> 1;
-      const halves = [lines.slice(0, mid), lines.slice(mid)].map((ls) => {
-        const body = ls.join('\n');
-        return { ...b, body, rows: ls.length, token: batchToken(b.table, body) };
-      });
-      q.pending.unshift(...halves);
-      return;
-    }
+  /** ClickHouse refused one row as data (table-batches.ts isolated it): dead-letter it. */
+  private rejected(b: Pending, e: unknown): void {
     const error = errorLine(e);
     this.backlogRows -= 1;
     this.emit({ type: 'row_rejected', table: b.table, error });
@@ -310,13 +210,6 @@ export class ClickHouseSink implements Sink {
     this.settleDrain();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const entry = { timer: setTimeout(() => { this.retryTimers.delete(entry); resolve(); }, ms), resolve };
-      this.retryTimers.add(entry);
-    });
-  }
-
   // ---- backpressure and lifecycle ----
 
   backlog(): number {
@@ -324,10 +217,10 @@ export class ClickHouseSink implements Sink {
   }
 
   drain(): Promise<void> {
-    if (this.backlogRows < this.opts.highWaterRows || this.aborted) return Promise.resolve();
+    if (this.backlogRows < this.opts.highWaterRows || this.batches.aborted) return Promise.resolve();
     // Partly filled buffers count towards the backlog; write them now rather
     // than let the caller wait for the timer.
-    for (const t of TABLES) this.seal(t);
+    this.batches.sealAll();
     return new Promise((resolve) => {
       this.drainWaiters.push(resolve);
       this.settleDrain();
@@ -336,44 +229,21 @@ export class ClickHouseSink implements Sink {
 
   private settleDrain(): void {
     if (this.drainWaiters.length === 0) return;
-    if (this.backlogRows >= this.opts.highWaterRows && !this.aborted) return;
+    if (this.backlogRows >= this.opts.highWaterRows && !this.batches.aborted) return;
     const ws = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of ws) w();
   }
 
-  async flush(): Promise<void> {
-    // Two rounds: rows ClickHouse refuses in the first become dead letters.
-    for (let round = 0; round < 2; round++) {
-      await Promise.all(TABLES.map((t) => {
-        this.seal(t);
-        return this.writtenThrough(t, this.queues[t].sealed);
-      }));
-      if (this.queues.dead_letters.lines.length === 0) break;
-    }
-  }
-
-  private writtenThrough(table: TableName, seq: number): Promise<void> {
-    const q = this.queues[table];
-    if (this.aborted || q.pending.length === 0 || q.pending[0].seq > seq) return Promise.resolve();
-    return new Promise((resolve) => q.waiters.push({ seq, resolve }));
-  }
-
-  private settleWaiters(table: TableName): void {
-    const q = this.queues[table];
-    const head = q.pending.length === 0 || this.aborted ? Infinity : q.pending[0].seq;
-    q.waiters = q.waiters.filter((w) => {
-      if (w.seq < head) w.resolve();
-      return w.seq >= head;
-    });
+  flush(): Promise<void> {
+    return this.batches.flush();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.batches.stopTimer();
     await this.options.onClose?.();
   }
 
@@ -382,23 +252,11 @@ export class ClickHouseSink implements Sink {
    * rowsDropped and logged). For a shutdown that cannot wait for ClickHouse.
    */
   async abort(reason: string): Promise<void> {
-    if (this.aborted) return;
-    this.aborted = true;
+    if (this.batches.aborted) return;
     const lost = this.backlogRows;
     this.s.rowsDropped += lost;
     this.backlogRows = 0;
-    for (const t of TABLES) {
-      this.queues[t].lines = [];
-      this.queues[t].pending = [];
-      this.settleWaiters(t);
-    }
-    for (const r of this.retryTimers) {
-      clearTimeout(r.timer);
-      r.resolve();
-    }
-    this.retryTimers.clear();
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.batches.abort();
     this.settleDrain();
     if (lost > 0) this.log('error', `aborted (${reason}): ${lost} rows were not written to ClickHouse`);
     this.closed = true;
@@ -432,10 +290,3 @@ export class ClickHouseSink implements Sink {
     }
   }
 }
-
-
-/** One hash over the joined body: hashing line by line costs more than the insert's parsing. */
-function batchToken(table: string, body: string): string {
-  return `${table}-${createHash('sha256').update(table).update('\n').update(body).digest('hex').slice(0, 32)}`;
-}
-

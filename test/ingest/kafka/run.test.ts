@@ -16,7 +16,7 @@ import type { Anomaly } from '../../../src/detect/anomaly.js';
 import { encodeAvro, encodeWire } from '../../../src/ingest/kafka/avro.js';
 import { createKafka } from '../../../src/ingest/kafka/client.js';
 import { DLQ_HEADERS } from '../../../src/ingest/kafka/dlq.js';
-import { looksLikePan } from '../../../src/ingest/pan.js';
+import { looksLikePan } from '../../../src/util/pan.js';
 import { simulateToKafka } from '../../../src/ingest/kafka/producer.js';
 import { KafkaRun, type RunResult } from '../../../src/ingest/kafka/runner.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';

@@ -1,12 +1,14 @@
 /**
- * Compact event encoding. An attempt keeps its events as numbers in one packed
- * double array (see txn.ts), not as objects: an event costs 5 doubles (40 bytes)
- * instead of a ~400-byte object, which is what keeps a million open attempts
- * affordable. A code word packs the event type, response code, failure reason
- * and one flag; the event id is packed into three doubles (uuid.ts).
+ * Events as small numbers: the vocabulary the engine stores and detectors read.
+ * The engine keeps an attempt's events as numbers in one packed double array
+ * (src/engine/live-attempt.ts), not as objects: an event costs 5 doubles
+ * (40 bytes) instead of a ~400-byte object, which is what keeps a million open
+ * attempts affordable. A code word packs the event type, response code,
+ * failure reason and one flag; the event id is packed into three doubles
+ * (src/util/uuid-pack.ts).
  */
-import { BANK_EVENT_TYPES, ENTRY_MODES, FAILURE_REASONS, GATEWAY_EVENT_TYPES, NETWORKS, TERMINAL_EVENT_TYPES, TXN_TYPES } from '../events/index.js';
-import type { Stream } from '../events/index.js';
+import { BANK_EVENT_TYPES, ENTRY_MODES, FAILURE_REASONS, GATEWAY_EVENT_TYPES, NETWORKS, TERMINAL_EVENT_TYPES, TXN_TYPES } from './index.js';
+import type { Stream } from './index.js';
 
 // Type codes: terminal 0-6, gateway 8-15, bank 16-20.
 export const T = Object.fromEntries(TERMINAL_EVENT_TYPES.map((t, i) => [t, i])) as Record<(typeof TERMINAL_EVENT_TYPES)[number], number>;
@@ -26,8 +28,9 @@ export function streamOf(type: number): Stream {
 }
 
 // Response codes: 0 = none, 1 = '00', then interned on first sight (bounded).
+export const RC_00 = 1;
 const RC_NAMES: (string | null)[] = [null, '00'];
-const RC_INDEX = new Map<string, number>([['00', 1]]);
+const RC_INDEX = new Map<string, number>([['00', RC_00]]);
 const RC_OVERFLOW = 255;
 export function rcCode(rc: string | null): number {
   if (rc === null) return 0;

@@ -1,13 +1,21 @@
 /**
- * The state of one attempt: every event the three streams sent about it, in a
- * packed double array, plus the few strings the decisions and the golden
- * record need. Fields the terminal alone never fills (card, issuer, bank data,
- * emitted anomalies) live in `info`, created on the first gateway/bank event,
- * so a terminal-only open attempt stays small.
+ * The live, in-memory state of one attempt while the engine holds it (not the
+ * `TransactionRecord` it emits once closed, transaction.ts): every event the
+ * three streams sent about it, in a packed double array, plus the few strings
+ * the decisions and the golden record need. Fields the terminal alone never
+ * fills (card, issuer, bank data, emitted anomalies) live in `info`, created
+ * on the first gateway/bank event, so a terminal-only open attempt stays small.
+ *
+ * Detectors read it through AttemptView (src/detect/attempt-view.ts), which
+ * this class implements: the attempt object itself is the view, so handing it
+ * to a detector costs no allocation and every call site sees one class.
  */
 import type { Anomaly, AnomalyKind } from '../detect/anomaly.js';
+import type { AttemptView } from '../detect/attempt-view.js';
+import { F_OWN_RRN, flagsOf, frOf, rcOf, streamOf, typeOf } from '../events/codes.js';
+import { unpackUuid } from '../util/uuid-pack.js';
 
-// Header slots in Txn.n (doubles, unboxed in a packed array).
+// Header slots in LiveAttempt.n (doubles, unboxed in a packed array).
 export const H_DUE = 0; // time of this attempt's pending timer entry (lazy heap deletion)
 export const H_LAST_HI = 1; // latest possible true time of any event seen
 export const H_STAN = 2; // stan as a number, -1 when unknown
@@ -22,7 +30,7 @@ export const H_START_IDX = 10; // index of the TXN_STARTED giving lat/lon
 export const H_GW_AMOUNT = 11; // the gateway's amount, NaN when none
 export const H_TERM_AMOUNT = 12; // the first terminal amount seen, NaN when none
 export const H_LATENCY = 13; // latency_ms of ISSUER_RESPONSE, NaN when none
-export const H_CODES = 14; // txn_type, entry_mode, network as small codes (codes.ts), 0 = none
+export const H_CODES = 14; // txn_type, entry_mode, network as small codes (src/events/codes.ts), 0 = none
 export const HEADER = 15;
 export const EV = 5; // doubles per event: word, time, id0, id1, id2
 const ROOM: readonly number[] = new Array<number>(2 * EV).fill(NaN);
@@ -35,7 +43,7 @@ export const S_HAS_ANOMALY = 4; // holds at least one emitted anomaly: kept unti
 export const S_ECHO_LINKED = 8; // linked to its attempt by the bank's echoed (terminal_id, stan) only: a gateway link overrides it
 
 /** Strings only the gateway and bank bring; numbers live in the header (unboxed). */
-export interface TxnInfo {
+export interface LiveAttemptInfo {
   card: string | null;
   masked: string | null;
   issuer: string | null;
@@ -50,20 +58,20 @@ export interface TxnInfo {
   /** Golden-record version last emitted. */
   txnVersion: number;
   /** Set when this attempt was merged into another (a late gateway link). */
-  mergedInto: Txn | null;
+  mergedInto: LiveAttempt | null;
   /** The engine holding this attempt, when duplicate groups are shared between engines. */
-  owner: { reevaluate(x: Txn): void } | null;
+  owner: { reevaluate(x: LiveAttempt): void } | null;
   /** The first charges of this debit's emitted DUPLICATE_DEBIT, kept even after they leave the group. */
-  dupFirsts: Txn[] | null;
+  dupFirsts: LiveAttempt[] | null;
 }
 
-export class Txn {
+export class LiveAttempt implements AttemptView {
   tid: string | null = null;
   mid: string | null = null;
   rrn: string | null = null;
   termCurrency: string | null = null;
   state = 0;
-  info: TxnInfo | null = null;
+  info: LiveAttemptInfo | null = null;
   /** Doubles of `n` in use (header + events); the rest is room to grow. */
   len = HEADER;
   n: number[];
@@ -113,14 +121,24 @@ export class Txn {
     return i;
   }
 
-  word(i: number): number {
-    return this.n[HEADER + i * EV];
-  }
-  time(i: number): number {
-    return this.n[HEADER + i * EV + 1];
+  /** Event i comes before event j (-1 = none) by (event_time, event_id). */
+  earlier(i: number, j: number): boolean {
+    if (j < 0) return true;
+    const n = this.n;
+    const pi = HEADER + i * EV;
+    const pj = HEADER + j * EV;
+    if (n[pi + 1] !== n[pj + 1]) return n[pi + 1] < n[pj + 1];
+    for (let k = 2; k < 5; k++) if (n[pi + k] !== n[pj + k]) return n[pi + k] < n[pj + k];
+    return false;
   }
 
-  infoOrCreate(): TxnInfo {
+  /** True when any held event came from the terminal. */
+  hasTerminalEvent(): boolean {
+    for (let p = HEADER; p < this.len; p += EV) if (streamOf(typeOf(this.n[p])) === 'terminal') return true;
+    return false;
+  }
+
+  infoOrCreate(): LiveAttemptInfo {
     return (this.info ??= {
       card: null, masked: null, issuer: null,
       bankMerchant: null, bankCurrency: null, bankCard: null, gwCurrency: null,
@@ -135,5 +153,49 @@ export class Txn {
 
   get hasDebit(): boolean {
     return !Number.isNaN(this.n[H_DEBIT_AT]);
+  }
+
+  // ---- AttemptView: what detectors may read ----
+
+  eventType(i: number): number {
+    return typeOf(this.n[HEADER + i * EV]);
+  }
+  eventTime(i: number): number {
+    return this.n[HEADER + i * EV + 1];
+  }
+  responseCode(i: number): number {
+    return rcOf(this.n[HEADER + i * EV]);
+  }
+  failureReason(i: number): number {
+    return frOf(this.n[HEADER + i * EV]);
+  }
+  namesOwnRrn(i: number): boolean {
+    return (flagsOf(this.n[HEADER + i * EV]) & F_OWN_RRN) !== 0;
+  }
+  eventId(i: number): string {
+    const p = HEADER + i * EV;
+    return unpackUuid(this.n[p + 2], this.n[p + 3], this.n[p + 4]);
+  }
+  get debitAt(): number {
+    return this.n[H_DEBIT_AT];
+  }
+  get debitAmount(): number {
+    return this.n[H_DEBIT_AMOUNT];
+  }
+  get debitIndex(): number {
+    return this.n[H_DEBIT_IDX];
+  }
+  get debitCurrency(): string | null {
+    // A debit always comes with info (setDebit creates it).
+    return this.info === null ? null : this.info.bankCurrency;
+  }
+  get requestAmount(): number {
+    return this.n[H_REQ_AMOUNT];
+  }
+  get requestIndex(): number {
+    return this.n[H_REQ_IDX];
+  }
+  get terminalCurrency(): string | null {
+    return this.termCurrency;
   }
 }

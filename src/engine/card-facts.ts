@@ -1,0 +1,68 @@
+/**
+ * Card facts for stage 2 (the card patterns): one per bank authorization,
+ * held until the watermark passes it, then completed with what the attempt
+ * learned meanwhile (location, whether it is the attempt's debit) and handed
+ * over in (event_time, event_id) order.
+ */
+import type { BankEvent } from '../events/index.js';
+import type { CardFact, CardPatternDetector } from '../detect/patterns/types.js';
+import { TimeHeap } from '../util/heap.js';
+import { H_DEBIT_IDX, H_LAT, H_LON, type LiveAttempt } from './live-attempt.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A card fact waiting for the watermark; lat/lon/debit/late are filled in on release. */
+interface PendingFact {
+  fact: Mutable<CardFact>;
+  attempt: LiveAttempt;
+}
+
+const DEBIT_TYPES = new Set(['SALE', 'PREAUTH']);
+
+export class PendingCardFacts {
+  private readonly facts = new TimeHeap<PendingFact>();
+  private lastFactTime = -Infinity;
+
+  constructor(private readonly cards: CardPatternDetector) {}
+
+  /** Holds the fact of bank authorization e (of attempt x) until the watermark reaches `releaseAt`. */
+  hold(x: LiveAttempt, e: BankEvent, releaseAt: number): void {
+    this.facts.push(releaseAt, {
+      attempt: x,
+      fact: {
+        event_id: e.event_id, event_time: e.event_time, rrn: e.rrn, card_token: e.card_token, merchant_id: e.merchant_id,
+        terminal_id: e.terminal_id, stan: e.stan, issuer_id: e.issuer_id, txn_type: e.txn_type, amount_minor: e.amount_minor,
+        currency: e.currency, approved: e.event_type === 'AUTH_APPROVED',
+        debit: e.event_type === 'AUTH_APPROVED' && DEBIT_TYPES.has(e.txn_type),
+        lat: null, lon: null, late: false,
+      },
+    });
+  }
+
+  /** Hands every fact the watermark w has passed to the card patterns. */
+  release(w: number): void {
+    if (this.facts.size === 0 || this.facts.peekTime() > w) return;
+    const ready: PendingFact[] = [];
+    while (this.facts.size > 0 && this.facts.peekTime() <= w) ready.push(this.facts.pop());
+    // Stage 2 needs (event_time, event_id) order; one batch is all facts the watermark passed.
+    ready.sort((a, b) => a.fact.event_time - b.fact.event_time || (a.fact.event_id < b.fact.event_id ? -1 : 1));
+    for (const p of ready) this.cards.push(this.complete(p));
+  }
+
+  private complete(p: PendingFact): CardFact {
+    let x = p.attempt;
+    while (x.info?.mergedInto) x = x.info.mergedInto;
+    const f = p.fact;
+    const late = f.event_time < this.lastFactTime;
+    if (!late) this.lastFactTime = f.event_time;
+    // Only the attempt's debit (its earliest SALE/PREAUTH approval) is a debit (docs/semantics.md).
+    const debitIdx = x.n[H_DEBIT_IDX];
+    if (f.debit) f.debit = debitIdx >= 0 && x.eventId(debitIdx) === f.event_id.toLowerCase();
+    const lat = x.n[H_LAT];
+    const lon = x.n[H_LON];
+    f.lat = Number.isNaN(lat) ? null : lat;
+    f.lon = Number.isNaN(lon) ? null : lon;
+    f.late = late;
+    return f;
+  }
+}
