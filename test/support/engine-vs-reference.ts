@@ -14,7 +14,7 @@
  */
 import type { Rules } from '../../src/config/rules.js';
 import type { Anomaly } from '../../src/detect/anomaly.js';
-import { createPipeline } from '../../src/engine/pipeline.js';
+import { createPipeline } from '../../src/runtime/pipeline.js';
 import { compareAnomalies, formatReport } from '../../src/eval/compare.js';
 import type { ReferenceInput } from '../../src/eval/dataset.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';

@@ -1,8 +1,8 @@
 /** `posguard replay`: JSONL files in, anomaly versions out, no server needed. */
 import type { Command } from 'commander';
 import { loadRulesFile, DEFAULT_RULES, type Rules } from '../../config/rules.js';
-import { createPipeline } from '../../engine/pipeline.js';
-import { RunSummary } from '../../engine/summary.js';
+import { createPipeline } from '../../runtime/pipeline.js';
+import { RunSummary } from '../../runtime/summary.js';
 import { replayFiles } from '../../ingest/replay.js';
 import { JsonlWriter } from '../../sinks/jsonl-writer.js';
 import { fileSuppressor } from '../../suppress/file.js';
