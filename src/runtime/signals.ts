@@ -39,8 +39,9 @@ export function watchShutdownSignals(o: ShutdownSignalOptions): () => void {
     log.info(`${signal}: stopping the input, then draining and closing (send it again to exit now)`);
     o.stop(signal);
   };
-  for (const s of signals) process.on(s, onSignal);
+  const handlers = signals.map((s) => [s, () => onSignal(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
   return () => {
-    for (const s of signals) process.off(s, onSignal);
+    for (const [s, h] of handlers) process.off(s, h);
   };
 }
