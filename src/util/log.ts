@@ -12,7 +12,7 @@
  *   CLI's own stderr output, and whatever captures process.stderr (a test) sees them.
  */
 import { pino, stdTimeFunctions, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { PosguardError } from '../errors.js';
 import { redact } from './redact.js';
 
@@ -46,6 +46,8 @@ function defaultFormat(env: NodeJS.ProcessEnv): LogFormat {
 function destinationFor(format: LogFormat): DestinationStream {
   // Looked up at each write, not bound once: a test that swaps process.stderr.write sees the lines.
   if (format === 'json') return { write: (line: string) => void process.stderr.write(line) };
+  // Loaded only for a terminal: production (JSON) does not pay for it at start-up.
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   const render = prettyFactory({
     singleLine: true,
     colorize: process.stderr.isTTY,
