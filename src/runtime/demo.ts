@@ -4,8 +4,8 @@
  * by CLICKHOUSE_URL), with suppressions, optional metrics and a status line.
  *
  * Resources, in order of opening (closed in reverse, on success, error and
- * signal alike): the SIGHUP rules watcher, the ClickHouse handle, the
- * suppressor, the metrics server, the sink, the signal handlers.
+ * signal alike): the signal handlers (runJob's), the SIGHUP rules watcher,
+ * the ClickHouse handle, the suppressor, the metrics server, the sink.
  */
 import { Registry } from 'prom-client';
 import { DEFAULT_RULES, loadRulesFile } from '../config/rules.js';
@@ -20,7 +20,6 @@ import { Suppressor } from '../suppress/suppressor.js';
 import { logger } from '../util/log.js';
 import { Driver, type DriverResult } from './driver.js';
 import { runJob, type Job } from './job.js';
-import { watchShutdownSignals } from './signals.js';
 import { statusText, type StatusView } from './status.js';
 
 /** Rows the sink may hold before the input waits (the demo's memory bound for ClickHouse output). */
@@ -76,7 +75,7 @@ export async function demoJob(o: DemoJobOptions): Promise<DemoJobResult> {
     const d = new Driver({ source, sink, rules: holder.source, lifecycle: job.lifecycle, metrics, stamp: (a) => suppressor.stamp(a), onChunk: () => o.status?.update(line) });
     const line = statusText(d);
     driver = d;
-    job.resources.defer('signal handlers', watchShutdownSignals({ stop: (signal) => d.stop(signal) }));
+    job.onStop((signal) => d.stop(signal));
     logger().child({ component: 'demo' }).info(`${o.minutes} simulated minutes at ${o.tps} tps (seed ${o.seed}) into ${describeTarget(target)}, paced over ${o.wallMs / 1000} s`);
     const result = await d.run();
     o.status?.update(line, true);

@@ -8,7 +8,6 @@ import { JsonlSink, type JsonlSinkPaths } from '../sinks/jsonl-sink.js';
 import { fileSuppressor } from '../suppress/file.js';
 import { Driver, type DriverResult } from './driver.js';
 import { runJob } from './job.js';
-import { watchShutdownSignals } from './signals.js';
 
 export interface ReplayJobOptions {
   readonly inputs: JsonlFiles;
@@ -42,7 +41,7 @@ export async function replayJob(o: ReplayJobOptions): Promise<ReplayJobResult> {
       transactions: sink.transactions !== null,
     });
     await source.open();
-    job.resources.defer('signal handlers', watchShutdownSignals({ stop: (signal) => driver.stop(signal) }));
+    job.onStop((signal) => driver.stop(signal));
     const result = await driver.run();
     await sink.close();
     const file = (w: { lines: number; path: string }): WrittenFile => ({ lines: w.lines, path: w.path });

@@ -56,7 +56,7 @@ describe('demo job resources', () => {
     })).rejects.toThrow('flush failed: disk full');
 
     const closed = lines.map((l) => JSON.parse(l) as { component?: string; msg: string }).filter((l) => l.component === 'runtime').map((l) => l.msg);
-    expect(closed).toEqual(['closed signal handlers', 'closed clickhouse sink', 'closed metrics server', 'closed suppressor', 'closed clickhouse', 'closed SIGHUP rules watcher']);
+    expect(closed).toEqual(['closed clickhouse sink', 'closed metrics server', 'closed suppressor', 'closed clickhouse', 'closed SIGHUP rules watcher', 'closed signal handlers']);
     // What those closers were for is really gone: signal handlers, the metrics port, the data folder.
     expect(listeners()).toEqual(before);
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();

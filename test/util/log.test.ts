@@ -111,7 +111,7 @@ describe('the CLI', () => {
   it('--log-level debug (or POSGUARD_LOG_LEVEL=debug) shows the runtime closing each resource; the default level does not', async () => {
     expect(debugLines((await replay([])).stderr)).toEqual([]);
     const flagged = debugLines((await replay(['--log-level', 'debug'])).stderr).map((l) => l.msg);
-    expect(flagged).toEqual(['closed signal handlers', 'closed input files', 'closed output files']);
+    expect(flagged).toEqual(['closed input files', 'closed output files', 'closed signal handlers']);
     expect(debugLines((await replay([], { POSGUARD_LOG_LEVEL: 'debug' })).stderr).map((l) => l.msg)).toEqual(flagged);
   }, 60_000);
 
