@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { DEFAULT_RULES } from '../src/config/rules.js';
 import { Engine } from '../src/engine/engine.js';
-import { createPipeline } from '../src/engine/pipeline.js';
+import { createPipeline } from '../src/runtime/pipeline.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../src/events/index.js';
 import { parseLine } from '../src/ingest/jsonl.js';
 

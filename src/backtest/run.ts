@@ -8,7 +8,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Rules } from '../config/rules.js';
-import { createPipeline, type Pipeline } from '../engine/pipeline.js';
+import { createPipeline, type Pipeline } from '../runtime/pipeline.js';
 import { PosguardError } from '../errors.js';
 import { STREAMS, type Stream } from '../events/index.js';
 import { parseLine } from '../ingest/jsonl.js';

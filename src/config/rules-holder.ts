@@ -6,21 +6,22 @@
  * bad field) and the old rules stay in force.
  */
 import { isPosguardError } from '../errors.js';
-import { redact } from '../util/redact.js';
+import { logger } from '../util/log.js';
 import { loadRulesFile, type Rules } from './rules.js';
 
 export type ReloadResult = { ok: true } | { ok: false; reason: string };
 
-/** The two calls RulesHolder logs with; console and most loggers fit. */
+/** The two calls RulesHolder logs with; console, pino and most loggers fit. */
 export interface RulesLogger {
   info(message: string): void;
   error(message: string): void;
 }
 
-const stderrLogger: RulesLogger = {
-  info: (m) => void process.stderr.write(`posguard: ${redact(m)}\n`),
-  error: (m) => void process.stderr.write(`posguard: ${redact(m)}\n`),
-};
+/** The one logger's `rules` child (which masks secrets in every line). */
+function defaultLogger(): RulesLogger {
+  const log = logger().child({ component: 'rules' });
+  return { info: (m) => log.info(m), error: (m) => log.error(m) };
+}
 
 export class RulesHolder {
   private current: Rules;
@@ -58,11 +59,11 @@ export class RulesHolder {
    * Reloads on SIGHUP and logs the outcome. Returns a function that removes
    * the handler (lifecycle: call it on close).
    */
-  watchSignals(logger: RulesLogger = stderrLogger): () => void {
+  watchSignals(log: RulesLogger = defaultLogger()): () => void {
     const onHup = (): void => {
       const r = this.reload();
-      if (r.ok) logger.info(`rules reloaded from ${this.path} (generation ${this.reloads}); new thresholds apply to new decisions`);
-      else logger.error(`rules reload refused, previous rules stay in force: ${r.reason}`);
+      if (r.ok) log.info(`rules reloaded from ${this.path} (generation ${this.reloads}); new thresholds apply to new decisions`);
+      else log.error(`rules reload refused, previous rules stay in force: ${r.reason}`);
     };
     process.on('SIGHUP', onHup);
     return () => void process.off('SIGHUP', onHup);

@@ -24,7 +24,7 @@ import { registerStreamMetrics } from './families/stream.js';
 import { registerSuppressionMetrics } from './families/suppressions.js';
 import { registerWatermarkMetrics } from './families/watermark.js';
 import type { CardPatternsView, ConsumerLagSource, EngineView, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
-import { redact } from '../util/redact.js';
+import { logger } from '../util/log.js';
 
 export type { CardPatternsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
 export { DEAD_LETTER_REASONS, deadLetterReason, type DeadLetterReason } from './dead-letter-reason.js';
@@ -49,7 +49,7 @@ export interface MetricsOptions {
   readonly processDefaults?: boolean;
   /** Open orphaned debits older than this (event time) leave the money-at-risk gauge. Default 24 h. */
   readonly openOrphanWindowMs?: number;
-  /** Where a failing lag callback is reported. Default: one line on stderr per failure. */
+  /** Where a failing lag callback is reported. Default: one warn line per failure (the `metrics` logger). */
   readonly onError?: (e: unknown) => void;
 }
 
@@ -72,11 +72,16 @@ export interface DetectorMetrics {
 
 const none = () => undefined;
 
+function lagErrorLogger(): (e: unknown) => void {
+  const log = logger().child({ component: 'metrics' });
+  return (e) => log.warn(`consumer lag unavailable: ${(e as Error)?.message ?? String(e)}`);
+}
+
 export function createMetrics(o: MetricsOptions): DetectorMetrics {
   const { registry } = o;
   const now = o.now ?? Date.now;
   const engine = o.engine ?? none;
-  const onError = o.onError ?? ((e: unknown) => process.stderr.write(redact(`posguard: metrics: consumer lag unavailable: ${(e as Error)?.message ?? String(e)}\n`)));
+  const onError = o.onError ?? lagErrorLogger();
   registerStreamMetrics(registry, engine);
   registerWatermarkMetrics(registry, engine, now);
   registerStateMetrics(registry, engine, o.cardPatterns ?? none);

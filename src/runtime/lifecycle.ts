@@ -10,9 +10,11 @@
  * order of opening, once: a second call (a signal during an error exit) returns
  * the same promise (as kafkajs shares one stop promise), and one closer failing
  * does not skip the others (as fastify's onClose hooks); the first error is
- * rethrown after all have run.
+ * rethrown after all have run, every one is logged (a later one would be lost
+ * otherwise). Each close is a `debug` line of the `runtime` logger.
  */
 import { PosguardError } from '../errors.js';
+import { logger } from '../util/log.js';
 
 export const LIFECYCLE_STATES = ['created', 'starting', 'running', 'draining', 'closing', 'closed'] as const;
 export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
@@ -80,12 +82,15 @@ export class Resources {
   }
 
   private async runClosers(): Promise<void> {
+    const log = logger().child({ component: 'runtime' });
     let first: unknown = null;
     while (this.owned.length > 0) {
       const o = this.owned.pop()!;
       try {
         await o.close();
+        log.debug(`closed ${o.name}`);
       } catch (e) {
+        log.warn({ err: e }, `closing ${o.name} failed`);
         first ??= e instanceof Error ? new PosguardError('PG_INTERNAL', `closing ${o.name}: ${e.message}`, { cause: e }) : e;
       }
     }

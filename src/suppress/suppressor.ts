@@ -17,7 +17,7 @@
  * A failed reload keeps the previous set and warns; it never stops detection.
  */
 import type { Anomaly } from '../detect/anomaly.js';
-import { redact } from '../util/redact.js';
+import { logger } from '../util/log.js';
 import { SCOPE_FIELD, type ActiveSuppression, type Scope } from './store.js';
 
 export const SUPPRESSIONS_DEFAULTS = { reloadIntervalMs: 30_000, maxActive: 10_000 } as const;
@@ -27,6 +27,12 @@ export interface SuppressorOptions {
   readonly maxActive?: number;
   readonly log?: (level: 'info' | 'warn', msg: string) => void;
   readonly now?: () => number;
+}
+
+/** The one logger's `suppress` child (which masks secrets in every line). */
+function defaultLog(): NonNullable<SuppressorOptions['log']> {
+  const log = logger().child({ component: 'suppress' });
+  return (level, msg) => log[level](msg);
 }
 
 export type LoadActive = (cap: number) => Promise<{ rows: ActiveSuppression[]; total: number }>;
@@ -48,7 +54,7 @@ export class Suppressor {
   constructor(private readonly load: LoadActive, opts: SuppressorOptions = {}) {
     this.reloadIntervalMs = opts.reloadIntervalMs ?? SUPPRESSIONS_DEFAULTS.reloadIntervalMs;
     this.maxActive = opts.maxActive ?? SUPPRESSIONS_DEFAULTS.maxActive;
-    this.log = opts.log ?? ((level, msg) => process.stderr.write(`posguard: suppressions: ${level}: ${redact(msg)}\n`));
+    this.log = opts.log ?? defaultLog();
     this.now = opts.now ?? Date.now;
   }
 

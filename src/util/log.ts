@@ -7,11 +7,12 @@
  *   terminal (pino-pretty, one line each); POSGUARD_LOG_FORMAT=json|pretty overrides.
  * - Level: `--log-level` (calls `configureLogger`) > POSGUARD_LOG_LEVEL > `info`.
  * - Every message string and error message passes through `redact()`: no secret reaches a line.
- * - Written synchronously: a line logged just before `process.exit` is not lost, and lines keep
- *   their order with the CLI's own stderr output.
+ * - Written synchronously through `process.stderr` (synchronous for files, pipes and terminals on
+ *   Linux): a line logged just before `process.exit` is not lost, lines keep their order with the
+ *   CLI's own stderr output, and whatever captures process.stderr (a test) sees them.
  */
-import { destination, pino, stdTimeFunctions, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import pretty from 'pino-pretty';
+import { pino, stdTimeFunctions, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { createRequire } from 'node:module';
 import { PosguardError } from '../errors.js';
 import { redact } from './redact.js';
 
@@ -43,16 +44,18 @@ function defaultFormat(env: NodeJS.ProcessEnv): LogFormat {
 }
 
 function destinationFor(format: LogFormat): DestinationStream {
-  if (format === 'json') return destination({ dest: 2, sync: true });
-  return pretty({
-    destination: 2,
-    sync: true,
+  // Looked up at each write, not bound once: a test that swaps process.stderr.write sees the lines.
+  if (format === 'json') return { write: (line: string) => void process.stderr.write(line) };
+  // Loaded only for a terminal: production (JSON) does not pay for it at start-up.
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+  const render = prettyFactory({
     singleLine: true,
     colorize: process.stderr.isTTY,
     translateTime: 'SYS:HH:MM:ss',
-    ignore: 'pid,hostname,component',
-    messageFormat: '{if component}{component}: {end}{msg}',
+    ignore: 'pid,hostname,component,err',
+    messageFormat: '{if component}{component}: {end}{msg}{if err.message}: {err.message}{end}',
   });
+  return { write: (line: string) => void process.stderr.write(render(line)) };
 }
 
 const options = (level: LogLevel): LoggerOptions => ({

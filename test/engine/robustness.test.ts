@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import { createPipeline } from '../../src/engine/pipeline.js';
+import { createPipeline } from '../../src/runtime/pipeline.js';
 import { validateEvent } from '../../src/ingest/validate.js';
 import { randomScenario, rng } from '../support/scenarios.js';
 

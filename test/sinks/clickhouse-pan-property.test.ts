@@ -16,7 +16,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReplay } from '../../src/cli/commands/replay.js';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import { createPipeline } from '../../src/engine/pipeline.js';
+import { createPipeline } from '../../src/runtime/pipeline.js';
 import type { Stream } from '../../src/events/index.js';
 import { parseLine } from '../../src/ingest/jsonl.js';
 import { createMetrics } from '../../src/metrics/index.js';

@@ -68,7 +68,9 @@ describe('what posguard writes is readable by its owner only', () => {
       process.stderr.write = write;
     }
     expect(mode(dir).toString(8)).toBe('700');
-    expect(said).toEqual([`posguard: data folder ${dir} was 0755 (readable by others); narrowed to 0700\n`]);
+    // One log line (JSON off a terminal) from the clickhouse component.
+    expect(said).toHaveLength(1);
+    expect(JSON.parse(said[0])).toMatchObject({ level: 'warn', component: 'clickhouse', msg: `data folder ${dir} was 0755 (readable by others); narrowed to 0700` });
     // Already private: nothing to say.
     expect(narrowPrivateDirSync(dir)).toBeNull();
   });

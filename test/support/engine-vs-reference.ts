@@ -14,7 +14,7 @@
  */
 import type { Rules } from '../../src/config/rules.js';
 import type { Anomaly } from '../../src/detect/anomaly.js';
-import { createPipeline } from '../../src/engine/pipeline.js';
+import { createPipeline } from '../../src/runtime/pipeline.js';
 import { compareAnomalies, formatReport } from '../../src/eval/compare.js';
 import type { ReferenceInput } from '../../src/eval/dataset.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
@@ -40,7 +40,7 @@ function tagged(input: StreamsInput, stream: Stream): Arrival[] {
   return (input[stream] as readonly Arrival['event'][]).map((event) => ({ stream, event }));
 }
 
-/** The replay merge (src/ingest/replay.ts): each stream in file order, the head with the smallest event_time next; ties by `tieOrder`. */
+/** The replay merge (src/ingest/jsonl-source.ts): each stream in file order, the head with the smallest event_time next; ties by `tieOrder`. */
 function headMerge(input: StreamsInput, tieOrder: readonly Stream[]): Arrival[] {
   const queues = tieOrder.map((s) => tagged(input, s));
   const pos = queues.map(() => 0);

@@ -1,5 +1,6 @@
 /**
- * The default loggers of the suppressor and the rules holder (stderr lines)
+ * The default loggers of the suppressor and the rules holder (the one
+ * logger's `suppress` and `rules` children, JSON lines on stderr off a terminal)
  * mask secrets like every other writer: a URL's userinfo and every
  * registered secret.
  */
@@ -21,7 +22,7 @@ function captureStderr(): { lines: string[]; restore: () => void } {
 
 afterEach(() => clearSecrets());
 
-describe('default stderr loggers redact', () => {
+describe('default loggers redact', () => {
   it('the suppressor: a failed reload quoting a URL with a password and a registered secret', async () => {
     registerSecret('ch-writer-pw-91');
     const s = new Suppressor(async () => {
@@ -34,7 +35,12 @@ describe('default stderr loggers redact', () => {
       out.restore();
       s.close();
     }
-    expect(out.lines.join('')).toMatch(/^posguard: suppressions: warn: cannot reload suppressions, .*http:\/\/\*\*\*@ch:8123 \(auth \*\*\*\)\n$/);
+    expect(out.lines).toHaveLength(1);
+    const line = JSON.parse(out.lines[0]) as { level: string; component: string; msg: string };
+    expect(line).toMatchObject({ level: 'warn', component: 'suppress' });
+    expect(line.msg).toMatch(/^cannot reload suppressions, .*http:\/\/\*\*\*@ch:8123 \(auth \*\*\*\)$/);
+    expect(out.lines[0]).not.toContain('hunter2');
+    expect(out.lines[0]).not.toContain('ch-writer-pw-91');
   });
 
   it('the rules holder: a refused SIGHUP reload naming a file whose path holds a registered secret', () => {
@@ -50,7 +56,9 @@ describe('default stderr loggers redact', () => {
       stop();
       rmSync(dir, { recursive: true, force: true });
     }
-    expect(out.lines.join('')).toMatch(/^posguard: rules reload refused, previous rules stay in force: .*\*\*\*\.yaml/);
+    const line = JSON.parse(out.lines.join('')) as { level: string; component: string; msg: string };
+    expect(line).toMatchObject({ level: 'error', component: 'rules' });
+    expect(line.msg).toMatch(/^rules reload refused, previous rules stay in force: .*\*\*\*\.yaml/);
     expect(out.lines.join('')).not.toContain('rules-secret-77');
   });
 });

@@ -4,18 +4,11 @@
  * the server named by CLICKHOUSE_URL), with a live status line and a summary.
  */
 import type { Command } from 'commander';
-import { DEFAULT_RULES, loadRulesFile } from '../../config/rules.js';
-import { RulesHolder } from '../../config/rules-holder.js';
 import { PosguardError } from '../../errors.js';
-import { Registry } from 'prom-client';
-import { createPipeline, type Pipeline } from '../../engine/pipeline.js';
-import { createMetrics, startMetricsServer, type DetectorMetrics } from '../../metrics/index.js';
-import { RunSummary } from '../../engine/summary.js';
-import { parseLine } from '../../ingest/jsonl.js';
-import { simulate, SIM_DEFAULTS } from '../../sim/index.js';
-import { migrate, openClickHouse, resolveTarget, describeTarget, ClickHouseSink, clientBatchWriter } from '../../sinks/clickhouse/index.js';
-import { loadActive } from '../../suppress/store.js';
-import { Suppressor } from '../../suppress/suppressor.js';
+import { demoJob, type DemoJobResult } from '../../runtime/demo.js';
+import type { RunSummary } from '../../runtime/summary.js';
+import { SIM_DEFAULTS } from '../../sim/index.js';
+import { exitCodeAfterStop } from '../exit-code.js';
 import { StatusLine } from '../progress.js';
 
 /** A demo runs on a laptop or a shared host: its metrics stay on loopback unless asked (`run` defaults to 0.0.0.0). */
@@ -48,111 +41,40 @@ function positive(name: string, v: string, integer = false): number {
   return n;
 }
 
+/** Default: traffic that ends now, so "today" and "last hour" dashboards show it. --start gives a fixed data set. */
+function startMs(start: string | undefined, minutes: number): number {
+  const ms = start === undefined ? Math.floor((Date.now() - minutes * 60_000) / 60_000) * 60_000 : Date.parse(start);
+  if (!Number.isFinite(ms) || (start !== undefined && !/(Z|[+-]\d\d:?\d\d)$/.test(start))) {
+    throw new PosguardError('PG_USAGE', `--start: expected an ISO time with a zone (e.g. 2026-03-02T08:00:00Z), got "${start}"`);
+  }
+  return ms;
+}
+
 export async function runDemo(o: DemoOptions): Promise<RunSummary> {
   const wallMs = parseDuration(o.duration);
-  // SIGHUP re-reads --rules: new thresholds apply to new decisions, state is kept, a bad file is refused.
-  const holder = new RulesHolder(o.rules ? loadRulesFile(o.rules) : DEFAULT_RULES, o.rules);
-  const unwatch = o.rules ? holder.watchSignals() : () => undefined;
-  const rules = holder.get();
   const minutes = positive('--minutes', o.minutes);
   const tps = positive('--tps', o.tps);
   const seed = Number(o.seed);
   if (!Number.isSafeInteger(seed)) throw new PosguardError('PG_USAGE', `--seed: expected an integer, got "${o.seed}"`);
+  const r = await demoJob({
+    dataDir: o.data, rulesFile: o.rules, seed, minutes, tps, startMs: startMs(o.start, minutes), wallMs,
+    suppressionsReloadMs: o.suppressionsReloadMs === undefined ? undefined : positive('--suppressions-reload-ms', o.suppressionsReloadMs, true),
+    metrics: o.metricsPort === undefined ? undefined : { port: positive('--metrics-port', o.metricsPort, true), host: o.metricsHost ?? DEMO_METRICS_HOST },
+    status: new StatusLine(),
+  });
+  process.stderr.write(renderDemoSummary(r, o.data));
+  exitCodeAfterStop(r.stoppedBy);
+  return r.summary;
+}
 
-  const target = resolveTarget({ dataDir: o.data });
-  const handle = await openClickHouse(target);
-  await migrate(handle.client);
-  const suppressor = new Suppressor((cap) => loadActive(handle.client, cap), {
-    reloadIntervalMs: o.suppressionsReloadMs === undefined ? undefined : positive('--suppressions-reload-ms', o.suppressionsReloadMs, true),
-  });
-  await suppressor.start();
-  const registry = new Registry();
-  let pipeline: Pipeline | undefined;
-  const metrics: DetectorMetrics | null = o.metricsPort === undefined ? null : createMetrics({
-    registry, engine: () => pipeline?.engine, cardPatterns: () => pipeline?.cardPatterns, sinkStats: () => sink.stats(), suppressions: () => suppressor,
-  });
-  const metricsServer = metrics === null ? null : await startMetricsServer({ registry, port: positive('--metrics-port', o.metricsPort!, true), host: o.metricsHost ?? DEMO_METRICS_HOST, ready: () => pipeline !== undefined });
-  const sink: ClickHouseSink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: 50_000, onClose: () => handle.close(), onEvent: metrics?.sinkEvent, rules: holder.source });
-  const summary = new RunSummary();
-  pipeline = createPipeline(holder.source, {
-    anomaly: (found) => {
-      const a = suppressor.stamp(found);
-      summary.anomaly(a);
-      metrics?.anomaly(a);
-      sink.anomaly(a);
-    },
-    transaction: (t) => sink.transaction(t),
-    late: (stream, event) => sink.lateEvent({ stream, event, ref: { source: 'simulator' } }),
-  });
-  const { engine } = pipeline;
-
-  // Default: traffic that ends now, so "today" and "last hour" dashboards show it. Pass --start for a fixed data set.
-  const startMs = o.start === undefined ? Math.floor((Date.now() - minutes * 60_000) / 60_000) * 60_000 : Date.parse(o.start);
-  if (!Number.isFinite(startMs) || (o.start !== undefined && !/(Z|[+-]\d\d:?\d\d)$/.test(o.start))) {
-    throw new PosguardError('PG_USAGE', `--start: expected an ISO time with a zone (e.g. 2026-03-02T08:00:00Z), got "${o.start}"`);
-  }
-  const sim = simulate({ seed, minutes, tps, startMs, rules });
-  const spanMs = minutes * 60_000;
-  const status = new StatusLine();
-  const started = Date.now();
-  let events = 0;
-  let lastEvents = 0;
-  let lastAt = started;
-  let rate = 0;
-  const line = () => {
-    const now = Date.now();
-    if (now - lastAt >= 1_000) {
-      rate = Math.round(((events - lastEvents) * 1000) / (now - lastAt));
-      lastEvents = events;
-      lastAt = now;
-    }
-    const kinds = Object.entries(summary.countsByKind()).map(([k, v]) => `${k.toLowerCase()} ${v}`).join(', ') || 'none yet';
-    const risk = [...summary.moneyAtRisk().entries()].map(([c, v]) => `${(v / 100).toFixed(2)} ${c}`).join(' ') || '0';
-    return `${events} events, ${rate}/s | open attempts ${engine.openAttempts()} | anomalies: ${kinds} | at risk ${risk}`;
-  };
-  process.stderr.write(`posguard demo: ${minutes} simulated minutes at ${tps} tps (seed ${seed}) into ${describeTarget(target)}, paced over ${wallMs / 1000} s\n`);
-  let n = 0;
-  let t0: number | null = null;
-  for (const r of sim.records) {
-    t0 ??= r.arrivalMs;
-    // Pace simulated arrival time onto the wall-clock duration.
-    if (wallMs > 0 && (++n & 255) === 0) {
-      const due = started + ((r.arrivalMs - t0) / spanMs) * wallMs;
-      const wait = due - Date.now();
-      if (wait > 5) await new Promise((res) => setTimeout(res, wait));
-    }
-    const p = parseLine(r.stream, 'simulator', n, r.line);
-    if (p.ok) {
-      events++;
-      metrics?.event(r.stream, p.event);
-      sink.rawEvent({ stream: r.stream, event: p.event, ref: { source: 'simulator', line: n } });
-      engine.push(r.stream, p.event);
-    } else {
-      summary.bad[r.stream]++;
-      metrics?.decodeError(r.stream, p.bad.reason);
-      sink.deadLetter({ source: 'simulator', stream: r.stream, line: n, partition: null, offset: null, reason: p.bad.reason, payload: p.bad.payload, received_at: Date.now() });
-    }
-    if ((n & 1023) === 0) {
-      if (sink.backlog() >= 50_000) await sink.drain();
-      status.update(line);
-    }
-  }
-  engine.end();
-  unwatch();
-  status.update(line, true);
-  status.done();
-  suppressor.close();
-  await sink.flush();
-  const stats = sink.stats();
-  await sink.close();
-  await metricsServer?.close();
-  const secs = (Date.now() - started) / 1000;
-  process.stderr.write(summary.render(engine.counters, {
-    'elapsed': `${secs.toFixed(1)} s (${Math.round(events / secs)} events/s)`,
+export function renderDemoSummary(r: DemoJobResult, dataDir: string): string {
+  const { sinkStats: stats } = r;
+  return r.summary.render(r.counters, {
+    'elapsed': `${r.seconds.toFixed(1)} s (${Math.round(r.events / r.seconds)} events/s)`,
     'rows written to ClickHouse': `${stats.rowsWritten} in ${stats.batchesWritten} batches (${stats.writeFailures} failed attempts)`,
-    'query it': `npx posguard sql --data ${o.data} "SELECT kind, cause, count() FROM anomalies_current GROUP BY ALL ORDER BY 3 DESC"`,
-  }));
-  return summary;
+    'query it': `npx posguard sql --data ${dataDir} "SELECT kind, cause, count() FROM anomalies_current GROUP BY ALL ORDER BY 3 DESC"`,
+    ...(r.stoppedBy === null ? {} : { 'stopped by': `${r.stoppedBy} (attempts still open were not decided)` }),
+  });
 }
 
 export function registerDemo(program: Command): void {

@@ -1,11 +1,8 @@
 /** `posguard replay`: JSONL files in, anomaly versions out, no server needed. */
 import type { Command } from 'commander';
-import { loadRulesFile, DEFAULT_RULES, type Rules } from '../../config/rules.js';
-import { createPipeline } from '../../engine/pipeline.js';
-import { RunSummary } from '../../engine/summary.js';
-import { replayFiles } from '../../ingest/replay.js';
-import { JsonlWriter } from '../../sinks/jsonl-writer.js';
-import { fileSuppressor } from '../../suppress/file.js';
+import { replayJob, type ReplayJobResult } from '../../runtime/replay.js';
+import type { RunSummary } from '../../runtime/summary.js';
+import { exitCodeAfterStop } from '../exit-code.js';
 
 export interface ReplayOptions {
   terminal: string;
@@ -21,47 +18,28 @@ export interface ReplayOptions {
 }
 
 export async function runReplay(o: ReplayOptions): Promise<RunSummary> {
-  const rules: Rules = o.rules ? loadRulesFile(o.rules) : DEFAULT_RULES;
-  const suppressor = o.suppressions ? await fileSuppressor(o.suppressions) : null;
-  const out = new JsonlWriter(o.out);
-  const dlq = new JsonlWriter(o.dlq ?? `${o.out}.dlq.jsonl`);
-  const late = new JsonlWriter(o.late ?? `${o.out}.late.jsonl`);
-  const txns = o.transactions ? new JsonlWriter(o.transactions) : null;
-  await Promise.all([out.ready(), dlq.ready(), late.ready(), txns?.ready()]);
-  const summary = new RunSummary();
-  const { engine } = createPipeline(() => rules, {
-    anomaly: (found) => {
-      const a = suppressor?.stamp(found) ?? found;
-      summary.anomaly(a);
-      out.write(a);
-    },
-    transaction: txns ? (t) => txns.write(t) : undefined,
-    late: (stream, event) => late.write({ stream, event }),
+  const r = await replayJob({
+    inputs: { terminal: o.terminal, gateway: o.gateway, bank: o.bank },
+    outputs: { anomalies: o.out, deadLetters: o.dlq ?? `${o.out}.dlq.jsonl`, late: o.late ?? `${o.out}.late.jsonl`, transactions: o.transactions },
+    rulesFile: o.rules,
+    suppressionsFile: o.suppressions,
   });
-  const started = performance.now();
-  await replayFiles(o, {
-    event: (stream, e) => engine.push(stream, e),
-    bad: (b) => {
-      summary.bad[b.stream]++;
-      dlq.write({ source: b.file, stream: b.stream, line: b.line, reason: b.reason, payload: b.payload });
-    },
-    pause: async () => {
-      for (const w of [out, dlq, late, txns]) if (w?.congested) await w.drain();
-    },
+  if (!o.quiet) process.stderr.write(renderReplaySummary(r));
+  exitCodeAfterStop(r.stoppedBy);
+  return r.summary;
+}
+
+export function renderReplaySummary(r: ReplayJobResult): string {
+  const c = r.counters;
+  const total = c.events.terminal + c.events.gateway + c.events.bank;
+  const { anomalies, deadLetters, late } = r.written;
+  return r.summary.render(c, {
+    'elapsed': `${r.seconds.toFixed(2)} s (${Math.round(total / r.seconds)} events/s)`,
+    'anomaly versions written': `${anomalies.lines} to ${anomalies.path}`,
+    'dead letters written': `${deadLetters.lines} to ${deadLetters.path}`,
+    'late events written': `${late.lines} to ${late.path}`,
+    ...(r.stoppedBy === null ? {} : { 'stopped by': `${r.stoppedBy} (attempts still open were not decided)` }),
   });
-  engine.end();
-  await Promise.all([out.close(), dlq.close(), late.close(), txns?.close()]);
-  const seconds = (performance.now() - started) / 1000;
-  if (!o.quiet) {
-    const total = engine.counters.events.terminal + engine.counters.events.gateway + engine.counters.events.bank;
-    process.stderr.write(summary.render(engine.counters, {
-      'elapsed': `${seconds.toFixed(2)} s (${Math.round(total / seconds)} events/s)`,
-      'anomaly versions written': `${out.lines} to ${o.out}`,
-      'dead letters written': `${dlq.lines} to ${dlq.path}`,
-      'late events written': `${late.lines} to ${late.path}`,
-    }));
-  }
-  return summary;
 }
 
 export function registerReplay(program: Command): void {

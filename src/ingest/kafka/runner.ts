@@ -22,7 +22,7 @@ import type { Rules } from '../../config/rules.js';
 import type { Anomaly } from '../../detect/anomaly.js';
 import type { EngineCounters } from '../../engine/engine.js';
 import { SharedDuplicates } from '../../engine/shared-duplicates.js';
-import { RunSummary } from '../../engine/summary.js';
+import { RunSummary } from '../../runtime/summary.js';
 import { PosguardError } from '../../errors.js';
 import { STREAMS, type BankEvent, type Stream } from '../../events/index.js';
 import { scrubPans } from '../../util/pan.js';

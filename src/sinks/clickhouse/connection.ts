@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { PosguardError } from '../../errors.js';
 import { mkdirPrivateSync, narrowPrivateDirSync } from '../../util/private-files.js';
+import { logger } from '../../util/log.js';
 import { decodeUserinfo } from '../../util/redact.js';
 
 export const DEFAULT_DATA_DIR = './data';
@@ -166,7 +167,7 @@ export async function openClickHouse(target: ClickHouseTarget, opts: { create?: 
     // The owner's only (0700): the tables hold tokens, masked card numbers and dead-letter payloads.
     mkdirPrivateSync(target.dataDir);
     const narrowed = narrowPrivateDirSync(target.dataDir);
-    if (narrowed !== null) process.stderr.write(`posguard: data folder ${narrowed}\n`);
+    if (narrowed !== null) logger().child({ component: 'clickhouse' }).warn(`data folder ${narrowed}`);
   } catch (e) {
     throw new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot create data directory ${target.dataDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }

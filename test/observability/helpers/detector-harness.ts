@@ -7,7 +7,7 @@
  */
 import { Registry } from 'prom-client';
 import { DEFAULT_RULES } from '../../../src/config/rules.js';
-import { createPipeline, type Pipeline } from '../../../src/engine/pipeline.js';
+import { createPipeline, type Pipeline } from '../../../src/runtime/pipeline.js';
 import { parseLine } from '../../../src/ingest/jsonl.js';
 import { createMetrics, startMetricsServer, type MetricsServer } from '../../../src/metrics/index.js';
 import { simulate, type IssuerOutageOptions } from '../../../src/sim/index.js';

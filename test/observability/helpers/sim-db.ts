@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RULES } from '../../../src/config/rules.js';
-import { createPipeline } from '../../../src/engine/pipeline.js';
+import { createPipeline } from '../../../src/runtime/pipeline.js';
 import { parseLine } from '../../../src/ingest/jsonl.js';
 import { simulate, SIM_DEFAULTS } from '../../../src/sim/index.js';
 import { ClickHouseSink, clientBatchWriter, migrate, openClickHouse, type ClickHouseHandle } from '../../../src/sinks/clickhouse/index.js';

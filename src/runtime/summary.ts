@@ -4,7 +4,7 @@
  */
 import type { Anomaly } from '../detect/anomaly.js';
 import type { Stream } from '../events/index.js';
-import type { EngineCounters } from './engine.js';
+import type { EngineCounters } from '../engine/engine.js';
 
 interface Final {
   version: number;

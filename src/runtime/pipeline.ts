@@ -7,7 +7,7 @@
 import type { Rules } from '../config/rules.js';
 import { CardPatterns } from '../detect/patterns/card-patterns.js';
 import { TerminalFaultSpikes } from '../detect/patterns/fault-spike.js';
-import { Engine, type EngineOutput } from './engine.js';
+import { Engine, type EngineOutput } from '../engine/engine.js';
 
 export interface Pipeline {
   readonly engine: Engine;
