@@ -130,7 +130,7 @@ function union(stores: readonly Anomaly[][]): Anomaly[] {
 }
 
 /** The partitions each join of an instance gave it, in order ('' = none). */
-const joins = (o: string) => [...o.matchAll(/joined group [^\n]*: partitions ([^\n]*)/g)].map((m) => (m[1].startsWith('none') ? '' : m[1]));
+const joins = (o: string) => [...o.matchAll(/joined group [^\n]*: partitions ([^\n"]*)/g)].map((m) => (m[1].startsWith('none') ? '' : m[1]));
 
 describeKafka('two posguard run instances in one group, assignment exact (active + standby)', (env) => {
   const run = activeThenStandby(env, 'exact', 'SIGTERM');
