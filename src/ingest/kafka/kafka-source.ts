@@ -13,7 +13,7 @@
  * A rebalance is a rebuild: kafkajs restarts every assigned partition from
  * its committed offset after each join (offsets are committed only by us).
  */
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type KafkaMessage, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { RunConfig } from '../../config/run-config.js';
 import { PosguardError } from '../../errors.js';
 import { STREAMS, type Stream } from '../../events/index.js';
