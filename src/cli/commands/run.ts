@@ -4,13 +4,8 @@
  * ClickHouse (embedded under --data, or CLICKHOUSE_URL). docs/kafka.md.
  */
 import type { Command } from 'commander';
-import { RulesHolder } from '../../config/rules-holder.js';
-import { DEFAULT_RULES, loadRulesFile } from '../../config/rules.js';
 import { describeRunConfig, loadRunConfig, type RunConfig } from '../../config/run-config.js';
-import { KafkaRun, type RunResult } from '../../ingest/kafka/runner.js';
-import { Registry } from 'prom-client';
-import { createMetrics, startMetricsServer } from '../../metrics/index.js';
-import { redact } from '../../util/redact.js';
+import { runKafkaJob, type RunResult } from '../../runtime/kafka-job.js';
 import { addKafkaSecurityOptions, addRegistrySecurityOptions, warnPasswordOnCommandLine } from './kafka-options.js';
 
 export interface RunFlags {
@@ -38,67 +33,27 @@ Examples:
   $ posguard run --brokers kafka:9092 --format json --until-end --data ./data
 `;
 
-/** Runs the job until a signal (or the end of input with --until-end). */
-export async function runKafkaJob(flags: RunFlags, env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
-  const loaded = loadRunConfig({ flags, env, configFile: flags.config });
-  const cfg: RunConfig = loaded.config;
-  process.stderr.write(describeRunConfig(loaded));
-  const holder = new RulesHolder(cfg.run.rulesFile ? loadRulesFile(cfg.run.rulesFile) : DEFAULT_RULES, cfg.run.rulesFile ?? undefined);
-  const unwatch = holder.watchSignals();
-  const registry = new Registry();
-  let run: KafkaRun | undefined;
-  const metrics = createMetrics({
-    registry,
-    engine: () => run?.engineView(),
-    cardPatterns: () => {
-      const n = run?.activeCards();
-      return n === undefined ? undefined : { activeCards: () => n };
-    },
-    sinkStats: () => run?.sinkStats(),
-    consumerLag: () => run?.consumerLag() ?? [],
-    suppressions: () => run?.suppressions(),
+/** The summary printed at the end (CLI output, plain stderr). */
+function renderSummary(result: RunResult, cfg: RunConfig): string {
+  const s = result.stats;
+  const secs = result.elapsedMs / 1000;
+  return result.summary.render(result.counters, {
+    'ended by': result.reason === 'end-of-input' ? 'end of input (--until-end)' : 'signal',
+    'records read': `${s.records} in ${secs.toFixed(1)} s (${Math.round(s.records / Math.max(secs, 0.001))}/s)`,
+    'dead-lettered': `${Object.values(s.poison).reduce((a, b) => a + b, 0)} (${Object.entries(s.poison).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), ${s.deadLettersSent} sent to ${cfg.topics.dlq}`,
+    'commits / rebuilds / pauses': `${s.commits} / ${s.rebuilds} / ${s.pauses}`,
+    'rebuild reconciliation': `${s.ledger.loaded} stored anomalies loaded, ${s.ledger.suppressedIdentical + s.ledger.suppressedLaterTrigger} re-emissions skipped, ${s.ledger.retracted} retracted, ${s.suppressedBelowFloor} below the floor`,
   });
-  run = new KafkaRun({ config: cfg, rules: holder.source, metrics, onAnomaly: (a) => metrics.anomaly(a) });
-  // A busy metrics port must not stop the detector (a second instance on one host): say so loudly and go on.
-  const basicAuth = cfg.run.metricsUsername !== null && cfg.run.metricsPassword !== null ? { username: cfg.run.metricsUsername, password: cfg.run.metricsPassword } : undefined;
-  const server = cfg.run.metricsPort === 0 ? null : await startMetricsServer({ registry, port: cfg.run.metricsPort, host: cfg.run.metricsHost, basicAuth, ready: () => run?.engineView() !== undefined })
-    .then((srv) => {
-      process.stderr.write(`posguard run: metrics on port ${cfg.run.metricsPort} of ${cfg.run.metricsHost} (/metrics${basicAuth ? ' with basic auth' : ''}, /healthz, /readyz)\n`);
-      return srv;
-    })
-    .catch((e: Error) => {
-      process.stderr.write(`posguard run: warn: no metrics: cannot listen on port ${cfg.run.metricsPort}: ${redact(e.message)}\n`);
-      return null;
-    });
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      process.stderr.write(`posguard run: ${sig} again: exiting now without the last commit (a restart re-reads from the previous one)\n`);
-      process.exit(1);
-    }
-    void run.stop(`received ${sig}`);
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+}
+
+/** Parses the configuration, prints it (secrets masked), runs the job (src/runtime/kafka-job.ts), prints the summary. */
+async function runCommand(flags: RunFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const loaded = loadRunConfig({ flags, env, configFile: flags.config });
+  process.stderr.write(describeRunConfig(loaded));
   try {
-    await run.start();
-    const result = await run.done;
-    const s = result.stats;
-    const secs = result.elapsedMs / 1000;
-    process.stderr.write(result.summary.render(result.counters, {
-      'ended by': result.reason === 'end-of-input' ? 'end of input (--until-end)' : 'signal',
-      'records read': `${s.records} in ${secs.toFixed(1)} s (${Math.round(s.records / Math.max(secs, 0.001))}/s)`,
-      'dead-lettered': `${Object.values(s.poison).reduce((a, b) => a + b, 0)} (${Object.entries(s.poison).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), ${s.deadLettersSent} sent to ${cfg.topics.dlq}`,
-      'commits / rebuilds / pauses': `${s.commits} / ${s.rebuilds} / ${s.pauses}`,
-      'rebuild reconciliation': `${s.ledger.loaded} stored anomalies loaded, ${s.ledger.suppressedIdentical + s.ledger.suppressedLaterTrigger} re-emissions skipped, ${s.ledger.retracted} retracted, ${s.suppressedBelowFloor} below the floor`,
-    }));
-    return result;
+    const result = await runKafkaJob(loaded.config);
+    process.stderr.write(renderSummary(result, loaded.config));
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    unwatch();
-    await server?.close();
     // kafkajs or the embedded engine may keep a handle a little longer; never hang after a clean drain.
     setTimeout(() => process.exit(process.exitCode ?? 0), 5_000).unref();
   }
@@ -137,6 +92,6 @@ export function registerRun(program: Command): void {
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: RunFlags) => {
       warnPasswordOnCommandLine(flags.registry);
-      await runKafkaJob(flags);
+      await runCommand(flags);
     });
 }

@@ -3,13 +3,47 @@
  * to the three topics instead of files. Called by ./simulate.ts when --kafka
  * is given; everything else about the traffic (seed, span, rates) is shared.
  */
+import type { Rules } from '../../config/rules.js';
 import { PosguardError } from '../../errors.js';
 import type { KafkaClientOptions } from '../../ingest/kafka/client.js';
 import type { RegistryOptions } from '../../ingest/kafka/registry.js';
-import { simulateToKafka, type SimulateToKafkaResult } from '../../ingest/kafka/producer.js';
+import { produceRecords, type ProduceOptions, type ProduceResult } from '../../ingest/kafka/producer.js';
 import { DEFAULT_TOPICS, type TopicNames } from '../../ingest/kafka/topics.js';
+import { simulate, type SimLabel } from '../../sim/index.js';
 
-export interface SimulateKafkaOptions {
+/** The simulated traffic: seed, span, rates. */
+interface SimTraffic {
+  readonly seed: number;
+  readonly minutes: number;
+  readonly tps: number;
+  readonly startMs: number;
+  readonly faultRate?: number;
+  readonly badRecordRate?: number;
+}
+
+export interface SimulateToKafkaOptions extends ProduceOptions, SimTraffic {
+  readonly rules?: Rules;
+}
+
+export interface SimulateToKafkaResult extends ProduceResult {
+  readonly labels: SimLabel[];
+  readonly elapsedMs: number;
+}
+
+/** The simulator's records (arrival order) to the three topics: the simulator hands the producer its records. */
+export async function simulateToKafka(o: SimulateToKafkaOptions): Promise<SimulateToKafkaResult> {
+  const began = performance.now();
+  const sim = simulate({
+    seed: o.seed, minutes: o.minutes, tps: o.tps, startMs: o.startMs,
+    ...(o.faultRate !== undefined ? { faultRate: o.faultRate } : {}),
+    ...(o.badRecordRate !== undefined ? { badRecordRate: o.badRecordRate } : {}),
+    ...(o.rules !== undefined ? { rules: o.rules } : {}),
+  });
+  const r = await produceRecords(o, sim.records);
+  return { ...r, labels: sim.labels, elapsedMs: performance.now() - began };
+}
+
+export interface SimulateKafkaOptions extends SimTraffic {
   /** Comma-separated host:port list. */
   readonly brokers: string;
   /** TLS and SASL for the brokers (docs/kafka.md, Security); default plaintext. */
@@ -21,12 +55,6 @@ export interface SimulateKafkaOptions {
   /** Registry-less value format: avro (default) or json. */
   readonly format?: string;
   readonly topics?: Partial<TopicNames>;
-  readonly seed: number;
-  readonly minutes: number;
-  readonly tps: number;
-  readonly startMs: number;
-  readonly faultRate?: number;
-  readonly badRecordRate?: number;
   /** Progress lines to stderr. Default true. */
   readonly progress?: boolean;
 }

@@ -1,7 +1,7 @@
 /**
  * kafkajs clients from posguard's settings, with kafkajs' log lines routed
- * through one function (level-filtered, secrets masked) instead of its default
- * JSON logger.
+ * into posguard's one logger (a child with component "kafka"; expected
+ * messages filtered, secrets masked) instead of kafkajs' default JSON logger.
  *
  * Security: TLS always verifies the broker's certificate (against sslCaFile,
  * else Node's roots); a client certificate and key (optionally encrypted) make
@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import { PosguardError } from '../../errors.js';
+import { logger, type Logger } from '../../util/log.js';
 import { redact } from '../../util/redact.js';
 
 export interface KafkaClientOptions {
@@ -29,8 +30,8 @@ export interface KafkaClientOptions {
   readonly saslUsername?: string | null;
   readonly saslPassword?: string | null;
   readonly allowSaslPlaintext?: boolean;
-  /** Where kafkajs' own messages go. Default: warnings and errors to stderr. */
-  readonly log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+  /** Where kafkajs' own messages go. Default: the root logger's child with component "kafka". */
+  readonly log?: Logger;
   readonly logLevel?: 'error' | 'warn' | 'info' | 'debug' | 'nothing';
   /** kafkajs retries per request. Default 8. */
   readonly retries?: number;
@@ -54,6 +55,18 @@ const EXPECTED = [
   /group coordinator is not available/i,
   /Response GroupCoordinator.*GROUP_COORDINATOR_NOT_AVAILABLE/,
 ];
+
+/** kafkajs reports a routine rebalance ("rejoin is needed") as an error; it is the group doing its job. */
+const ROUTINE = /group is rebalancing, so a rejoin is needed/;
+
+type LineLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** The pino level of one kafkajs line, or null to drop it. */
+export function kafkaLineLevel(level: logLevel, text: string): LineLevel | null {
+  if (level <= logLevel.WARN && EXPECTED.some((r) => r.test(text))) return null;
+  if (ROUTINE.test(text)) return 'info';
+  return level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
+}
 
 function readPem(field: string, path: string): string {
   try {
@@ -87,12 +100,11 @@ export function tlsOptions(o: Pick<KafkaClientOptions, 'ssl' | 'sslCaFile' | 'ss
 }
 
 export function createKafka(o: KafkaClientOptions): Kafka {
-  const out = o.log ?? ((level: string, msg: string) => void process.stderr.write(`posguard: kafka ${level}: ${msg}\n`));
+  const out = o.log ?? logger().child({ component: 'kafka' });
   const logCreator = () => ({ level, log }: LogEntry) => {
     const text = `${log.message}${log.error ? `: ${String(log.error)}` : ''}`;
-    if (level <= logLevel.WARN && EXPECTED.some((r) => r.test(text))) return;
-    const name = level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
-    out(name, redact(text));
+    const name = kafkaLineLevel(level, text);
+    if (name !== null) out[name](redact(text));
   };
   const ssl: KafkaConfig['ssl'] = tlsOptions(o);
   if (o.saslMechanism && !ssl && !o.allowSaslPlaintext) {

@@ -14,8 +14,8 @@
  *    crashed run on evidence that has since changed: it gets a RETRACTED
  *    version, so no stale OPEN anomaly survives a restart.
  */
-import type { ClickHouseClient } from '@clickhouse/client';
 import type { Anomaly, AnomalyKind, Evidence, EvidenceEvent } from '../../detect/anomaly.js';
+import type { StoredAnomalies } from '../../sinks/clickhouse/stored-anomalies.js';
 
 export const DEBIT_KINDS: ReadonlySet<AnomalyKind> = new Set(['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT']);
 export const PATTERN_KINDS: ReadonlySet<AnomalyKind> = new Set(['CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL', 'TERMINAL_FAULT_SPIKE']);
@@ -49,23 +49,11 @@ export class Ledger {
 
   /**
    * Loads the current state of every anomaly with event_time >= fromMs
-   * (-Infinity: all). Pattern kinds are loaded from the start of fromMs's UTC
-   * day, since they fire at most once per key and day.
+   * (-Infinity: all) from the store (pattern kinds from the start of that UTC day).
    */
-  async load(client: ClickHouseClient, fromMs: number, limit = 2_000_000): Promise<number> {
-    const day = Number.isFinite(fromMs) ? Math.floor(fromMs / 86_400_000) * 86_400_000 : -Infinity;
-    const where = Number.isFinite(fromMs)
-      ? `WHERE (kind IN ('ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT') AND event_time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}))
-           OR (kind NOT IN ('ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT') AND event_time >= fromUnixTimestamp64Milli(${day}))`
-      : '';
-    const rs = await client.query({
-      query: `SELECT anomaly_id, version, kind, cause, status, severity, toUnixTimestamp64Milli(event_time) AS t, toUnixTimestamp64Milli(detected_at) AS d,
-                terminal_id, merchant_id, card_token, rrn, stan, issuer_id, amount_minor, currency, related_rrns, evidence
-              FROM anomalies_current ${where} LIMIT ${limit}`,
-      format: 'JSONEachRow',
-    });
-    const rows = await rs.json<Record<string, unknown>>();
-    for (const r of rows) this.add(toAnomaly(r));
+  async load(store: StoredAnomalies, fromMs: number, limit = 2_000_000): Promise<number> {
+    const rows = await store.currentSince(fromMs, limit);
+    for (const a of rows) this.add(a);
     this.stats.loaded += rows.length;
     return rows.length;
   }
@@ -163,41 +151,5 @@ export class Ledger {
       if (keep === 0) this.byRrn.delete(rrn);
     }
     return out;
-  }
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' ? v : Number(v);
-}
-
-function toAnomaly(r: Record<string, unknown>): Anomaly {
-  const evidence = typeof r.evidence === 'string' ? safeJson(r.evidence) : r.evidence;
-  return {
-    anomaly_id: r.anomaly_id as string,
-    kind: r.kind as AnomalyKind,
-    cause: (r.cause ?? null) as Anomaly['cause'],
-    status: r.status as Anomaly['status'],
-    severity: r.severity as Anomaly['severity'],
-    version: num(r.version),
-    event_time: num(r.t),
-    detected_at: num(r.d),
-    terminal_id: (r.terminal_id ?? null) as string | null,
-    merchant_id: (r.merchant_id ?? null) as string | null,
-    card_token: (r.card_token ?? null) as string | null,
-    rrn: (r.rrn ?? null) as string | null,
-    stan: (r.stan ?? null) as string | null,
-    issuer_id: (r.issuer_id ?? null) as string | null,
-    amount_minor: r.amount_minor === null || r.amount_minor === undefined ? null : num(r.amount_minor),
-    currency: (r.currency ?? null) as string | null,
-    related_rrns: (r.related_rrns ?? []) as string[],
-    evidence: (evidence ?? { terminal: [], gateway: [], bank: [] }) as Anomaly['evidence'],
-  };
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return null;
   }
 }

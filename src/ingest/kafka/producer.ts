@@ -1,27 +1,36 @@
 /**
- * The producer side: the simulator's records to the three topics, in the
- * simulator's arrival order, keyed by terminal_id. Good records are Avro in
- * the Confluent wire format (schema ids from the registry, registered under
- * `<topic>-value`), or plain Avro / JSON without a registry. Records that
+ * The producer side: records (a stream, a Kafka key, a JSON line) to the
+ * three topics, in the order given, keyed by terminal_id. Good records are
+ * Avro in the Confluent wire format (schema ids from the registry, registered
+ * under `<topic>-value`), or plain Avro / JSON without a registry. Records that
  * break the contract are sent as they are (the raw line's bytes), so the
  * consumer's dead-letter path sees real poison.
  *
+ * Where the records come from is the caller's business (`simulate --kafka`
+ * hands it the simulator's records): this file knows Kafka and the value
+ * formats, not the simulator.
+ *
  * Order: one send in flight at a time, each a batch across the three topics;
  * Kafka keeps order within a partition, so every partition receives its
- * records in arrival order.
+ * records in the order given.
  */
 import { Partitioners, type Message, type Producer } from 'kafkajs';
-import type { Rules } from '../../config/rules.js';
 import { STREAMS, type Stream } from '../../events/index.js';
 import { validateEvent } from '../../ingest/validate.js';
-import { simulate, type SimLabel } from '../../sim/index.js';
 import { encodeAvro, encodeWire } from './avro.js';
 import type { ValueFormat } from './codec.js';
 import { checkKafkaAccess, createKafka, type KafkaClientOptions } from './client.js';
 import { Registry, type RegistryOptions } from './registry.js';
 import { kafkaCall, type TopicNames } from './topics.js';
 
-export interface SimulateToKafkaOptions {
+/** One record to send: its stream (which topic), its Kafka key, and its value as a JSON line. */
+export interface ProducerRecord {
+  readonly stream: Stream;
+  readonly key: string;
+  readonly line: string;
+}
+
+export interface ProduceOptions {
   readonly kafka: KafkaClientOptions;
   readonly topics: TopicNames;
   /** Confluent wire format through this registry; null = registry-less. */
@@ -30,58 +39,62 @@ export interface SimulateToKafkaOptions {
   readonly registry?: Omit<RegistryOptions, 'url'>;
   /** Registry-less value format (ignored with a registry). Default avro. */
   readonly format?: Exclude<ValueFormat, 'confluent'>;
-  readonly seed: number;
-  readonly minutes: number;
-  readonly tps: number;
-  readonly startMs: number;
-  readonly faultRate?: number;
-  readonly badRecordRate?: number;
-  readonly rules?: Rules;
-  /** Send only records [fromRecord, toRecord) of the simulation (arrival order); default all. Lets a test stop mid-stream. */
+  /** Send only records [fromRecord, toRecord) of `records`; default all. Lets a test stop mid-stream. */
   readonly fromRecord?: number;
   readonly toRecord?: number;
   /** Messages per send. Default 2,000. */
   readonly batchMessages?: number;
-  /** Called every `progressEvery` records. */
+  /** Called after every send with the number of records sent so far. */
   readonly onProgress?: (sent: number) => void;
 }
 
-export interface SimulateToKafkaResult {
+export interface ProduceResult {
   readonly sent: Record<Stream, number>;
   /** Records sent raw because they break the contract. */
   readonly bad: number;
   readonly schemaIds: Partial<Record<Stream, number>>;
-  readonly labels: SimLabel[];
-  readonly elapsedMs: number;
 }
 
-export async function simulateToKafka(o: SimulateToKafkaOptions): Promise<SimulateToKafkaResult> {
-  const began = performance.now();
-  const sim = simulate({
-    seed: o.seed, minutes: o.minutes, tps: o.tps, startMs: o.startMs,
-    ...(o.faultRate !== undefined ? { faultRate: o.faultRate } : {}),
-    ...(o.badRecordRate !== undefined ? { badRecordRate: o.badRecordRate } : {}),
-    ...(o.rules !== undefined ? { rules: o.rules } : {}),
-  });
-  const schemaIds: Partial<Record<Stream, number>> = {};
-  if (o.registryUrl !== null) {
-    const registry = new Registry({ clientId: o.kafka.clientId, ...o.registry, url: o.registryUrl });
-    for (const s of STREAMS) schemaIds[s] = await registry.register(o.topics[s], s);
+/** A record's value bytes: encoded when it meets the contract, else the raw line (and `bad`). */
+function encodeValue(r: ProducerRecord, format: ValueFormat, schemaIds: Partial<Record<Stream, number>>): { value: Buffer; bad: boolean } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.line);
+  } catch {
+    return { value: Buffer.from(r.line, 'utf8'), bad: true };
   }
-  const format = o.registryUrl !== null ? 'confluent' : (o.format ?? 'avro');
-  await checkKafkaAccess(o.kafka);
-  const kafka = createKafka(o.kafka);
+  const v = validateEvent(r.stream, parsed);
+  if (!v.ok) return { value: Buffer.from(r.line, 'utf8'), bad: true };
+  if (format === 'json') return { value: Buffer.from(r.line, 'utf8'), bad: false };
+  const body = encodeAvro(r.stream, v.event);
+  return { value: format === 'confluent' ? encodeWire(schemaIds[r.stream]!, body) : body, bad: false };
+}
+
+async function registerSchemas(o: ProduceOptions): Promise<Partial<Record<Stream, number>>> {
+  const schemaIds: Partial<Record<Stream, number>> = {};
+  if (o.registryUrl === null) return schemaIds;
+  const registry = new Registry({ clientId: o.kafka.clientId, ...o.registry, url: o.registryUrl });
+  for (const s of STREAMS) schemaIds[s] = await registry.register(o.topics[s], s);
+  return schemaIds;
+}
+
+async function connectProducer(kafka: KafkaClientOptions): Promise<Producer> {
+  await checkKafkaAccess(kafka);
   // The Java client's murmur2 partitioner: other producers of these topics put a terminal in the same partition.
-  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 } });
+  const producer = createKafka(kafka).producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 } });
   await kafkaCall('connect the producer', () => producer.connect());
+  return producer;
+}
+
+/** Sends `records` to the topics of `o` (registering the schemas first with a registry). */
+export async function produceRecords(o: ProduceOptions, records: Iterable<ProducerRecord>): Promise<ProduceResult> {
+  const schemaIds = await registerSchemas(o);
+  const format: ValueFormat = o.registryUrl !== null ? 'confluent' : (o.format ?? 'avro');
+  const producer = await connectProducer(o.kafka);
   const sent: Record<Stream, number> = { terminal: 0, gateway: 0, bank: 0 };
   let bad = 0;
   const batch = o.batchMessages ?? 2_000;
   const pending: Record<Stream, Message[]> = { terminal: [], gateway: [], bank: [] };
-  let n = 0;
-  let index = -1;
-  const from = o.fromRecord ?? 0;
-  const to = o.toRecord ?? Infinity;
   const flush = async () => {
     const topicMessages = STREAMS.filter((s) => pending[s].length > 0).map((s) => ({ topic: o.topics[s], messages: pending[s] }));
     if (topicMessages.length === 0) return;
@@ -92,37 +105,23 @@ export async function simulateToKafka(o: SimulateToKafkaOptions): Promise<Simula
     }
     o.onProgress?.(sent.terminal + sent.gateway + sent.bank);
   };
+  const from = o.fromRecord ?? 0;
+  const to = o.toRecord ?? Infinity;
+  let index = -1;
+  let n = 0;
   try {
-    for (const r of sim.records) {
+    for (const r of records) {
       index++;
       if (index < from) continue;
       if (index >= to) break;
-      let value: Buffer;
-      let parsed: unknown;
-      let ok = false;
-      try {
-        parsed = JSON.parse(r.line);
-        ok = true;
-      } catch {
-        ok = false;
-      }
-      const v = ok ? validateEvent(r.stream, parsed) : null;
-      if (v !== null && v.ok) {
-        if (format === 'json') value = Buffer.from(r.line, 'utf8');
-        else {
-          const body = encodeAvro(r.stream, v.event);
-          value = format === 'confluent' ? encodeWire(schemaIds[r.stream]!, body) : body;
-        }
-      } else {
-        bad++;
-        value = Buffer.from(r.line, 'utf8');
-      }
-      pending[r.stream].push({ key: r.key, value });
+      const v = encodeValue(r, format, schemaIds);
+      if (v.bad) bad++;
+      pending[r.stream].push({ key: r.key, value: v.value });
       if (++n % batch === 0) await flush();
     }
     await flush();
   } finally {
     await producer.disconnect().catch(() => undefined);
   }
-  return { sent, bad, schemaIds, labels: sim.labels, elapsedMs: performance.now() - began };
+  return { sent, bad, schemaIds };
 }

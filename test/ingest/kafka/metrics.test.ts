@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { simulateToKafka } from '../../../src/ingest/kafka/producer.js';
+import { simulateToKafka } from '../../../src/cli/commands/simulate-kafka.js';
 import { createTestTopics, deleteTestTopics, describeKafka, startCli, uniqueGroup, uniqueTopics, type Child } from './helpers.js';
 import { SIM } from './fixtures.js';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { simulateToKafka } from '../../../src/ingest/kafka/producer.js';
+import { simulateToKafka } from '../../../src/cli/commands/simulate-kafka.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';
 import { SIM, expectSameAnomalies, expected, type Expected } from './fixtures.js';
 import { anomalyFromRow, createTestTopics, deleteTestTopics, describeKafka, startCli, STORED_ANOMALY_SQL, uniqueGroup, uniqueTopics, type Child } from './helpers.js';
@@ -38,7 +38,7 @@ describeKafka('posguard run: kill -9, restart, SIGTERM', (env) => {
   ];
   const produce = (fromRecord: number, toRecord?: number) =>
     simulateToKafka({ kafka: { brokers, clientId: 'posguard-test', logLevel: 'error' }, topics, registryUrl: null, format: 'avro', ...SIM, fromRecord, toRecord });
-  const statusCounts = (c: Child) => [...c.output().matchAll(/posguard run: (\d+) records[^\n]*?(\d+) commits[^\n]*sink backlog (\d+)[^\n]*anomalies: [^\n]*?orphan_debit (\d+)/g)]
+  const statusCounts = (c: Child) => [...c.output().matchAll(/\b(\d+) records \([^\n]*?(\d+) commits[^\n]*sink backlog (\d+)[^\n]*anomalies: [^\n]*?orphan_debit (\d+)/g)]
     .map((m) => ({ records: Number(m[1]), commits: Number(m[2]), backlog: Number(m[3]), orphans: Number(m[4]) }));
   /** Resolves once a status line shows `n` records read, a commit made, orphans found and nothing left unwritten. */
   const progressed = async (c: Child, n: number, timeoutMs = 60_000) => {

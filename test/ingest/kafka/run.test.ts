@@ -17,7 +17,7 @@ import { encodeAvro, encodeWire } from '../../../src/ingest/kafka/avro.js';
 import { createKafka } from '../../../src/ingest/kafka/client.js';
 import { DLQ_HEADERS } from '../../../src/ingest/kafka/dlq.js';
 import { looksLikePan } from '../../../src/util/pan.js';
-import { simulateToKafka } from '../../../src/ingest/kafka/producer.js';
+import { simulateToKafka } from '../../../src/cli/commands/simulate-kafka.js';
 import { KafkaRun, type RunResult } from '../../../src/ingest/kafka/runner.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';
 import { SIM, expectSameAnomalies, expected, type Expected } from './fixtures.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../../src/config/rules.js';
 import { loadRunConfig } from '../../../src/config/run-config.js';
 import type { Anomaly } from '../../../src/detect/anomaly.js';
-import { simulateToKafka } from '../../../src/ingest/kafka/producer.js';
+import { simulateToKafka } from '../../../src/cli/commands/simulate-kafka.js';
 import { KafkaRun } from '../../../src/ingest/kafka/runner.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';
 import { migrate } from '../../../src/sinks/clickhouse/migrate.js';

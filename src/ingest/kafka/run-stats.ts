@@ -1,0 +1,49 @@
+/** The figures of a Kafka run (the summary, tests, the benchmark), and engine counters summed across partitions. */
+import type { EngineCounters } from '../../engine/engine.js';
+import { STREAMS } from '../../events/index.js';
+import type { PoisonKind } from './codec.js';
+import type { LedgerStats } from './ledger.js';
+
+export interface RunStats {
+  records: number;
+  events: number;
+  poison: Record<PoisonKind, number>;
+  deadLettersSent: number;
+  commits: number;
+  rebuilds: number;
+  /** Rebalances after which this member kept its partitions and their state (no re-read). */
+  keptStates: number;
+  pauses: number;
+  suppressedBelowFloor: number;
+  /** Reversals from one partition also given to the other partitions' engines of this process. */
+  foreignDelivered: number;
+  ledger: LedgerStats;
+}
+
+export function newRunStats(): RunStats {
+  return {
+    records: 0, events: 0, poison: { empty: 0, bad_magic_byte: 0, unknown_schema: 0, undecodable: 0, contract: 0 },
+    deadLettersSent: 0, commits: 0, rebuilds: 0, keptStates: 0, pauses: 0, suppressedBelowFloor: 0, foreignDelivered: 0,
+    ledger: { loaded: 0, suppressedIdentical: 0, suppressedLaterTrigger: 0, retracted: 0 },
+  };
+}
+
+export const zeroCounters = (): EngineCounters => ({
+  events: { terminal: 0, gateway: 0, bank: 0 }, duplicates: { terminal: 0, gateway: 0, bank: 0 }, late: { terminal: 0, gateway: 0, bank: 0 },
+  tooLate: { terminal: 0, gateway: 0, bank: 0 }, linkConflicts: 0, anomalyVersions: 0, decisions: 0, released: 0,
+});
+
+export function addCounters(into: EngineCounters, c: EngineCounters): void {
+  for (const k of ['events', 'duplicates', 'late', 'tooLate'] as const) for (const s of STREAMS) into[k][s] += c[k][s];
+  into.linkConflicts += c.linkConflicts;
+  into.anomalyVersions += c.anomalyVersions;
+  into.decisions += c.decisions;
+  into.released += c.released;
+}
+
+export function addLedgerStats(into: LedgerStats, l: LedgerStats): void {
+  into.loaded += l.loaded;
+  into.suppressedIdentical += l.suppressedIdentical;
+  into.suppressedLaterTrigger += l.suppressedLaterTrigger;
+  into.retracted += l.retracted;
+}

@@ -1,0 +1,163 @@
+/**
+ * The Kafka source's batch loop: one kafkajs batch (one topic-partition) at a
+ * time, decoded record by record into the partition's target, heartbeating
+ * through every slow step so a slow registry or a long batch never costs the
+ * group membership. Poison records go to the dead-letter topic (raw bytes,
+ * PANs scrubbed) and to the target as bad records; the partition goes on.
+ */
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { RunConfig } from '../../config/run-config.js';
+import { PosguardError } from '../../errors.js';
+import type { Stream } from '../../events/index.js';
+import { scrubPans } from '../../util/pan.js';
+import type { DetectorMetrics } from '../../metrics/index.js';
+import type { Logger } from '../../util/log.js';
+import { dlqValue, poisonPayload, type ValueDecoder } from './codec.js';
+import type { DeadLetterPublisher } from './dlq.js';
+import type { PartitionTarget, PartitionTargets } from './partition-targets.js';
+import type { RunState } from './run-state.js';
+import type { RunStats } from './run-stats.js';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
+
+/** Records between two heartbeats (and offset resolutions) inside one batch. */
+const RECORDS_PER_BEAT = 500;
+
+export interface SourceBatchesOptions {
+  readonly config: RunConfig;
+  readonly state: RunState;
+  readonly stats: RunStats;
+  readonly log: Logger;
+  readonly metrics?: DetectorMetrics;
+  readonly decoder: ValueDecoder;
+  readonly now: () => number;
+  readonly source: {
+    readonly streamOf: ReadonlyMap<string, Stream>;
+    readonly deadLetters: DeadLetterPublisher;
+    beat(p: EachBatchPayload): Promise<void>;
+  };
+}
+
+export class SourceBatches {
+  private active = 0;
+  private idleWaiters: (() => void)[] = [];
+  /** topic:partition → high watermark of its last batch, for the lag in the status line. */
+  private readonly highWater = new Map<string, number>();
+
+  constructor(private readonly o: SourceBatchesOptions) {}
+
+  /** Runs one batch into its target; `after` runs when the batch went through to its end. */
+  async run(p: EachBatchPayload, targets: PartitionTargets, generation: () => number, after: () => void): Promise<void> {
+    this.active++;
+    try {
+      if (await this.handle(p, targets, generation)) after();
+    } finally {
+      this.active--;
+      if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** Resolves when no batch is in progress. */
+  settled(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  highWatermark(topic: string, partition: number): number | undefined {
+    return this.highWater.get(`${topic}:${partition}`);
+  }
+
+  /** Waits for `task`, heartbeating, so a slow step never costs the group membership. */
+  private async withHeartbeats<T>(p: EachBatchPayload, task: Promise<T>): Promise<T> {
+    let settled = false;
+    const t = task.finally(() => {
+      settled = true;
+    });
+    while (!settled) {
+      await Promise.race([t.then(() => undefined, () => undefined), sleep(Math.max(100, Math.floor(this.o.config.kafka.heartbeatIntervalMs / 2)))]);
+      if (!settled) await this.o.source.beat(p);
+    }
+    return t;
+  }
+
+  /** True when the batch was consumed to its end (then backpressure and the end of input are checked). */
+  private async handle(p: EachBatchPayload, targets: PartitionTargets, generation: () => number): Promise<boolean> {
+    const { batch } = p;
+    const gen = generation();
+    await this.withHeartbeats(p, targets.ready(gen));
+    if (p.isStale() || !p.isRunning()) return false;
+    const target = targets.target(gen, batch.partition);
+    const stream = this.o.source.streamOf.get(batch.topic);
+    if (target === undefined || stream === undefined) return false;
+    this.highWater.set(`${batch.topic}:${batch.partition}`, Number(batch.highWatermark));
+    const msgs = batch.messages;
+    // Records before our start offset can come with a batch that began earlier: skip them.
+    const next = target.next(stream);
+    let i = 0;
+    while (i < msgs.length && Number(msgs[i].offset) < next) i++;
+    if (i === msgs.length) return false;
+    await this.prepare(p, stream, msgs, i);
+    let sinceBeat = 0;
+    // Resolved once per chunk, not per record: kafkajs parses every offset into a Long.
+    let consumed: string | null = null;
+    for (; i < msgs.length; i++) {
+      if (this.o.state.draining || gen !== generation()) break;
+      const m = msgs[i];
+      this.consume(target, stream, batch.topic, batch.partition, m);
+      consumed = m.offset;
+      if (++sinceBeat >= RECORDS_PER_BEAT) {
+        p.resolveOffset(consumed);
+        consumed = null;
+        sinceBeat = 0;
+        // A macrotask turn, not just a resolved await: the embedded engine's
+        // insert completions wait in the I/O queue, and the sink starts its
+        // next insert only once it sees them. Without this turn ClickHouse sat
+        // idle through most of each long batch (docs/kafka.md, "Throughput").
+        await yieldToIo();
+        await this.o.source.beat(p);
+        if (p.isStale()) break;
+      }
+    }
+    if (consumed !== null) p.resolveOffset(consumed);
+    target.batchDone();
+    await this.o.source.beat(p);
+    return true;
+  }
+
+  /** Resolves the schema ids of the batch, waiting (with heartbeats) while the registry is unreachable. */
+  private async prepare(p: EachBatchPayload, stream: Stream, msgs: KafkaMessage[], from: number): Promise<void> {
+    let delay = 200;
+    for (;;) {
+      try {
+        await this.withHeartbeats(p, this.o.decoder.prepare(stream, from === 0 ? msgs.map((m) => m.value) : msgs.slice(from).map((m) => m.value)));
+        return;
+      } catch (e) {
+        if (!(e instanceof PosguardError) || !e.retriable || this.o.state.halted) throw e;
+        this.o.log.warn(`${e.code}: ${e.message}; retrying in ${delay} ms (partition not advanced)`);
+        await this.withHeartbeats(p, sleep(delay));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  private consume(target: PartitionTarget, stream: Stream, topic: string, partition: number, m: KafkaMessage): void {
+    this.o.stats.records++;
+    const d = this.o.decoder.decode(stream, m.value);
+    if (d.ok) {
+      this.o.stats.events++;
+      this.o.metrics?.event(stream, d.event);
+      target.event(stream, d.event, { source: topic, partition, offset: m.offset });
+      return;
+    }
+    this.o.stats.poison[d.kind]++;
+    this.o.metrics?.decodeError(stream, d.kind);
+    const reason = scrubPans(d.reason);
+    target.bad({ source: topic, stream, line: null, partition, offset: m.offset, reason: `${d.kind}: ${reason}`, payload: poisonPayload(m.value, d.value) });
+    const v = dlqValue(m.value, d.value);
+    this.o.source.deadLetters.publish({
+      stream, topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key ?? null,
+      value: v.value, scrubbed: v.scrubbed, kind: d.kind, reason,
+    });
+  }
+}

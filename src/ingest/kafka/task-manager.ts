@@ -1,0 +1,333 @@
+/**
+ * The task manager of a Kafka run (Kafka Streams' TaskManager): which tasks
+ * this member owns. One task per input partition number (partition-task.ts),
+ * one card stage over them (card-stage.ts) and one ledger of what earlier
+ * runs stored (ledger.ts), built per consumer-group generation:
+ *
+ *   assigned(gen)  → rebuild: open the store if deferred, keep the state when
+ *                    the partitions are unchanged and nobody else owned them
+ *                    (epochs unchanged), else retire the old generation (its
+ *                    output made durable) and rebuild every partition from its
+ *                    committed offset, claiming epoch + 1 before emitting.
+ *   commitPlan()   → the safe offsets (one floor for the process).
+ *   tick()         → time-driven work (idle sources, foreign reversals).
+ *   takeFinalDecisions() → the end of a bounded input.
+ */
+import type { Rules } from '../../config/rules.js';
+import type { RunConfig } from '../../config/run-config.js';
+import type { Anomaly } from '../../detect/anomaly.js';
+import type { EngineCounters } from '../../engine/engine.js';
+import { SharedDuplicates } from '../../engine/shared-duplicates.js';
+import type { RunSummary } from '../../runtime/summary.js';
+import { PosguardError } from '../../errors.js';
+import { STREAMS, type Stream } from '../../events/index.js';
+import type { Logger } from '../../util/log.js';
+import { CardStage } from './card-stage.js';
+import { Ledger } from './ledger.js';
+import { epochVersion } from './offsets.js';
+import { PartitionFeed, type FeedContext, type GenerationParts } from './partition-feed.js';
+import type { CommitEntry, CommitPlan, GroupOffsets, PartitionTargets } from './partition-targets.js';
+import { PartitionTask, type TaskOutput } from './partition-task.js';
+import type { RebuildPlan } from './rebuild.js';
+import type { RunState } from './run-state.js';
+import { addCounters, addLedgerStats, zeroCounters, type RunStats } from './run-stats.js';
+import type { RunStore } from './run-store.js';
+
+/** One consumer-group generation's state: built when partitions are assigned, dropped at the next rebalance. */
+interface Generation extends GenerationParts {
+  readonly gen: number;
+  readonly feeds: Map<number, PartitionFeed>;
+}
+
+export interface TaskManagerOptions {
+  readonly config: RunConfig;
+  readonly rules: () => Rules;
+  readonly state: RunState;
+  readonly stats: RunStats;
+  readonly summary: RunSummary;
+  readonly store: RunStore;
+  readonly group: GroupOffsets;
+  /** Component "tasks". */
+  readonly log: Logger;
+  /** Every anomaly version written to the sink. */
+  readonly onAnomaly?: (a: Anomaly) => void;
+  readonly now: () => number;
+}
+
+export class TaskManager implements PartitionTargets {
+  private readonly log: Logger;
+  private generation = 0;
+  private assignment: readonly number[] = [];
+  private current: Generation | null = null;
+  /** The rebuild in flight, shared by every batch of its generation. */
+  private building: { gen: number; promise: Promise<void> } | null = null;
+  /** 'checking-ownership' while keepState reads the group's commits: no commit of the old state meanwhile. */
+  private commits: 'open' | 'checking-ownership' = 'open';
+  /** Counters of engines dropped at rebuilds, so the summary covers the whole run. */
+  private readonly retired = zeroCounters();
+  private readonly feedContext: FeedContext;
+
+  constructor(private readonly o: TaskManagerOptions) {
+    this.log = o.log;
+    this.feedContext = {
+      store: o.store, summary: o.summary, write: (a) => this.write(a), now: o.now,
+      reversalGraceMs: () => o.rules().debits.reversalGraceMs, idleTimeoutMs: o.config.run.idleTimeoutMs,
+    };
+  }
+
+  // --------------------------------------------------- PartitionTargets
+
+  assigned(gen: number, partitions: readonly number[]): void {
+    this.generation = gen;
+    this.assignment = partitions;
+    // Start rebuilding now: with nothing left to fetch no batch would trigger it.
+    void this.ready(gen).catch((e) => this.log.warn(`rebuild failed, retried at the next batch: ${(e as Error).message}`));
+  }
+
+  ready(gen: number): Promise<void> {
+    if (this.current?.gen === gen) return Promise.resolve();
+    if (this.building?.gen === gen) return this.building.promise;
+    const promise = this.rebuild(gen).finally(() => {
+      if (this.building?.promise === promise) this.building = null;
+    });
+    this.building = { gen, promise };
+    return promise;
+  }
+
+  target(gen: number, partition: number): PartitionFeed | undefined {
+    const st = this.current;
+    return st === null || st.gen !== gen ? undefined : st.feeds.get(partition);
+  }
+
+  reached(gen: number, endOf: (stream: Stream, partition: number) => number): boolean {
+    const st = this.current;
+    if (st === null || st.gen !== gen || st.tasks.size === 0) return false;
+    for (const t of st.tasks.values()) {
+      const e = {} as Record<Stream, number>;
+      for (const s of STREAMS) e[s] = endOf(s, t.partition);
+      if (!t.reached(e)) return false;
+    }
+    return true;
+  }
+
+  commitPlan(): CommitPlan | null {
+    const st = this.current;
+    if (st === null || st.tasks.size === 0 || this.commits === 'checking-ownership') return null;
+    // One floor for the whole process: a reversal read on partition q may settle a debit of partition p.
+    const tasks = [...st.tasks.values()];
+    const active = tasks.filter((t) => !t.untouched());
+    let floor = Infinity;
+    for (const t of active) floor = Math.min(floor, t.floorNow());
+    const entries: CommitEntry[] = [];
+    for (const t of tasks) {
+      const s = active.includes(t) ? t.commitAt(floor) : t.commitAt(t.floor);
+      for (const stream of STREAMS) entries.push({ topic: this.o.config.topics[stream], partition: t.partition, offset: s.offsets[stream], floor: s.floor, metadata: s.metadata });
+    }
+    return {
+      entries,
+      committed: () => {
+        if (floor !== Infinity) for (const t of active) t.floor = Math.max(t.floor, floor);
+      },
+    };
+  }
+
+  // --------------------------------------------------------------- rebuild
+
+  /** The rebuild in flight, if any (a drain waits for it). */
+  get rebuildInFlight(): Promise<void> | null {
+    return this.building?.promise ?? null;
+  }
+
+  /**
+   * Drops the previous generation (after making its output durable) and
+   * rebuilds every assigned partition from its committed offset: reads the
+   * floor and epoch from the commit metadata, claims epoch + 1 (committing
+   * the same offsets with the new epoch, so a crash before the next commit
+   * still moves the next rebuild's versions higher), seeks there, and loads
+   * the ledger from ClickHouse.
+   */
+  private async rebuild(gen: number): Promise<void> {
+    const stale = () => gen !== this.generation;
+    if (this.assignment.length > 0) await this.o.store.openWhenFree(() => !this.o.state.halted && !stale());
+    if (stale() || this.o.state.halted) return;
+    const keep = await this.keepState(gen);
+    if (keep === 'kept') return;
+    await this.retireCurrent();
+    if (stale()) return;
+    // The commits keepState read are still current: nothing of ours commits while the state is null.
+    const plans = keep ?? await this.o.group.plan(this.assignment);
+    if (stale()) return;
+    if (plans.length > 0) {
+      await this.o.group.claim(plans);
+      for (const pl of plans) this.o.group.seek(pl.p, pl.starts);
+    }
+    const ledger = await this.loadLedger(plans);
+    if (stale()) return;
+    this.current = this.buildGeneration(gen, plans, ledger);
+    this.o.stats.rebuilds++;
+    if (plans.length > 0) {
+      this.log.info(`rebuilt ${plans.length} partition${plans.length > 1 ? 's' : ''}: ${plans.map((pl) => `p${pl.p} from ${STREAMS.map((s) => pl.starts[s]).join('/')} (epoch ${pl.epoch}${Number.isFinite(pl.floor) ? `, floor ${new Date(pl.floor).toISOString()}` : ''})`).join('; ')}`);
+    }
+  }
+
+  /** Drops the current generation, its counters kept for the summary and its output made durable. */
+  private async retireCurrent(): Promise<void> {
+    const old = this.current;
+    this.current = null;
+    if (old === null) return;
+    this.retire(old);
+    await this.o.store.flush();
+    await this.o.group.flushDeadLetters();
+  }
+
+  private retire(g: GenerationParts): void {
+    for (const t of g.tasks.values()) {
+      addCounters(this.retired, t.counters);
+      this.o.stats.suppressedBelowFloor += t.suppressedBelowFloor;
+      this.o.stats.foreignDelivered += t.foreignDelivered;
+    }
+    addLedgerStats(this.o.stats.ledger, g.ledger.stats);
+  }
+
+  private async loadLedger(plans: readonly RebuildPlan[]): Promise<Ledger> {
+    const ledger = new Ledger();
+    if (plans.length === 0) return ledger;
+    const minFloor = plans.reduce((m, pl) => Math.min(m, pl.floor), Infinity);
+    try {
+      const n = await ledger.load(this.o.store.storedAnomalies(), minFloor);
+      if (n > 0) this.log.info(`rebuild: ${n} stored anomalies from ${Number.isFinite(minFloor) ? new Date(minFloor).toISOString() : 'the beginning'} loaded to reconcile re-emissions`);
+    } catch (e) {
+      throw new PosguardError('PG_CLICKHOUSE', `cannot read anomalies_current to rebuild: ${(e as Error).message}`, { cause: e, retriable: true });
+    }
+    return ledger;
+  }
+
+  private buildGeneration(gen: number, plans: readonly RebuildPlan[], ledger: Ledger): Generation {
+    const cardEpoch = plans.reduce((m, pl) => Math.max(m, pl.epoch), 0);
+    const stage = new CardStage(this.o.rules, (a) => this.emitCard(a), this.o.config.run.idleTimeoutMs, this.o.now);
+    const tasks = new Map<number, PartitionTask>();
+    const out = this.taskOutput();
+    // One duplicate-debit index for all partitions: a merchant's terminals may sit in different partitions.
+    const duplicateGroups = new SharedDuplicates();
+    for (const pl of plans) tasks.set(pl.p, new PartitionTask(pl.p, pl.epoch, pl.floor, pl.starts, this.o.rules, stage.source(pl.p), out, duplicateGroups));
+    const parts: GenerationParts = { tasks, stage, ledger, cardEpoch };
+    const feeds = new Map<number, PartitionFeed>();
+    for (const t of tasks.values()) feeds.set(t.partition, new PartitionFeed(parts, t, this.feedContext));
+    return { ...parts, gen, feeds };
+  }
+
+  /**
+   * A rebalance that gave this member the partitions it already held (a
+   * standby joining or restarting, under the exact assignment) needs no
+   * rebuild, provided nobody else owned them in between: every owner claims a
+   * new epoch in the committed metadata before it emits anything, so the
+   * committed epochs still being ours proves it. Then the engines go on from
+   * where they were (each topic-partition seeked back to its next offset)
+   * instead of re-reading up to the look-back.
+   * Returns 'kept', or the plans it read (for the rebuild to use), or null.
+   */
+  private async keepState(gen: number): Promise<'kept' | RebuildPlan[] | null> {
+    const old = this.current;
+    if (old === null || old.tasks.size === 0 || old.tasks.size !== this.assignment.length || !this.assignment.every((p) => old.tasks.has(p))) return null;
+    // No commit of the old state while deciding: if another member owned the partitions in between, ours would overwrite its offsets.
+    this.commits = 'checking-ownership';
+    let plans: RebuildPlan[];
+    try {
+      plans = await this.o.group.plan(this.assignment);
+    } finally {
+      this.commits = 'open';
+    }
+    if (gen !== this.generation || this.current !== old) return null;
+    if (!plans.every((pl) => pl.epoch === old.tasks.get(pl.p)!.epoch + 1)) return plans;
+    for (const t of old.tasks.values()) this.o.group.seek(t.partition, { terminal: t.logs.terminal.next, gateway: t.logs.gateway.next, bank: t.logs.bank.next });
+    this.current = { ...old, gen };
+    this.o.stats.keptStates++;
+    this.log.info(`kept the state of ${old.tasks.size} partition${old.tasks.size > 1 ? 's' : ''} across the rebalance: same partitions, no other owner since (epochs unchanged), nothing re-read`);
+    return 'kept';
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private taskOutput(): TaskOutput {
+    return {
+      anomaly: (task, a) => {
+        const st = this.current;
+        if (st !== null && !st.ledger.admit(a)) return;
+        const b = st === null ? a : st.ledger.withStoredEvidence(a);
+        this.write({ ...b, version: epochVersion(task.epoch, b.version) });
+      },
+      transaction: (task, t) => this.o.store.sink.transaction({ ...t, version: epochVersion(task.epoch, t.version) }),
+      late: (_task, stream, event, ref) => this.o.store.sink.lateEvent({ stream, event, ref }),
+    };
+  }
+
+  private emitCard(a: Anomaly): void {
+    const st = this.current;
+    if (st === null) return;
+    if (!st.ledger.admit(a)) return;
+    this.write({ ...a, version: epochVersion(st.cardEpoch, a.version) });
+  }
+
+  private write(found: Anomaly): void {
+    const a = this.o.store.suppressions()?.stamp(found) ?? found;
+    this.o.summary.anomaly(a);
+    this.o.store.sink.anomaly(a);
+    this.o.onAnomaly?.(a);
+  }
+
+  // ------------------------------------------------- time, end, reporting
+
+  /** Time-driven work: foreign reversals waiting on an idle partition, and idle sources stop holding card patterns back. */
+  tick(): void {
+    const st = this.current;
+    if (st === null || this.o.state.finishingInput) return;
+    const now = this.o.now();
+    for (const t of st.tasks.values()) t.deliverForeign(false, now, this.o.config.run.idleTimeoutMs);
+    st.stage.pump();
+  }
+
+  /** True while a generation's tasks exist. */
+  get holdsState(): boolean {
+    return this.current !== null;
+  }
+
+  /**
+   * End of a bounded input: every pending decision is taken (engine.end():
+   * the watermark jumps to +infinity) and the stored debit anomalies the
+   * rebuild never re-emitted are retracted.
+   */
+  takeFinalDecisions(): void {
+    const st = this.current;
+    if (st === null) return;
+    for (const t of st.tasks.values()) t.deliverForeign(true, this.o.now(), 0);
+    for (const t of st.tasks.values()) t.engine.end();
+    st.stage.pump();
+    for (const t of st.tasks.values()) {
+      for (const a of st.ledger.retractionsDue(t.partition, Infinity, 0, t.floorAtStart)) this.write({ ...a, version: epochVersion(t.epoch, 1) });
+    }
+  }
+
+  /** The tasks held now (empty between generations). */
+  tasks(): PartitionTask[] {
+    return this.current === null ? [] : [...this.current.tasks.values()];
+  }
+
+  activeCards(): number | undefined {
+    return this.current?.stage.patterns.activeCards();
+  }
+
+  /** Engine counters of the whole run: retired engines plus the current ones. */
+  counters(): EngineCounters {
+    const c = zeroCounters();
+    addCounters(c, this.retired);
+    for (const t of this.tasks()) addCounters(c, t.counters);
+    return c;
+  }
+
+  /** At close: the current generation's figures join the run's stats; returns the run's engine counters. */
+  closeCounters(): EngineCounters {
+    const c = this.counters();
+    if (this.current !== null) this.retire(this.current);
+    return c;
+  }
+}

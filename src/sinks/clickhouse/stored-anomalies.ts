@@ -1,0 +1,75 @@
+/**
+ * The current state of stored anomalies, read back for a rebuild (docs/kafka.md,
+ * "Offsets and restarts"): the SQL against `anomalies_current` lives here, with
+ * the storage layout; the Kafka ledger asks through `StoredAnomalies`.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Anomaly, AnomalyKind } from '../../detect/anomaly.js';
+
+/** What a rebuild reads from the store. */
+export interface StoredAnomalies {
+  /**
+   * The current state of every anomaly with event_time >= fromMs (-Infinity: all), at most
+   * `limit`. Pattern kinds from the start of fromMs's UTC day, since they fire at most once per key and day.
+   */
+  currentSince(fromMs: number, limit: number): Promise<Anomaly[]>;
+}
+
+const DEBIT_KINDS_SQL = "('ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT')";
+
+/** `StoredAnomalies` over a ClickHouse client (embedded or server). */
+export function clickHouseStoredAnomalies(client: ClickHouseClient): StoredAnomalies {
+  return {
+    async currentSince(fromMs, limit) {
+      const day = Number.isFinite(fromMs) ? Math.floor(fromMs / 86_400_000) * 86_400_000 : -Infinity;
+      const where = Number.isFinite(fromMs)
+        ? `WHERE (kind IN ${DEBIT_KINDS_SQL} AND event_time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}))
+           OR (kind NOT IN ${DEBIT_KINDS_SQL} AND event_time >= fromUnixTimestamp64Milli(${day}))`
+        : '';
+      const rs = await client.query({
+        query: `SELECT anomaly_id, version, kind, cause, status, severity, toUnixTimestamp64Milli(event_time) AS t, toUnixTimestamp64Milli(detected_at) AS d,
+                terminal_id, merchant_id, card_token, rrn, stan, issuer_id, amount_minor, currency, related_rrns, evidence
+              FROM anomalies_current ${where} LIMIT ${limit}`,
+        format: 'JSONEachRow',
+      });
+      const rows = await rs.json<Record<string, unknown>>();
+      return rows.map(toAnomaly);
+    },
+  };
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : Number(v);
+}
+
+function toAnomaly(r: Record<string, unknown>): Anomaly {
+  const evidence = typeof r.evidence === 'string' ? safeJson(r.evidence) : r.evidence;
+  return {
+    anomaly_id: r.anomaly_id as string,
+    kind: r.kind as AnomalyKind,
+    cause: (r.cause ?? null) as Anomaly['cause'],
+    status: r.status as Anomaly['status'],
+    severity: r.severity as Anomaly['severity'],
+    version: num(r.version),
+    event_time: num(r.t),
+    detected_at: num(r.d),
+    terminal_id: (r.terminal_id ?? null) as string | null,
+    merchant_id: (r.merchant_id ?? null) as string | null,
+    card_token: (r.card_token ?? null) as string | null,
+    rrn: (r.rrn ?? null) as string | null,
+    stan: (r.stan ?? null) as string | null,
+    issuer_id: (r.issuer_id ?? null) as string | null,
+    amount_minor: r.amount_minor === null || r.amount_minor === undefined ? null : num(r.amount_minor),
+    currency: (r.currency ?? null) as string | null,
+    related_rrns: (r.related_rrns ?? []) as string[],
+    evidence: (evidence ?? { terminal: [], gateway: [], bank: [] }) as Anomaly['evidence'],
+  };
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
+}
