@@ -4,9 +4,11 @@
  * row of the table it breaks; known violations of the restructuring in
  * flight are listed in KNOWN_VIOLATIONS and may only disappear.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_VIOLATIONS, LAYERS, layerOf, type KnownViolation } from './layers.js';
-import { readSourceFile, readSourceTree, type ImportEdge } from './source-graph.js';
+import { REPO_ROOT, readSourceFile, readSourceTree, type ImportEdge } from './source-graph.js';
 
 /** Imports that cross into a layer their own layer's row does not list. */
 function violationsOf(edges: readonly ImportEdge[]): ImportEdge[] {
@@ -75,6 +77,28 @@ describe('import direction (test/architecture/layers.ts)', () => {
   it('lists each known violation once', () => {
     const keys = KNOWN_VIOLATIONS.map(key);
     expect(keys.filter((k, i) => keys.indexOf(k) !== i), 'duplicate KNOWN_VIOLATIONS entries').toEqual([]);
+  });
+});
+
+/** The "may import" column of docs/architecture.md's folder table, "base" spelled out. */
+function documentedTable(): Record<string, string[]> {
+  const doc = readFileSync(join(REPO_ROOT, 'docs/architecture.md'), 'utf8');
+  const section = doc.split('\n## Folders and what they may import')[1]?.split('\n## ')[0] ?? '';
+  const rows = section.split('\n').filter((l) => l.startsWith('| `'));
+  return Object.fromEntries(
+    rows.map((row) => {
+      const cells = row.split('|').map((c) => c.trim());
+      const layer = cells[1]!.replace(/`/g, '').replace(/\/$/, '').replace(/\.ts$/, '');
+      const targets = cells[3] === 'nothing' ? [] : cells[3]!.split(',').map((t) => t.trim());
+      return [layer, targets.flatMap((t) => (t === 'base' ? ['events', 'config', 'util', 'errors'] : [t])).sort()];
+    }),
+  );
+}
+
+describe('docs/architecture.md', () => {
+  it('shows the same table as test/architecture/layers.ts', () => {
+    const enforced = Object.fromEntries(Object.entries(LAYERS).map(([name, l]) => [name, [...l.mayImport].sort()]));
+    expect(documentedTable()).toEqual(enforced);
   });
 });
 
