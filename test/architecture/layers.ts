@@ -5,9 +5,10 @@
  *
  * Direction, top to bottom (a folder may import only what its row lists):
  *
- *   cli ─▶ runtime ─▶ ingest · engine · detect · sinks · metrics   (the pipeline's parts)
- *                   └▶ cases · labels · suppress · backtest · eval · sim · report   (analyst tools)
- *                         ─▶ events · config · util · errors   (the base: import only each other)
+ *   cli ─▶ runtime ─▶ the pipeline's parts: ingest · engine (─▶ detect) · detect · sinks · metrics
+ *                   └▶ analyst tools: suppress · cases · labels · report · backtest · eval · sim
+ *                      (some read the store through sinks; report uses cases)
+ *   every layer ─▶ the base: events · config · util · errors (which imports only itself)
  *
  * A layer is the first folder under `src/` (`src/ingest/kafka/x.ts` is in
  * `ingest`); `src/errors.ts` is the layer `errors`. Type-only imports count:
@@ -58,10 +59,10 @@ export const LAYERS: Readonly<Record<string, Layer>> = {
 
   // The base.
   // events and config may import each other (the base imports only itself);
-  // util and errors stay domain-free.
+  // util and errors import nothing of the project's vocabulary.
   events: { job: 'the input and output vocabulary: streams, event types, codes', mayImport: ['config', 'util', 'errors'] },
   config: { job: 'rules and run configuration: validated once, frozen', mayImport: ['events', 'util', 'errors'] },
-  util: { job: 'small tools without a domain: heap, log, redact, private files', mayImport: ['errors'] },
+  util: { job: 'small shared tools: heap, logger, redaction, PAN guard, distance, private files', mayImport: ['errors'] },
   errors: { job: 'the one error type and its codes (docs/errors.md)', mayImport: [] },
 };
 
