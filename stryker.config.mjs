@@ -4,6 +4,7 @@
 // Subset for CI: `npm run test:mutation:ci` (STRYKER_SUBSET=ci).
 const FULL = [
   'src/detect/**/*.ts',
+  'src/events/anomaly.ts',
   'src/engine/engine.ts',
   'src/engine/attempt-index.ts',
   'src/engine/attempt-fields.ts',

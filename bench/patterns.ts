@@ -12,7 +12,7 @@
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_RULES } from '../src/config/rules.js';
-import type { Anomaly } from '../src/detect/anomaly.js';
+import type { Anomaly } from '../src/events/anomaly.js';
 import { CardPatterns } from '../src/detect/patterns/card-patterns.js';
 import type { CardFact } from '../src/detect/patterns/types.js';
 

@@ -11,7 +11,7 @@
  *   changed  present under both, with a different cause, status or trigger
  *            (event_time, rrn, related_rrns, amount_minor)
  */
-import type { Anomaly, AnomalyKind } from '../detect/anomaly.js';
+import type { Anomaly, AnomalyKind } from '../events/anomaly.js';
 import { PosguardError } from '../errors.js';
 
 /** What the diff keeps of an anomaly: enough to find it again, no evidence. */

@@ -3,7 +3,7 @@
  * set, added / removed / changed, what labels say about them), a few
  * examples per change and kind, and one JSON line per difference for --out.
  */
-import { ANOMALY_KINDS, type AnomalyKind } from '../detect/anomaly.js';
+import { ANOMALY_KINDS, type AnomalyKind } from '../events/anomaly.js';
 import type { AnomalyState, Change, DiffEntry } from './diff.js';
 import type { LatestLabel } from './labels.js';
 import type { BacktestResult } from './run.js';

@@ -4,7 +4,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { buildRules, type Rules } from '../config/rules.js';
-import type { Evidence } from '../detect/anomaly.js';
+import type { Evidence } from '../events/anomaly.js';
 import { readLabels, readSuppressions, type LabelView, type SuppressionView } from './annotations.js';
 import { attemptEvents, explainOrphan } from './explain.js';
 import { explainPattern } from './explain-pattern.js';

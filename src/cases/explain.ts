@@ -7,7 +7,7 @@
  * them, so a test can hold it against the cause the engine stored, and an
  * analyst can check each step against the timeline.
  */
-import type { OrphanCause } from '../detect/anomaly.js';
+import type { OrphanCause } from '../events/anomaly.js';
 import type { CaseEvent, EventRef, Explanation, RuleStep, RulesApplied, StepResult } from './types.js';
 
 const DEBIT_TXN_TYPES = new Set(['SALE', 'PREAUTH']);

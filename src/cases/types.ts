@@ -3,7 +3,7 @@
  * the golden record, every version of every anomaly on it, and the decision
  * re-derived step by step from the stored events (explain.ts).
  */
-import type { OrphanCause } from '../detect/anomaly.js';
+import type { OrphanCause } from '../events/anomaly.js';
 import type { LabelView, SuppressionView } from './annotations.js';
 
 export type Stream = 'terminal' | 'gateway' | 'bank';

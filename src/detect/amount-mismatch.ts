@@ -1,5 +1,5 @@
 /** AMOUNT_MISMATCH: the bank took another amount (or currency) than the terminal asked for. */
-import type { AnomalyStatus } from './anomaly.js';
+import type { AnomalyStatus } from '../events/anomaly.js';
 import type { AttemptView } from './attempt-view.js';
 import type { DebitFacts } from './debit-facts.js';
 

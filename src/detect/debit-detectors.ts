@@ -7,7 +7,7 @@
  */
 import type { Rules, Severity } from '../config/rules.js';
 import { decideAmountMismatch } from './amount-mismatch.js';
-import type { AnomalyKind, AnomalyStatus, OrphanCause } from './anomaly.js';
+import type { AnomalyKind, AnomalyStatus, OrphanCause } from '../events/anomaly.js';
 import type { AttemptView } from './attempt-view.js';
 import type { DebitFacts } from './debit-facts.js';
 import { decideDuplicate } from './duplicate-debit.js';

@@ -1,5 +1,5 @@
 /** DUPLICATE_DEBIT: the same card charged twice for one purchase (docs/semantics.md). */
-import type { AnomalyStatus } from './anomaly.js';
+import type { AnomalyStatus } from '../events/anomaly.js';
 import type { AttemptView } from './attempt-view.js';
 import { debitFacts } from './debit-facts.js';
 

@@ -1,5 +1,5 @@
 /** Turns attempts' events back into the evidence an analyst reads. */
-import type { Evidence, EvidenceEvent } from './anomaly.js';
+import type { Evidence, EvidenceEvent } from '../events/anomaly.js';
 import type { AttemptView } from './attempt-view.js';
 import { B, frName, rcName, streamOf, typeName } from '../events/codes.js';
 

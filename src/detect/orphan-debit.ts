@@ -1,5 +1,5 @@
 /** ORPHAN_DEBIT: charged, but the terminal never completed the sale (docs/semantics.md). */
-import type { AnomalyStatus, OrphanCause } from './anomaly.js';
+import type { AnomalyStatus, OrphanCause } from '../events/anomaly.js';
 import type { DebitFacts } from './debit-facts.js';
 
 export interface OrphanDecision {

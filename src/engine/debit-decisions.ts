@@ -5,7 +5,7 @@
  * turns what they say into anomaly versions and golden records.
  */
 import type { Rules } from '../config/rules.js';
-import { anomalyId, type Anomaly, type Evidence, type EvidenceEvent } from '../detect/anomaly.js';
+import { anomalyId, type Anomaly, type Evidence, type EvidenceEvent } from '../events/anomaly.js';
 import { debitFacts } from '../detect/debit-facts.js';
 import type { DebitDetector, DebitVerdict } from '../detect/debit-detectors.js';
 import { debitBefore } from '../detect/duplicate-debit.js';

@@ -1,11 +1,11 @@
 /** What the engine is given and what it reports (engine.ts). */
 import type { Rules } from '../config/rules.js';
-import type { Anomaly } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
 import type { DebitDetector } from '../detect/debit-detectors.js';
 import type { CardPatternDetector, FaultSpikeDetector } from '../detect/patterns/types.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../events/index.js';
 import type { SharedDuplicates } from './shared-duplicates.js';
-import type { TransactionRecord } from './transaction.js';
+import type { TransactionRecord } from '../events/transaction.js';
 
 export interface EngineOutput {
   anomaly(a: Anomaly): void;

@@ -1,6 +1,6 @@
 /** Builds the `transactions` row of an attempt from its packed events. */
 import { B, G, RC_00, T, codeName, frName, frOf, rcName, rcOf, typeOf } from '../events/codes.js';
-import type { TerminalOutcome, TransactionRecord } from './transaction.js';
+import type { TerminalOutcome, TransactionRecord } from '../events/transaction.js';
 import { EV, H_CODES, H_DEBIT_AMOUNT, H_DEBIT_AT, H_GW_AMOUNT, H_LATENCY, H_REQ_AMOUNT, H_TERM_AMOUNT, HEADER, type LiveAttempt } from './live-attempt.js';
 
 

@@ -10,7 +10,7 @@
  * this class implements: the attempt object itself is the view, so handing it
  * to a detector costs no allocation and every call site sees one class.
  */
-import type { Anomaly, AnomalyKind } from '../detect/anomaly.js';
+import type { Anomaly, AnomalyKind } from '../events/anomaly.js';
 import type { AttemptView } from '../detect/attempt-view.js';
 import { F_OWN_RRN, flagsOf, frOf, rcOf, streamOf, typeOf } from '../events/codes.js';
 import { unpackUuid } from '../util/uuid-pack.js';

@@ -5,7 +5,7 @@
  * cancel it; a reversal with time <= t + horizon makes it AUTO_RESOLVED.
  */
 import type { Rules } from '../config/rules.js';
-import type { Anomaly } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
 import { byTimeThenId, type Dataset } from './dataset.js';
 import { debitFields, evidence, makeAnomaly, reversalEvidence } from './record.js';
 

@@ -3,7 +3,7 @@
  * the JSONL sink writes). A line that is not JSON or lacks the identifying
  * fields is skipped and reported, like a bad event line in a replay.
  */
-import { ANOMALY_KINDS, ANOMALY_STATUSES, type Anomaly } from '../detect/anomaly.js';
+import { ANOMALY_KINDS, ANOMALY_STATUSES, type Anomaly } from '../events/anomaly.js';
 import { readLines } from '../ingest/jsonl.js';
 
 export interface BadAnomalyLine {

@@ -5,8 +5,8 @@
  * of them, >= minDeclined declined, over >= minMerchants distinct merchant_ids.
  */
 import type { Rules } from '../config/rules.js';
-import type { Anomaly } from '../detect/anomaly.js';
-import { utcDay } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
+import { utcDay } from '../events/anomaly.js';
 import type { BankEvent } from '../events/index.js';
 import { groupBy, type Dataset } from './dataset.js';
 import { evidence, makeAnomaly } from './record.js';

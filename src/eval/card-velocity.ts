@@ -4,8 +4,8 @@
  * or the debits in e's currency sum to >= minSumMinor.
  */
 import type { Rules } from '../config/rules.js';
-import type { Anomaly } from '../detect/anomaly.js';
-import { utcDay } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
+import { utcDay } from '../events/anomaly.js';
 import type { BankEvent } from '../events/index.js';
 import { groupBy, type Dataset } from './dataset.js';
 import { evidence, makeAnomaly } from './record.js';

@@ -8,7 +8,7 @@
  * Every field detection.md ("What an anomaly carries") lists is compared,
  * except the few in NOT_COMPARED, each with the reason it may differ.
  */
-import { ANOMALY_KINDS, type Anomaly, type AnomalyKind, type Evidence } from '../detect/anomaly.js';
+import { ANOMALY_KINDS, type Anomaly, type AnomalyKind, type Evidence } from '../events/anomaly.js';
 
 /**
  * The fields compared for every matched anomaly (cause and status are measured apart).

@@ -5,7 +5,7 @@
  * neither has a reversal within its own grace. Terminal outcomes play no part.
  */
 import type { Rules } from '../config/rules.js';
-import type { Anomaly } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
 import { groupBy, reversedAfterGrace, reversedWithinGrace, type Dataset, type Debit } from './dataset.js';
 import { debitFields, evidence, makeAnomaly, reversalEvidence } from './record.js';
 

@@ -5,8 +5,8 @@
  * (haversine, R = 6371 km) and e.time - d.time < dist / maxSpeedKmh hours.
  */
 import type { Rules } from '../config/rules.js';
-import type { Anomaly } from '../detect/anomaly.js';
-import { utcDay } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
+import { utcDay } from '../events/anomaly.js';
 import type { TerminalEvent } from '../events/index.js';
 import { byTimeThenId, groupBy, type Dataset, type Debit } from './dataset.js';
 import { evidence, makeAnomaly } from './record.js';

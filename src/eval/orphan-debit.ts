@@ -5,7 +5,7 @@
  * late evidence together with the rest and simply does not report the debit.
  */
 import type { Rules } from '../config/rules.js';
-import type { Anomaly, OrphanCause } from '../detect/anomaly.js';
+import type { Anomaly, OrphanCause } from '../events/anomaly.js';
 import type { TerminalEvent } from '../events/index.js';
 import { reversedAfterGrace, reversedWithinGrace, terminalOutcome, type Dataset, type Debit } from './dataset.js';
 import { debitFields, evidence, makeAnomaly, reversalEvidence } from './record.js';

@@ -4,7 +4,7 @@
  * final state, and has no wall clock), severity from the rules.
  */
 import type { Rules } from '../config/rules.js';
-import { anomalyId, type Anomaly, type AnomalyKind, type AnomalyStatus, type Evidence, type EvidenceEvent, type OrphanCause } from '../detect/anomaly.js';
+import { anomalyId, type Anomaly, type AnomalyKind, type AnomalyStatus, type Evidence, type EvidenceEvent, type OrphanCause } from '../events/anomaly.js';
 import type { BankEvent, GatewayEvent, TerminalEvent } from '../events/index.js';
 import { byTimeThenId } from './dataset.js';
 

@@ -5,7 +5,7 @@
  * can be checked against each other (see compare.ts and `posguard eval`).
  */
 import type { Rules } from '../config/rules.js';
-import { ANOMALY_KINDS, type Anomaly, type AnomalyKind } from '../detect/anomaly.js';
+import { ANOMALY_KINDS, type Anomaly, type AnomalyKind } from '../events/anomaly.js';
 import type { BankEvent, GatewayEvent, TerminalEvent } from '../events/index.js';
 import { amountMismatches } from './amount-mismatch.js';
 import { cardTesting } from './card-testing.js';

@@ -5,8 +5,8 @@
  * Fires at signal e when the window holds >= minSignals. rrn null, stan e's.
  */
 import type { Rules } from '../config/rules.js';
-import type { Anomaly } from '../detect/anomaly.js';
-import { utcDay } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
+import { utcDay } from '../events/anomaly.js';
 import type { TerminalEvent } from '../events/index.js';
 import { groupBy, type Dataset } from './dataset.js';
 import { evidence, makeAnomaly } from './record.js';

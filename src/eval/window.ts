@@ -5,7 +5,7 @@
  * the trigger is the first e at which the condition holds; at most one trigger
  * per UTC day of the trigger's event_time.
  */
-import { utcDay } from '../detect/anomaly.js';
+import { utcDay } from '../events/anomaly.js';
 import { byTimeThenId } from './dataset.js';
 
 export interface WindowCounter<T> {

@@ -12,7 +12,7 @@
  *   const server = await startMetricsServer({ registry, port: 9464, ready: () => started });
  */
 import type { Registry } from 'prom-client';
-import type { Anomaly } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
 import type { AnyEvent, Stream } from '../events/index.js';
 import { registerAnomalyMetrics } from './families/anomalies.js';
 import { registerConsumerMetrics } from './families/consumer.js';

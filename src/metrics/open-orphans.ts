@@ -13,7 +13,7 @@
  * suppression) is kept, but summed apart: it leaves the money-at-risk figure
  * that alerts and is reported as suppressed, never dropped silently.
  */
-import type { Anomaly } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
 
 interface Open {
   readonly version: number;

@@ -18,7 +18,7 @@
  * and closes them whatever happens here.
  */
 import type { Rules } from '../config/rules.js';
-import type { Anomaly } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
 import type { EngineCounters } from '../engine/engine.js';
 import type { BadRecord, Source, SourceTarget } from '../ingest/source.js';
 import type { DetectorMetrics } from '../metrics/index.js';

@@ -2,7 +2,7 @@
  * Keeps the final state of every anomaly seen (last version wins) and the
  * counters a run ends with; renders the end-of-run summary.
  */
-import type { Anomaly } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
 import type { Stream } from '../events/index.js';
 import type { EngineCounters } from '../engine/engine.js';
 

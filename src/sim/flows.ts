@@ -8,7 +8,7 @@
  *   gateway  ISSUER_RESPONSE (latency_ms) -> RESPONSE_SENT (2-25 ms)
  *   terminal RESPONSE_RECEIVED (15-120 ms) -> TXN_COMPLETED / TXN_FAILED (40 ms-2.5 s: receipt)
  */
-import type { OrphanCause } from '../detect/anomaly.js';
+import type { OrphanCause } from '../events/anomaly.js';
 import type { BankEvent, TerminalEvent } from '../events/index.js';
 import { type Attempt, Reversal } from './attempt.js';
 import type { EmitOptions } from './emitter.js';

@@ -9,7 +9,7 @@
  * `streaming` describes extra intermediate versions a streaming engine may
  * emit on the way (OPEN then RETRACTED when evidence arrives late).
  */
-import type { AnomalyKind, OrphanCause } from '../detect/anomaly.js';
+import type { AnomalyKind, OrphanCause } from '../events/anomaly.js';
 
 export interface ExpectedAnomaly {
   kind: AnomalyKind;

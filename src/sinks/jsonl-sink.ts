@@ -5,8 +5,8 @@
  * the record of them). Line shapes are the replay format:
  * late `{stream, event}`, dead letter `{source, stream, line, reason, payload}`.
  */
-import type { Anomaly } from '../detect/anomaly.js';
-import type { TransactionRecord } from '../engine/transaction.js';
+import type { Anomaly } from '../events/anomaly.js';
+import type { TransactionRecord } from '../events/transaction.js';
 import { JsonlWriter } from './jsonl-writer.js';
 import type { DeadLetter, RawEventRecord, Sink } from './types.js';
 

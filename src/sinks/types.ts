@@ -1,6 +1,6 @@
 /** What the engine produces and every sink (JSONL, ClickHouse, memory) receives. */
-import type { Anomaly } from '../detect/anomaly.js';
-import type { TransactionRecord } from '../engine/transaction.js';
+import type { Anomaly } from '../events/anomaly.js';
+import type { TransactionRecord } from '../events/transaction.js';
 import type { AnyEvent, SourceRef, Stream } from '../events/index.js';
 
 /** A record that could not be accepted, kept with its reason. Payload is PAN-scrubbed. */

@@ -7,7 +7,7 @@
  * line number, before anything is replayed.
  */
 import { readFileSync } from 'node:fs';
-import { ANOMALY_KINDS } from '../detect/anomaly.js';
+import { ANOMALY_KINDS } from '../events/anomaly.js';
 import { PosguardError } from '../errors.js';
 import { SCOPES, type ActiveSuppression, type Scope } from './store.js';
 import { Suppressor, SUPPRESSIONS_DEFAULTS } from './suppressor.js';

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ANOMALY_KINDS, type Anomaly, type AnomalyKind } from '../detect/anomaly.js';
+import { ANOMALY_KINDS, type Anomaly, type AnomalyKind } from '../events/anomaly.js';
 import { PosguardError } from '../errors.js';
 import { containsPan, looksLikePan } from '../util/pan.js';
 import { query, storeError } from '../sinks/clickhouse/analyst-store.js';

@@ -16,7 +16,7 @@
  * first; beyond that a warning names how many were left out at every reload.
  * A failed reload keeps the previous set and warns; it never stops detection.
  */
-import type { Anomaly } from '../detect/anomaly.js';
+import type { Anomaly } from '../events/anomaly.js';
 import { logger } from '../util/log.js';
 import { SCOPE_FIELD, type ActiveSuppression, type Scope } from './store.js';
 

@@ -86,9 +86,6 @@ const R10E_VIEW = 'r10e: detectors read an attempt through a view in src/detect;
 const R10E_PAN = 'r10e: the PAN guard (ingest/pan.ts) moves to src/util or src/events';
 // r10e moved the haversine to src/util/geo.ts but left travelHorizonMs in detect/patterns/geo.ts.
 const TRAVEL_HORIZON = 'follow-up: travelHorizonMs (a bound from the rules, no detection) moves beside MAX_DISTANCE_KM in src/util/geo.ts';
-const VOCABULARY =
-  'follow-up: the output records are vocabulary, not detection: detect/anomaly.ts → src/events/anomaly.ts, ' +
-  'engine/transaction.ts (TransactionRecord) → src/events';
 
 const each = (froms: readonly string[], to: string, removedBy: string): KnownViolation[] => froms.map((from) => ({ from, to, removedBy }));
 
@@ -115,14 +112,10 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   // The Kafka runner builds engines and card stages, writes anomalies and reports (issue 10 part 2).
   { from: 'src/ingest/kafka/card-stage.ts', to: 'src/detect/patterns/card-patterns.ts', removedBy: R10K },
   { from: 'src/ingest/kafka/card-stage.ts', to: 'src/detect/patterns/types.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/ledger.ts', to: 'src/detect/anomaly.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/partition-task.ts', to: 'src/detect/anomaly.ts', removedBy: R10K },
   { from: 'src/ingest/kafka/partition-task.ts', to: 'src/detect/patterns/fault-spike.ts', removedBy: R10K },
   { from: 'src/ingest/kafka/partition-task.ts', to: 'src/detect/patterns/types.ts', removedBy: R10K },
   { from: 'src/ingest/kafka/partition-task.ts', to: 'src/engine/engine.ts', removedBy: R10K },
   { from: 'src/ingest/kafka/partition-task.ts', to: 'src/engine/shared-duplicates.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/partition-task.ts', to: 'src/engine/transaction.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/runner.ts', to: 'src/detect/anomaly.ts', removedBy: R10K },
   { from: 'src/ingest/kafka/runner.ts', to: 'src/engine/engine.ts', removedBy: R10K },
   { from: 'src/ingest/kafka/runner.ts', to: 'src/engine/shared-duplicates.ts', removedBy: R10K },
   { from: 'src/ingest/kafka/runner.ts', to: 'src/engine/summary.ts', removedBy: R10K },
@@ -166,46 +159,4 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   },
   // The batch reference reads anomaly files with ingest's line reader.
   { from: 'src/eval/anomaly-file.ts', to: 'src/ingest/jsonl.ts', removedBy: 'follow-up: readLines (a file tool, no validation) moves to src/util' },
-
-  // The output records live in detect and engine, so every reader of an anomaly or a
-  // transaction record imports a pipeline part (and eval, the oracle, imports detect).
-  ...each(
-    [
-      'src/backtest/diff.ts',
-      'src/backtest/render.ts',
-      'src/cases/build.ts',
-      'src/cases/explain.ts',
-      'src/cases/types.ts',
-      'src/cli/commands/suppress.ts',
-      'src/eval/amount-mismatch.ts',
-      'src/eval/anomaly-file.ts',
-      'src/eval/card-testing.ts',
-      'src/eval/card-velocity.ts',
-      'src/eval/compare.ts',
-      'src/eval/duplicate-debit.ts',
-      'src/eval/impossible-travel.ts',
-      'src/eval/orphan-debit.ts',
-      'src/eval/record.ts',
-      'src/eval/reference.ts',
-      'src/eval/terminal-fault-spike.ts',
-      'src/eval/window.ts',
-      'src/metrics/families/anomalies.ts',
-      'src/metrics/index.ts',
-      'src/metrics/open-orphans.ts',
-      'src/sim/flows.ts',
-      'src/sim/labels.ts',
-      'src/sim/scenarios/common.ts',
-      'src/sim/scenarios/debits.ts',
-      'src/sim/scenarios/patterns.ts',
-      'src/sinks/clickhouse/sink.ts',
-      'src/sinks/clickhouse/tables.ts',
-      'src/sinks/types.ts',
-      'src/suppress/file.ts',
-      'src/suppress/store.ts',
-      'src/suppress/suppressor.ts',
-    ],
-    'src/detect/anomaly.ts',
-    VOCABULARY,
-  ),
-  ...each(['src/sinks/clickhouse/sink.ts', 'src/sinks/clickhouse/tables.ts', 'src/sinks/types.ts'], 'src/engine/transaction.ts', VOCABULARY),
 ];

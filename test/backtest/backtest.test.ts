@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRules, DEFAULT_RULES, loadRulesFile } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { readEvents, type SourceStats } from '../../src/backtest/events-source.js';
 import { latestLabels } from '../../src/backtest/labels.js';
 import { groupRows, renderReport as renderBacktest, type DiffLine } from '../../src/backtest/render.js';

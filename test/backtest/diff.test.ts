@@ -1,6 +1,6 @@
 /** The backtest diff: final states by anomaly_id, RETRACTED counts as absent, only the period counts. */
 import { describe, expect, it } from 'vitest';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { diffStates, FinalStates } from '../../src/backtest/diff.js';
 
 const T0 = Date.UTC(2026, 10, 1, 12);

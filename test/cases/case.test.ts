@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORPHAN_CAUSES } from '../../src/detect/anomaly.js';
+import { ORPHAN_CAUSES } from '../../src/events/anomaly.js';
 import { buildCase } from '../../src/cases/build.js';
 import { searchCases } from '../../src/cases/search.js';
 import { renderCaseText } from '../../src/cases/render-text.js';

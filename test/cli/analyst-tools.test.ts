@@ -10,7 +10,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { openClickHouse } from '../../src/sinks/clickhouse/connection.js';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink.js';
 import { clientBatchWriter } from '../../src/sinks/clickhouse/writer.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { compareAnomalies, formatReport } from '../../src/eval/compare.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
 import { readJsonlFile } from '../../src/ingest/jsonl.js';

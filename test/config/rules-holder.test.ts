@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, loadRulesFile } from '../../src/config/rules.js';
 import { RulesHolder } from '../../src/config/rules-holder.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { CardPatterns } from '../../src/detect/patterns/card-patterns.js';
 import { TerminalFaultSpikes } from '../../src/detect/patterns/fault-spike.js';
 import type { CardFact, HardwareSignal } from '../../src/detect/patterns/types.js';

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, buildRules, type Rules } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { Engine } from '../../src/engine/engine.js';
 import { compareAnomalies, formatReport } from '../../src/eval/compare.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';

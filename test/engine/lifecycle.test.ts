@@ -1,9 +1,9 @@
 /** The status lifecycle and the state guarantees of the streaming engine. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, buildRules, type Rules } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { Engine } from '../../src/engine/engine.js';
-import type { TransactionRecord } from '../../src/engine/transaction.js';
+import type { TransactionRecord } from '../../src/events/transaction.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { EventBuilder, MIN, SEC, T0 } from '../eval/builders.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRulesFile } from '../../src/config/rules.js';
 import { RulesHolder } from '../../src/config/rules-holder.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { createPipeline } from '../../src/runtime/pipeline.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { EventBuilder, MIN, T0 } from '../eval/builders.js';

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildRules } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SharedDuplicates } from '../../src/engine/shared-duplicates.js';
 import { compareAnomalies, formatReport } from '../../src/eval/compare.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { createPipeline } from '../../src/runtime/pipeline.js';
 import { compareAnomalies, formatReport } from '../../src/eval/compare.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';

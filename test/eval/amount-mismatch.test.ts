@@ -1,7 +1,7 @@
 /** AMOUNT_MISMATCH in the batch reference, by hand from docs/semantics.md. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import { anomalyId } from '../../src/detect/anomaly.js';
+import { anomalyId } from '../../src/events/anomaly.js';
 import { checkedReference } from '../support/engine-vs-reference.js';
 import { DAY, EventBuilder, T0 } from './builders.js';
 import { brief } from './support.js';

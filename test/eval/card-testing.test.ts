@@ -3,7 +3,7 @@
  * 600 s, >= 6 small attempts (<= 2000 minor), >= 4 declined, >= 3 merchants.
  */
 import { describe, expect, it } from 'vitest';
-import { anomalyId } from '../../src/detect/anomaly.js';
+import { anomalyId } from '../../src/events/anomaly.js';
 import { checkedReference } from '../support/engine-vs-reference.js';
 import { DAY, EventBuilder, HOUR, SEC, T0 } from './builders.js';
 import { brief, onlyKind } from './support.js';

@@ -3,7 +3,7 @@
  * 3600 s, >= 10 debits, or debits summing to >= 5,000,000 in one currency.
  */
 import { describe, expect, it } from 'vitest';
-import { anomalyId } from '../../src/detect/anomaly.js';
+import { anomalyId } from '../../src/events/anomaly.js';
 import { checkedReference } from '../support/engine-vs-reference.js';
 import { DAY, EventBuilder, MIN, T0 } from './builders.js';
 import { onlyKind } from './support.js';

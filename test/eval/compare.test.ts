@@ -1,6 +1,6 @@
 /** compareAnomalies / formatReport: how the engine's versions are reduced and measured. */
 import { describe, expect, it } from 'vitest';
-import { anomalyId, type Anomaly, type AnomalyKind } from '../../src/detect/anomaly.js';
+import { anomalyId, type Anomaly, type AnomalyKind } from '../../src/events/anomaly.js';
 import { COMPARED_FIELDS, compareAnomalies, finalStates, formatReport, NOT_COMPARED } from '../../src/eval/compare.js';
 
 /** A minimal anomaly: kind + key give the id; everything else overridable. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import { anomalyId } from '../../src/detect/anomaly.js';
+import { anomalyId } from '../../src/events/anomaly.js';
 import { checkedReference } from '../support/engine-vs-reference.js';
 import { DAY, EventBuilder, MIN, T0, type AttemptOptions } from './builders.js';
 import { brief, onlyKind } from './support.js';

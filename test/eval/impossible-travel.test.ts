@@ -4,7 +4,7 @@
  * 6371 km x 5 deg x pi/180 = 555.97 km, which at 900 km/h takes 2223.9 s.
  */
 import { describe, expect, it } from 'vitest';
-import { anomalyId } from '../../src/detect/anomaly.js';
+import { anomalyId } from '../../src/events/anomaly.js';
 import { haversineKm } from '../../src/util/geo.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
 import { checkedReference, expectEngineMatches, REPLAY_MERGE, SHUFFLED_ORDERS, type ArrivalOrder } from '../support/engine-vs-reference.js';

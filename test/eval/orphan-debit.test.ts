@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import { anomalyId } from '../../src/detect/anomaly.js';
+import { anomalyId } from '../../src/events/anomaly.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
 import {
   checkedReference, expectEngineMatches, FILE_ORDERS, REPLAY_MERGE, REPLAY_MERGE_REVERSED, SHUFFLED_ORDERS, STREAM_AFTER_STREAM,

@@ -1,7 +1,7 @@
 /** referenceAnomalies as a whole: all kinds together, ordering, dedup, enabled flags, size. */
 import { describe, expect, it } from 'vitest';
 import { buildRules, DEFAULT_RULES } from '../../src/config/rules.js';
-import { ANOMALY_KINDS } from '../../src/detect/anomaly.js';
+import { ANOMALY_KINDS } from '../../src/events/anomaly.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
 import { checkedReference } from '../support/engine-vs-reference.js';
 import { EventBuilder, MIN, SEC, T0 } from './builders.js';

@@ -1,6 +1,6 @@
 /** Helpers for the batch-reference tests (events come from ./builders.ts). */
 import { buildRules, type Rules } from '../../src/config/rules.js';
-import type { Anomaly, AnomalyKind } from '../../src/detect/anomaly.js';
+import type { Anomaly, AnomalyKind } from '../../src/events/anomaly.js';
 
 const SECTIONS: Record<AnomalyKind, string> = {
   ORPHAN_DEBIT: 'orphanDebit',

@@ -3,7 +3,7 @@
  * within 900 s of the terminal's own clock, >= 3 hardware signals.
  */
 import { describe, expect, it } from 'vitest';
-import { anomalyId } from '../../src/detect/anomaly.js';
+import { anomalyId } from '../../src/events/anomaly.js';
 import { checkedReference } from '../support/engine-vs-reference.js';
 import type { FailureReason } from '../../src/events/index.js';
 import { DAY, EventBuilder, MIN, T0 } from './builders.js';

@@ -6,7 +6,7 @@
 import { Registry } from 'prom-client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { createPipeline, type Pipeline } from '../../src/runtime/pipeline.js';
 import { RunSummary } from '../../src/runtime/summary.js';
 import { STREAMS } from '../../src/events/index.js';

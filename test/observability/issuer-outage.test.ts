@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { createPipeline } from '../../src/runtime/pipeline.js';
 import { parseLine } from '../../src/ingest/jsonl.js';
 import { ISSUER_OUTAGE_SCENARIO, simulate, SIM_DEFAULTS, type SimOptions } from '../../src/sim/index.js';

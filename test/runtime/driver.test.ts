@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { SimSource, type ArrivingLine } from '../../src/ingest/sim-source.js';
 import type { Source } from '../../src/ingest/source.js';
 import { Driver } from '../../src/runtime/driver.js';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../src/config/rules.js';
-import { ORPHAN_CAUSES } from '../../src/detect/anomaly.js';
+import { ORPHAN_CAUSES } from '../../src/events/anomaly.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { looksLikePan } from '../../src/util/pan.js';
 import { validateEvent } from '../../src/ingest/validate.js';

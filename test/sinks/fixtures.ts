@@ -7,8 +7,8 @@
  * mismatches, card testing, velocity, impossible travel, fault spikes), plus
  * late events and dead letters. Deterministic for a given seed and `now`.
  */
-import { anomalyId, utcDay, ORPHAN_CAUSES, type Anomaly, type AnomalyKind, type EvidenceEvent, type OrphanCause } from '../../src/detect/anomaly.js';
-import type { TransactionRecord } from '../../src/engine/transaction.js';
+import { anomalyId, utcDay, ORPHAN_CAUSES, type Anomaly, type AnomalyKind, type EvidenceEvent, type OrphanCause } from '../../src/events/anomaly.js';
+import type { TransactionRecord } from '../../src/events/transaction.js';
 import type { BankEvent, GatewayEvent, TerminalEvent, Network } from '../../src/events/index.js';
 import type { DeadLetter, RawEventRecord } from '../../src/sinks/types.js';
 

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Anomaly } from '../../src/detect/anomaly.js';
-import type { TransactionRecord } from '../../src/engine/transaction.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
+import type { TransactionRecord } from '../../src/events/transaction.js';
 import type { AnyEvent } from '../../src/events/index.js';
 import { JsonlSink } from '../../src/sinks/jsonl-sink.js';
 

@@ -13,7 +13,7 @@
  * stream).
  */
 import type { Rules } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { createPipeline } from '../../src/runtime/pipeline.js';
 import { compareAnomalies, formatReport } from '../../src/eval/compare.js';
 import type { ReferenceInput } from '../../src/eval/dataset.js';

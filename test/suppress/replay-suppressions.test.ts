@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runReplay } from '../../src/cli/commands/replay.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { writeSimulation } from '../../src/sim/index.js';
 import { readSuppressionsFile } from '../../src/suppress/file.js';
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/sink.js';
 import { clientBatchWriter } from '../../src/sinks/clickhouse/writer.js';
 import { addSuppression, listSuppressions, loadActive, removeSuppression, suppressionProblem } from '../../src/suppress/store.js';

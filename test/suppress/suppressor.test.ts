@@ -5,7 +5,7 @@
  */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import type { ActiveSuppression } from '../../src/suppress/store.js';
 import { Suppressor } from '../../src/suppress/suppressor.js';

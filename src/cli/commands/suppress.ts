@@ -5,7 +5,7 @@
  * changes up at its next reload (docs/analysts-tools.md).
  */
 import type { Command } from 'commander';
-import { ANOMALY_KINDS, type AnomalyKind } from '../../detect/anomaly.js';
+import { ANOMALY_KINDS, type AnomalyKind } from '../../events/anomaly.js';
 import { PosguardError } from '../../errors.js';
 import { maskPans } from '../../util/pan.js';
 import { analystName } from '../../sinks/clickhouse/analyst-store.js';

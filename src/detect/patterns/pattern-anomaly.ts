@@ -5,7 +5,7 @@
  * fires (at most once per kind, key and day, plus a revision when a late
  * event changes it), so it may allocate freely.
  */
-import { anomalyId, utcDay, type Anomaly, type AnomalyKind, type EvidenceEvent } from '../anomaly.js';
+import { anomalyId, utcDay, type Anomaly, type AnomalyKind, type EvidenceEvent } from '../../events/anomaly.js';
 import type { Severity } from '../../config/rules.js';
 import type { CardFact, HardwareSignal } from './types.js';
 

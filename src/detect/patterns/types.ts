@@ -4,7 +4,7 @@
  * called directly; across instances the same facts travel through a topic
  * re-keyed by card_token (docs/architecture.md).
  */
-import type { Anomaly } from '../anomaly.js';
+import type { Anomaly } from '../../events/anomaly.js';
 import type { Rules } from '../../config/rules.js';
 
 /** One bank AUTH_APPROVED or AUTH_DECLINED, with the attempt's location when known. */

@@ -14,7 +14,7 @@
  *    crashed run on evidence that has since changed: it gets a RETRACTED
  *    version, so no stale OPEN anomaly survives a restart.
  */
-import type { Anomaly, AnomalyKind, Evidence, EvidenceEvent } from '../../detect/anomaly.js';
+import type { Anomaly, AnomalyKind, Evidence, EvidenceEvent } from '../../events/anomaly.js';
 import type { StoredAnomalies } from '../../sinks/clickhouse/stored-anomalies.js';
 
 export const DEBIT_KINDS: ReadonlySet<AnomalyKind> = new Set(['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT']);

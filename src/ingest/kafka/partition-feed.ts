@@ -5,7 +5,7 @@
  * view of bank events, and the reversals shared with the other partitions of
  * this process.
  */
-import type { Anomaly } from '../../detect/anomaly.js';
+import type { Anomaly } from '../../events/anomaly.js';
 import type { RunSummary } from '../../runtime/summary.js';
 import type { AnyEvent, BankEvent, SourceRef, Stream } from '../../events/index.js';
 import type { BadRecord } from '../source.js';

@@ -9,12 +9,12 @@
  * and which a restart must therefore re-read).
  */
 import type { Rules } from '../../config/rules.js';
-import type { Anomaly } from '../../detect/anomaly.js';
+import type { Anomaly } from '../../events/anomaly.js';
 import { TerminalFaultSpikes } from '../../detect/patterns/fault-spike.js';
 import type { CardPatternDetector } from '../../detect/patterns/types.js';
 import { Engine, type EngineCounters } from '../../engine/engine.js';
 import type { SharedDuplicates } from '../../engine/shared-duplicates.js';
-import type { TransactionRecord } from '../../engine/transaction.js';
+import type { TransactionRecord } from '../../events/transaction.js';
 import { STREAMS, type AnyEvent, type SourceRef, type Stream } from '../../events/index.js';
 import { DEBIT_KINDS } from './ledger.js';
 import { OffsetLog, commitSpans, encodeMeta } from './offsets.js';

@@ -22,7 +22,7 @@
  */
 import type { RunConfig } from '../../config/run-config.js';
 import type { Rules } from '../../config/rules.js';
-import type { Anomaly } from '../../detect/anomaly.js';
+import type { Anomaly } from '../../events/anomaly.js';
 import type { EngineCounters } from '../../engine/engine.js';
 import { RunSummary } from '../../runtime/summary.js';
 import type { DetectorMetrics } from '../../metrics/index.js';

@@ -15,7 +15,7 @@
  */
 import type { Rules } from '../../config/rules.js';
 import type { RunConfig } from '../../config/run-config.js';
-import type { Anomaly } from '../../detect/anomaly.js';
+import type { Anomaly } from '../../events/anomaly.js';
 import type { EngineCounters } from '../../engine/engine.js';
 import { SharedDuplicates } from '../../engine/shared-duplicates.js';
 import type { RunSummary } from '../../runtime/summary.js';

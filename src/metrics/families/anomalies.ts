@@ -9,7 +9,7 @@
  * alerts read, and their open money is its own gauge: silenced, not hidden.
  */
 import { Counter, type Registry } from 'prom-client';
-import type { Anomaly } from '../../detect/anomaly.js';
+import type { Anomaly } from '../../events/anomaly.js';
 import { OpenOrphans } from '../open-orphans.js';
 import { scrapedGauge } from '../scrape.js';
 

@@ -1,5 +1,5 @@
 /** What every scenario module shares: the Scenario shape and label helpers. */
-import type { OrphanCause } from '../../detect/anomaly.js';
+import type { OrphanCause } from '../../events/anomaly.js';
 import type { BankEvent } from '../../events/index.js';
 import { Attempt } from '../attempt.js';
 import type { Ctx } from '../context.js';

@@ -4,7 +4,7 @@
  * near misses. Duplicate scenarios use a scenario card of their own, so no
  * other debit can pair with theirs.
  */
-import type { OrphanCause } from '../../detect/anomaly.js';
+import type { OrphanCause } from '../../events/anomaly.js';
 import type { BankEvent } from '../../events/index.js';
 import { Attempt } from '../attempt.js';
 import type { Ctx } from '../context.js';

@@ -5,7 +5,7 @@
  * (./expect.ts), so a near miss that happens to fire would be labelled as
  * firing rather than silently mislabelled.
  */
-import type { AnomalyKind } from '../../detect/anomaly.js';
+import type { AnomalyKind } from '../../events/anomaly.js';
 import { FAULT_COMPONENTS } from '../../events/index.js';
 import { Attempt, deviceFault } from '../attempt.js';
 import type { Ctx } from '../context.js';

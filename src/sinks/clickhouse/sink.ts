@@ -26,8 +26,8 @@
  * dead_letters instead, with the payload PAN-masked (the validator refuses these upstream; this is the
  * second line).
  */
-import type { Anomaly } from '../../detect/anomaly.js';
-import type { TransactionRecord } from '../../engine/transaction.js';
+import type { Anomaly } from '../../events/anomaly.js';
+import type { TransactionRecord } from '../../events/transaction.js';
 import { PosguardError } from '../../errors.js';
 import { maskPans, scrubPans } from '../../util/pan.js';
 import type { DeadLetter, RawEventRecord, Sink } from '../types.js';

@@ -4,7 +4,7 @@
  * the storage layout; the Kafka ledger asks through `StoredAnomalies`.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Anomaly, AnomalyKind } from '../../detect/anomaly.js';
+import type { Anomaly, AnomalyKind } from '../../events/anomaly.js';
 
 /** What a rebuild reads from the store. */
 export interface StoredAnomalies {

@@ -15,8 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { RulesStamp } from '../../config/rules-version.js';
-import type { Anomaly } from '../../detect/anomaly.js';
-import type { TransactionRecord } from '../../engine/transaction.js';
+import type { Anomaly } from '../../events/anomaly.js';
+import type { TransactionRecord } from '../../events/transaction.js';
 import type { DeadLetter, RawEventRecord } from '../types.js';
 
 export const TABLES = ['anomalies', 'transactions', 'events_raw', 'late_events', 'dead_letters'] as const;

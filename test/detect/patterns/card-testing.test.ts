@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anomalyId, utcDay } from '../../../src/detect/anomaly.js';
+import { anomalyId, utcDay } from '../../../src/events/anomaly.js';
 import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
 import type { CardFact } from '../../../src/detect/patterns/types.js';
 import { collector, DAY, fact, HOUR, MIN, only, rules, T0 } from './helpers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anomalyId, utcDay } from '../../../src/detect/anomaly.js';
+import { anomalyId, utcDay } from '../../../src/events/anomaly.js';
 import { isHardwareSignal, TerminalFaultSpikes } from '../../../src/detect/patterns/fault-spike.js';
 import type { HardwareSignal } from '../../../src/detect/patterns/types.js';
 import { collector, DAY, HOUR, MIN, rules, shuffled, signal, stable, T0 } from './helpers.js';

@@ -1,6 +1,6 @@
 /** Hand-built facts and signals for the pattern tests. */
 import { buildRules, type Rules } from '../../../src/config/rules.js';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
+import type { Anomaly } from '../../../src/events/anomaly.js';
 import type { CardFact, HardwareSignal } from '../../../src/detect/patterns/types.js';
 
 export const SEC = 1000;

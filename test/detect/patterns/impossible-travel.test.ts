@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anomalyId, utcDay } from '../../../src/detect/anomaly.js';
+import { anomalyId, utcDay } from '../../../src/events/anomaly.js';
 import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
 import { travelHorizonMs } from '../../../src/detect/patterns/geo.js';
 import { haversineKm, MAX_DISTANCE_KM } from '../../../src/util/geo.js';

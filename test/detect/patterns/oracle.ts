@@ -5,7 +5,7 @@
  * streaming detector must agree with it.
  */
 import type { Rules } from '../../../src/config/rules.js';
-import { anomalyId, utcDay } from '../../../src/detect/anomaly.js';
+import { anomalyId, utcDay } from '../../../src/events/anomaly.js';
 import type { CardFact } from '../../../src/detect/patterns/types.js';
 
 export interface Expected {

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../../src/config/rules.js';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
+import type { Anomaly } from '../../../src/events/anomaly.js';
 import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
 import type { CardFact } from '../../../src/detect/patterns/types.js';
 import { CardStage } from '../../../src/ingest/kafka/card-stage.js';

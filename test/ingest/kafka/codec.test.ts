@@ -4,7 +4,7 @@ import { encodeAvro, encodeWire, readerType } from '../../../src/ingest/kafka/av
 import { AvroDecoder, ConfluentDecoder, JsonDecoder, dlqValue, poisonPayload } from '../../../src/ingest/kafka/codec.js';
 import { Ledger, signature } from '../../../src/ingest/kafka/ledger.js';
 import type { Registry, SchemaResolution } from '../../../src/ingest/kafka/registry.js';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
+import type { Anomaly } from '../../../src/events/anomaly.js';
 import type { GatewayEvent } from '../../../src/events/index.js';
 
 const event: GatewayEvent = {

@@ -4,7 +4,7 @@
  */
 import { Partitioners } from 'kafkajs';
 import { DEFAULT_RULES, type Rules } from '../../../src/config/rules.js';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
+import type { Anomaly } from '../../../src/events/anomaly.js';
 import { compareAnomalies, formatReport } from '../../../src/eval/compare.js';
 import { referenceAnomalies } from '../../../src/eval/reference.js';
 import type { BankEvent, GatewayEvent, TerminalEvent } from '../../../src/events/index.js';

@@ -25,7 +25,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
+import type { Anomaly } from '../../../src/events/anomaly.js';
 import { runSimulateKafka } from '../../../src/cli/commands/simulate-kafka.js';
 import { SIM, crossPartitionDuplicates, expectSameAnomalies, expected, type Expected } from './fixtures.js';
 import { createTestTopics, deleteTestTopics, describeKafka, startCli, storedAnomalies, uniqueGroup, uniqueTopics } from './helpers.js';

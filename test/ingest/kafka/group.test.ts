@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
+import type { Anomaly } from '../../../src/events/anomaly.js';
 import { runSimulateKafka } from '../../../src/cli/commands/simulate-kafka.js';
 import { validateEvent } from '../../../src/ingest/validate.js';
 import { simulate } from '../../../src/sim/index.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../../src/config/rules.js';
 import { loadRunConfig } from '../../../src/config/run-config.js';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
+import type { Anomaly } from '../../../src/events/anomaly.js';
 import { encodeAvro, encodeWire } from '../../../src/ingest/kafka/avro.js';
 import { createKafka } from '../../../src/ingest/kafka/client.js';
 import { DLQ_HEADERS } from '../../../src/ingest/kafka/dlq.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../../src/config/rules.js';
 import { loadRunConfig } from '../../../src/config/run-config.js';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
+import type { Anomaly } from '../../../src/events/anomaly.js';
 import { simulateToKafka } from '../../../src/cli/commands/simulate-kafka.js';
 import { KafkaRun } from '../../../src/ingest/kafka/runner.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';

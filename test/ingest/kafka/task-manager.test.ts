@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../../src/config/rules.js';
 import { loadRunConfig } from '../../../src/config/run-config.js';
-import type { Anomaly } from '../../../src/detect/anomaly.js';
+import type { Anomaly } from '../../../src/events/anomaly.js';
 import { RunSummary } from '../../../src/runtime/summary.js';
 import type { Stream } from '../../../src/events/index.js';
 import type { GroupOffsets } from '../../../src/ingest/kafka/partition-targets.js';
