@@ -61,13 +61,35 @@ const RISK_FIGURES = `countIf(suppressed = 0) AS open, sumIf(amount_minor, suppr
            countIf(suppressed = 1) AS suppressed_open, sumIf(amount_minor, suppressed = 1) AS suppressed_minor`;
 const RISK_NUMBERS = ['open', 'at_risk_minor', 'suppressed_open', 'suppressed_minor'] as const;
 
-export async function readReportData(client: ClickHouseClient, w: ReportWindow = { fromMs: null, toMs: null }): Promise<ReportData> {
-  // A window on the event time; ms literals, never user text, go into the SQL.
-  const win = (col: string) => [
+/** A condition on the event time for `col`: ms literals, never user text, go into the SQL. */
+type WindowOn = (col: string) => string;
+
+function windowOn(w: ReportWindow): WindowOn {
+  return (col) => [
     w.fromMs === null ? null : `${col} >= fromUnixTimestamp64Milli(toInt64(${Math.trunc(w.fromMs)}))`,
     w.toMs === null ? null : `${col} < fromUnixTimestamp64Milli(toInt64(${Math.trunc(w.toMs)}))`,
   ].filter((x) => x !== null).map((x) => ` AND ${x}`).join('');
+}
 
+/** One query per section, one at a time (the embedded engine runs one query at a time). */
+export async function readReportData(client: ClickHouseClient, w: ReportWindow = { fromMs: null, toMs: null }): Promise<ReportData> {
+  const win = windowOn(w);
+  const { span, bucketSeconds } = await readSpan(client, win);
+  const risk = await readOrphanRisk(client, win, bucketSeconds);
+  const offenders = await readTopOffenders(client, win);
+  const patterns = await readPatterns(client, win);
+  const openCases = await readOpenCases(client, win);
+  const deadLetters = await readDeadLetters(client);
+  return {
+    span,
+    riskByCurrency: risk.riskByCurrency, riskByIssuer: risk.riskByIssuer, orphanStatus: risk.orphanStatus,
+    bucketSeconds, orphansOverTime: risk.orphansOverTime,
+    ...offenders, ...patterns, openCases, deadLetters,
+  };
+}
+
+/** The span of the data, its counts, and the chart's bucket. */
+async function readSpan(client: ClickHouseClient, win: WindowOn): Promise<Pick<ReportData, 'span' | 'bucketSeconds'>> {
   const [span] = await rows<{ from: string | null; to: string | null; attempts: string; debits: string; seconds: string }>(client, `
     SELECT toString(min(txn_time)) AS from, toString(max(txn_time)) AS to, count() AS attempts, countIf(debited) AS debits,
            dateDiff('second', min(txn_time), max(txn_time)) AS seconds
@@ -77,6 +99,14 @@ export async function readReportData(client: ClickHouseClient, w: ReportWindow =
   // About 48 columns over the span, on a round interval.
   const bucketSeconds = [60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].find((b) => seconds / b <= 48) ?? 86400;
 
+  return {
+    span: { from: span?.from ?? null, to: span?.to ?? null, attempts: Number(span?.attempts ?? 0), debits: Number(span?.debits ?? 0), anomalies: Number(anoms?.n ?? 0) },
+    bucketSeconds,
+  };
+}
+
+/** Money at risk in open orphans, their statuses, and orphans over time. */
+async function readOrphanRisk(client: ClickHouseClient, win: WindowOn, bucketSeconds: number): Promise<Pick<ReportData, 'riskByCurrency' | 'riskByIssuer' | 'orphanStatus' | 'orphansOverTime'>> {
   const riskByCurrency = (await rows<ReportData['riskByCurrency'][number]>(client, `
     SELECT ifNull(currency, '?') AS currency, ${RISK_FIGURES}
     FROM anomalies_current WHERE ${ORPHAN} AND status = 'OPEN'${win('event_time')}
@@ -98,6 +128,15 @@ export async function readReportData(client: ClickHouseClient, w: ReportWindow =
     FROM anomalies_current WHERE ${ORPHAN} AND status != 'RETRACTED'${win('event_time')}
     GROUP BY bucket, cause ORDER BY bucket, cause`)).map((r) => num(r, 'orphans'));
 
+  return {
+    riskByCurrency, riskByIssuer,
+    orphanStatus: num(status ?? { orphans: 0, open: 0, suppressed_open: 0, auto_resolved: 0, retracted: 0 }, 'orphans', 'open', 'suppressed_open', 'auto_resolved', 'retracted'),
+    orphansOverTime,
+  };
+}
+
+/** The issuers and terminals with the most orphans (terminals: and fault spikes). */
+async function readTopOffenders(client: ClickHouseClient, win: WindowOn): Promise<Pick<ReportData, 'topIssuers' | 'topTerminals'>> {
   const topIssuers = (await rows<ReportData['topIssuers'][number]>(client, `
     SELECT o.issuer_id AS issuer_id, o.orphans AS orphans, o.open AS open, d.debits AS debits,
            round(1000 * o.orphans / greatest(d.debits, 1), 2) AS per_1000_debits, o.main_cause AS main_cause
@@ -123,6 +162,11 @@ export async function readReportData(client: ClickHouseClient, w: ReportWindow =
     GROUP BY terminal_id HAVING orphans + fault_spikes > 0
     ORDER BY orphans + fault_spikes DESC, terminal_id LIMIT 10`)).map((r) => num(r, 'orphans', 'open', 'fault_spikes'));
 
+  return { topIssuers, topTerminals };
+}
+
+/** Fraud-like patterns by kind, the cards behind them, and terminals with fault spikes. */
+async function readPatterns(client: ClickHouseClient, win: WindowOn): Promise<Pick<ReportData, 'patternsByKind' | 'patternCards' | 'faultTerminals'>> {
   const patternsByKind = (await rows<ReportData['patternsByKind'][number]>(client, `
     SELECT kind, count() AS anomalies, uniqExact(card_token) AS cards, uniqExact(terminal_id) AS terminals
     FROM anomalies_current WHERE kind IN ('CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL', 'TERMINAL_FAULT_SPIKE')${win('event_time')}
@@ -139,6 +183,11 @@ export async function readReportData(client: ClickHouseClient, w: ReportWindow =
     FROM anomalies_current WHERE kind = 'TERMINAL_FAULT_SPIKE'${win('event_time')}
     GROUP BY terminal_id ORDER BY spikes DESC, last_spike DESC LIMIT 10`)).map((r) => num(r, 'spikes'));
 
+  return { patternsByKind, patternCards, faultTerminals };
+}
+
+/** The oldest open orphan cases (up to 20) with their evidence chains, one line per stream. */
+async function readOpenCases(client: ClickHouseClient, win: WindowOn): Promise<ReportData['openCases']> {
   const chain = (stream: string) => `arrayStringConcat(arrayMap(e -> JSONExtractString(e, 'event_type'), JSONExtractArrayRaw(evidence, '${stream}')), ' › ')`;
   const openCases = (await rows<ReportData['openCases'][number]>(client, `
     SELECT anomaly_id, toString(event_time) AS debit_time, ifNull(cause, '') AS cause, ifNull(issuer_id, '?') AS issuer_id, ifNull(merchant_id, '?') AS merchant_id,
@@ -146,16 +195,14 @@ export async function readReportData(client: ClickHouseClient, w: ReportWindow =
            ${chain('terminal')} AS terminal_events, ${chain('gateway')} AS gateway_events, ${chain('bank')} AS bank_events
     FROM anomalies_open WHERE ${ORPHAN}${win('event_time')}
     ORDER BY event_time, amount_minor DESC LIMIT 20`)).map((r) => num(r, 'amount_minor'));
+  return openCases;
+}
 
+/** Dead letters by reason, numbers and quoted values folded (the whole table: no event time to window). */
+async function readDeadLetters(client: ClickHouseClient): Promise<ReportData['deadLetters']> {
   const deadLetters = (await rows<ReportData['deadLetters'][number]>(client, `
     SELECT replaceRegexpAll(reason, '"[^"]*"|[0-9]+', '…') AS reason, count() AS records
     FROM dead_letters FINAL
     GROUP BY reason ORDER BY records DESC LIMIT 10`)).map((r) => num(r, 'records'));
-
-  return {
-    span: { from: span?.from ?? null, to: span?.to ?? null, attempts: Number(span?.attempts ?? 0), debits: Number(span?.debits ?? 0), anomalies: Number(anoms?.n ?? 0) },
-    riskByCurrency, riskByIssuer,
-    orphanStatus: num(status ?? { orphans: 0, open: 0, suppressed_open: 0, auto_resolved: 0, retracted: 0 }, 'orphans', 'open', 'suppressed_open', 'auto_resolved', 'retracted'),
-    bucketSeconds, orphansOverTime, topIssuers, topTerminals, patternsByKind, patternCards, faultTerminals, openCases, deadLetters,
-  };
+  return deadLetters;
 }

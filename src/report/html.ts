@@ -53,17 +53,35 @@ footer{margin-top:40px;color:#777;font-size:12px}
 `;
 
 export function renderReport(d: ReportData, m: ReportMeta): string {
+  const s: string[] = [
+    ...titleSection(d, m),
+    ...moneyAtRiskSection(d),
+    ...orphansByCauseSection(d),
+    ...whereSection(d),
+    ...patternsSection(d),
+    ...openCasesSection(d, m),
+    ...refusedAndCasesSections(d, m),
+  ];
+  s.push('<footer>posguard report · amounts in major units of each currency · times UTC · status as of the last anomaly version written</footer>');
+  return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(m.title)}</title>\n<style>${CSS}${m.cases && m.cases.size > 0 ? CASE_CSS : ''}</style>\n</head>\n<body>\n<main>\n${s.join('\n')}\n</main>\n</body>\n</html>\n`;
+}
+
+/** Title and where the data comes from. */
+function titleSection(d: ReportData, m: ReportMeta): string[] {
   const s: string[] = [];
-  const totalRisk = d.riskByCurrency;
   s.push(`<h1>${esc(m.title)}</h1>`);
   s.push(`<p class="meta">Data from ${esc(short(d.span.from))} to ${esc(short(d.span.to))} UTC (${esc(m.source)}). Generated ${esc(m.generatedAt.toISOString().replace('T', ' ').slice(0, 19))} UTC.</p>`);
+  return s;
+}
 
-  // ---- headline
+/** The headline: money at risk in open orphaned debits, by currency and issuer. */
+function moneyAtRiskSection(d: ReportData): string[] {
+  const s: string[] = [];
   s.push('<section id="money-at-risk"><h2>Money at risk now</h2>');
   s.push('<p class="note">Open orphaned debits: the customer was charged, the terminal did not complete the sale, and no reversal or refund has come back. Each one is a customer out of pocket until it is reversed (docs/runbooks.md, "Orphaned debit: customer steps"). Those under an analyst\'s suppression active now are not in "at risk" and are shown apart as "suppressed": silenced, still owed.</p>');
   s.push('<div class="cards">');
-  if (totalRisk.length === 0) s.push('<div class="card"><div class="l">at risk</div><div class="v">0</div></div>');
-  for (const r of totalRisk) s.push(`<div class="card alert"><div class="l">at risk, ${esc(r.currency)}</div><div class="v">${esc(money(r.at_risk_minor, r.currency))}</div><div class="l">${int(r.open)} open debits${r.open > 0 ? `, oldest ${esc(short(r.oldest))}` : ''}</div><div class="l">suppressed: ${esc(money(r.suppressed_minor, r.currency))} in ${int(r.suppressed_open)}</div></div>`);
+  if (d.riskByCurrency.length === 0) s.push('<div class="card"><div class="l">at risk</div><div class="v">0</div></div>');
+  for (const r of d.riskByCurrency) s.push(`<div class="card alert"><div class="l">at risk, ${esc(r.currency)}</div><div class="v">${esc(money(r.at_risk_minor, r.currency))}</div><div class="l">${int(r.open)} open debits${r.open > 0 ? `, oldest ${esc(short(r.oldest))}` : ''}</div><div class="l">suppressed: ${esc(money(r.suppressed_minor, r.currency))} in ${int(r.suppressed_open)}</div></div>`);
   s.push(`<div class="card"><div class="l">orphaned debits</div><div class="v">${int(d.orphanStatus.orphans)}</div><div class="l">${int(d.orphanStatus.open)} open · ${int(d.orphanStatus.suppressed_open)} suppressed · ${int(d.orphanStatus.auto_resolved)} auto-resolved</div></div>`);
   s.push(`<div class="card"><div class="l">attempts · debits</div><div class="v">${int(d.span.attempts)}</div><div class="l">${int(d.span.debits)} debits · ${int(d.span.anomalies)} anomalies</div></div>`);
   s.push('</div>');
@@ -72,8 +90,12 @@ export function renderReport(d: ReportData, m: ReportMeta): string {
     r.issuer_id, r.currency, int(r.open), money(r.at_risk_minor, r.currency), short(r.oldest), int(r.suppressed_open), money(r.suppressed_minor, r.currency),
   ]), new Set([2, 3, 5, 6])));
   s.push('</section>');
+  return s;
+}
 
-  // ---- orphans by cause over time
+/** Orphaned debits by cause over time, as stacked bars. */
+function orphansByCauseSection(d: ReportData): string[] {
+  const s: string[] = [];
   const buckets = [...new Set(d.orphansOverTime.map((r) => r.bucket))].sort();
   const causes = [...new Set(d.orphansOverTime.map((r) => r.cause))];
   const byKey = new Map(d.orphansOverTime.map((r) => [`${r.bucket}|${r.cause}`, r.orphans]));
@@ -87,8 +109,12 @@ export function renderReport(d: ReportData, m: ReportMeta): string {
     series: causeTotals.map(({ c }) => ({ name: c, values: buckets.map((b) => byKey.get(`${b}|${c}`) ?? 0) })),
   }));
   s.push('</section>');
+  return s;
+}
 
-  // ---- where
+/** Where: the top issuers and terminals. */
+function whereSection(d: ReportData): string[] {
+  const s: string[] = [];
   s.push('<section id="top-issuers"><h2>Top issuers</h2>');
   s.push('<p class="note">Orphaned debits per issuer, and per 1,000 of that issuer\'s debits: a high rate at one issuer points at that issuer (or its link), not at our terminals.</p>');
   s.push(hBars({ title: 'Orphans per 1,000 debits by issuer', items: [...d.topIssuers].sort((a, b) => b.per_1000_debits - a.per_1000_debits).map((r) => ({ label: r.issuer_id, value: r.per_1000_debits, text: `${r.per_1000_debits} ‰ (${r.orphans})` })), color: PALETTE[3] }));
@@ -98,8 +124,12 @@ export function renderReport(d: ReportData, m: ReportMeta): string {
   s.push('<p class="note">Terminals with the most orphaned debits and fault spikes: TERMINAL_FAULT_SPIKE and TERMINAL_FAILED_AFTER_APPROVAL at one terminal call for a service visit.</p>');
   s.push(table(['terminal', 'merchant', 'orphans', 'open', 'main cause', 'fault spikes'], d.topTerminals.map((r) => [r.terminal_id, r.merchant_id, int(r.orphans), int(r.open), r.main_cause, int(r.fault_spikes)]), new Set([2, 3, 5])));
   s.push('</section>');
+  return s;
+}
 
-  // ---- patterns
+/** Fraud patterns: by kind, the cards, terminals with fault spikes. */
+function patternsSection(d: ReportData): string[] {
+  const s: string[] = [];
   s.push('<section id="fraud-patterns"><h2>Fraud patterns</h2>');
   s.push('<p class="note">Card testing (many small, mostly declined authorizations across merchants), card velocity, impossible travel, and terminal fault spikes.</p>');
   s.push(d.patternsByKind.length === 0 ? '<p class="empty">No pattern anomalies.</p>' : hBars({ title: 'Pattern anomalies by kind', items: d.patternsByKind.map((r) => ({ label: r.kind, value: r.anomalies, text: `${r.anomalies} (${r.kind === 'TERMINAL_FAULT_SPIKE' ? `${r.terminals} terminals` : `${r.cards} cards`})` })), color: PALETTE[4] }));
@@ -108,8 +138,12 @@ export function renderReport(d: ReportData, m: ReportMeta): string {
   s.push('<h3>Terminals with fault spikes</h3>');
   s.push(table(['terminal', 'merchant', 'spikes', 'last spike'], d.faultTerminals.map((r) => [r.terminal_id, r.merchant_id, int(r.spikes), short(r.last_spike)]), new Set([2])));
   s.push('</section>');
+  return s;
+}
 
-  // ---- cases
+/** The oldest open cases with their evidence, linked to the full case when it is included. */
+function openCasesSection(d: ReportData, m: ReportMeta): string[] {
+  const s: string[] = [];
   s.push('<section id="open-cases"><h2>Oldest open cases</h2>');
   s.push('<p class="note">The open orphaned debits whose customers have waited longest, with the events each stream recorded (the full evidence is in ClickHouse: anomalies_current.evidence). Work them with docs/runbooks.md, "Orphaned debit: customer steps".</p>');
   if (d.orphanStatus.suppressed_open > 0) s.push(`<p class="note">${int(d.orphanStatus.suppressed_open)} open orphaned debits under an analyst's suppression are not listed (posguard suppress list; docs/analysts-tools.md).</p>`);
@@ -119,7 +153,12 @@ export function renderReport(d: ReportData, m: ReportMeta): string {
     new Html(['terminal', 'gateway', 'bank'].map((k) => `<div class="ev"><b>${k}</b> ${esc((r as unknown as Record<string, string>)[`${k}_events`] || '—')}</div>`).join('')),
   ]), new Set([1]), new Set([0, 1, 4])));
   s.push('</section>');
+  return s;
+}
 
+/** Refused records (when there are any) and the full cases (when included). */
+function refusedAndCasesSections(d: ReportData, m: ReportMeta): string[] {
+  const s: string[] = [];
   if (d.deadLetters.length > 0) {
     s.push('<section id="dead-letters"><h2>Refused records</h2>');
     s.push('<p class="note">Input that broke the contract and was kept aside in dead_letters, by reason: those events are missing from detection.</p>');
@@ -131,6 +170,5 @@ export function renderReport(d: ReportData, m: ReportMeta): string {
     s.push(...m.cases.values());
     s.push('</section>');
   }
-  s.push('<footer>posguard report · amounts in major units of each currency · times UTC · status as of the last anomaly version written</footer>');
-  return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(m.title)}</title>\n<style>${CSS}${m.cases && m.cases.size > 0 ? CASE_CSS : ''}</style>\n</head>\n<body>\n<main>\n${s.join('\n')}\n</main>\n</body>\n</html>\n`;
+  return s;
 }
