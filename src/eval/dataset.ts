@@ -86,7 +86,25 @@ export function buildDataset(input: ReferenceInput): Dataset {
   const terminal = dedupById(input.terminal);
   const gateway = dedupById(input.gateway);
   const bank = dedupById(input.bank);
+  const terminalByAttempt = indexTerminal(terminal);
+  const gatewayIndex = indexGateway(gateway);
+  const bankIndex = indexBank(bank);
+  return {
+    terminal,
+    gateway,
+    bank,
+    debits: linkDebits(bankIndex.debitEventOf, gatewayIndex.linkOf),
+    terminalOf: (a) => terminalByAttempt.get(attemptKey(a)) ?? NONE,
+    gatewayWithRrn: (rrn) => gatewayIndex.byRrn.get(rrn) ?? NONE,
+    gatewayWithOrigRrn: (rrn) => gatewayIndex.byOrigRrn.get(rrn) ?? NONE,
+    bankWithRrn: (rrn) => bankIndex.byRrn.get(rrn) ?? NONE,
+    bankWithOrigRrn: (rrn) => bankIndex.byOrigRrn.get(rrn) ?? NONE,
+    reversalsOf: (rrn) => bankIndex.reversalsByRrn.get(rrn) ?? NONE,
+  };
+}
 
+/** Terminal events by attempt; REVERSAL_SENT under its orig_stan, DEVICE_FAULT left out. */
+function indexTerminal(terminal: readonly TerminalEvent[]): Map<string, TerminalEvent[]> {
   const terminalByAttempt = new Map<string, TerminalEvent[]>();
   for (const e of terminal) {
     if (e.event_type === 'DEVICE_FAULT') continue;
@@ -94,28 +112,48 @@ export function buildDataset(input: ReferenceInput): Dataset {
     if (stan === null) continue; // REVERSAL_SENT without orig_stan cannot pass validation; be safe anyway
     push(terminalByAttempt, attemptKey({ terminal_id: e.terminal_id, stan }), e);
   }
+  return terminalByAttempt;
+}
 
-  const gatewayByRrn = new Map<string, GatewayEvent[]>();
-  const gatewayByOrigRrn = new Map<string, GatewayEvent[]>();
-  // rrn -> the earliest non-reversal gateway event, whose (terminal_id, stan) is the link.
+interface GatewayIndex {
+  readonly byRrn: Map<string, GatewayEvent[]>;
+  readonly byOrigRrn: Map<string, GatewayEvent[]>;
+  /** rrn -> the earliest non-reversal gateway event, whose (terminal_id, stan) is the link. */
+  readonly linkOf: Map<string, GatewayEvent>;
+}
+
+function indexGateway(gateway: readonly GatewayEvent[]): GatewayIndex {
+  const byRrn = new Map<string, GatewayEvent[]>();
+  const byOrigRrn = new Map<string, GatewayEvent[]>();
   const linkOf = new Map<string, GatewayEvent>();
   for (const e of gateway) {
-    push(gatewayByRrn, e.rrn, e);
-    if (e.orig_rrn !== null && e.event_type.startsWith('REVERSAL_')) push(gatewayByOrigRrn, e.orig_rrn, e);
+    push(byRrn, e.rrn, e);
+    if (e.orig_rrn !== null && e.event_type.startsWith('REVERSAL_')) push(byOrigRrn, e.orig_rrn, e);
     if (GATEWAY_LINKING.has(e.event_type)) {
       const cur = linkOf.get(e.rrn);
       if (cur === undefined || byTimeThenId(e, cur) < 0) linkOf.set(e.rrn, e);
     }
   }
+  return { byRrn, byOrigRrn, linkOf };
+}
 
-  const bankByRrn = new Map<string, BankEvent[]>();
-  const bankByOrigRrn = new Map<string, BankEvent[]>();
+interface BankIndex {
+  readonly byRrn: Map<string, BankEvent[]>;
+  readonly byOrigRrn: Map<string, BankEvent[]>;
+  readonly reversalsByRrn: Map<string, BankEvent[]>;
+  /** rrn -> its earliest SALE/PREAUTH AUTH_APPROVED. */
+  readonly debitEventOf: Map<string, BankEvent>;
+}
+
+function indexBank(bank: readonly BankEvent[]): BankIndex {
+  const byRrn = new Map<string, BankEvent[]>();
+  const byOrigRrn = new Map<string, BankEvent[]>();
   const reversalsByRrn = new Map<string, BankEvent[]>();
   const debitEventOf = new Map<string, BankEvent>();
   for (const e of bank) {
-    push(bankByRrn, e.rrn, e);
+    push(byRrn, e.rrn, e);
     if (e.orig_rrn !== null) {
-      push(bankByOrigRrn, e.orig_rrn, e);
+      push(byOrigRrn, e.orig_rrn, e);
       if (BANK_REVERSAL.has(e.event_type)) push(reversalsByRrn, e.orig_rrn, e);
     }
     if (e.event_type === 'AUTH_APPROVED' && (e.txn_type === 'SALE' || e.txn_type === 'PREAUTH')) {
@@ -123,7 +161,11 @@ export function buildDataset(input: ReferenceInput): Dataset {
       if (cur === undefined || byTimeThenId(e, cur) < 0) debitEventOf.set(e.rrn, e);
     }
   }
+  return { byRrn, byOrigRrn, reversalsByRrn, debitEventOf };
+}
 
+/** One debit per rrn, its attempt through the gateway link (else the bank event's own), sorted by (t, event_id). */
+function linkDebits(debitEventOf: ReadonlyMap<string, BankEvent>, linkOf: ReadonlyMap<string, GatewayEvent>): Debit[] {
   const debits: Debit[] = [];
   for (const [rrn, event] of debitEventOf) {
     const link = linkOf.get(rrn);
@@ -131,19 +173,7 @@ export function buildDataset(input: ReferenceInput): Dataset {
     debits.push({ rrn, t: event.event_time, event, attempt });
   }
   debits.sort((a, b) => byTimeThenId(a.event, b.event));
-
-  return {
-    terminal,
-    gateway,
-    bank,
-    debits,
-    terminalOf: (a) => terminalByAttempt.get(attemptKey(a)) ?? NONE,
-    gatewayWithRrn: (rrn) => gatewayByRrn.get(rrn) ?? NONE,
-    gatewayWithOrigRrn: (rrn) => gatewayByOrigRrn.get(rrn) ?? NONE,
-    bankWithRrn: (rrn) => bankByRrn.get(rrn) ?? NONE,
-    bankWithOrigRrn: (rrn) => bankByOrigRrn.get(rrn) ?? NONE,
-    reversalsOf: (rrn) => reversalsByRrn.get(rrn) ?? NONE,
-  };
+  return debits;
 }
 
 /** SUCCESS if a TXN_COMPLETED '00' exists (any time), else FAILED if a TXN_FAILED exists, else NONE. */

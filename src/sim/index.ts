@@ -112,24 +112,13 @@ const FLUSH_CHARS = 1 << 20;
  */
 export async function writeSimulation(dir: string, opts: SimOptions): Promise<SimulationCounts> {
   const sim = simulate(opts); // validates options before touching the disk
-  const unwritable = (path: string, e: unknown) => new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, context: { path } });
   try {
     await mkdirPrivate(dir);
   } catch (e) {
     throw unwritable(dir, e);
   }
-  const files = new Map<Stream | 'labels', FileHandle>();
-  const openFile = async (key: Stream | 'labels'): Promise<FileHandle> => {
-    const path = join(dir, SIM_FILES[key]);
-    try {
-      const fh = await openPrivateFile(path);
-      files.set(key, fh);
-      return fh;
-    } catch (e) {
-      throw unwritable(path, e);
-    }
-  };
-  const write = async (key: Stream | 'labels', text: string): Promise<void> => {
+  const files = new Map<SimFile, FileHandle>();
+  const write: WriteChunk = async (key, text) => {
     try {
       await (files.get(key) as FileHandle).write(text);
     } catch (e) {
@@ -137,42 +126,69 @@ export async function writeSimulation(dir: string, opts: SimOptions): Promise<Si
     }
   };
   try {
-    for (const key of [...STREAMS, 'labels'] as const) await openFile(key);
-    // Lines are collected per file and joined once per chunk: no rope strings, no giant strings.
-    const buf: Record<Stream, string[]> = { terminal: [], gateway: [], bank: [] };
-    const size: Record<Stream, number> = { terminal: 0, gateway: 0, bank: 0 };
-    const counts: Record<string, number> = { terminal: 0, gateway: 0, bank: 0, events: 0, redelivered: 0, late: 0, bad: 0 };
-    for (const r of sim.records) {
-      const s = r.stream;
-      buf[s].push(r.line);
-      size[s] += r.line.length + 1;
-      counts[s]++;
-      if (r.bad !== undefined) counts.bad++;
-      else if (r.redelivery) counts.redelivered++;
-      else counts.events++;
-      if (r.late) counts.late++;
-      if (size[s] >= FLUSH_CHARS) {
-        await write(s, buf[s].join('\n') + '\n');
-        buf[s] = [];
-        size[s] = 0;
-      }
-    }
-    for (const s of STREAMS) if (buf[s].length > 0) await write(s, buf[s].join('\n') + '\n');
-    const labelLines: string[] = [];
-    let labelSize = 0;
-    for (const l of sim.labels) {
-      const line = JSON.stringify(l);
-      labelLines.push(line);
-      labelSize += line.length + 1;
-      if (labelSize >= FLUSH_CHARS) {
-        await write('labels', labelLines.join('\n') + '\n');
-        labelLines.length = 0;
-        labelSize = 0;
-      }
-    }
-    if (labelLines.length > 0) await write('labels', labelLines.join('\n') + '\n');
+    for (const key of [...STREAMS, 'labels'] as const) files.set(key, await openSimFile(dir, key));
+    const counts = await writeRecords(sim.records, write);
+    // After the records: labels are complete only once the records are exhausted.
+    await writeLabels(sim.labels, write);
     return { counts, labels: sim.labels.length };
   } finally {
     await Promise.allSettled([...files.values()].map((fh) => fh.close()));
   }
+}
+
+type SimFile = Stream | 'labels';
+type WriteChunk = (key: SimFile, text: string) => Promise<void>;
+
+function unwritable(path: string, e: unknown): PosguardError {
+  return new PosguardError('PG_OUTPUT_UNWRITABLE', `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, context: { path } });
+}
+
+async function openSimFile(dir: string, key: SimFile): Promise<FileHandle> {
+  const path = join(dir, SIM_FILES[key]);
+  try {
+    return await openPrivateFile(path);
+  } catch (e) {
+    throw unwritable(path, e);
+  }
+}
+
+/** The three stream files in arrival order, with the counts of SimulationCounts. */
+async function writeRecords(records: Iterable<SimRecord>, write: WriteChunk): Promise<Record<string, number>> {
+  // Lines are collected per file and joined once per chunk: no rope strings, no giant strings.
+  const buf: Record<Stream, string[]> = { terminal: [], gateway: [], bank: [] };
+  const size: Record<Stream, number> = { terminal: 0, gateway: 0, bank: 0 };
+  const counts: Record<string, number> = { terminal: 0, gateway: 0, bank: 0, events: 0, redelivered: 0, late: 0, bad: 0 };
+  for (const r of records) {
+    const s = r.stream;
+    buf[s].push(r.line);
+    size[s] += r.line.length + 1;
+    counts[s]++;
+    if (r.bad !== undefined) counts.bad++;
+    else if (r.redelivery) counts.redelivered++;
+    else counts.events++;
+    if (r.late) counts.late++;
+    if (size[s] >= FLUSH_CHARS) {
+      await write(s, buf[s].join('\n') + '\n');
+      buf[s] = [];
+      size[s] = 0;
+    }
+  }
+  for (const s of STREAMS) if (buf[s].length > 0) await write(s, buf[s].join('\n') + '\n');
+  return counts;
+}
+
+async function writeLabels(labels: readonly SimLabel[], write: WriteChunk): Promise<void> {
+  const labelLines: string[] = [];
+  let labelSize = 0;
+  for (const l of labels) {
+    const line = JSON.stringify(l);
+    labelLines.push(line);
+    labelSize += line.length + 1;
+    if (labelSize >= FLUSH_CHARS) {
+      await write('labels', labelLines.join('\n') + '\n');
+      labelLines.length = 0;
+      labelSize = 0;
+    }
+  }
+  if (labelLines.length > 0) await write('labels', labelLines.join('\n') + '\n');
 }

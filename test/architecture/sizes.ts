@@ -48,11 +48,5 @@ export const KNOWN_OVERSIZE: readonly KnownOversize[] = [
   // Functions over MAX_FUNCTION_LINES that no issue-10 part touches.
   { what: 'src/engine/golden-record.ts#goldenRecord', lines: 75, removedBy: `${FOLLOW_UP} (r10e may, with the Txn/TransactionRecord rename)` },
   { what: 'src/eval/compare.ts#compareAnomalies', lines: 85, removedBy: FOLLOW_UP },
-  { what: 'src/eval/dataset.ts#buildDataset', lines: 63, removedBy: FOLLOW_UP },
   { what: 'src/ingest/kafka/producer.ts#simulateToKafka', lines: 71, removedBy: `${FOLLOW_UP} (moves with simulate-to-Kafka, see layers.ts)` },
-  { what: 'src/metrics/families/anomalies.ts#registerAnomalyMetrics', lines: 61, removedBy: FOLLOW_UP },
-  { what: 'src/metrics/families/sink.ts#registerSinkMetrics', lines: 78, removedBy: FOLLOW_UP },
-  { what: 'src/report/data.ts#readReportData', lines: 98, removedBy: FOLLOW_UP },
-  { what: 'src/report/html.ts#renderReport', lines: 82, removedBy: FOLLOW_UP },
-  { what: 'src/sim/index.ts#writeSimulation', lines: 66, removedBy: FOLLOW_UP },
 ];

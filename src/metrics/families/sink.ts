@@ -20,6 +20,19 @@ export function registerSinkMetrics(registry: Registry, stats: () => SinkStatsVi
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  registerSinkCounters(registry, stats);
+  registerSinkGauges(registry, stats, now);
+  return {
+    sinkEvent(e: SinkEventView): void {
+      if (e.type === 'batch_written' && 'ms' in e) duration.observe({ table: e.table }, e.ms / 1000);
+      else if (e.type === 'row_rejected') dead('clickhouse_rejected');
+      else if (e.type === 'pan_refused') dead('clear_pan');
+    },
+  };
+}
+
+/** Rows, batches, failures, refusals and drops, read from stats() at scrape time. */
+function registerSinkCounters(registry: Registry, stats: () => SinkStatsView | undefined): void {
   scrapedCounter({
     registry,
     name: 'posguard_sink_rows_written_total',
@@ -60,6 +73,10 @@ export function registerSinkMetrics(registry: Registry, stats: () => SinkStatsVi
     help: 'Rows lost: dead letters ClickHouse refused, or rows buffered when the sink was aborted.',
     read: () => single(stats()?.rowsDropped),
   });
+}
+
+/** Backlog, its high-water mark and how long writes have been failing. */
+function registerSinkGauges(registry: Registry, stats: () => SinkStatsView | undefined, now: () => number): void {
   scrapedGauge({
     registry,
     name: 'posguard_sink_backlog_rows',
@@ -82,11 +99,4 @@ export function registerSinkMetrics(registry: Registry, stats: () => SinkStatsVi
       return single(s.failingSince === null ? 0 : Math.max(0, (now() - s.failingSince) / 1000));
     },
   });
-  return {
-    sinkEvent(e: SinkEventView): void {
-      if (e.type === 'batch_written' && 'ms' in e) duration.observe({ table: e.table }, e.ms / 1000);
-      else if (e.type === 'row_rejected') dead('clickhouse_rejected');
-      else if (e.type === 'pan_refused') dead('clear_pan');
-    },
-  };
 }
