@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRules, DEFAULT_RULES } from '../src/config/rules.js';
 import { readEvents, type SourceStats } from '../src/backtest/events-source.js';
-import { runBacktest } from '../src/backtest/run.js';
+import { runBacktest } from '../src/runtime/backtest-job.js';
 import { parseLine } from '../src/ingest/jsonl.js';
 import { openClickHouse } from '../src/sinks/clickhouse/connection.js';
 

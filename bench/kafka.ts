@@ -29,7 +29,7 @@ import { DEFAULT_RULES } from '../src/config/rules.js';
 import { RUN_ENV, loadKafkaSettings, loadRunConfig } from '../src/config/run-config.js';
 import { createKafka, kafkaClientOptions, type KafkaClientOptions } from '../src/ingest/kafka/client.js';
 import { simulateToKafka } from '../src/cli/commands/simulate-kafka.js';
-import { KafkaRun } from '../src/ingest/kafka/runner.js';
+import { KafkaRun } from '../src/runtime/kafka/runner.js';
 import { createTopics, type TopicNames } from '../src/ingest/kafka/topics.js';
 import { SIM_DEFAULTS } from '../src/sim/index.js';
 

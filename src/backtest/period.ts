@@ -7,7 +7,7 @@
  * anomalies whose event_time lies in [from, to) are counted.
  */
 import type { Rules } from '../config/rules.js';
-import { travelHorizonMs } from '../detect/patterns/geo.js';
+import { travelHorizonMs } from '../util/geo.js';
 import { PosguardError } from '../errors.js';
 
 const DAY_MS = 86_400_000;

@@ -6,7 +6,7 @@
 import { ANOMALY_KINDS, type AnomalyKind } from '../events/anomaly.js';
 import type { AnomalyState, Change, DiffEntry } from './diff.js';
 import type { LatestLabel } from './labels.js';
-import type { BacktestResult } from './run.js';
+import type { BacktestResult } from './types.js';
 
 export interface GroupRow {
   readonly kind: AnomalyKind;

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { PosguardError } from '../errors.js';
-import { describeTarget, resolveTarget, type ClickHouseTarget, type Env } from '../sinks/clickhouse/connection.js';
+import { describeTarget, resolveTarget, type ClickHouseTarget, type Env } from './clickhouse-target.js';
 import { redactUrl, registerSecret, registerUrlSecret } from '../util/redact.js';
 import { checkRunConfig } from './run-config-checks.js';
 import { KAFKA_FLAGS, RUN_ENV, RUN_FLAGS, SECRETS, type Kind } from './run-config-names.js';

@@ -4,7 +4,7 @@
  * fields is skipped and reported, like a bad event line in a replay.
  */
 import { ANOMALY_KINDS, ANOMALY_STATUSES, type Anomaly } from '../events/anomaly.js';
-import { readLines } from '../ingest/jsonl.js';
+import { readLines } from '../util/lines.js';
 
 export interface BadAnomalyLine {
   readonly line: number;

@@ -8,7 +8,8 @@
  * reading one file after another.
  */
 import type { EventOf, Stream } from '../events/index.js';
-import { parseLine, readLines, assertReadable } from './jsonl.js';
+import { assertReadable, readLines } from '../util/lines.js';
+import { parseLine } from './jsonl.js';
 import type { BadRecord, Source, SourceTarget } from './source.js';
 
 export interface JsonlFiles {

@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { RulesHolder } from '../config/rules-holder.js';
 import { DEFAULT_RULES, loadRulesFile } from '../config/rules.js';
 import type { RunConfig } from '../config/run-config.js';
-import { KafkaRun, type RunResult } from '../ingest/kafka/runner.js';
+import { KafkaRun, type RunResult } from './kafka/runner.js';
 import { createMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { logger, type Logger } from '../util/log.js';
 import { Resources } from './lifecycle.js';

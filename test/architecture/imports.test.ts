@@ -129,7 +129,7 @@ describe('the violation finder', () => {
     ['cli → runtime', 'src/cli/commands/run.ts', 'src/runtime/lifecycle.ts'],
     ['runtime → engine', 'src/runtime/lifecycle.ts', 'src/engine/engine.ts'],
     ['engine → detect', 'src/engine/engine.ts', 'src/detect/orphan-debit.ts'],
-    ['within one layer', 'src/ingest/kafka/runner.ts', 'src/ingest/source.ts'],
+    ['within one layer', 'src/ingest/kafka/kafka-source.ts', 'src/ingest/source.ts'],
     ['down to the base', 'src/detect/orphan-debit.ts', 'src/config/rules.ts'],
   ])('allows %s', (_rule, from, to) => {
     expect(violationsOf([edge(from, to)])).toEqual([]);

@@ -80,83 +80,10 @@ export interface KnownViolation {
   readonly removedBy: string;
 }
 
-const R10R = 'r10r: pipeline, summary and the replay/demo wiring move to src/runtime';
-const R10K = 'r10k: runner split; Kafka job wiring to src/runtime/kafka-job.ts, ledger SQL to src/sinks/clickhouse';
-const R10E_VIEW = 'r10e: detectors read an attempt through a view in src/detect; codes to src/events, uuid to src/util';
-const R10E_PAN = 'r10e: the PAN guard (ingest/pan.ts) moves to src/util or src/events';
-// r10e moved the haversine to src/util/geo.ts but left travelHorizonMs in detect/patterns/geo.ts.
-const TRAVEL_HORIZON = 'follow-up: travelHorizonMs (a bound from the rules, no detection) moves beside MAX_DISTANCE_KM in src/util/geo.ts';
-
-const each = (froms: readonly string[], to: string, removedBy: string): KnownViolation[] => froms.map((from) => ({ from, to, removedBy }));
-
 /**
- * Today's imports against the table, each with what removes it. The test fails
- * on any import not in the table or here, and on an entry here that no longer
- * exists ("stale allowlist entry: remove it"), so this list can only shrink.
- * The lead empties it after merging issue 10's branches.
+ * Imports against the table that are tolerated for now, each with what removes
+ * it. Empty since issue 10 landed; keep it empty. The test fails on any import
+ * not in the table or here, and on an entry here that no longer exists
+ * ("stale allowlist entry: remove it"), so the list can only shrink.
  */
-export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
-  // cli wires the pipeline itself (issue 10 part 1).
-  { from: 'src/cli/commands/demo.ts', to: 'src/engine/pipeline.ts', removedBy: R10R },
-  { from: 'src/cli/commands/demo.ts', to: 'src/engine/summary.ts', removedBy: R10R },
-  { from: 'src/cli/commands/demo.ts', to: 'src/metrics/index.ts', removedBy: R10R },
-  { from: 'src/cli/commands/replay.ts', to: 'src/engine/pipeline.ts', removedBy: R10R },
-  { from: 'src/cli/commands/replay.ts', to: 'src/engine/summary.ts', removedBy: R10R },
-  { from: 'src/cli/commands/run.ts', to: 'src/metrics/index.ts', removedBy: R10K },
-
-  // The backtest builds its own pipeline: its run belongs in the runtime (a Source over stored events).
-  { from: 'src/backtest/run.ts', to: 'src/engine/pipeline.ts', removedBy: `${R10R}; backtest/run.ts then goes through the runtime driver (lead: check)` },
-  { from: 'src/backtest/run.ts', to: 'src/ingest/jsonl.ts', removedBy: `${R10R}; backtest/run.ts then goes through the runtime driver (lead: check)` },
-  { from: 'src/backtest/period.ts', to: 'src/detect/patterns/geo.ts', removedBy: TRAVEL_HORIZON },
-
-  // The Kafka runner builds engines and card stages, writes anomalies and reports (issue 10 part 2).
-  { from: 'src/ingest/kafka/card-stage.ts', to: 'src/detect/patterns/card-patterns.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/card-stage.ts', to: 'src/detect/patterns/types.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/partition-task.ts', to: 'src/detect/patterns/fault-spike.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/partition-task.ts', to: 'src/detect/patterns/types.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/partition-task.ts', to: 'src/engine/engine.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/partition-task.ts', to: 'src/engine/shared-duplicates.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/runner.ts', to: 'src/engine/engine.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/runner.ts', to: 'src/engine/shared-duplicates.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/runner.ts', to: 'src/engine/summary.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/runner.ts', to: 'src/metrics/index.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/runner.ts', to: 'src/metrics/sources.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/runner.ts', to: 'src/sinks/clickhouse/index.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/runner.ts', to: 'src/suppress/store.ts', removedBy: R10K },
-  { from: 'src/ingest/kafka/runner.ts', to: 'src/suppress/suppressor.ts', removedBy: R10K },
-  // Producing simulated records to Kafka is a job (sim → Kafka), not part of the Kafka source.
-  { from: 'src/ingest/kafka/producer.ts', to: 'src/sim/index.ts', removedBy: 'issue 10 part 3 (r10k or r10e): simulate-to-Kafka moves to src/runtime (lead: check)' },
-
-  // Detectors read the engine's packed layout (issue 10 part 3).
-  { from: 'src/detect/amount-mismatch.ts', to: 'src/engine/txn.ts', removedBy: R10E_VIEW },
-  { from: 'src/detect/debit-facts.ts', to: 'src/engine/codes.ts', removedBy: R10E_VIEW },
-  { from: 'src/detect/debit-facts.ts', to: 'src/engine/txn.ts', removedBy: R10E_VIEW },
-  { from: 'src/detect/duplicate-debit.ts', to: 'src/engine/txn.ts', removedBy: R10E_VIEW },
-  { from: 'src/detect/evidence.ts', to: 'src/engine/codes.ts', removedBy: R10E_VIEW },
-  { from: 'src/detect/evidence.ts', to: 'src/engine/txn.ts', removedBy: R10E_VIEW },
-  { from: 'src/detect/evidence.ts', to: 'src/engine/uuid.ts', removedBy: R10E_VIEW },
-
-  // The PAN guard sits in ingest, but sinks and analyst tools mask with it too.
-  ...each(
-    [
-      'src/cases/search.ts',
-      'src/labels/labels.ts',
-      'src/report/svg.ts',
-      'src/sinks/clickhouse/card-data.ts',
-      'src/sinks/clickhouse/query.ts',
-      'src/sinks/clickhouse/sink.ts',
-      'src/suppress/store.ts',
-    ],
-    'src/ingest/pan.ts',
-    R10E_PAN,
-  ),
-
-  // Config resolves the ClickHouse target with the sink's code: the target (URL, env) is configuration.
-  {
-    from: 'src/config/run-config.ts',
-    to: 'src/sinks/clickhouse/connection.ts',
-    removedBy: 'follow-up: resolveTarget/describeTarget/ClickHouseTarget move to src/config (clickhouse-target.ts)',
-  },
-  // The batch reference reads anomaly files with ingest's line reader.
-  { from: 'src/eval/anomaly-file.ts', to: 'src/ingest/jsonl.ts', removedBy: 'follow-up: readLines (a file tool, no validation) moves to src/util' },
-];
+export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [];

@@ -19,7 +19,7 @@ import { readEvents, type SourceStats } from '../../src/backtest/events-source.j
 import { latestLabels } from '../../src/backtest/labels.js';
 import { groupRows, renderReport as renderBacktest, type DiffLine } from '../../src/backtest/render.js';
 import { runBacktestCommand } from '../../src/cli/commands/backtest.js';
-import { runBacktest } from '../../src/backtest/run.js';
+import { runBacktest } from '../../src/runtime/backtest-job.js';
 import { rulesInForce } from '../../src/backtest/rules-in-force.js';
 import { rulesStamp } from '../../src/config/rules-version.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';

@@ -1,7 +1,7 @@
 /** Shared by the backtest tests: simulated events and the batch reference's difference between two rule sets. */
 import type { Rules } from '../../src/config/rules.js';
 import type { Anomaly } from '../../src/events/anomaly.js';
-import type { BacktestResult } from '../../src/backtest/run.js';
+import type { BacktestResult } from '../../src/backtest/types.js';
 import { referenceAnomalies } from '../../src/eval/reference.js';
 import type { BankEvent, GatewayEvent, TerminalEvent } from '../../src/events/index.js';
 import { parseLine } from '../../src/ingest/jsonl.js';

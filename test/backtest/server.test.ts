@@ -12,9 +12,10 @@ import { createClient } from '@clickhouse/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRules, DEFAULT_RULES } from '../../src/config/rules.js';
 import { SERVER_PAGE_ROWS } from '../../src/backtest/events-source.js';
-import { runBacktest } from '../../src/backtest/run.js';
+import { runBacktest } from '../../src/runtime/backtest-job.js';
 import type { Stream } from '../../src/events/index.js';
-import { resolveTarget, serverClientOptions, type ServerTarget } from '../../src/sinks/clickhouse/connection.js';
+import { serverClientOptions } from '../../src/sinks/clickhouse/connection.js';
+import { resolveTarget, type ServerTarget } from '../../src/config/clickhouse-target.js';
 import { backtestDiff, referenceDiffOf, simulatedEvents } from './helpers.js';
 
 const SIM = { seed: 5, minutes: 12, tps: 2, startMs: Date.UTC(2026, 2, 2, 7, 0) };

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DATA_DIR, openClickHouse, resolveTarget, serverClientOptions, type ServerTarget } from '../../src/sinks/clickhouse/connection.js';
+import { openClickHouse, serverClientOptions } from '../../src/sinks/clickhouse/connection.js';
+import { DEFAULT_DATA_DIR, resolveTarget, type ServerTarget } from '../../src/config/clickhouse-target.js';
 
 const CLI = new URL('../../bin/posguard.js', import.meta.url).pathname;
 const HOLD = new URL('./helpers/hold-data-dir.ts', import.meta.url).pathname;

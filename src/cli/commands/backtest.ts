@@ -9,11 +9,12 @@ import type { Command } from 'commander';
 import { loadRulesFile } from '../../config/rules.js';
 import { PosguardError } from '../../errors.js';
 import { diffLine, renderReport } from '../../backtest/render.js';
-import { runBacktest } from '../../backtest/run.js';
+import { runBacktest } from '../../runtime/backtest-job.js';
 import { rulesInForce } from '../../backtest/rules-in-force.js';
 import { DEFAULT_PAGE_ROWS, SERVER_PAGE_ROWS } from '../../backtest/events-source.js';
 import { parseMarginMs, parseTimeBound } from '../../backtest/period.js';
-import { openClickHouse, resolveTarget } from '../../sinks/clickhouse/connection.js';
+import { openClickHouse } from '../../sinks/clickhouse/connection.js';
+import { resolveTarget } from '../../config/clickhouse-target.js';
 import { JsonlWriter } from '../../sinks/jsonl-writer.js';
 
 export interface BacktestCliOptions {

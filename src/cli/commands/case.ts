@@ -10,7 +10,8 @@ import { PosguardError } from '../../errors.js';
 import { buildCase } from '../../cases/build.js';
 import { renderCaseText } from '../../cases/render-text.js';
 import { parseAmount, renderHitsText, searchCases } from '../../cases/search.js';
-import { openClickHouse, resolveTarget } from '../../sinks/clickhouse/connection.js';
+import { openClickHouse } from '../../sinks/clickhouse/connection.js';
+import { resolveTarget } from '../../config/clickhouse-target.js';
 
 export interface CaseCommandOptions {
   data?: string;

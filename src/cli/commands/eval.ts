@@ -2,13 +2,13 @@
  * `posguard eval`: measures the engine's anomaly output against the batch
  * reference (src/eval) on the same replay files. It is a measurement, so it
  * exits 0 whatever the figures; only unreadable inputs or a bad rules file fail
- * (one line, exit 2, through main.ts). The work is in src/eval/run.ts.
+ * (one line, exit 2, through main.ts). The work is in src/runtime/eval-job.ts.
  */
 import type { Command } from 'commander';
 import { formatReport } from '../../eval/compare.js';
-import { formatInputs, runEval, type EvalOptions } from '../../eval/run.js';
+import { formatInputs, runEval, type EvalOptions } from '../../runtime/eval-job.js';
 
-export { formatInputs, runEval, type EvalInputs, type EvalOptions, type EvalResult } from '../../eval/run.js';
+export { formatInputs, runEval, type EvalInputs, type EvalOptions, type EvalResult } from '../../runtime/eval-job.js';
 
 export function registerEval(program: Command): void {
   program

@@ -12,7 +12,8 @@ import { analystName } from '../../sinks/clickhouse/analyst-store.js';
 import {
   LABELS, MAX_CSV_ROWS, MAX_REPORTED_ROWS, appendLabels, labelProblem, readLabelCsv, unknownAnomalies, type LabelInput,
 } from '../../labels/labels.js';
-import { openClickHouse, resolveTarget } from '../../sinks/clickhouse/connection.js';
+import { openClickHouse } from '../../sinks/clickhouse/connection.js';
+import { resolveTarget } from '../../config/clickhouse-target.js';
 
 interface LabelFlags {
   as?: string;

@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { createClient } from '@clickhouse/client';
 import { PosguardError } from '../../errors.js';
-import { describeTarget, openClickHouse, resolveTarget, serverClientOptions } from '../../sinks/clickhouse/connection.js';
+import { openClickHouse, serverClientOptions } from '../../sinks/clickhouse/connection.js';
+import { describeTarget, resolveTarget } from '../../config/clickhouse-target.js';
 import { ensureDatabase, migrate } from '../../sinks/clickhouse/migrate.js';
 
 export function registerMigrate(program: Command): void {

@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { PosguardError } from '../../errors.js';
 import { buildReport, writeReport } from '../../report/index.js';
-import { describeTarget, openClickHouse, resolveTarget } from '../../sinks/clickhouse/connection.js';
+import { openClickHouse } from '../../sinks/clickhouse/connection.js';
+import { describeTarget, resolveTarget } from '../../config/clickhouse-target.js';
 
 export interface ReportOptions {
   data?: string;

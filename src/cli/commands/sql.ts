@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { PosguardError } from '../../errors.js';
-import { openClickHouse, resolveTarget } from '../../sinks/clickhouse/connection.js';
+import { openClickHouse } from '../../sinks/clickhouse/connection.js';
+import { resolveTarget } from '../../config/clickhouse-target.js';
 import { OUTPUT_FORMATS, runSql, type OutputFormat } from '../../sinks/clickhouse/query.js';
 
 export function registerSql(program: Command): void {

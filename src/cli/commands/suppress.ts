@@ -9,7 +9,8 @@ import { ANOMALY_KINDS, type AnomalyKind } from '../../events/anomaly.js';
 import { PosguardError } from '../../errors.js';
 import { maskPans } from '../../util/pan.js';
 import { analystName } from '../../sinks/clickhouse/analyst-store.js';
-import { openClickHouse, resolveTarget, type ClickHouseHandle } from '../../sinks/clickhouse/connection.js';
+import { openClickHouse, type ClickHouseHandle } from '../../sinks/clickhouse/connection.js';
+import { resolveTarget } from '../../config/clickhouse-target.js';
 import { renderTable } from '../../sinks/clickhouse/query.js';
 import {
   SCOPES, addSuppression, listSuppressions, parseUntil, removeSuppression, suppressionProblem, type Scope, type StoredSuppression,

@@ -13,8 +13,8 @@
  * "State and memory".
  */
 import type { Rules } from '../../config/rules.js';
-import { haversineKm } from '../../util/geo.js';
-import { isImpossibleTravel, travelHorizonMs } from './geo.js';
+import { haversineKm, travelHorizonMs } from '../../util/geo.js';
+import { isImpossibleTravel } from './geo.js';
 import { cardPatternAnomaly } from './pattern-anomaly.js';
 import type { CardFact, Emit } from './types.js';
 import { after, dayOf, EventWindow, keepFrom, type Frame } from './window.js';

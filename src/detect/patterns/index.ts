@@ -5,5 +5,6 @@ export { CardTesting, TestingWindow } from './card-testing.js';
 export { CardVelocity, VelocityWindow } from './card-velocity.js';
 export { ImpossibleTravel, TravelWindow } from './impossible-travel.js';
 export { TerminalFaultSpikes, isHardwareSignal, type FaultSpikeCounters } from './fault-spike.js';
-export { isImpossibleTravel, travelHorizonMs } from './geo.js';
+export { isImpossibleTravel } from './geo.js';
+export { travelHorizonMs } from '../../util/geo.js';
 export { cardPatternAnomaly, faultSpikeAnomaly } from './pattern-anomaly.js';

@@ -14,7 +14,7 @@
  */
 import type { AnyEvent, Stream } from '../../events/index.js';
 import { maskPans, maskPansLoose, scrubPans } from '../../util/pan.js';
-import { validateAvroDecoded, validateEvent } from '../../ingest/validate.js';
+import { validateAvroDecoded, validateEvent } from '../validate.js';
 import { WIRE_HEADER_BYTES, readWireHeader, readerType } from './avro.js';
 import type { Registry } from './registry.js';
 

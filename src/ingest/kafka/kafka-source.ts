@@ -17,8 +17,6 @@ import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Ka
 import type { RunConfig } from '../../config/run-config.js';
 import { PosguardError } from '../../errors.js';
 import { STREAMS, type Stream } from '../../events/index.js';
-import type { DetectorMetrics } from '../../metrics/index.js';
-import type { PartitionLag } from '../../metrics/sources.js';
 import type { Logger } from '../../util/log.js';
 import { createAssigner, partitionNumbers } from './assigner.js';
 import { checkKafkaAccess, createKafka, kafkaClientOptions } from './client.js';
@@ -27,18 +25,17 @@ import { DeadLetterPublisher } from './dlq.js';
 import type { CommitEntry, GroupOffsets, PartitionTargets } from './partition-targets.js';
 import { claimEpochs, planRebuild, type RebuildPlan } from './rebuild.js';
 import { Registry, registryOptions } from './registry.js';
-import type { RunState } from './run-state.js';
-import type { RunStats } from './run-stats.js';
 import { SourceBatches } from './source-batches.js';
+import type { PartitionLag, SourceReports, SourceRunState, SourceStats } from './source-context.js';
 import { checkCoPartitioned, inputTopics, kafkaCall, partitionCounts, streamOfTopic } from './topics.js';
 
 export interface KafkaSourceOptions {
   readonly config: RunConfig;
-  readonly state: RunState;
-  readonly stats: RunStats;
+  readonly state: SourceRunState;
+  readonly stats: SourceStats;
   /** Component "kafka": the source's lines and kafkajs' own. */
   readonly log: Logger;
-  readonly metrics?: DetectorMetrics;
+  readonly metrics?: SourceReports;
   /** Makes everything produced so far durable (the sink's flush): runs before every commit. */
   readonly flushOutputs: () => Promise<void>;
   /** The sink's backlog (null while closed) and a promise that it has drained: fetching pauses in between. */

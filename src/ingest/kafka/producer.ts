@@ -16,7 +16,7 @@
  */
 import { Partitioners, type Message, type Producer } from 'kafkajs';
 import { STREAMS, type Stream } from '../../events/index.js';
-import { validateEvent } from '../../ingest/validate.js';
+import { validateEvent } from '../validate.js';
 import { encodeAvro, encodeWire } from './avro.js';
 import type { ValueFormat } from './codec.js';
 import { checkKafkaAccess, createKafka, type KafkaClientOptions } from './client.js';

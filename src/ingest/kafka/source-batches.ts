@@ -10,13 +10,11 @@ import type { RunConfig } from '../../config/run-config.js';
 import { PosguardError } from '../../errors.js';
 import type { Stream } from '../../events/index.js';
 import { scrubPans } from '../../util/pan.js';
-import type { DetectorMetrics } from '../../metrics/index.js';
 import type { Logger } from '../../util/log.js';
 import { dlqValue, poisonPayload, type ValueDecoder } from './codec.js';
 import type { DeadLetterPublisher } from './dlq.js';
 import type { PartitionTarget, PartitionTargets } from './partition-targets.js';
-import type { RunState } from './run-state.js';
-import type { RunStats } from './run-stats.js';
+import type { SourceReports, SourceRunState, SourceStats } from './source-context.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
@@ -26,10 +24,10 @@ const RECORDS_PER_BEAT = 500;
 
 export interface SourceBatchesOptions {
   readonly config: RunConfig;
-  readonly state: RunState;
-  readonly stats: RunStats;
+  readonly state: SourceRunState;
+  readonly stats: SourceStats;
   readonly log: Logger;
-  readonly metrics?: DetectorMetrics;
+  readonly metrics?: SourceReports;
   readonly decoder: ValueDecoder;
   readonly now: () => number;
   readonly source: {

@@ -10,7 +10,7 @@
 import { userInfo } from 'node:os';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { PosguardError } from '../../errors.js';
-import type { ClickHouseTarget } from './connection.js';
+import type { ClickHouseTarget } from '../../config/clickhouse-target.js';
 import { clickHouseMessage } from './query.js';
 
 export function analystName(target: ClickHouseTarget, env: Readonly<Record<string, string | undefined>> = {}): string {

@@ -1,6 +1,7 @@
 /** ClickHouse storage: connection, migrations, the sink, and the analyst query runner. */
 import { clientBatchWriter } from './writer.js';
-import { openClickHouse, type ClickHouseTarget } from './connection.js';
+import type { ClickHouseTarget } from '../../config/clickhouse-target.js';
+import { openClickHouse } from './connection.js';
 import { ClickHouseSink, type ClickHouseSinkOptions } from './sink.js';
 
 export * from './connection.js';

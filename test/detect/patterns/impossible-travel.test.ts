@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { anomalyId, utcDay } from '../../../src/events/anomaly.js';
 import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
-import { travelHorizonMs } from '../../../src/detect/patterns/geo.js';
-import { haversineKm, MAX_DISTANCE_KM } from '../../../src/util/geo.js';
+import { haversineKm, MAX_DISTANCE_KM, travelHorizonMs } from '../../../src/util/geo.js';
 import type { CardFact } from '../../../src/detect/patterns/types.js';
 import { collector, DAY, fact, HOUR, MIN, only, T0 } from './helpers.js';
 import { expectPipelineAgreesOnFacts } from './through-engine.js';

@@ -9,7 +9,7 @@ import { DEFAULT_RULES } from '../../../src/config/rules.js';
 import type { Anomaly } from '../../../src/events/anomaly.js';
 import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
 import type { CardFact } from '../../../src/detect/patterns/types.js';
-import { CardStage } from '../../../src/ingest/kafka/card-stage.js';
+import { CardStage } from '../../../src/runtime/kafka/card-stage.js';
 
 const T0 = Date.UTC(2026, 2, 2, 8);
 

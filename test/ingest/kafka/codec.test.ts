@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeAvro, encodeWire, readerType } from '../../../src/ingest/kafka/avro.js';
 import { AvroDecoder, ConfluentDecoder, JsonDecoder, dlqValue, poisonPayload } from '../../../src/ingest/kafka/codec.js';
-import { Ledger, signature } from '../../../src/ingest/kafka/ledger.js';
+import { Ledger, signature } from '../../../src/runtime/kafka/ledger.js';
 import type { Registry, SchemaResolution } from '../../../src/ingest/kafka/registry.js';
 import type { Anomaly } from '../../../src/events/anomaly.js';
 import type { GatewayEvent } from '../../../src/events/index.js';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildRules, type Rules } from '../../../src/config/rules.js';
 import { loadRunConfig } from '../../../src/config/run-config.js';
 import { simulateToKafka } from '../../../src/cli/commands/simulate-kafka.js';
-import { KafkaRun, type RunResult } from '../../../src/ingest/kafka/runner.js';
+import { KafkaRun, type RunResult } from '../../../src/runtime/kafka/runner.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';
 import { SIM_DEFAULTS } from '../../../src/sim/index.js';
 import { expectSameAnomalies, expected, type Expected } from './fixtures.js';

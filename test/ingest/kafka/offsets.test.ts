@@ -4,7 +4,7 @@ import { DEFAULT_RULES } from '../../../src/config/rules.js';
 import type { CardFact, CardPatternDetector } from '../../../src/detect/patterns/types.js';
 import type { BankEvent } from '../../../src/events/index.js';
 import { OffsetLog, commitSpans, decodeMeta, encodeMeta, epochVersion, MAX_ENGINE_VERSION } from '../../../src/ingest/kafka/offsets.js';
-import { PartitionTask } from '../../../src/ingest/kafka/partition-task.js';
+import { PartitionTask } from '../../../src/runtime/kafka/partition-task.js';
 
 describe('OffsetLog', () => {
   it('answers the first offset that may hold an event at or after the bound, and forgets whole blocks below it', () => {

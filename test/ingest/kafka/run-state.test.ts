@@ -1,6 +1,6 @@
 /** The Kafka run's one lifecycle state: forward-only transitions, a second stop or close shares the first. */
 import { describe, expect, it } from 'vitest';
-import { RunState } from '../../../src/ingest/kafka/run-state.js';
+import { RunState } from '../../../src/runtime/kafka/run-state.js';
 
 describe('RunState', () => {
   it('start, stop, close: created → starting → running → draining → closing → closed', () => {

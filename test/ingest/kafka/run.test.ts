@@ -18,7 +18,7 @@ import { createKafka } from '../../../src/ingest/kafka/client.js';
 import { DLQ_HEADERS } from '../../../src/ingest/kafka/dlq.js';
 import { looksLikePan } from '../../../src/util/pan.js';
 import { simulateToKafka } from '../../../src/cli/commands/simulate-kafka.js';
-import { KafkaRun, type RunResult } from '../../../src/ingest/kafka/runner.js';
+import { KafkaRun, type RunResult } from '../../../src/runtime/kafka/runner.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';
 import { SIM, expectSameAnomalies, expected, type Expected } from './fixtures.js';
 import { anomalyFromRow, createTestTopics, deleteTestTopics, describeKafka, STORED_ANOMALY_SQL, uniqueGroup, uniqueTopics } from './helpers.js';

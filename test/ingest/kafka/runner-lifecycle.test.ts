@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../../../src/config/rules.js';
 import { loadRunConfig } from '../../../src/config/run-config.js';
-import { KafkaRun } from '../../../src/ingest/kafka/runner.js';
+import { KafkaRun } from '../../../src/runtime/kafka/runner.js';
 
 describe('KafkaRun.stop', () => {
   it('is idempotent: two stops share one drain and one result, a third after the close returns it too', async () => {

@@ -11,7 +11,7 @@ import { DEFAULT_RULES } from '../../../src/config/rules.js';
 import { loadRunConfig } from '../../../src/config/run-config.js';
 import type { Anomaly } from '../../../src/events/anomaly.js';
 import { simulateToKafka } from '../../../src/cli/commands/simulate-kafka.js';
-import { KafkaRun } from '../../../src/ingest/kafka/runner.js';
+import { KafkaRun } from '../../../src/runtime/kafka/runner.js';
 import { openClickHouse } from '../../../src/sinks/clickhouse/connection.js';
 import { migrate } from '../../../src/sinks/clickhouse/migrate.js';
 import { addSuppression } from '../../../src/suppress/store.js';

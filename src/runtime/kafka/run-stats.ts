@@ -1,19 +1,14 @@
 /** The figures of a Kafka run (the summary, tests, the benchmark), and engine counters summed across partitions. */
 import type { EngineCounters } from '../../engine/engine.js';
 import { STREAMS } from '../../events/index.js';
-import type { PoisonKind } from './codec.js';
+import type { SourceStats } from '../../ingest/kafka/source-context.js';
 import type { LedgerStats } from './ledger.js';
 
-export interface RunStats {
-  records: number;
-  events: number;
-  poison: Record<PoisonKind, number>;
-  deadLettersSent: number;
-  commits: number;
+/** The source's counters (records, events, poison, dead letters, commits, pauses) and the job's. */
+export interface RunStats extends SourceStats {
   rebuilds: number;
   /** Rebalances after which this member kept its partitions and their state (no re-read). */
   keptStates: number;
-  pauses: number;
   suppressedBelowFloor: number;
   /** Reversals from one partition also given to the other partitions' engines of this process. */
   foreignDelivered: number;

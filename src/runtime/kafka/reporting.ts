@@ -4,13 +4,13 @@
  * consumerLag). Read-only: it never changes the run.
  */
 import type { RunConfig } from '../../config/run-config.js';
-import type { RunSummary } from '../../runtime/summary.js';
+import type { RunSummary } from '../summary.js';
 import { STREAMS, type Stream } from '../../events/index.js';
 import type { EngineView, PartitionLag } from '../../metrics/sources.js';
 import type { ClickHouseSinkStats } from '../../sinks/clickhouse/index.js';
 import type { Suppressor } from '../../suppress/suppressor.js';
 import type { Logger } from '../../util/log.js';
-import type { KafkaSource } from './kafka-source.js';
+import type { KafkaSource } from '../../ingest/kafka/kafka-source.js';
 import type { RunState } from './run-state.js';
 import type { RunStats } from './run-stats.js';
 import type { RunStore } from './run-store.js';

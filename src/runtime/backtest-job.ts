@@ -1,49 +1,22 @@
 /**
- * The backtest: one pass over events_raw (event-time order, in pages) feeds
- * two detectors built exactly as `posguard replay` builds one
+ * The backtest job: one pass over events_raw (event-time order, in pages)
+ * feeds two detectors built exactly as `posguard replay` builds one
  * (createPipeline), one under the rules in force and one under the candidate
- * rules. Their final anomalies are compared (./diff.ts) and the differences
+ * rules. Their final anomalies are compared (src/backtest/diff.ts) and the differences
  * joined to analysts' labels. Nothing is written to ClickHouse: the
  * detectors' output stays in memory (FinalStates, bounded).
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Rules } from '../config/rules.js';
-import { createPipeline, type Pipeline } from '../runtime/pipeline.js';
+import { createPipeline, type Pipeline } from './pipeline.js';
 import { PosguardError } from '../errors.js';
 import { STREAMS, type Stream } from '../events/index.js';
 import { parseLine } from '../ingest/jsonl.js';
-import { diffStates, FinalStates, type DiffEntry } from './diff.js';
-import { eventTimeBounds, readEvents, DEFAULT_PAGE_ROWS, type SourceStats } from './events-source.js';
-import { latestLabels, type LatestLabel } from './labels.js';
-import { readRange, type Period } from './period.js';
-
-export interface BacktestOptions {
-  readonly baseline: Rules;
-  readonly candidate: Rules;
-  /** Counted period (epoch ms); a missing bound defaults to the edge of the data in events_raw. */
-  readonly fromMs?: number;
-  readonly toMs?: number;
-  /** Overrides of the computed margins (docs/backtest.md, "Edges"). */
-  readonly warmupMs?: number;
-  readonly settleMs?: number;
-  readonly pageRows?: number;
-  readonly maxAnomalies?: number;
-}
-
-export interface BacktestResult {
-  readonly period: Period;
-  /** The event_time range events_raw holds (null: empty). */
-  readonly data: { readonly minMs: number; readonly maxMs: number } | null;
-  readonly events: number;
-  /** Rows whose payload is not a valid event of its stream (skipped, counted). */
-  readonly invalidRows: number;
-  readonly source: SourceStats;
-  readonly elapsedMs: number;
-  readonly baseline: FinalStates;
-  readonly candidate: FinalStates;
-  readonly entries: readonly DiffEntry[];
-  readonly labels: ReadonlyMap<string, LatestLabel>;
-}
+import { diffStates, FinalStates } from '../backtest/diff.js';
+import { eventTimeBounds, readEvents, DEFAULT_PAGE_ROWS, type SourceStats } from '../backtest/events-source.js';
+import { latestLabels } from '../backtest/labels.js';
+import { readRange, type Period } from '../backtest/period.js';
+import type { BacktestOptions, BacktestResult } from '../backtest/types.js';
 
 const STREAM_SET = new Set<string>(STREAMS);
 

@@ -13,7 +13,7 @@
  * signal, an error during the drain) is answered `false` so the caller returns
  * the shared promise instead of running it twice.
  */
-import { Lifecycle, type LifecycleState } from '../../runtime/lifecycle.js';
+import { Lifecycle, type LifecycleState } from '../lifecycle.js';
 
 export type EndCause = 'stop' | 'end-of-input' | 'error';
 

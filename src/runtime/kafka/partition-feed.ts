@@ -6,13 +6,13 @@
  * this process.
  */
 import type { Anomaly } from '../../events/anomaly.js';
-import type { RunSummary } from '../../runtime/summary.js';
+import type { RunSummary } from '../summary.js';
 import type { AnyEvent, BankEvent, SourceRef, Stream } from '../../events/index.js';
-import type { BadRecord } from '../source.js';
+import type { BadRecord } from '../../ingest/source.js';
 import type { CardStage } from './card-stage.js';
 import type { Ledger } from './ledger.js';
-import { epochVersion } from './offsets.js';
-import type { PartitionTarget } from './partition-targets.js';
+import { epochVersion } from '../../ingest/kafka/offsets.js';
+import type { PartitionTarget } from '../../ingest/kafka/partition-targets.js';
 import type { PartitionTask } from './partition-task.js';
 import type { RunStore } from './run-store.js';
 

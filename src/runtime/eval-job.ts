@@ -1,15 +1,17 @@
 /**
  * `posguard eval` without the command line: reads the replay files and the
- * engine's anomaly file, computes the batch reference and compares. It runs no
- * pipeline and writes nothing, so it does not go through src/runtime: the
- * reference needs every event in memory at once (it is the batch twin of the
- * streaming engine), and the engine's side is a file `posguard replay` wrote.
+ * engine's anomaly file, computes the batch reference (src/eval) and
+ * compares. It runs no pipeline and writes nothing, so it does not use the
+ * driver: the reference needs every event in memory at once (it is the batch
+ * twin of the streaming engine), and the engine's side is a file `posguard
+ * replay` wrote. It sits in the runtime because it reads the replay files
+ * through ingest, which the oracle in src/eval may not import.
  */
 import { DEFAULT_RULES, loadRulesFile } from '../config/rules.js';
 import { readJsonlFile } from '../ingest/jsonl.js';
-import { readAnomalyFile } from './anomaly-file.js';
-import { compareAnomalies, type Report } from './compare.js';
-import { referenceAnomalies } from './reference.js';
+import { readAnomalyFile } from '../eval/anomaly-file.js';
+import { compareAnomalies, type Report } from '../eval/compare.js';
+import { referenceAnomalies } from '../eval/reference.js';
 
 export interface EvalOptions {
   readonly terminal: string;

@@ -17,7 +17,7 @@ import type { SharedDuplicates } from '../../engine/shared-duplicates.js';
 import type { TransactionRecord } from '../../events/transaction.js';
 import { STREAMS, type AnyEvent, type SourceRef, type Stream } from '../../events/index.js';
 import { DEBIT_KINDS } from './ledger.js';
-import { OffsetLog, commitSpans, encodeMeta } from './offsets.js';
+import { OffsetLog, commitSpans, encodeMeta } from '../../ingest/kafka/offsets.js';
 
 export interface TaskOutput {
   /** An anomaly from this partition's engine (already floor-checked). */
