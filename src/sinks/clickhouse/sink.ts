@@ -38,14 +38,16 @@ import { TableBatches, type Pending } from './table-batches.js';
 import { TABLES, encodeAnomaly, encodeAnomalyWithRules, encodeDeadLetter, encodeRawEvent, encodeTransaction, type TableName } from './tables.js';
 import { rulesStamp } from '../../config/rules-version.js';
 import { errorLine, type BatchWriter } from './writer.js';
-import { redact } from '../../util/redact.js';
+import { logger } from '../../util/log.js';
 
 export type { ClickHouseSinkEvent, ClickHouseSinkOptions, ClickHouseSinkStats, SinkLogger } from './sink-options.js';
 export { backoff } from './backoff.js';
 
-const defaultLogger: SinkLogger = (level, msg) => {
-  if (level !== 'info') process.stderr.write(redact(`posguard: clickhouse sink: ${level}: ${msg}\n`));
-};
+/** The one logger's `clickhouse-sink` child; its info lines (each batch written) are debug here. */
+function defaultLogger(): SinkLogger {
+  const log = logger().child({ component: 'clickhouse-sink' });
+  return (level, msg, fields) => (level === 'info' ? log.debug(fields ?? {}, msg) : log[level](fields ?? {}, msg));
+}
 
 export class ClickHouseSink implements Sink {
   private readonly opts: ResolvedOptions;
@@ -73,7 +75,7 @@ export class ClickHouseSink implements Sink {
 
   constructor(writer: BatchWriter, private readonly options: ClickHouseSinkOptions = {}) {
     this.opts = resolveOptions(options);
-    const log = options.log ?? defaultLogger;
+    const log = options.log ?? defaultLogger();
     // ClickHouse's own error texts may quote the row they refused.
     this.log = (level, msg, ctx) => log(level, maskPans(msg), ctx);
     this.skip = new Set(this.opts.skipTables);
