@@ -173,8 +173,8 @@ function toRow(kind: AnomalyKind | 'ALL', c: Counts): KindReport {
   };
 }
 
-export function compareAnomalies(engine: readonly Anomaly[], reference: readonly Anomaly[], opts: CompareOptions = {}): Report {
-  const cap = opts.maxMismatches ?? 50;
+/** The engine's final state per id, RETRACTED ones left out (counted). */
+function liveFinals(engine: readonly Anomaly[]): { finals: number; live: Map<string, Anomaly>; retractedDropped: number } {
   const finals = finalStates(engine);
   const live = new Map<string, Anomaly>();
   let retractedDropped = 0;
@@ -182,13 +182,52 @@ export function compareAnomalies(engine: readonly Anomaly[], reference: readonly
     if (a.status === 'RETRACTED') retractedDropped++;
     else live.set(id, a);
   }
+  return { finals: finals.size, live, retractedDropped };
+}
+
+/** The reference by id; a repeated id is counted (the reference must not repeat one). */
+function referenceById(reference: readonly Anomaly[]): { ref: Map<string, Anomaly>; referenceDuplicateIds: number } {
   const ref = new Map<string, Anomaly>();
   let referenceDuplicateIds = 0;
   for (const a of reference) {
     if (ref.has(a.anomaly_id)) referenceDuplicateIds++;
     else ref.set(a.anomaly_id, a);
   }
+  return { ref, referenceDuplicateIds };
+}
 
+/** Compares one anomaly both sides found: cause (orphans), status and every compared field. */
+function compareFound(e: Anomaly, r: Anomaly, c: Counts): { problems: Problem[]; diffs: FieldDiff[] } {
+  const problems: Problem[] = [];
+  const diffs: FieldDiff[] = [];
+  if (r.kind === 'ORPHAN_DEBIT') {
+    c.causeCompared++;
+    if ((e.cause ?? null) === (r.cause ?? null)) c.causeAgreed++;
+    else {
+      problems.push('CAUSE');
+      diffs.push({ field: 'cause', engine: e.cause ?? null, reference: r.cause ?? null });
+    }
+  }
+  if (e.status === r.status) c.statusAgreed++;
+  else {
+    problems.push('STATUS');
+    diffs.push({ field: 'status', engine: e.status, reference: r.status });
+  }
+  const fieldDiffs = COMPARED_FIELDS
+    .map((f) => ({ field: f, engine: fieldValue(e, f), reference: fieldValue(r, f) }))
+    .filter((d) => !sameValue(d.engine, d.reference));
+  if (fieldDiffs.length === 0) c.fieldsAgreed++;
+  else {
+    problems.push('FIELDS');
+    diffs.push(...fieldDiffs);
+  }
+  return { problems, diffs };
+}
+
+export function compareAnomalies(engine: readonly Anomaly[], reference: readonly Anomaly[], opts: CompareOptions = {}): Report {
+  const cap = opts.maxMismatches ?? 50;
+  const { finals, live, retractedDropped } = liveFinals(engine);
+  const { ref, referenceDuplicateIds } = referenceById(reference);
   const counts = new Map<AnomalyKind, Counts>(ANOMALY_KINDS.map((k) => [k, zero()]));
   const countsOf = (k: AnomalyKind): Counts => {
     let c = counts.get(k);
@@ -208,29 +247,7 @@ export function compareAnomalies(engine: readonly Anomaly[], reference: readonly
       continue;
     }
     c.tp++;
-    const problems: Problem[] = [];
-    const diffs: FieldDiff[] = [];
-    if (r.kind === 'ORPHAN_DEBIT') {
-      c.causeCompared++;
-      if ((e.cause ?? null) === (r.cause ?? null)) c.causeAgreed++;
-      else {
-        problems.push('CAUSE');
-        diffs.push({ field: 'cause', engine: e.cause ?? null, reference: r.cause ?? null });
-      }
-    }
-    if (e.status === r.status) c.statusAgreed++;
-    else {
-      problems.push('STATUS');
-      diffs.push({ field: 'status', engine: e.status, reference: r.status });
-    }
-    const fieldDiffs = COMPARED_FIELDS
-      .map((f) => ({ field: f, engine: fieldValue(e, f), reference: fieldValue(r, f) }))
-      .filter((d) => !sameValue(d.engine, d.reference));
-    if (fieldDiffs.length === 0) c.fieldsAgreed++;
-    else {
-      problems.push('FIELDS');
-      diffs.push(...fieldDiffs);
-    }
+    const { problems, diffs } = compareFound(e, r, c);
     if (problems.length > 0) mismatches.push({ anomaly_id: id, kind: r.kind, problems, diffs, engine: summary(e), reference: summary(r) });
   }
   for (const [id, e] of live) {
@@ -247,7 +264,7 @@ export function compareAnomalies(engine: readonly Anomaly[], reference: readonly
   for (const c of counts.values()) for (const k of Object.keys(sum) as (keyof Counts)[]) sum[k] += c[k];
   return {
     engineVersions: engine.length,
-    engineIds: finals.size,
+    engineIds: finals,
     retractedDropped,
     referenceDuplicateIds,
     kinds,
