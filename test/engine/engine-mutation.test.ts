@@ -1,0 +1,106 @@
+/**
+ * Engine cases the mutation run showed unpinned (docs/testing.md, "Surviving
+ * mutants"), through the public API only (Engine.push / end, its counters and
+ * outputs), so they hold across a restructuring of the engine's files.
+ * Expected values are derived by hand from detection.md and docs/semantics.md.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RULES, type Rules } from '../../src/config/rules.js';
+import type { Anomaly } from '../../src/detect/anomaly.js';
+import { Engine } from '../../src/engine/engine.js';
+import type { TransactionRecord } from '../../src/engine/transaction.js';
+import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
+import { EventBuilder, MIN, T0 } from '../eval/builders.js';
+
+type Ev = TerminalEvent | GatewayEvent | BankEvent;
+const streamOf = (e: Ev): Stream => ('account_ref' in e ? 'bank' : 'network' in e ? 'gateway' : 'terminal');
+
+function harness(rules: Rules = DEFAULT_RULES) {
+  const versions: Anomaly[] = [];
+  const txns: TransactionRecord[] = [];
+  const late: Ev[] = [];
+  const engine = new Engine({ rules: () => rules, output: { anomaly: (a) => versions.push(a), transaction: (t) => txns.push(t), late: (_s, e) => late.push(e) } });
+  const push = (...events: Ev[]) => events.forEach((e) => engine.push(streamOf(e), e));
+  return { engine, versions, txns, late, push };
+}
+
+describe('engine counters', () => {
+  it('events per stream, decisions, anomaly versions and released attempts', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(b.terminal('DEVICE_FAULT', { event_time: T0 - MIN }));
+    // A completed sale (4 terminal, 4 gateway, 1 bank event) and an unfinished one (3, 4, 1) on another card.
+    h.push(...Object.values(b.attempt({ t: T0 })));
+    h.push(...Object.values(b.attempt({ t: T0 + MIN, stan: '000002', rrn: 'RRN000000002', card_token: 'tok_card_B', omit: ['TXN_COMPLETED'] })));
+    expect(h.engine.openAttempts()).toBe(2);
+    h.engine.end();
+    expect(h.engine.counters.events).toEqual({ terminal: 8, gateway: 8, bank: 2 });
+    expect(h.engine.counters.duplicates).toEqual({ terminal: 0, gateway: 0, bank: 0 });
+    expect(h.engine.counters.late).toEqual({ terminal: 0, gateway: 0, bank: 0 });
+    expect(h.engine.counters.tooLate).toEqual({ terminal: 0, gateway: 0, bank: 0 });
+    expect(h.engine.counters).toMatchObject({ decisions: 2, anomalyVersions: 1, released: 2, linkConflicts: 0 });
+    expect(h.engine.openAttempts()).toBe(0);
+    expect(h.versions.map((a) => [a.kind, a.rrn, a.cause])).toEqual([['ORPHAN_DEBIT', 'RRN000000002', 'NO_TERMINAL_OUTCOME']]);
+  });
+
+  it('a redelivered DEVICE_FAULT is a terminal duplicate', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    const f = b.terminal('DEVICE_FAULT', { event_time: T0 });
+    h.push(f, { ...f });
+    expect(h.engine.counters.events.terminal).toBe(2);
+    expect(h.engine.counters.duplicates).toEqual({ terminal: 1, gateway: 0, bank: 0 });
+  });
+});
+
+describe('one rrn per attempt (docs/semantics.md, "Known limits"): conflicts are counted', () => {
+  it('a second rrn from the gateway for the same (terminal_id, stan) is a link conflict', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(b.gateway('REQUEST_RECEIVED', { event_time: T0 }));
+    h.push(b.gateway('REQUEST_RECEIVED', { event_time: T0 + 1, rrn: 'RRN000000009' }));
+    expect(h.engine.counters.linkConflicts).toBe(1);
+  });
+
+  it('a bank approval echoing an attempt the gateway linked to another rrn: counted, and its orphan still names that terminal and stan', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(...Object.values(b.attempt({ t: T0 })));
+    // Rrn R7 is unknown to the gateway; the bank echoes TERM0001 / 000001, already R1's attempt.
+    h.push(b.bank('AUTH_APPROVED', { event_time: T0 + 10_000, rrn: 'RRN000000007', card_token: 'tok_card_Z' }));
+    h.engine.end();
+    expect(h.engine.counters.linkConflicts).toBe(1);
+    const orphans = h.versions.filter((a) => a.kind === 'ORPHAN_DEBIT');
+    expect(orphans.map((a) => [a.rrn, a.cause, a.terminal_id, a.stan, a.event_time])).toEqual([['RRN000000007', 'NO_GATEWAY_RECORD', 'TERM0001', '000001', T0 + 10_000]]);
+  });
+});
+
+describe('what the golden record reads from each stream', () => {
+  it('masked PAN and entry mode from the terminal, network from the gateway, txn type, currencies and merchant', () => {
+    const h = harness();
+    const b = new EventBuilder({ currency: 'PLN' });
+    const ev = b.attempt({ t: T0 });
+    const started = { ...ev.TXN_STARTED!, masked_pan: '411111******1111', entry_mode: 'CONTACTLESS' as const };
+    const gw = [ev.REQUEST_RECEIVED!, ev.FORWARDED_TO_ISSUER!, ev.ISSUER_RESPONSE!, ev.RESPONSE_SENT!].map((e) => ({ ...e, network: 'MASTERCARD' as const }));
+    h.push(started, ev.REQUEST_SENT!, ...gw, ev.AUTH_APPROVED!, ev.RESPONSE_RECEIVED!, ev.TXN_COMPLETED!);
+    h.engine.end();
+    expect(h.txns).toHaveLength(1);
+    expect(h.txns[0]).toMatchObject({
+      masked_pan: '411111******1111', entry_mode: 'CONTACTLESS', network: 'MASTERCARD', txn_type: 'SALE',
+      terminal_currency: 'PLN', gateway_currency: 'PLN', bank_currency: 'PLN', merchant_id: 'MERCHANT0000001',
+      terminal_amount_minor: 1_500, gateway_amount_minor: 1_500, bank_amount_minor: 1_500, issuer_latency_ms: 450,
+      terminal_outcome: 'SUCCESS', debited: true, anomaly_kinds: [],
+    });
+  });
+
+  it('a later terminal event in another currency changes neither the request\'s currency nor AMOUNT_MISMATCH (the REQUEST_SENT decides)', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
+    h.push(...Object.values(ev));
+    h.push(b.terminal('TXN_FAILED', { event_time: T0 + 3_000, currency: 'USD', amount_minor: 999 }));
+    h.engine.end();
+    expect(h.versions.filter((a) => a.kind === 'AMOUNT_MISMATCH')).toEqual([]);
+    expect(h.txns[0]).toMatchObject({ terminal_currency: 'EUR', terminal_amount_minor: 1_500 });
+  });
+});
