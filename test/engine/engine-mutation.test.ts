@@ -104,3 +104,77 @@ describe('what the golden record reads from each stream', () => {
     expect(h.txns[0]).toMatchObject({ terminal_currency: 'EUR', terminal_amount_minor: 1_500 });
   });
 });
+
+/**
+ * Lateness edges (docs/semantics.md, "Time, watermarks and lateness"): W = min over the streams of
+ * (max event_time − max_delay − the stream's clock error); an event is late when its latest possible
+ * true time (terminal: + terminal_max_drift; others: + clock_skew) is below W; it is too late for any
+ * held state when that is older than W − (reversal_grace + duplicate_window + allowed_lateness).
+ */
+describe('lateness edges, exactly on W and 1 ms below', () => {
+  const DELAY = DEFAULT_RULES.time.maxDelayMs; // 60 s
+  const DRIFT = DEFAULT_RULES.time.terminalMaxDriftMs; // 300 s
+  const SKEW = DEFAULT_RULES.time.clockSkewMs; // 1 s
+  const RETAIN = DEFAULT_RULES.debits.reversalGraceMs + DEFAULT_RULES.duplicateDebit.windowMs + DEFAULT_RULES.time.allowedLatenessMs; // 25 min
+  const C = T0 + 60 * MIN;
+
+  /** Moves all three streams to C with events that link to nothing; W is then the terminal's C − 60 s − 300 s. */
+  function atC() {
+    const h = harness();
+    const b = new EventBuilder({ terminal_id: 'CLOCK001', rrn: 'CLOCK0000001', stan: '999999' }, { firstId: 9_000_000 });
+    h.push(b.terminal('DEVICE_FAULT', { event_time: C }), b.gateway('REQUEST_RECEIVED', { event_time: C }), b.bank('AUTH_DECLINED', { event_time: C }));
+    expect(h.engine.watermark).toBe(C - DELAY - DRIFT);
+    expect(h.engine.watermarks()).toEqual({ terminal: C - DELAY - DRIFT, gateway: C - DELAY - SKEW, bank: C - DELAY - SKEW });
+    return h;
+  }
+  const W = C - DELAY - DRIFT;
+
+  it.each([
+    { stream: 'terminal' as const, err: DRIFT },
+    { stream: 'gateway' as const, err: SKEW },
+    { stream: 'bank' as const, err: SKEW },
+  ])('$stream: an event whose time + its clock error is W is on time; 1 ms earlier it is late', ({ stream, err }) => {
+    for (const [t, late] of [[W - err, 0], [W - err - 1, 1]] as const) {
+      const h = atC();
+      const b = new EventBuilder();
+      const e = stream === 'terminal' ? b.terminal('TXN_STARTED', { event_time: t })
+        : stream === 'gateway' ? b.gateway('REQUEST_RECEIVED', { event_time: t }) : b.bank('AUTH_APPROVED', { event_time: t });
+      h.push(e);
+      expect(h.engine.counters.late[stream]).toBe(late);
+      expect(h.late).toHaveLength(late);
+      expect(h.engine.counters.tooLate[stream]).toBe(0);
+    }
+  });
+
+  it.each([
+    { stream: 'terminal' as const, err: DRIFT },
+    { stream: 'gateway' as const, err: SKEW },
+    { stream: 'bank' as const, err: SKEW },
+  ])('$stream: an event for no held attempt is too late when time + error + 25 min is below W, not on it', ({ stream, err }) => {
+    for (const [t, tooLate] of [[W - err - RETAIN, 0], [W - err - RETAIN - 1, 1]] as const) {
+      const h = atC();
+      const b = new EventBuilder();
+      const e = stream === 'terminal' ? b.terminal('TXN_STARTED', { event_time: t })
+        : stream === 'gateway' ? b.gateway('REQUEST_RECEIVED', { event_time: t }) : b.bank('AUTH_APPROVED', { event_time: t });
+      h.push(e);
+      expect(h.engine.counters.tooLate[stream]).toBe(tooLate);
+      expect(h.engine.counters.late[stream]).toBe(1);
+      // A too-late event is applied to nothing: no attempt is held for it.
+      expect(h.engine.openAttempts()).toBe(2 - tooLate); // the clock's own attempt (gateway + bank share CLOCK rrn) + this one
+    }
+  });
+
+  it('a DEVICE_FAULT id is remembered as long as any held state: a redelivery 20 minutes later is still a duplicate', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    const f = b.terminal('DEVICE_FAULT', { event_time: T0 });
+    h.push(f);
+    const clock = new EventBuilder({ terminal_id: 'CLOCK001', rrn: 'CLOCK0000001', stan: '999999' }, { firstId: 9_000_000 });
+    // W = T0 + 20 min: past the fault's time + drift, within its time + drift + 25 min.
+    const c = T0 + 20 * MIN + DELAY + DRIFT;
+    h.push(clock.terminal('DEVICE_FAULT', { event_time: c }), clock.gateway('REQUEST_RECEIVED', { event_time: c }), clock.bank('AUTH_DECLINED', { event_time: c }));
+    expect(h.engine.watermark).toBe(T0 + 20 * MIN);
+    h.push({ ...f });
+    expect(h.engine.counters.duplicates.terminal).toBe(1);
+  });
+});
