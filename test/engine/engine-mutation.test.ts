@@ -5,8 +5,8 @@
  * Expected values are derived by hand from detection.md and docs/semantics.md.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RULES, type Rules } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import { buildRules, DEFAULT_RULES, type Rules } from '../../src/config/rules.js';
+import { anomalyId, type Anomaly } from '../../src/detect/anomaly.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { TransactionRecord } from '../../src/engine/transaction.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
@@ -15,11 +15,11 @@ import { EventBuilder, MIN, T0 } from '../eval/builders.js';
 type Ev = TerminalEvent | GatewayEvent | BankEvent;
 const streamOf = (e: Ev): Stream => ('account_ref' in e ? 'bank' : 'network' in e ? 'gateway' : 'terminal');
 
-function harness(rules: Rules = DEFAULT_RULES) {
+function harness(rules: Rules = DEFAULT_RULES, now?: () => number) {
   const versions: Anomaly[] = [];
   const txns: TransactionRecord[] = [];
   const late: Ev[] = [];
-  const engine = new Engine({ rules: () => rules, output: { anomaly: (a) => versions.push(a), transaction: (t) => txns.push(t), late: (_s, e) => late.push(e) } });
+  const engine = new Engine({ rules: () => rules, now, output: { anomaly: (a) => versions.push(a), transaction: (t) => txns.push(t), late: (_s, e) => late.push(e) } });
   const push = (...events: Ev[]) => events.forEach((e) => engine.push(streamOf(e), e));
   return { engine, versions, txns, late, push };
 }
@@ -176,5 +176,79 @@ describe('lateness edges, exactly on W and 1 ms below', () => {
     expect(h.engine.watermark).toBe(T0 + 20 * MIN);
     h.push({ ...f });
     expect(h.engine.counters.duplicates.terminal).toBe(1);
+  });
+});
+
+describe('the debit anomaly record', () => {
+  it('each kind takes its own severity from the rules, its id from kind and rrn, detected_at from the wall clock given', () => {
+    const rules = buildRules({
+      orphanDebit: { severity: 'critical' }, amountMismatch: { severity: 'info' }, duplicateDebit: { severity: 'warning' },
+      cardTesting: { enabled: false }, cardVelocity: { enabled: false }, impossibleTravel: { enabled: false }, terminalFaultSpike: { enabled: false },
+    });
+    const h = harness(rules, () => 42);
+    const b = new EventBuilder();
+    h.push(...Object.values(b.attempt({ t: T0 })));
+    // R2: the same card, merchant, amount and currency a minute later (a duplicate), never completed (an orphan),
+    // and the terminal asked for 1 400 where the bank took 1 500 (an amount mismatch).
+    const ev = b.attempt({ t: T0 + MIN, stan: '000002', rrn: 'RRN000000002', omit: ['TXN_COMPLETED'] });
+    h.push(...Object.values(ev).map((e) => (e.event_type === 'REQUEST_SENT' ? { ...e, amount_minor: 1_400 } : e)));
+    h.engine.end();
+    const got = h.versions.map((a) => [a.kind, a.severity, a.anomaly_id, a.detected_at, a.version]).sort();
+    expect(got).toEqual([
+      ['AMOUNT_MISMATCH', 'info', anomalyId('AMOUNT_MISMATCH', 'RRN000000002'), 42, 1],
+      ['DUPLICATE_DEBIT', 'warning', anomalyId('DUPLICATE_DEBIT', 'RRN000000002'), 42, 1],
+      ['ORPHAN_DEBIT', 'critical', anomalyId('ORPHAN_DEBIT', 'RRN000000002'), 42, 1],
+    ]);
+  });
+
+  it('evidence that arrives after the decision without changing it is a new version with the larger evidence', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(...Object.values(b.attempt({ t: T0, omit: ['TXN_COMPLETED'] })));
+    const clock = new EventBuilder({ terminal_id: 'CLOCK001', rrn: 'CLOCK0000001', stan: '999999' }, { firstId: 9_000_000 });
+    const c = T0 + 10 * MIN + 6 * MIN; // W = T0 + 10 min: decided (t + 5 min), still held
+    h.push(clock.terminal('DEVICE_FAULT', { event_time: c }), clock.gateway('REQUEST_RECEIVED', { event_time: c }), clock.bank('AUTH_DECLINED', { event_time: c }));
+    const orphan = () => h.versions.filter((a) => a.kind === 'ORPHAN_DEBIT');
+    expect(orphan().map((a) => [a.version, a.status, a.cause])).toEqual([[1, 'OPEN', 'NO_TERMINAL_OUTCOME']]);
+    // A second FORWARDED_TO_ISSUER (another event id) for R1, the latest gateway event: same cause, one more event behind it.
+    const extra = b.gateway('FORWARDED_TO_ISSUER', { event_time: T0 + 5_000 });
+    h.push(extra);
+    expect(orphan().map((a) => [a.version, a.status, a.cause])).toEqual([[1, 'OPEN', 'NO_TERMINAL_OUTCOME'], [2, 'OPEN', 'NO_TERMINAL_OUTCOME']]);
+    expect(orphan()[1].evidence.gateway.map((e) => e.event_id)).toContain(extra.event_id);
+    expect(orphan()[1].evidence.gateway).toHaveLength(orphan()[0].evidence.gateway.length + 1);
+    // The same event again is a duplicate: no third version.
+    h.push({ ...extra });
+    expect(orphan()).toHaveLength(2);
+  });
+
+  it('a closed attempt\'s golden record is emitted again, version + 1, when late evidence changes it', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
+    h.push(...Object.values(ev));
+    const clock = new EventBuilder({ terminal_id: 'CLOCK001', rrn: 'CLOCK0000001', stan: '999999' }, { firstId: 9_000_000 });
+    // Closed once W >= the latest (time + clock error) + the grace: RESPONSE_RECEIVED T0 + 1.5 s + 300 s drift + 300 s.
+    const c = T0 + 15 * MIN + 6 * MIN; // W = T0 + 15 min: closed, still held (it carries an orphan)
+    h.push(clock.terminal('DEVICE_FAULT', { event_time: c }), clock.gateway('REQUEST_RECEIVED', { event_time: c }), clock.bank('AUTH_DECLINED', { event_time: c }));
+    const mine = () => h.txns.filter((t) => t.terminal_id === 'TERM0001');
+    expect(mine().map((t) => [t.version, t.terminal_outcome])).toEqual([[1, 'NONE']]);
+    h.push(b.terminal('TXN_COMPLETED', { event_time: T0 + 2_000 }));
+    expect(mine().map((t) => [t.version, t.terminal_outcome])).toEqual([[1, 'NONE'], [2, 'SUCCESS']]);
+  });
+
+  it('late evidence on a decided attempt that has not closed yet emits no golden record (it comes once, at the close)', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(...Object.values(b.attempt({ t: T0, omit: ['TXN_COMPLETED'] })));
+    const clock = new EventBuilder({ terminal_id: 'CLOCK001', rrn: 'CLOCK0000001', stan: '999999' }, { firstId: 9_000_000 });
+    // W = T0 + 6 min: decided (t + 5 min), not closed (RESPONSE_RECEIVED T0 + 1.5 s + 300 s drift + 300 s grace).
+    const c = T0 + 6 * MIN + 6 * MIN;
+    h.push(clock.terminal('DEVICE_FAULT', { event_time: c }), clock.gateway('REQUEST_RECEIVED', { event_time: c }), clock.bank('AUTH_DECLINED', { event_time: c }));
+    expect(h.versions.filter((a) => a.kind === 'ORPHAN_DEBIT')).toHaveLength(1);
+    h.push(b.gateway('FORWARDED_TO_ISSUER', { event_time: T0 + 5_000 }));
+    expect(h.versions.filter((a) => a.kind === 'ORPHAN_DEBIT')).toHaveLength(2);
+    expect(h.txns.filter((t) => t.terminal_id === 'TERM0001')).toEqual([]);
+    h.engine.end();
+    expect(h.txns.filter((t) => t.terminal_id === 'TERM0001').map((t) => t.version)).toEqual([1]);
   });
 });
