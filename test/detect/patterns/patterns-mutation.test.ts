@@ -49,3 +49,35 @@ describe('IMPOSSIBLE_TRAVEL: a debit with one coordinate has no location', () =>
     }
   });
 });
+
+describe('a rules reload that widens a window', () => {
+  it('brings back the events the grace still held: the widened window counts them', () => {
+    const narrow = only('cardVelocity', { minDebits: 3, windowMs: 10 * MIN });
+    const wide = only('cardVelocity', { minDebits: 3, windowMs: 20 * MIN });
+    let r = narrow;
+    const { out, emit } = collector();
+    const cp = new CardPatterns(() => r, emit);
+    // T0 and T0 + 11 min: 11 minutes apart, T0 leaves the 10-minute window (kept as grace: allowedLatenessMs is 10 min).
+    cp.push(fact({ t: T0 }));
+    cp.push(fact({ t: T0 + 11 * MIN }));
+    expect(out).toEqual([]);
+    // With a 20-minute window, T0, T0 + 11 and T0 + 12 min are 3 debits within 20 minutes: fires.
+    r = wide;
+    const third = fact({ t: T0 + 12 * MIN });
+    cp.push(third);
+    expect(out.map((a) => [a.kind, a.rrn, a.related_rrns.length])).toEqual([['CARD_VELOCITY', third.rrn, 2]]);
+  });
+
+  it('a narrower window after the reload drops them again', () => {
+    const wide = only('cardVelocity', { minDebits: 3, windowMs: 20 * MIN });
+    const narrow = only('cardVelocity', { minDebits: 3, windowMs: 10 * MIN });
+    let r = wide;
+    const { out, emit } = collector();
+    const cp = new CardPatterns(() => r, emit);
+    cp.push(fact({ t: T0 }));
+    cp.push(fact({ t: T0 + 11 * MIN }));
+    r = narrow;
+    cp.push(fact({ t: T0 + 12 * MIN }));
+    expect(out).toEqual([]);
+  });
+});
