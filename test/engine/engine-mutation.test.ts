@@ -164,6 +164,15 @@ describe('lateness edges, exactly on W and 1 ms below', () => {
     }
   });
 
+  it('a DEVICE_FAULT is late like any terminal event: time + drift below W', () => {
+    for (const [t, late] of [[W - DRIFT, 0], [W - DRIFT - 1, 1]] as const) {
+      const h = atC();
+      h.push(new EventBuilder().terminal('DEVICE_FAULT', { event_time: t }));
+      expect(h.engine.counters.late.terminal).toBe(late);
+      expect(h.late).toHaveLength(late);
+    }
+  });
+
   it('a DEVICE_FAULT id is remembered as long as any held state: a redelivery 20 minutes later is still a duplicate', () => {
     const h = harness();
     const b = new EventBuilder();
@@ -250,5 +259,32 @@ describe('the debit anomaly record', () => {
     expect(h.txns.filter((t) => t.terminal_id === 'TERM0001')).toEqual([]);
     h.engine.end();
     expect(h.txns.filter((t) => t.terminal_id === 'TERM0001').map((t) => t.version)).toEqual([1]);
+  });
+
+  it('the masked PAN is kept when the gateway\'s events came first', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0 });
+    const gw = [ev.REQUEST_RECEIVED!, ev.FORWARDED_TO_ISSUER!, ev.ISSUER_RESPONSE!, ev.RESPONSE_SENT!];
+    h.push(...gw, { ...ev.TXN_STARTED!, masked_pan: '411111******1111' }, ev.REQUEST_SENT!, ev.AUTH_APPROVED!, ev.RESPONSE_RECEIVED!, ev.TXN_COMPLETED!);
+    h.engine.end();
+    expect(h.txns[0].masked_pan).toBe('411111******1111');
+  });
+});
+
+describe('the golden record of an attempt seen by one stream only', () => {
+  it('terminal only: its merchant; gateway only: merchant, issuer and card; bank decline only: merchant and issuer', () => {
+    const h = harness();
+    const t = new EventBuilder({ merchant_id: 'MERCHANT000000T', stan: '000001' });
+    h.push(t.terminal('TXN_STARTED', { event_time: T0 }), t.terminal('TXN_FAILED', { event_time: T0 + 1_000 }));
+    const g = new EventBuilder({ merchant_id: 'MERCHANT000000G', stan: '000002', rrn: 'RRN000000002', issuer_id: 'ISS002', card_token: 'tok_card_G' }, { firstId: 100 });
+    h.push(g.gateway('REQUEST_RECEIVED', { event_time: T0 }), g.gateway('ISSUER_TIMEOUT', { event_time: T0 + 1_000 }));
+    const k = new EventBuilder({ merchant_id: 'MERCHANT000000B', stan: '000003', rrn: 'RRN000000003', issuer_id: 'ISS003', card_token: 'tok_card_K' }, { firstId: 200 });
+    h.push(k.bank('AUTH_DECLINED', { event_time: T0 }));
+    h.engine.end();
+    const byStan = new Map(h.txns.map((x) => [x.stan, x]));
+    expect(byStan.get('000001')).toMatchObject({ merchant_id: 'MERCHANT000000T', terminal_outcome: 'FAILED', rrn: null });
+    expect(byStan.get('000002')).toMatchObject({ merchant_id: 'MERCHANT000000G', issuer_id: 'ISS002', card_token: 'tok_card_G', rrn: 'RRN000000002', issuer_timeout: true });
+    expect(byStan.get('000003')).toMatchObject({ merchant_id: 'MERCHANT000000B', issuer_id: 'ISS003', rrn: 'RRN000000003', debited: false });
   });
 });
