@@ -1,0 +1,145 @@
+/**
+ * The engine's decision timing, re-decisions and merged attempts, through the
+ * public API only (Engine.push / end, createPipeline). Expectations by hand
+ * from detection.md and docs/semantics.md ("Time, watermarks and lateness":
+ * a debit at t is decided when W >= t + reversal_grace; late evidence
+ * re-evaluates; the earliest AUTH_APPROVED by (event_time, event_id) is the
+ * debit).
+ */
+import { describe, expect, it } from 'vitest';
+import { buildRules, DEFAULT_RULES, type Rules } from '../../src/config/rules.js';
+import type { Anomaly } from '../../src/detect/anomaly.js';
+import { Engine } from '../../src/engine/engine.js';
+import { createPipeline } from '../../src/engine/pipeline.js';
+import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
+import { EventBuilder, MIN, T0 } from '../eval/builders.js';
+
+type Ev = TerminalEvent | GatewayEvent | BankEvent;
+const streamOf = (e: Ev): Stream => ('account_ref' in e ? 'bank' : 'network' in e ? 'gateway' : 'terminal');
+const GRACE = DEFAULT_RULES.debits.reversalGraceMs;
+const LAG = DEFAULT_RULES.time.maxDelayMs + DEFAULT_RULES.time.terminalMaxDriftMs; // W trails the terminal stream's max by this
+const DEBIT_KINDS_ONLY = buildRules({ cardTesting: { enabled: false }, cardVelocity: { enabled: false }, impossibleTravel: { enabled: false }, terminalFaultSpike: { enabled: false } });
+
+function harness(rules: Rules = DEBIT_KINDS_ONLY) {
+  const versions: Anomaly[] = [];
+  const engine = new Engine({ rules: () => rules, output: { anomaly: (a) => versions.push(a) } });
+  const push = (...events: Ev[]) => events.forEach((e) => engine.push(streamOf(e), e));
+  let tick = 0;
+  /** Moves every stream so that W = w exactly (the terminal stream is the lowest). */
+  const watermarkTo = (w: number) => {
+    const c = new EventBuilder({ terminal_id: 'CLOCK001', rrn: `CLK${String(++tick).padStart(9, '0')}`, stan: String(900_000 + tick), card_token: 'tok_clock' }, { firstId: 9_000_000 + tick * 10 });
+    push(c.terminal('DEVICE_FAULT', { event_time: w + LAG }), c.gateway('REQUEST_RECEIVED', { event_time: w + LAG }), c.bank('AUTH_DECLINED', { event_time: w + LAG }));
+    expect(engine.watermark).toBe(w);
+  };
+  const mine = (kind: string) => versions.filter((a) => a.kind === kind && a.terminal_id !== 'CLOCK001');
+  return { engine, versions, push, watermarkTo, mine };
+}
+
+describe('decision time: W >= t + reversal_grace', () => {
+  it('an orphan is emitted when W reaches t + 300 s exactly, not 1 ms before', () => {
+    const h = harness();
+    h.push(...Object.values(new EventBuilder().attempt({ t: T0, omit: ['TXN_COMPLETED'] })));
+    h.watermarkTo(T0 + GRACE - 1);
+    expect(h.mine('ORPHAN_DEBIT')).toEqual([]);
+    h.watermarkTo(T0 + GRACE);
+    expect(h.mine('ORPHAN_DEBIT').map((a) => [a.status, a.version, a.event_time])).toEqual([['OPEN', 1, T0]]);
+  });
+});
+
+describe('re-decisions', () => {
+  it('a late reversal of the first charge, within its grace, retracts the duplicate already emitted for the second', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(...Object.values(b.attempt({ t: T0 })));
+    h.push(...Object.values(b.attempt({ t: T0 + 2 * MIN, stan: '000002', rrn: 'RRN000000002' })));
+    h.watermarkTo(T0 + 10 * MIN);
+    expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.rrn, a.status, a.related_rrns])).toEqual([['RRN000000002', 'OPEN', ['RRN000000001']]]);
+    h.push(b.bank('REVERSAL_APPLIED', { event_time: T0 + MIN }));
+    expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.rrn, a.status, a.version])).toEqual([['RRN000000002', 'OPEN', 1], ['RRN000000002', 'RETRACTED', 2]]);
+  });
+
+  it('a decision taken on the bank\'s echo is re-taken on the gateway\'s attempt when the gateway arrives late', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0 });
+    const gw = [ev.REQUEST_RECEIVED!, ev.FORWARDED_TO_ISSUER!, ev.ISSUER_RESPONSE!, ev.RESPONSE_SENT!];
+    // The terminal completed attempt 000001; the bank echoes 000009; the gateway (naming 000001) comes after the decision.
+    h.push(ev.TXN_STARTED!, ev.REQUEST_SENT!, ev.RESPONSE_RECEIVED!, ev.TXN_COMPLETED!, { ...ev.AUTH_APPROVED!, stan: '000009' });
+    h.watermarkTo(T0 + 6 * MIN);
+    expect(h.mine('ORPHAN_DEBIT').map((a) => [a.status, a.cause, a.stan, a.version])).toEqual([['OPEN', 'NO_GATEWAY_RECORD', '000009', 1]]);
+    // Re-decided as soon as the gateway's events arrive (the merged attempt is already decided), not only at the end.
+    h.push(...gw);
+    const o = h.mine('ORPHAN_DEBIT');
+    expect(o.map((a) => [a.status, a.version])).toEqual([['OPEN', 1], ['RETRACTED', 2]]);
+    expect(new Set(o.map((a) => a.anomaly_id)).size).toBe(1);
+  });
+});
+
+describe('an attempt merged from the bank\'s echo into the gateway\'s', () => {
+  it('the orphan carries every field of the debit and the whole attempt as evidence', () => {
+    const b = new EventBuilder({ card_token: 'tok_card_M', issuer_id: 'ISS009', amount_minor: 2_500, currency: 'PLN' });
+    const ev = b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
+    const events = Object.values(ev).map((e) => (e.event_type === 'AUTH_APPROVED' ? { ...e, stan: '000009' } : e));
+    const of = (s: Stream) => events.filter((e) => streamOf(e) === s);
+    const ids = (s: Stream) => of(s).map((e) => e.event_id).sort();
+    // Terminal first, then the bank's echo (another stan), then the gateway: the echo's attempt is merged into the terminal's.
+    const h = harness();
+    h.push(...of('terminal'), ...of('bank'), ...of('gateway'));
+    h.engine.end();
+    const [a] = h.mine('ORPHAN_DEBIT');
+    expect(a).toMatchObject({
+      cause: 'NO_TERMINAL_OUTCOME', status: 'OPEN', rrn: 'RRN000000001', terminal_id: 'TERM0001', stan: '000001', merchant_id: 'MERCHANT0000001',
+      card_token: 'tok_card_M', issuer_id: 'ISS009', amount_minor: 2_500, currency: 'PLN', event_time: T0,
+    });
+    expect({ t: a.evidence.terminal.map((e) => e.event_id).sort(), g: a.evidence.gateway.map((e) => e.event_id).sort(), b: a.evidence.bank.map((e) => e.event_id).sort() })
+      .toEqual({ t: ids('terminal'), g: ids('gateway'), b: ids('bank') });
+    expect(h.engine.openAttempts()).toBe(0);
+  });
+
+  it('the merged debit is still in its duplicate group: a second charge 2 minutes later is a duplicate of it', () => {
+    const b = new EventBuilder();
+    const first = Object.values(b.attempt({ t: T0 })).map((e) => (e.event_type === 'AUTH_APPROVED' ? { ...e, stan: '000009' } : e));
+    const of = (s: Stream) => first.filter((e) => streamOf(e) === s);
+    const h = harness();
+    h.push(...of('terminal'), ...of('bank'), ...of('gateway'));
+    h.push(...Object.values(b.attempt({ t: T0 + 2 * MIN, stan: '000002', rrn: 'RRN000000002' })));
+    h.engine.end();
+    expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.rrn, a.related_rrns])).toEqual([['RRN000000002', ['RRN000000001']]]);
+  });
+});
+
+describe('which approval is the debit', () => {
+  /** Two AUTH_APPROVED for one rrn at the same bank time; ids differ in their first group, so the order is decided there. */
+  function twoApprovals() {
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
+    const small = { ...ev.AUTH_APPROVED!, event_id: '10000000-0000-4000-8000-000000000000', amount_minor: 1_500 };
+    const large = { ...ev.AUTH_APPROVED!, event_id: '20000000-0000-4000-8000-000000000000', amount_minor: 9_900 };
+    const rest = Object.values(ev).filter((e) => e.event_type !== 'AUTH_APPROVED');
+    return { small, large, rest };
+  }
+
+  it('at equal times the smaller event_id is the debit, whichever arrives first', () => {
+    const { small, large, rest } = twoApprovals();
+    for (const order of [[...rest, large, small], [...rest, small, large], [large, small, ...rest]]) {
+      const h = harness();
+      h.push(...order);
+      h.engine.end();
+      expect(h.mine('ORPHAN_DEBIT').map((a) => [a.rrn, a.amount_minor])).toEqual([['RRN000000001', 1_500]]);
+    }
+  });
+
+  it('only the debit counts for CARD_VELOCITY: two approvals of one rrn are one debit', () => {
+    const rules = buildRules({
+      orphanDebit: { enabled: false }, duplicateDebit: { enabled: false }, amountMismatch: { enabled: false }, terminalFaultSpike: { enabled: false },
+      cardTesting: { enabled: false }, impossibleTravel: { enabled: false }, cardVelocity: { minDebits: 2 },
+    });
+    const out: Anomaly[] = [];
+    const { engine } = createPipeline(() => rules, { anomaly: (a) => out.push(a) });
+    const { small, large } = twoApprovals();
+    engine.push('bank', { ...large, event_time: T0 + 1_000 });
+    engine.push('bank', small);
+    engine.end();
+    expect(out.filter((a) => a.kind === 'CARD_VELOCITY')).toEqual([]);
+  });
+});
