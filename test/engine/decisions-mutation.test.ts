@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRules, DEFAULT_RULES, type Rules } from '../../src/config/rules.js';
 import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { TransactionRecord } from '../../src/engine/transaction.js';
 import { Engine } from '../../src/engine/engine.js';
 import { createPipeline } from '../../src/engine/pipeline.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
@@ -141,5 +142,78 @@ describe('which approval is the debit', () => {
     engine.push('bank', small);
     engine.end();
     expect(out.filter((a) => a.kind === 'CARD_VELOCITY')).toEqual([]);
+  });
+});
+
+describe('one golden record per attempt, when gateway messages known only by orig_rrn come first', () => {
+  function records(order: readonly Ev[]): TransactionRecord[] {
+    const txns: TransactionRecord[] = [];
+    const engine = new Engine({ rules: () => DEBIT_KINDS_ONLY, output: { anomaly: () => undefined, transaction: (t) => txns.push(t) } });
+    for (const e of order) engine.push(streamOf(e), e);
+    engine.end();
+    return txns;
+  }
+
+  /** An attempt the gateway gave up on (no bank event), reversed by the terminal: gateway reversal messages carry their own stan. */
+  function reversedTimeout() {
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0, omit: ['AUTH_APPROVED', 'ISSUER_RESPONSE', 'RESPONSE_SENT', 'RESPONSE_RECEIVED', 'TXN_COMPLETED'] });
+    const timeout = b.gateway('ISSUER_TIMEOUT', { event_time: T0 + 30_000 });
+    const failed = b.terminal('TXN_FAILED', { event_time: T0 + 31_000 });
+    const forwarded = b.gateway('REVERSAL_FORWARDED', { event_time: T0 + 33_000, stan: '500001' });
+    const received = b.gateway('REVERSAL_RECEIVED', { event_time: T0 + 32_000, stan: '500001' });
+    const gateway = [ev.REQUEST_RECEIVED!, ev.FORWARDED_TO_ISSUER!, timeout];
+    const terminal = [ev.TXN_STARTED!, ev.REQUEST_SENT!, failed];
+    return { gateway, terminal, reversals: [forwarded, received] };
+  }
+
+  it.each([
+    ['reversal messages, attempt messages, terminal', (x: ReturnType<typeof reversedTimeout>) => [...x.reversals, ...x.gateway, ...x.terminal]],
+    ['attempt messages, reversal messages, terminal', (x: ReturnType<typeof reversedTimeout>) => [...x.gateway, ...x.reversals, ...x.terminal]],
+    ['terminal, reversal messages, attempt messages', (x: ReturnType<typeof reversedTimeout>) => [...x.terminal, ...x.reversals, ...x.gateway]],
+  ])('%s: one record, the gateway\'s attempt (stan 000001), with the terminal outcome', (_name, order) => {
+    const txns = records(order(reversedTimeout()));
+    expect(txns.map((t) => [t.terminal_id, t.stan, t.rrn, t.terminal_outcome, t.issuer_timeout])).toEqual([['TERM0001', '000001', 'RRN000000001', 'FAILED', true]]);
+  });
+});
+
+describe('an attempt closes (its golden record is written) only once W is past its latest event + clock error + grace', () => {
+  it('whatever the order its events arrived in', () => {
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0 });
+    // Latest possible true time: the TXN_COMPLETED, T0 + 2 s (+ 300 s terminal drift); + 300 s grace = T0 + 602 s.
+    const closeAt = T0 + 2_000 + DEFAULT_RULES.time.terminalMaxDriftMs + GRACE;
+    for (const order of [Object.values(ev), Object.values(ev).reverse()]) {
+      const txns: TransactionRecord[] = [];
+      const engine = new Engine({ rules: () => DEBIT_KINDS_ONLY, output: { anomaly: () => undefined, transaction: (t) => txns.push(t) } });
+      for (const e of order) engine.push(streamOf(e), e);
+      const c = new EventBuilder({ terminal_id: 'CLOCK001', rrn: 'CLOCK0000001', stan: '999999', card_token: 'tok_clock' }, { firstId: 9_000_000 });
+      const tick = (w: number) => {
+        for (const e of [c.terminal('DEVICE_FAULT', { event_time: w + LAG }), c.gateway('REQUEST_RECEIVED', { event_time: w + LAG }), c.bank('AUTH_DECLINED', { event_time: w + LAG })]) engine.push(streamOf(e), e);
+        expect(engine.watermark).toBe(w);
+      };
+      tick(closeAt - 1);
+      expect(txns.filter((t) => t.terminal_id === 'TERM0001')).toEqual([]);
+      tick(closeAt);
+      expect(txns.filter((t) => t.terminal_id === 'TERM0001').map((t) => t.version)).toEqual([1]);
+    }
+  });
+});
+
+describe('hardware signals are DEVICE_FAULT and TXN_FAILED only', () => {
+  it('other terminal events carrying a CARD_READ_ERROR failure reason make no fault spike', () => {
+    const rules = buildRules({ orphanDebit: { enabled: false }, duplicateDebit: { enabled: false }, amountMismatch: { enabled: false }, cardTesting: { enabled: false }, cardVelocity: { enabled: false }, impossibleTravel: { enabled: false } });
+    const out: Anomaly[] = [];
+    const { engine } = createPipeline(() => rules, { anomaly: (a) => out.push(a) });
+    const b = new EventBuilder();
+    for (let i = 0; i < 3; i++) engine.push('terminal', b.terminal('RESPONSE_RECEIVED', { event_time: T0 + i * MIN, stan: String(i + 1).padStart(6, '0'), failure_reason: 'CARD_READ_ERROR' }));
+    engine.end();
+    expect(out).toEqual([]);
+    // The same three as TXN_FAILED do (the control).
+    const out2: Anomaly[] = [];
+    const p2 = createPipeline(() => rules, { anomaly: (a) => out2.push(a) });
+    for (let i = 0; i < 3; i++) p2.engine.push('terminal', b.terminal('TXN_FAILED', { event_time: T0 + i * MIN, stan: String(i + 1).padStart(6, '0'), failure_reason: 'CARD_READ_ERROR' }));
+    p2.engine.end();
+    expect(out2.map((a) => a.kind)).toEqual(['TERMINAL_FAULT_SPIKE']);
   });
 });
