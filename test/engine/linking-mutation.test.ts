@@ -64,6 +64,17 @@ describe('the bank echoes another stan than the gateway names', () => {
     inEveryOrder(sale(true), (out) => expect(out).toEqual([]));
   });
 
+  it('nothing is decided before W passes t + grace: not even a version later retracted (echo agreeing or not)', () => {
+    const agreeing = Object.values(new EventBuilder().attempt({ t: T0 }));
+    for (const [name, order] of [...orders(sale(true)), ...orders(agreeing)]) {
+      const versions: Anomaly[] = [];
+      const engine = new Engine({ rules: () => RULES, output: { anomaly: (a) => versions.push(a) } });
+      for (const e of order) engine.push(streamOf(e), e);
+      engine.end();
+      expect(versions, name).toEqual([]);
+    }
+  });
+
   it('the terminal did not complete it: an orphan naming the gateway\'s attempt (stan 000001)', () => {
     inEveryOrder(sale(false), (out) => expect(summary(out)).toEqual([['ORPHAN_DEBIT', 'NO_TERMINAL_OUTCOME', 'RRN000000001', 'TERM0001', '000001']]));
   });
