@@ -76,6 +76,35 @@ describe('re-decisions', () => {
   });
 });
 
+describe('a decision taken on the bank\'s echo, then the gateway', () => {
+  it('the echo agreeing with the gateway: the decided debit is re-decided as soon as the gateway\'s events arrive', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
+    // The bank's approval alone (linked by its echo, TERM0001 / 000001), decided before anything else arrives.
+    h.push(ev.AUTH_APPROVED!);
+    h.watermarkTo(T0 + 6 * MIN);
+    expect(h.mine('ORPHAN_DEBIT').map((a) => [a.cause, a.version])).toEqual([['NO_GATEWAY_RECORD', 1]]);
+    h.push(ev.REQUEST_RECEIVED!, ev.FORWARDED_TO_ISSUER!, ev.ISSUER_RESPONSE!, ev.RESPONSE_SENT!);
+    // Re-decided at once, a version per gateway event (each adds evidence; docs/semantics.md, Identity): the gateway
+    // sent the terminal a 00 and the terminal has no RESPONSE_RECEIVED.
+    const o = h.mine('ORPHAN_DEBIT');
+    expect(o.map((a) => a.version)).toEqual([1, 2, 3, 4, 5]);
+    expect([o[4].cause, o[4].stan, o[4].terminal_id]).toEqual(['RESPONSE_LOST_TO_TERMINAL', '000001', 'TERM0001']);
+  });
+
+  it('the echo naming another terminal (same stan): the gateway\'s terminal is the attempt', () => {
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0 });
+    const h = harness();
+    // Bank first (echoing TERM0009), then the gateway (TERM0001), then the terminal, which completed.
+    h.push({ ...ev.AUTH_APPROVED!, terminal_id: 'TERM0009' }, ev.REQUEST_RECEIVED!, ev.FORWARDED_TO_ISSUER!, ev.ISSUER_RESPONSE!, ev.RESPONSE_SENT!,
+      ev.TXN_STARTED!, ev.REQUEST_SENT!, ev.RESPONSE_RECEIVED!, ev.TXN_COMPLETED!);
+    h.engine.end();
+    expect(h.versions.filter((a) => a.terminal_id !== 'CLOCK001')).toEqual([]);
+  });
+});
+
 describe('an attempt merged from the bank\'s echo into the gateway\'s', () => {
   it('the orphan carries every field of the debit and the whole attempt as evidence', () => {
     const b = new EventBuilder({ card_token: 'tok_card_M', issuer_id: 'ISS009', amount_minor: 2_500, currency: 'PLN' });
