@@ -186,6 +186,15 @@ describe('formatReport: the exact layout', () => {
     ]);
   });
 
+  it('several missing or extra ids of one stream are listed on one line, comma-separated', () => {
+    const ev = (id: string) => ({ event_id: id, event_type: 'X', event_time: 0 });
+    const ref = orphan('R1', { evidence: { terminal: [], gateway: [], bank: [ev('b1'), ev('b2')] } });
+    const eng = orphan('R1', { evidence: { terminal: [], gateway: [], bank: [ev('c1'), ev('c2')] } });
+    const text = formatReport(compareAnomalies([eng], [ref]));
+    expect(text).toContain('    evidence.bank: engine lacks b1, b2\n');
+    expect(text).toContain('    evidence.bank: engine has extra c1, c2\n');
+  });
+
   it('a capped list says how many it shows; an uncapped one does not', () => {
     const reference = ['R1', 'R2', 'R3'].map((x) => orphan(x));
     expect(formatReport(compareAnomalies([], reference, { maxMismatches: 2 }))).toContain('\nmismatches: 3 (first 2)\n');
