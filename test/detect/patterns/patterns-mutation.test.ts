@@ -81,3 +81,26 @@ describe('a rules reload that widens a window', () => {
     expect(out).toEqual([]);
   });
 });
+
+describe('facts flagged late on a day the watermark closed (beyond the allowed lateness) create nothing', () => {
+  const midnight = Date.UTC(2024, 2, 11);
+
+  it('IMPOSSIBLE_TRAVEL: two located debits of the closed day, in order for their card', () => {
+    const r = only('impossibleTravel');
+    const { out, emit } = collector();
+    const cp = new CardPatterns(() => r, emit);
+    cp.advance(midnight + r.time.allowedLatenessMs + MIN);
+    cp.push(fact({ t: midnight - 10 * MIN, lat: 52.23, lon: 21.01, late: true }));
+    cp.push(fact({ t: midnight - 5 * MIN, lat: 48.86, lon: 2.35, late: true }));
+    expect(out).toEqual([]);
+  });
+
+  it('CARD_TESTING: six small attempts of the closed day, in order for their card', () => {
+    const r = only('cardTesting');
+    const { out, emit } = collector();
+    const cp = new CardPatterns(() => r, emit);
+    cp.advance(midnight + r.time.allowedLatenessMs + MIN);
+    for (let i = 0; i < 6; i++) cp.push(fact({ t: midnight - (10 - i) * MIN, merchant: M[i % 3], approved: i >= 4, late: true }));
+    expect(out).toEqual([]);
+  });
+});
