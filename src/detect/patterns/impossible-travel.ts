@@ -44,6 +44,7 @@ export class TravelWindow extends EventWindow<CardFact> {
       return 0;
     }
     const d = haversineKm(this.cLat, this.cLon, f.lat!, f.lon!);
+    // Stryker disable next-line EqualityOperator: equivalent (>=): on equality the same radius is stored again
     if (d > this.radiusKm) this.radiusKm = d;
     return d;
   }
@@ -82,6 +83,7 @@ export class ImpossibleTravel {
   }
 
   horizonMs(r: R): number {
+    // Stryker disable next-line ConditionalExpression: equivalent (→ true): recomputes the same horizon from the same speed every time; the cache only saves work
     if (r.maxSpeedKmh !== this.speed) {
       this.speed = r.maxSpeedKmh;
       this.horizon = travelHorizonMs(r.maxSpeedKmh);
@@ -125,6 +127,7 @@ export class ImpossibleTravel {
       let any = false;
       for (let i = p - 1; i >= 0 && !any; i--) {
         const d = w.at(i);
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (→ false, >): no pair travelHorizonMs or more apart can conflict (geo.ts: dist / speed <= horizon), so scanning on finds nothing
         if (f.event_time - d.event_time >= h) break;
         any = conflict(d, f, r);
       }
@@ -132,6 +135,7 @@ export class ImpossibleTravel {
     }
     for (let j = p + 1; j < w.length; j++) {
       const e = w.at(j);
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (→ false, >): no pair travelHorizonMs or more apart can conflict (geo.ts: dist / speed <= horizon), so scanning on finds nothing
       if (e.event_time - f.event_time >= h) break;
       const day = dayOf(e.event_time);
       if (day < fr.openDay) continue;
@@ -167,6 +171,7 @@ export class ImpossibleTravel {
     const events: CardFact[] = [];
     for (let i = 0; i <= upTo; i++) {
       const d = w.at(i);
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (the `< h` operand → true, <=): a pair travelHorizonMs or more apart never conflicts, conflict() decides alone
       if (e.event_time - d.event_time < h && conflict(d, e, r)) events.push(d);
     }
     events.push(e);
