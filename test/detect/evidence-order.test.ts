@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildRules } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { Engine } from '../../src/engine/engine.js';
 import { EventBuilder, MIN, T0 } from '../eval/builders.js';
 

@@ -8,10 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildRules, DEFAULT_RULES, type Rules } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
-import type { TransactionRecord } from '../../src/engine/transaction.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
+import type { TransactionRecord } from '../../src/events/transaction.js';
 import { Engine } from '../../src/engine/engine.js';
-import { createPipeline } from '../../src/engine/pipeline.js';
+import { createPipeline } from '../../src/runtime/pipeline.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { EventBuilder, MIN, T0 } from '../eval/builders.js';
 

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildRules, DEFAULT_RULES, type Rules } from '../../src/config/rules.js';
-import { anomalyId, type Anomaly } from '../../src/detect/anomaly.js';
+import { anomalyId, type Anomaly } from '../../src/events/anomaly.js';
 import { Engine } from '../../src/engine/engine.js';
-import type { TransactionRecord } from '../../src/engine/transaction.js';
+import type { TransactionRecord } from '../../src/events/transaction.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { EventBuilder, MIN, T0 } from '../eval/builders.js';
 

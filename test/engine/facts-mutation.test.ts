@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildRules } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
-import { createPipeline } from '../../src/engine/pipeline.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
+import { createPipeline } from '../../src/runtime/pipeline.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { EventBuilder, MIN, T0 } from '../eval/builders.js';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildRules } from '../../src/config/rules.js';
-import type { Anomaly } from '../../src/detect/anomaly.js';
+import type { Anomaly } from '../../src/events/anomaly.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { EventBuilder, T0 } from '../eval/builders.js';

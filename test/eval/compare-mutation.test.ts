@@ -6,7 +6,7 @@
  * the kind left-aligned, numbers right-aligned, two spaces between columns).
  */
 import { describe, expect, it } from 'vitest';
-import { anomalyId, type Anomaly, type AnomalyKind } from '../../src/detect/anomaly.js';
+import { anomalyId, type Anomaly, type AnomalyKind } from '../../src/events/anomaly.js';
 import { compareAnomalies, evidenceIds, finalStates, formatReport, NOT_COMPARED } from '../../src/eval/compare.js';
 
 const T = Date.UTC(2024, 2, 1, 10, 0, 0); // 2024-03-01T10:00:00.000Z
