@@ -4,7 +4,7 @@
  * final state, and has no wall clock), severity from the rules.
  */
 import type { Rules } from '../config/rules.js';
-import { anomalyId, type Anomaly, type AnomalyKind, type AnomalyStatus, type Evidence, type EvidenceEvent, type OrphanCause } from '../events/anomaly.js';
+import { anomalyId, type Anomaly, type AnomalyKind, type Evidence, type EvidenceEvent, type OrphanCause } from '../events/anomaly.js';
 import type { BankEvent, GatewayEvent, TerminalEvent } from '../events/index.js';
 import { byTimeThenId } from './dataset.js';
 
@@ -22,21 +22,14 @@ export function kindEnabled(rules: Rules, kind: AnomalyKind): boolean {
   return rules[SECTION[kind]].enabled;
 }
 
-export interface AnomalyFields {
+/** What a reference detector decides; the rest of the record (id, version, severity) is made here. */
+export type AnomalyFields = Pick<
+  Anomaly,
+  'status' | 'event_time' | 'terminal_id' | 'merchant_id' | 'card_token' | 'rrn' | 'stan' | 'issuer_id' | 'amount_minor' | 'currency' | 'evidence'
+> & {
   readonly cause?: OrphanCause | null;
-  readonly status: AnomalyStatus;
-  readonly event_time: number;
-  readonly terminal_id: string | null;
-  readonly merchant_id: string | null;
-  readonly card_token: string | null;
-  readonly rrn: string | null;
-  readonly stan: string | null;
-  readonly issuer_id: string | null;
-  readonly amount_minor: number | null;
-  readonly currency: string | null;
   readonly related_rrns?: readonly string[];
-  readonly evidence: Evidence;
-}
+};
 
 export function makeAnomaly(kind: AnomalyKind, key: string, rules: Rules, f: AnomalyFields): Anomaly {
   return {

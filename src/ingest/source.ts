@@ -1,22 +1,15 @@
 /**
- * What every input adapter implements: JSONL files, the simulator, Kafka partitions.
+ * What the file-like input adapters implement: JSONL files and the simulator (the Kafka
+ * source pushes the same records into per-partition targets, ingest/kafka/partition-targets.ts).
  * A source pushes records into the runtime's `SourceTarget` and awaits `ready()`
  * between chunks, which is where a slow sink slows the input (backpressure)
  * instead of growing memory. Adding an input format means one file in
  * `src/ingest/` implementing `Source`, plus its test.
  */
+import type { BadRecord } from '../events/bad-record.js';
 import type { EventOf, SourceRef, Stream } from '../events/index.js';
 
-/** A record that could not be accepted, with its reason; the payload is PAN-masked by the source. */
-export interface BadRecord {
-  readonly source: string;
-  readonly stream: Stream | null;
-  readonly line: number | null;
-  readonly partition: number | null;
-  readonly offset: string | null;
-  readonly reason: string;
-  readonly payload: string;
-}
+export type { BadRecord } from '../events/bad-record.js';
 
 /** Where a source pushes (the runtime's pipeline). */
 export interface SourceTarget {

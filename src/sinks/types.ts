@@ -1,17 +1,11 @@
 /** What the engine produces and every sink (JSONL, ClickHouse, memory) receives. */
 import type { Anomaly } from '../events/anomaly.js';
+import type { BadRecord } from '../events/bad-record.js';
 import type { TransactionRecord } from '../events/transaction.js';
 import type { AnyEvent, SourceRef, Stream } from '../events/index.js';
 
-/** A record that could not be accepted, kept with its reason. Payload is PAN-scrubbed. */
-export interface DeadLetter {
-  readonly source: string;
-  readonly stream: Stream | null;
-  readonly line: number | null;
-  readonly partition: number | null;
-  readonly offset: string | null;
-  readonly reason: string;
-  readonly payload: string;
+/** A record that could not be accepted, kept with its reason (payload PAN-scrubbed), as a sink stores it. */
+export interface DeadLetter extends BadRecord {
   /** Wall clock when it was rejected (epoch ms). */
   readonly received_at: number;
 }
