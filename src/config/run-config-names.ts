@@ -89,4 +89,7 @@ export const RUN_FLAGS: readonly (readonly [string, string, Kind])[] = [
   ['metricsPort', 'run.metricsPort', 'int'],
   ['suppressionsReloadMs', 'run.suppressionsReloadMs', 'int'],
   ['metricsHost', 'run.metricsHost', 'string'],
+  ['quietAfterMs', 'feeds.quietAfterMs', 'int'],
+  ['stallAlertAfterMs', 'feeds.stallAlertAfterMs', 'int'],
+  ['stallReleaseMs', 'feeds.stallReleaseMs', 'int'],
 ];

@@ -87,6 +87,11 @@ export const RUN_CONFIG_SCHEMA = {
       metricsUsername: str(null, 'basic-auth user required on /metrics (with metricsPassword)'),
       metricsPassword: str(null, 'basic-auth password required on /metrics (secret)'),
     }),
+    feeds: section({
+      quietAfterMs: int(30_000, 100, 'a caught-up stream-partition with no record read for this long (wall clock) is quiet (../shared/spec/feeds.md)'),
+      stallAlertAfterMs: int(120_000, 100, 'a stream stalled this long in most partitions carrying traffic is a feed outage (PosguardFeedStalled)'),
+      stallReleaseMs: int(600_000, 100, 'a stalled stream-partition stops holding its partition\'s watermark after this long; anomalies decided meanwhile carry feed_gaps'),
+    }),
   },
 } as const;
 
@@ -146,6 +151,11 @@ export interface RunConfig {
     readonly metricsHost: string;
     readonly metricsUsername: string | null;
     readonly metricsPassword: string | null;
+  };
+  readonly feeds: {
+    readonly quietAfterMs: number;
+    readonly stallAlertAfterMs: number;
+    readonly stallReleaseMs: number;
   };
 }
 

@@ -31,6 +31,8 @@ export const NOT_COMPARED = {
   'evidence entries beyond their event_id': 'an entry\'s event_type and event_time follow from its id; its `detail` is presentation '
     + '(the engine keeps the codes it packs, the reference names fields of the event) and the list order is by time in both',
   suppressed_by: 'an analyst\'s silencing stamped at write time (docs/analysts-tools.md), not a decision of the detector; the reference knows no suppressions',
+  feed_gaps: 'live input only (../shared/spec/feeds.md): the streams released while stalled when that version was decided; '
+    + 'the reference reads complete data, and a verdict unchanged by the backlog keeps the flag of the version that stands',
 } as const;
 
 type Accounted = ComparedField | 'cause' | 'status' | keyof typeof NOT_COMPARED;

@@ -1,6 +1,7 @@
 /** The anomaly record every detector emits and every sink receives. */
 import { createHash } from 'node:crypto';
 import type { Severity } from '../config/rules.js';
+import type { Stream } from './index.js';
 
 export const ANOMALY_KINDS = [
   'ORPHAN_DEBIT', 'DUPLICATE_DEBIT', 'AMOUNT_MISMATCH',
@@ -60,6 +61,13 @@ export interface Anomaly {
    * this anomaly: that suppression's id. Absent otherwise; never part of the id.
    */
   readonly suppressed_by?: string | null;
+  /**
+   * Live input only (../shared/spec/feeds.md): the streams of this anomaly's
+   * partition that were stalled and released (no longer holding the
+   * watermark) when it was decided, sorted terminal, gateway, bank. Absent
+   * or empty: decided on complete input. Never part of the id.
+   */
+  readonly feed_gaps?: readonly Stream[];
 }
 
 /** Deterministic id: same kind and key, same id, across runs and restarts. */

@@ -87,7 +87,10 @@ export function registerRun(program: Command): void {
     .option('--status-interval-ms <ms>', 'status line period, 0 = none (default 10000)')
     .option('--metrics-port <port>', 'Prometheus /metrics, /healthz, /readyz on this port, 0 = off (default 9464)')
     .option('--suppressions-reload-ms <ms>', 'how often active suppressions are re-read from ClickHouse (default 30000)')
-    .option('--metrics-host <addr>', 'address the metrics port listens on (default 0.0.0.0, so Prometheus can scrape; 127.0.0.1 for a local agent only)');
+    .option('--metrics-host <addr>', 'address the metrics port listens on (default 0.0.0.0, so Prometheus can scrape; 127.0.0.1 for a local agent only)')
+    .option('--quiet-after-ms <ms>', 'a caught-up stream-partition silent this long is quiet (default 30000)')
+    .option('--stall-alert-after-ms <ms>', 'a stream stalled this long in most partitions is a feed outage (default 120000)')
+    .option('--stall-release-ms <ms>', 'a stalled stream-partition stops holding its partition after this long (default 600000)');
   addRegistrySecurityOptions(addKafkaSecurityOptions(cmd))
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: RunFlags) => {
