@@ -28,7 +28,7 @@ export function clickHouseStoredAnomalies(client: ClickHouseClient): StoredAnoma
         : '';
       const rs = await client.query({
         query: `SELECT anomaly_id, version, kind, cause, status, severity, toUnixTimestamp64Milli(event_time) AS t, toUnixTimestamp64Milli(detected_at) AS d,
-                terminal_id, merchant_id, card_token, rrn, stan, issuer_id, amount_minor, currency, related_rrns, evidence
+                terminal_id, merchant_id, card_token, rrn, stan, issuer_id, amount_minor, currency, related_rrns, evidence, feed_gaps
               FROM anomalies_current ${where} LIMIT ${limit}`,
         format: 'JSONEachRow',
       });
@@ -63,7 +63,14 @@ function toAnomaly(r: Record<string, unknown>): Anomaly {
     currency: (r.currency ?? null) as string | null,
     related_rrns: (r.related_rrns ?? []) as string[],
     evidence: (evidence ?? { terminal: [], gateway: [], bank: [] }) as Anomaly['evidence'],
+    // Migration 010; rows written before it read as [] (complete input), and so does a missing column.
+    ...feedGaps(r.feed_gaps),
   };
+}
+
+/** `feed_gaps` only when a stream was missing: absent means complete input, as the engine emits it. */
+function feedGaps(v: unknown): Pick<Anomaly, 'feed_gaps'> {
+  return Array.isArray(v) && v.length > 0 ? { feed_gaps: v as Anomaly['feed_gaps'] } : {};
 }
 
 function safeJson(s: string): unknown {

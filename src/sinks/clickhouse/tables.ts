@@ -36,14 +36,14 @@ function dt64OrNull(ms: number | null): string | null {
 export const ANOMALY_COLUMNS = [
   'anomaly_id', 'version', 'kind', 'cause', 'status', 'severity', 'event_time', 'detected_at',
   'terminal_id', 'merchant_id', 'card_token', 'rrn', 'stan', 'issuer_id', 'amount_minor', 'currency',
-  'related_rrns', 'evidence', 'suppressed_by',
+  'related_rrns', 'evidence', 'suppressed_by', 'feed_gaps',
 ] as const;
 
 export function encodeAnomaly(a: Anomaly): string {
   return JSON.stringify([
     a.anomaly_id, a.version, a.kind, a.cause, a.status, a.severity, dt64(a.event_time), dt64(a.detected_at),
     a.terminal_id, a.merchant_id, a.card_token, a.rrn, a.stan, a.issuer_id, a.amount_minor, a.currency,
-    a.related_rrns, a.evidence, a.suppressed_by ?? '',
+    a.related_rrns, a.evidence, a.suppressed_by ?? '', a.feed_gaps ?? [],
   ]);
 }
 
