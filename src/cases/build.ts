@@ -49,7 +49,7 @@ export function versionsOf(rows: readonly AnomalyRow[], labels: ReadonlyMap<stri
       suppression: r.suppressed_by ? suppressions.get(r.suppressed_by) ?? null : null,
       label: latest ? labels.get(r.anomaly_id) ?? null : null,
       anomaly_id: r.anomaly_id, version: r.version, kind: r.kind, cause: r.cause, status: r.status, event_time: Number(r.t),
-      detected_at: Number(r.d), rrn: r.rrn, related_rrns: r.related_rrns ?? [], rules_version: r.rules_version || null, new_evidence: same ? added : [], change: changes.join('; '),
+      detected_at: Number(r.d), rrn: r.rrn, related_rrns: r.related_rrns ?? [], rules_version: r.rules_version || null, feed_gaps: r.feed_gaps ?? [], new_evidence: same ? added : [], change: changes.join('; '),
     });
     prev = r;
     prevRefs = refs;

@@ -126,11 +126,13 @@ export async function readGolden(client: ClickHouseClient, c: CaseTarget): Promi
 export interface AnomalyRow {
   anomaly_id: string; version: number; kind: string; cause: string | null; status: string; t: string; d: string;
   rrn: string | null; related_rrns: string[]; evidence: string; rules_version?: string; rules?: string; suppressed_by?: string;
+  /** Migration 010; absent in an older database. */
+  feed_gaps?: string[];
 }
 
 /** Every version of every anomaly that names the attempt (its rrn, a related rrn, or its terminal and stan). */
 export async function readAnomalies(client: ClickHouseClient, c: CaseTarget): Promise<AnomalyRow[]> {
-  const cols = await existingColumns(client, 'anomalies', ['rules_version', 'rules', 'suppressed_by']);
+  const cols = await existingColumns(client, 'anomalies', ['rules_version', 'rules', 'suppressed_by', 'feed_gaps']);
   const extra = [...cols].map((x) => `, ${x}`).join('');
   const byRrn = c.rrn === null ? '' : `rrn = ${lit(c.rrn)} OR has(related_rrns, ${lit(c.rrn)}) OR `;
   const r = await rows<AnomalyRow>(client, `

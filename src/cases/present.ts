@@ -81,6 +81,12 @@ export function goldenFields(g: Readonly<Record<string, unknown>> | null): [stri
     .map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]);
 }
 
+/** Why a version may not be final: the feeds it was decided without (empty string when complete). */
+export function feedGapsText(feedGaps: readonly string[]): string {
+  if (feedGaps.length === 0) return '';
+  return `decided with feed gaps: ${feedGaps.join(', ')} (released after stalling: decided without that feed; its backlog may still change or retract it)`;
+}
+
 export function verdictLine(v: CaseView): string {
   const e = v.explanation;
   const derived = e.orphan ? `ORPHAN_DEBIT ${e.cause} ${e.status}` : 'no orphaned debit';

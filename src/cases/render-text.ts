@@ -1,6 +1,6 @@
 /** The case as one terminal screen (posguard case, default format). */
 import { labelText, suppressionText } from './annotations.js';
-import { clockLine, goldenFields, isoMs, money, timelineRows, verdictLine } from './present.js';
+import { clockLine, feedGapsText, goldenFields, isoMs, money, timelineRows, verdictLine } from './present.js';
 import type { CaseView, EventRef, PatternExplanation } from './types.js';
 
 function columns(rows: readonly (readonly string[])[]): string[] {
@@ -33,6 +33,7 @@ export function renderCaseText(v: CaseView): string {
     out.push(`  ${a.kind} ${a.anomaly_id} v${a.version}  ${a.status}${a.cause ? ` ${a.cause}` : ''}  detected ${isoMs(a.detected_at).slice(0, 19)}${a.rules_version ? `  rules ${a.rules_version}` : ''}  — ${a.change}`);
     if (a.related_rrns.length > 0 && (a.version === 1 || a.new_evidence.length > 0)) out.push(`      related rrns: ${a.related_rrns.join(', ')} (posguard case <rrn>)`);
     for (const e of a.new_evidence) out.push(`      new evidence: ${refText(e)}`);
+    if (a.feed_gaps.length > 0) out.push(`      ${feedGapsText(a.feed_gaps)}`);
     if (a.suppression) out.push(`      ${suppressionText(a.suppression)}`);
     if (a.label) out.push(`      ${labelText(a.label)}`);
   }

@@ -99,6 +99,11 @@ export interface AnomalyVersion {
   /** Other debits in the decision (the earlier debit of a duplicate, the window of a pattern). */
   readonly related_rrns: readonly string[];
   readonly rules_version: string | null;
+  /**
+   * The streams that were stalled and released when this version was decided (migration 010,
+   * ../shared/spec/feeds.md): decided without them, so late data may still change it. Empty: complete input.
+   */
+  readonly feed_gaps: readonly string[];
   /** The suppression this version was written under (suppressed_by), with its reason and expiry; null when none. */
   readonly suppression: SuppressionView | null;
   /** The anomaly's latest label, on its latest version only (a label is about the anomaly); null when unlabelled. */

@@ -4,7 +4,7 @@
  * the decision step by step), escaped, inline, no script, no network.
  */
 import { labelText, suppressionText } from '../cases/annotations.js';
-import { clockLine, goldenFields, isoMs, money, timelineRows, verdictLine } from '../cases/present.js';
+import { clockLine, feedGapsText, goldenFields, isoMs, money, timelineRows, verdictLine } from '../cases/present.js';
 import type { CaseView, EventRef } from '../cases/types.js';
 import { esc } from './svg.js';
 
@@ -43,10 +43,10 @@ export function renderCaseSection(anomalyId: string, v: CaseView): string {
   const gf = goldenFields(v.golden);
   s.push(gf.length === 0 ? '<p class="empty">None stored.</p>' : `<dl>${gf.map(([k, val]) => `<dt>${esc(k)}</dt><dd>${esc(val)}</dd>`).join('')}</dl>`);
   s.push('<h4>Anomaly versions</h4>');
-  s.push(tableOf(['anomaly', 'version', 'status', 'cause', 'detected', 'change', 'new evidence', 'label / suppression'], v.anomalies.map((a) => [
+  s.push(tableOf(['anomaly', 'version', 'status', 'cause', 'detected', 'change', 'new evidence', 'feed gaps / label / suppression'], v.anomalies.map((a) => [
     `${esc(a.kind)} <span class="ev">${esc(a.anomaly_id)}</span>`, String(a.version), esc(a.status), esc(a.cause ?? '—'), esc(isoMs(a.detected_at).slice(0, 19)), esc(a.change + (a.related_rrns.length > 0 ? ` · related rrns ${a.related_rrns.join(', ')}` : '')),
     a.new_evidence.map((e) => esc(refText(e))).join('<br>'),
-    [a.label ? labelText(a.label) : '', a.suppression ? suppressionText(a.suppression) : ''].filter(Boolean).map(esc).join('<br>'),
+    [feedGapsText(a.feed_gaps), a.label ? labelText(a.label) : '', a.suppression ? suppressionText(a.suppression) : ''].filter(Boolean).map(esc).join('<br>'),
   ])));
   const r = v.explanation.rules;
   s.push('<h4>Decision, step by step</h4>');

@@ -17,7 +17,8 @@ export interface ReportData {
   /** open / at_risk_minor / oldest leave suppressed orphans out (anomalies_open); suppressed_* count them apart. */
   readonly riskByCurrency: ({ currency: string } & RiskFigures)[];
   readonly riskByIssuer: ({ issuer_id: string; currency: string } & RiskFigures)[];
-  readonly orphanStatus: { orphans: number; open: number; suppressed_open: number; auto_resolved: number; retracted: number };
+  /** with_feed_gaps / open_with_feed_gaps: orphans whose current version was decided while a feed was released (migration 010). */
+  readonly orphanStatus: { orphans: number; open: number; suppressed_open: number; auto_resolved: number; retracted: number; with_feed_gaps: number; open_with_feed_gaps: number };
   readonly bucketSeconds: number;
   readonly orphansOverTime: { bucket: string; cause: string; orphans: number }[];
   readonly topIssuers: { issuer_id: string; orphans: number; open: number; debits: number; per_1000_debits: number; main_cause: string }[];
@@ -25,7 +26,7 @@ export interface ReportData {
   readonly patternsByKind: { kind: string; anomalies: number; cards: number; terminals: number }[];
   readonly patternCards: { card_token: string; patterns: string[]; anomalies: number; related: number; issuer_id: string; last_seen: string }[];
   readonly faultTerminals: { terminal_id: string; merchant_id: string; spikes: number; last_spike: string }[];
-  readonly openCases: { anomaly_id: string; debit_time: string; cause: string; issuer_id: string; merchant_id: string; terminal_id: string; rrn: string; amount_minor: number; currency: string; terminal_events: string; gateway_events: string; bank_events: string }[];
+  readonly openCases: { anomaly_id: string; debit_time: string; cause: string; issuer_id: string; merchant_id: string; terminal_id: string; rrn: string; amount_minor: number; currency: string; feed_gaps: string[]; terminal_events: string; gateway_events: string; bank_events: string }[];
   readonly deadLetters: { reason: string; records: number }[];
 }
 
@@ -120,7 +121,9 @@ async function readOrphanRisk(client: ClickHouseClient, win: WindowOn, bucketSec
   const [status] = await rows<ReportData['orphanStatus']>(client, `
     SELECT countIf(status != 'RETRACTED') AS orphans, countIf(status = 'OPEN' AND suppressed = 0) AS open,
            countIf(status = 'OPEN' AND suppressed = 1) AS suppressed_open,
-           countIf(status = 'AUTO_RESOLVED') AS auto_resolved, countIf(status = 'RETRACTED') AS retracted
+           countIf(status = 'AUTO_RESOLVED') AS auto_resolved, countIf(status = 'RETRACTED') AS retracted,
+           countIf(status != 'RETRACTED' AND notEmpty(feed_gaps)) AS with_feed_gaps,
+           countIf(status = 'OPEN' AND suppressed = 0 AND notEmpty(feed_gaps)) AS open_with_feed_gaps
     FROM anomalies_current WHERE ${ORPHAN}${win('event_time')}`);
 
   const orphansOverTime = (await rows<ReportData['orphansOverTime'][number]>(client, `
@@ -130,7 +133,8 @@ async function readOrphanRisk(client: ClickHouseClient, win: WindowOn, bucketSec
 
   return {
     riskByCurrency, riskByIssuer,
-    orphanStatus: num(status ?? { orphans: 0, open: 0, suppressed_open: 0, auto_resolved: 0, retracted: 0 }, 'orphans', 'open', 'suppressed_open', 'auto_resolved', 'retracted'),
+    orphanStatus: num(status ?? { orphans: 0, open: 0, suppressed_open: 0, auto_resolved: 0, retracted: 0, with_feed_gaps: 0, open_with_feed_gaps: 0 },
+      'orphans', 'open', 'suppressed_open', 'auto_resolved', 'retracted', 'with_feed_gaps', 'open_with_feed_gaps'),
     orphansOverTime,
   };
 }
@@ -192,7 +196,7 @@ async function readOpenCases(client: ClickHouseClient, win: WindowOn): Promise<R
   const openCases = (await rows<ReportData['openCases'][number]>(client, `
     SELECT anomaly_id, toString(event_time) AS debit_time, ifNull(cause, '') AS cause, ifNull(issuer_id, '?') AS issuer_id, ifNull(merchant_id, '?') AS merchant_id,
            ifNull(terminal_id, '?') AS terminal_id, ifNull(rrn, '?') AS rrn, ifNull(amount_minor, 0) AS amount_minor, ifNull(currency, '?') AS currency,
-           ${chain('terminal')} AS terminal_events, ${chain('gateway')} AS gateway_events, ${chain('bank')} AS bank_events
+           feed_gaps, ${chain('terminal')} AS terminal_events, ${chain('gateway')} AS gateway_events, ${chain('bank')} AS bank_events
     FROM anomalies_open WHERE ${ORPHAN}${win('event_time')}
     ORDER BY event_time, amount_minor DESC LIMIT 20`)).map((r) => num(r, 'amount_minor'));
   return openCases;

@@ -47,7 +47,7 @@ h3{font-size:15px;margin:20px 0 6px}.meta{color:#666;margin:0 0 16px}
 table{border-collapse:collapse;width:100%;margin:8px 0 4px;font-size:13px}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee;vertical-align:top}
 th{background:#f3f5f8;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .chart{width:100%;height:auto;display:block;margin:8px 0}.chart text{font-size:12px;fill:#333}.chart .axis{font-size:11px;fill:#666}
-.nw{white-space:nowrap}.note{color:#555;font-size:13px}.empty{color:#777;font-style:italic}.ev{font-size:12px;color:#444}
+.nw{white-space:nowrap}.note{color:#555;font-size:13px}.empty{color:#777;font-style:italic}.ev{font-size:12px;color:#444}.gap{font-size:12px;color:#b34700;font-weight:600}
 footer{margin-top:40px;color:#777;font-size:12px}
 @media print{body{background:#fff}main{padding:0}h2{break-after:avoid}table,svg{break-inside:avoid}}
 `;
@@ -82,7 +82,7 @@ function moneyAtRiskSection(d: ReportData): string[] {
   s.push('<div class="cards">');
   if (d.riskByCurrency.length === 0) s.push('<div class="card"><div class="l">at risk</div><div class="v">0</div></div>');
   for (const r of d.riskByCurrency) s.push(`<div class="card alert"><div class="l">at risk, ${esc(r.currency)}</div><div class="v">${esc(money(r.at_risk_minor, r.currency))}</div><div class="l">${int(r.open)} open debits${r.open > 0 ? `, oldest ${esc(short(r.oldest))}` : ''}</div><div class="l">suppressed: ${esc(money(r.suppressed_minor, r.currency))} in ${int(r.suppressed_open)}</div></div>`);
-  s.push(`<div class="card"><div class="l">orphaned debits</div><div class="v">${int(d.orphanStatus.orphans)}</div><div class="l">${int(d.orphanStatus.open)} open · ${int(d.orphanStatus.suppressed_open)} suppressed · ${int(d.orphanStatus.auto_resolved)} auto-resolved</div></div>`);
+  s.push(`<div class="card"><div class="l">orphaned debits</div><div class="v">${int(d.orphanStatus.orphans)}</div><div class="l">${int(d.orphanStatus.open)} open · ${int(d.orphanStatus.suppressed_open)} suppressed · ${int(d.orphanStatus.auto_resolved)} auto-resolved</div>${d.orphanStatus.with_feed_gaps > 0 ? `<div class="l">${int(d.orphanStatus.with_feed_gaps)} decided with feed gaps</div>` : ''}</div>`);
   s.push(`<div class="card"><div class="l">attempts · debits</div><div class="v">${int(d.span.attempts)}</div><div class="l">${int(d.span.debits)} debits · ${int(d.span.anomalies)} anomalies</div></div>`);
   s.push('</div>');
   s.push('<h3>By issuer</h3>');
@@ -147,8 +147,9 @@ function openCasesSection(d: ReportData, m: ReportMeta): string[] {
   s.push('<section id="open-cases"><h2>Oldest open cases</h2>');
   s.push('<p class="note">The open orphaned debits whose customers have waited longest, with the events each stream recorded (the full evidence is in ClickHouse: anomalies_current.evidence). Work them with docs/runbooks.md, "Orphaned debit: customer steps".</p>');
   if (d.orphanStatus.suppressed_open > 0) s.push(`<p class="note">${int(d.orphanStatus.suppressed_open)} open orphaned debits under an analyst's suppression are not listed (posguard suppress list; docs/analysts-tools.md).</p>`);
+  if (d.orphanStatus.open_with_feed_gaps > 0) s.push(`<p class="note">${int(d.orphanStatus.open_with_feed_gaps)} open orphaned debits were decided while a feed was down (marked "feed gaps"): a stream of their partition stalled and was released, so they were decided without it. Its backlog may still retract them; check the feed (docs/runbooks.md, PosguardFeedStalled) before calling the customer.</p>`);
   s.push(table(['debit time', 'amount', 'cause', 'issuer · merchant · terminal', 'rrn', 'evidence'], d.openCases.map((r) => [
-    short(r.debit_time), money(r.amount_minor, r.currency), r.cause, `${r.issuer_id} · ${r.merchant_id} · ${r.terminal_id}`,
+    short(r.debit_time), money(r.amount_minor, r.currency), r.feed_gaps.length === 0 ? r.cause : new Html(`${esc(r.cause)}<div class="gap">feed gaps: ${esc(r.feed_gaps.join(', '))}</div>`), `${r.issuer_id} · ${r.merchant_id} · ${r.terminal_id}`,
     m.cases?.has(r.anomaly_id) ? new Html(`<a href="#${esc(caseAnchor(r.anomaly_id))}">${esc(r.rrn)}</a>`) : r.rrn,
     new Html(['terminal', 'gateway', 'bank'].map((k) => `<div class="ev"><b>${k}</b> ${esc((r as unknown as Record<string, string>)[`${k}_events`] || '—')}</div>`).join('')),
   ]), new Set([1]), new Set([0, 1, 4])));

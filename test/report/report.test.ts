@@ -132,7 +132,7 @@ describe('report page', () => {
   it('renders an empty database without failing', () => {
     const empty: ReportData = {
       ...data, riskByCurrency: [], riskByIssuer: [], orphansOverTime: [], topIssuers: [], topTerminals: [], patternsByKind: [],
-      patternCards: [], faultTerminals: [], openCases: [], deadLetters: [], orphanStatus: { orphans: 0, open: 0, suppressed_open: 0, auto_resolved: 0, retracted: 0 },
+      patternCards: [], faultTerminals: [], openCases: [], deadLetters: [], orphanStatus: { orphans: 0, open: 0, suppressed_open: 0, auto_resolved: 0, retracted: 0, with_feed_gaps: 0, open_with_feed_gaps: 0 },
     };
     const page = renderReport(empty, { title: 't', source: 's', generatedAt: new Date(0) });
     expect(page).toContain('No orphaned debits.');

@@ -34,6 +34,18 @@ describe('JsonlSink', () => {
     expect([sink.anomalies.lines, sink.deadLetters.lines, sink.late.lines, sink.transactions!.lines]).toEqual([1, 1, 1, 1]);
   });
 
+  it('writes feed_gaps with the anomaly when it was decided while a feed was released, and no field for complete input', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'posguard-jsonl-sink-'));
+    const sink = new JsonlSink({ anomalies: join(dir, 'a.jsonl'), deadLetters: join(dir, 'd.jsonl'), late: join(dir, 'l.jsonl') });
+    await sink.open();
+    sink.anomaly({ anomaly_id: 'x', version: 2, feed_gaps: ['terminal', 'bank'] } as unknown as Anomaly);
+    sink.anomaly({ anomaly_id: 'y', version: 1 } as unknown as Anomaly);
+    await sink.close();
+    const [gapped, complete] = read(join(dir, 'a.jsonl')) as Partial<Anomaly>[];
+    expect(gapped.feed_gaps).toEqual(['terminal', 'bank']);
+    expect(complete).not.toHaveProperty('feed_gaps');
+  });
+
   it('without a transactions path no golden-record file is created', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'posguard-jsonl-sink-'));
     const sink = new JsonlSink({ anomalies: join(dir, 'a.jsonl'), deadLetters: join(dir, 'd.jsonl'), late: join(dir, 'l.jsonl') });
