@@ -23,6 +23,8 @@ describe('alert rules (static)', () => {
       'PosguardOrphanedDebitRateHigh', 'PosguardMoneyAtRiskHigh', 'PosguardIssuerTimeoutSpike', 'PosguardTerminalFaultSpikes',
       'PosguardCardTestingBurst', 'PosguardDetectorDown', 'PosguardConsumerLagHigh', 'PosguardWatermarkStalled',
       'PosguardSinkFailing', 'PosguardDeadLettersRising',
+      // issue 11: live feeds and records that cannot be placed or stored
+      'PosguardFeedStalled', 'PosguardStoreRefusedRows', 'PosguardStateCapReached', 'PosguardMisroutedRecords',
     ]) expect(names).toContain(n);
     expect(new Set(names).size).toBe(names.length);
   });
@@ -47,6 +49,15 @@ describe('alert rules (static)', () => {
       expect(cases.some((c) => c.alertname === a.alert && !c.firing), `${a.alert}: no not-firing test`).toBe(true);
     }
     for (const c of cases) expect(alerts.map((a) => a.alert), `${c.file}: ${c.test}`).toContain(c.alertname);
+  });
+
+  it('a feed outage pages once: PosguardFeedStalled holds back the watermark alert of its stream, and the orphan-rate alert during and after it', () => {
+    const doc = parse(readFileSync(AM_CONFIG, 'utf8')) as { inhibit_rules: { source_matchers: string[]; target_matchers: string[]; equal: string[] }[] };
+    expect(doc.inhibit_rules).toContainEqual({
+      source_matchers: ['alertname="PosguardFeedStalled"'], target_matchers: ['alertname="PosguardWatermarkStalled"'], equal: ['stream'],
+    });
+    // The orphans decided without the feed stay in the rate's 15-minute window after the outage: the hold is in the rule itself.
+    expect(alerts.find((a) => a.alert === 'PosguardOrphanedDebitRateHigh')?.expr).toMatch(/unless on \(\)\s+max\(max_over_time\(posguard_feed_outage\[20m\]\)\) == 1/);
   });
 
   it('the runbooks include the customer-facing steps for an orphaned debit', () => {
