@@ -18,15 +18,10 @@ interface Last {
 /** Partitions this process holds a checkpoint of: bounded by the input partition count. */
 export function registerCheckpointMetrics(registry: Registry, now: () => number): CheckpointEventsView {
   const last = new Map<number, Last>();
-  const writeDuration = new Histogram({
-    name: 'posguard_checkpoint_write_duration_seconds',
-    help: 'Time to write one checkpoint until durable (every chunk and the manifest acknowledged).',
-    buckets: DURATION_BUCKETS,
-    registers: [registry],
-  });
-  const readDuration = new Histogram({
-    name: 'posguard_checkpoint_read_duration_seconds',
-    help: 'Time to find and verify the latest checkpoint of a partition.',
+  const duration = new Histogram({
+    name: 'posguard_checkpoint_duration_seconds',
+    help: 'Checkpoint operations: write (until durable: every chunk and the manifest acknowledged), read (find and verify the latest).',
+    labelNames: ['operation'],
     buckets: DURATION_BUCKETS,
     registers: [registry],
   });
@@ -43,6 +38,31 @@ export function registerCheckpointMetrics(registry: Registry, now: () => number)
     labelNames: ['reason'],
     registers: [registry],
   });
+  registerLastGauges(registry, last, now);
+  return {
+    written(e) {
+      writes.inc({ result: 'ok' });
+      duration.observe({ operation: 'write' }, e.durationMs / 1000);
+      last.set(e.partition, { takenAtWallMs: e.takenAtWallMs, bytes: e.bytes });
+    },
+    writeFailed() {
+      writes.inc({ result: 'failed' });
+    },
+    read(e) {
+      reads.inc({ result: e.result });
+      duration.observe({ operation: 'read' }, e.durationMs / 1000);
+      for (const r of e.skipped) skipped.inc({ reason: r });
+      const prev = last.get(e.partition);
+      if (e.takenAtWallMs !== null && (prev === undefined || prev.takenAtWallMs < e.takenAtWallMs)) last.set(e.partition, { takenAtWallMs: e.takenAtWallMs, bytes: e.bytes });
+    },
+    forget(partition) {
+      last.delete(partition);
+    },
+  };
+}
+
+/** Age and size of the latest durable checkpoint per partition, computed at scrape time. */
+function registerLastGauges(registry: Registry, last: ReadonlyMap<number, Last>, now: () => number): void {
   scrapedGauge({
     registry,
     name: 'posguard_checkpoint_age_seconds',
@@ -57,24 +77,4 @@ export function registerCheckpointMetrics(registry: Registry, now: () => number)
     labelNames: ['partition'],
     read: () => [...last].map(([p, l]) => [{ partition: String(p) }, l.bytes] as const),
   });
-  return {
-    written(e) {
-      writes.inc({ result: 'ok' });
-      writeDuration.observe(e.durationMs / 1000);
-      last.set(e.partition, { takenAtWallMs: e.takenAtWallMs, bytes: e.bytes });
-    },
-    writeFailed() {
-      writes.inc({ result: 'failed' });
-    },
-    read(e) {
-      reads.inc({ result: e.result });
-      readDuration.observe(e.durationMs / 1000);
-      for (const r of e.skipped) skipped.inc({ reason: r });
-      const prev = last.get(e.partition);
-      if (e.takenAtWallMs !== null && (prev === undefined || prev.takenAtWallMs < e.takenAtWallMs)) last.set(e.partition, { takenAtWallMs: e.takenAtWallMs, bytes: e.bytes });
-    },
-    forget(partition) {
-      last.delete(partition);
-    },
-  };
 }

@@ -199,6 +199,8 @@ describeKafka('checkpoint store on a compacted topic', (env) => {
     expect(text).toContain('posguard_checkpoint_size_bytes{partition="1"} 1234');
     expect(text).toContain('posguard_checkpoint_reads_total{result="ok"} 1');
     expect(text).toContain('posguard_checkpoint_reads_total{result="missing"} 1');
+    expect(text).toContain('posguard_checkpoint_duration_seconds_count{operation="write"} 1');
+    expect(text).toContain('posguard_checkpoint_duration_seconds_count{operation="read"} 2');
     const age = Number(/posguard_checkpoint_age_seconds\{partition="1"\} ([\d.]+)/.exec(text)?.[1]);
     expect(age).toBeGreaterThanOrEqual(5);
     expect(age).toBeLessThan(60);
