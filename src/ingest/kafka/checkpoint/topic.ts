@@ -5,9 +5,13 @@
  * store checks it when it opens and reads its message limit, which sets the
  * largest chunk.
  */
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import type { Admin, ConfigResourceTypes } from 'kafkajs';
 import { PosguardError } from '../../../errors.js';
 import { kafkaCall, partitionCounts } from '../topics.js';
+
+// Kafka's config resource types (kafkajs' ConfigResourceTypes, which Node's ESM cannot import by name from kafkajs).
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+const BROKER_RESOURCE = 4 as ConfigResourceTypes;
 
 /**
  * The topic's settings. Safety does not rest on them (two slots: the latest
@@ -38,7 +42,7 @@ export async function clusterReplicationFactor(admin: Admin): Promise<number> {
   const broker = cluster.brokers[0];
   const cfg = await kafkaCall('read the broker configuration', () => admin.describeConfigs({
     includeSynonyms: false,
-    resources: [{ type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: ['default.replication.factor'] }],
+    resources: [{ type: BROKER_RESOURCE, name: String(broker.nodeId), configNames: ['default.replication.factor'] }],
   }));
   const v = Number(cfg.resources[0]?.configEntries.find((e) => e.configName === 'default.replication.factor')?.configValue ?? 1);
   return Math.max(1, Math.min(Number.isInteger(v) ? v : 1, cluster.brokers.length));
@@ -71,7 +75,7 @@ export async function checkStateTopic(admin: Admin, topic: string): Promise<Stat
   }
   const cfg = await kafkaCall(`read the configuration of ${topic}`, () => admin.describeConfigs({
     includeSynonyms: false,
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy', 'max.message.bytes'] }],
+    resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['cleanup.policy', 'max.message.bytes'] }],
   }));
   const entries = cfg.resources[0]?.configEntries ?? [];
   const value = (name: string): string | undefined => entries.find((e) => e.configName === name)?.configValue;
