@@ -6,7 +6,9 @@
  * checkpoint with the reason, format and rules refused, and a new store
  * instance (a restarted process) finds the latest.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -18,7 +20,7 @@ import { assemble } from '../../../src/ingest/kafka/checkpoint/slots.js';
 import { KafkaCheckpointStore } from '../../../src/ingest/kafka/checkpoint/store.js';
 import { createStateTopic } from '../../../src/ingest/kafka/checkpoint/topic.js';
 import { createMetrics } from '../../../src/metrics/index.js';
-import { deleteTestTopics, describeKafka, uniqueGroup, uniqueTopics } from './helpers.js';
+import { deleteTestTopics, describeKafka, ROOT, uniqueGroup, uniqueTopics } from './helpers.js';
 
 const EXPECT = { formatVersion: 1, rulesVersion: 'a1b2c3d4e5f6' };
 const PARTITIONS = 2;
@@ -139,6 +141,37 @@ describeKafka('checkpoint store on a compacted topic', (env) => {
     // On the topic: the new checkpoint in slot a, and the previous one still complete in slot b (the fallback of the next crash).
     expect(await slotsOnTopic(key)).toEqual({ a: [3, 'fourth'], b: [2, 'second checkpoint'] });
   }, 60_000);
+
+  it('SIGKILL of the writing process mid-write (chunks on the topic, no manifest): the previous checkpoint; a restarted writer completes the next', async () => {
+    const key = { group: uniqueGroup('sigkill'), partition: 0 };
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/ingest/kafka/checkpoint-crash-child.ts')], {
+      cwd: ROOT, env: { ...process.env, CKPT_BROKERS: env.brokers, CKPT_TOPIC: topic, CKPT_GROUP: key.group, POSGUARD_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    const exited = new Promise<string | number | null>((res) => child.on('exit', (code, sig) => res(sig ?? code)));
+    await new Promise<void>((res, rej) => {
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('MID-WRITE')) res();
+      });
+      void exited.then(() => rej(new Error(`the writer exited before MID-WRITE: ${out}`)));
+    });
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(out).toContain('TWO-DONE');
+    // The crash really was mid-write: slot a holds chunks of checkpoint 3 under the manifest of checkpoint 1.
+    const admin = kafka.admin();
+    await admin.connect();
+    const scan = await scanKey(kafka, admin, key, { topic, partition: statePartition(key, PARTITIONS), maxBytesPerPartition: 2 * 1024 * 1024, timeoutMs: 30_000 });
+    await admin.disconnect();
+    const third = [...scan.records.a.chunks.values()].filter((c) => c.seq === 3).length;
+    expect(third).toBeGreaterThanOrEqual(20);
+    expect(third).toBeLessThan(Math.ceil((5 * 1024 * 1024) / 100_000));
+    const r = await (await newStore()).readLatest(key, EXPECT);
+    expect(r.ok && [r.checkpoint.seq, r.checkpoint.payload.toString(), r.skipped]).toEqual([2, 'second', []]);
+    await (await newStore()).write(key, Buffer.from('after the crash'), meta());
+    expect(await slotsOnTopic(key)).toEqual({ a: [3, 'after the crash'], b: [2, 'second'] });
+  }, 90_000);
 
   it('a manifest naming a chunk that is missing: the previous checkpoint, with the reason', async () => {
     const key = { group: uniqueGroup('gap'), partition: 1 };
