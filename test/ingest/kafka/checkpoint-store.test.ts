@@ -239,6 +239,34 @@ describeKafka('checkpoint store on a compacted topic', (env) => {
     expect(age).toBeLessThan(60);
   }, 60_000);
 
+  it('after the log cleaner compacted the topic, the latest checkpoint is still complete', async () => {
+    const eager = `${topic}.eager`;
+    made.push(eager);
+    const admin = kafka.admin();
+    await admin.connect();
+    // Segments roll on every append after 100 ms and any dirt is cleanable: the cleaner works as hard as it can.
+    const config = { 'cleanup.policy': 'compact', 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': '100', 'min.compaction.lag.ms': '0' };
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: eager, numPartitions: 1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }] });
+    const store = await newStore({ topic: eager, chunkBytes: 10 });
+    const key = { group: uniqueGroup('compacted'), partition: 0 };
+    const sizes = [95, 23, 61, 18, 40, 77, 12, 55];
+    for (const [i, n] of sizes.entries()) {
+      await store.write(key, Buffer.from(`${i}`.padEnd(n, '.')), meta());
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const written = sizes.reduce((s, n) => s + Math.ceil(n / 10) + 1, 0);
+    const scan = async () => scanKey(kafka, admin, key, { topic: eager, partition: 0, maxBytesPerPartition: 1024 * 1024, timeoutMs: 30_000 });
+    let read = (await scan()).recordsRead;
+    for (let waited = 0; read >= written * 0.6 && waited < 60_000; waited += 2_000) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      read = (await scan()).recordsRead;
+    }
+    await admin.disconnect();
+    expect(read, 'the cleaner removed overwritten records').toBeLessThan(written * 0.6);
+    const r = await (await newStore({ topic: eager })).readLatest(key, EXPECT);
+    expect(r.ok && [r.checkpoint.seq, r.checkpoint.payload.length, r.skipped]).toEqual([8, 55, []]);
+  }, 120_000);
+
   it('cuts chunks to the topic\'s max.message.bytes, so a large checkpoint is accepted', async () => {
     const small = `${topic}.small`;
     made.push(small);
