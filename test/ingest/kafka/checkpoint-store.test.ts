@@ -239,6 +239,33 @@ describeKafka('checkpoint store on a compacted topic', (env) => {
     expect(age).toBeLessThan(60);
   }, 60_000);
 
+  it('a write the broker refuses rejects with PG_KAFKA (never resolves as durable), is counted, and the previous checkpoint stays the latest', async () => {
+    const strict = `${topic}.strict`;
+    made.push(strict);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: strict, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+    const registry = new Registry();
+    const metrics = createMetrics({ registry, processDefaults: false });
+    const store = await newStore({ topic: strict, chunkBytes: 50_000, observer: metrics.checkpoint });
+    const key = { group: uniqueGroup('refused'), partition: 0 };
+    await store.write(key, Buffer.from('good'), meta());
+    // (AlterConfigs replaces the topic's whole configuration, hence the policy again.)
+    // The topic's limit drops below the chunk size the store learnt at open: the broker refuses the next chunks.
+    const limit = (value: string) => admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: strict, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'max.message.bytes', value }] }] });
+    await limit('10000');
+    await expect(store.write(key, randomBytes(200_000), meta())).rejects.toMatchObject({ code: 'PG_KAFKA' });
+    await limit('1048588');
+    const r = await (await newStore({ topic: strict })).readLatest(key, EXPECT);
+    expect(r.ok && [r.checkpoint.seq, r.checkpoint.payload.toString()]).toEqual([1, 'good']);
+    // The same store goes on with the next checkpoint.
+    expect((await store.write(key, Buffer.from('better'), meta())).seq).toBe(2);
+    await admin.disconnect();
+    const text = await registry.metrics();
+    expect(text).toContain('posguard_checkpoint_writes_total{result="failed"} 1');
+    expect(text).toContain('posguard_checkpoint_writes_total{result="ok"} 2');
+  }, 90_000);
+
   it('after the log cleaner compacted the topic, the latest checkpoint is still complete', async () => {
     const eager = `${topic}.eager`;
     made.push(eager);
