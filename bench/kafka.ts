@@ -157,7 +157,7 @@ export async function benchKafka(opts: KafkaBenchOptions = {}): Promise<Row[]> {
   const tps = opts.tps ?? 100;
   const partitions = opts.partitions ?? 4;
   const prefix = `bench-${Date.now().toString(36)}`;
-  const topics: TopicNames = { terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq` };
+  const topics: TopicNames = { terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq`, state: `${prefix}.posguard.state` };
   const admin = createKafka(kafkaOpts).admin();
   await admin.connect();
   const rows: Row[] = [];

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   PG_KAFKA_AUTH: 'Kafka refused the SASL credentials',
   PG_KAFKA_TLS: 'TLS with Kafka failed: broker certificate not trusted, or client certificate missing or refused',
   PG_COPARTITION: 'the input topics do not have equal partition counts',
+  PG_STATE_TOPIC: 'the checkpoint (state) topic is missing or not compacted',
   PG_REGISTRY: 'the schema registry cannot be reached or refused a request',
   PG_UNKNOWN_ANOMALY: 'an anomaly id given to `posguard label` is not stored',
   PG_LABELS_INVALID: 'a label file has bad rows; nothing was written',

@@ -56,6 +56,7 @@ export const RUN_CONFIG_SCHEMA = {
       gateway: str('pos.gateway.events', 'gateway events topic'),
       bank: str('bank.core.authorizations', 'bank-core events topic'),
       dlq: str('posguard.dlq', 'dead-letter topic for poison records'),
+      state: str('posguard.state', 'compacted topic of the partition tasks\' checkpoints (docs/kafka.md, "Checkpoints")'),
     }),
     input: section({
       format: { type: ['string', 'null'], enum: ['confluent', 'avro', 'json', null], default: null, description: 'value format: confluent (registry, the default when a registry URL is set), avro (plain, registry-less, the default otherwise), json' },
@@ -119,7 +120,7 @@ export interface RunConfig {
     readonly fromBeginning: boolean;
     readonly assignment: 'exact' | 'spread';
   };
-  readonly topics: { readonly terminal: string; readonly gateway: string; readonly bank: string; readonly dlq: string };
+  readonly topics: { readonly terminal: string; readonly gateway: string; readonly bank: string; readonly dlq: string; readonly state: string };
   readonly input: {
     readonly format: ValueFormatSetting;
     readonly registryUrl: string | null;

@@ -15,6 +15,7 @@ import type { Registry } from 'prom-client';
 import type { Anomaly } from '../events/anomaly.js';
 import type { AnyEvent, Stream } from '../events/index.js';
 import { registerAnomalyMetrics } from './families/anomalies.js';
+import { registerCheckpointMetrics } from './families/checkpoint.js';
 import { registerConsumerMetrics } from './families/consumer.js';
 import { registerInputMetrics } from './families/input.js';
 import { registerProcessMetrics } from './families/process.js';
@@ -23,10 +24,10 @@ import { registerStateMetrics } from './families/state.js';
 import { registerStreamMetrics } from './families/stream.js';
 import { registerSuppressionMetrics } from './families/suppressions.js';
 import { registerWatermarkMetrics } from './families/watermark.js';
-import type { CardPatternsView, ConsumerLagSource, EngineView, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
+import type { CardPatternsView, CheckpointEventsView, ConsumerLagSource, EngineView, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
 import { logger } from '../util/log.js';
 
-export type { CardPatternsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
+export type { CardPatternsView, CheckpointEventsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
 export { DEAD_LETTER_REASONS, deadLetterReason, type DeadLetterReason } from './dead-letter-reason.js';
 export { OpenOrphans } from './open-orphans.js';
 export { startMetricsServer, METRICS_DEFAULT_PORT, type MetricsServer, type MetricsServerOptions } from './server.js';
@@ -68,6 +69,8 @@ export interface DetectorMetrics {
   sinkEvent(e: SinkEventView): void;
   /** A consumer group rebalance, with the partition numbers now held. */
   rebalance(assignedPartitions?: number): void;
+  /** The checkpoint store's observer (ingest/checkpoint-store.ts CheckpointObserver). */
+  readonly checkpoint: CheckpointEventsView;
 }
 
 const none = () => undefined;
@@ -90,6 +93,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   const sink = registerSinkMetrics(registry, o.sinkStats ?? none, now, (reason) => input.deadLetter(null, reason));
   const consumer = registerConsumerMetrics(registry, o.consumerLag, onError);
   registerSuppressionMetrics(registry, o.suppressions ?? none);
+  const checkpoint = registerCheckpointMetrics(registry, now);
   registerProcessMetrics(registry, o.processDefaults ?? true);
   return {
     registry,
@@ -99,5 +103,6 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
     deadLetter: input.deadLetter,
     sinkEvent: sink.sinkEvent,
     rebalance: consumer.rebalance,
+    checkpoint,
   };
 }

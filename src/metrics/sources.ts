@@ -75,3 +75,22 @@ export interface SuppressionsView {
     readonly reloadFailures: number;
   };
 }
+
+/**
+ * What a checkpoint store reports (the shape of ingest/checkpoint-store.ts
+ * CheckpointObserver, so the runtime passes `metrics.checkpoint` as its
+ * observer), plus `forget` for a partition this process no longer holds.
+ */
+export interface CheckpointEventsView {
+  written(e: { readonly partition: number; readonly bytes: number; readonly chunks: number; readonly durationMs: number; readonly takenAtWallMs: number }): void;
+  writeFailed(e: { readonly partition: number }): void;
+  read(e: {
+    readonly partition: number;
+    readonly result: string;
+    readonly skipped: readonly string[];
+    readonly durationMs: number;
+    readonly bytes: number;
+    readonly takenAtWallMs: number | null;
+  }): void;
+  forget(partition: number): void;
+}

@@ -76,6 +76,7 @@ export function registerRun(program: Command): void {
     .option('--gateway-topic <t>', 'gateway topic (default pos.gateway.events)')
     .option('--bank-topic <t>', 'bank-core topic (default bank.core.authorizations)')
     .option('--dlq-topic <t>', 'dead-letter topic (default posguard.dlq)')
+    .option('--state-topic <t>', 'compacted checkpoint topic (default posguard.state)')
     .option('--until-end', 'bounded run: read up to the end offsets seen at start, take every pending decision, exit')
     .option('--skip-raw-events', 'do not copy the input events to events_raw (the largest table)')
     .option('--commit-interval-ms <ms>', 'how often durable results are committed (default 5000)')

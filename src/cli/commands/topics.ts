@@ -1,11 +1,13 @@
 /**
  * `posguard topics create|check`: the three input topics and the dead-letter
  * topic with one partition count (co-partitioned), and the check `run` does
- * at start-up.
+ * at start-up; the compacted checkpoint topic (same partition count when
+ * created; replication: --replication-factor if given, else the cluster's default).
  */
 import type { Command } from 'commander';
 import { PosguardError } from '../../errors.js';
 import { checkKafkaAccess, createKafka } from '../../ingest/kafka/client.js';
+import { checkStateTopic, createStateTopic } from '../../ingest/kafka/checkpoint/topic.js';
 import { DEFAULT_TOPICS, checkCoPartitioned, createTopics, inputTopics, kafkaCall, partitionCounts, type TopicNames } from '../../ingest/kafka/topics.js';
 import { addKafkaSecurityOptions, kafkaOptionsFrom } from './kafka-options.js';
 
@@ -18,6 +20,7 @@ export interface TopicsFlags {
   gatewayTopic?: string;
   bankTopic?: string;
   dlqTopic?: string;
+  stateTopic?: string;
 }
 
 /** A connected admin client: brokers and security from the flags, the environment or --config (as `run`). */
@@ -35,6 +38,7 @@ function namesOf(flags: TopicsFlags): TopicNames {
     gateway: flags.gatewayTopic ?? DEFAULT_TOPICS.gateway,
     bank: flags.bankTopic ?? DEFAULT_TOPICS.bank,
     dlq: flags.dlqTopic ?? DEFAULT_TOPICS.dlq,
+    state: flags.stateTopic ?? DEFAULT_TOPICS.state,
   };
 }
 
@@ -54,6 +58,12 @@ export async function topicsCreate(flags: TopicsFlags, env: NodeJS.ProcessEnv = 
     const r = await createTopics(admin, names, partitions, rf);
     for (const t of r.created) process.stderr.write(`posguard topics: created ${t} (${partitions} partitions, replication factor ${rf})\n`);
     for (const t of r.existing) process.stderr.write(`posguard topics: ${t.topic} exists (${t.partitions} partitions), kept\n`);
+    const explicitRf = flags.replicationFactor === undefined ? null : rf;
+    const s = await createStateTopic(admin, names.state, partitions, explicitRf);
+    const how = explicitRf === null ? 'the cluster\'s default replication factor' : 'replication factor';
+    process.stderr.write(s.created
+      ? `posguard topics: created ${names.state} (${s.info.partitions} partitions, ${how} ${s.replicationFactor}, cleanup.policy=compact)\n`
+      : `posguard topics: ${names.state} exists (${s.info.partitions} partitions, cleanup.policy=${s.info.cleanupPolicy}), kept\n`);
   } finally {
     await admin.disconnect();
   }
@@ -67,6 +77,9 @@ export async function topicsCheck(flags: TopicsFlags, env: NodeJS.ProcessEnv = p
     for (const [t, n] of counts) process.stdout.write(`${t}\t${n === null ? 'missing' : n}\n`);
     const n = await checkCoPartitioned(admin, names);
     process.stderr.write(`posguard topics: co-partitioned, ${n} partitions each\n`);
+    const s = await checkStateTopic(admin, names.state);
+    process.stdout.write(`${names.state}\t${s.partitions}\n`);
+    process.stderr.write(`posguard topics: ${names.state} is compacted, max.message.bytes ${s.maxMessageBytes}\n`);
   } finally {
     await admin.disconnect();
   }
@@ -80,10 +93,11 @@ export function registerTopics(program: Command): void {
     .option('--terminal-topic <t>', `terminal topic (default ${DEFAULT_TOPICS.terminal})`)
     .option('--gateway-topic <t>', `gateway topic (default ${DEFAULT_TOPICS.gateway})`)
     .option('--bank-topic <t>', `bank-core topic (default ${DEFAULT_TOPICS.bank})`)
-    .option('--dlq-topic <t>', `dead-letter topic (default ${DEFAULT_TOPICS.dlq})`);
-  common(topics.command('create').description('Create the three input topics and the dead-letter topic, each with --partitions partitions (existing ones with that count are kept).'))
+    .option('--dlq-topic <t>', `dead-letter topic (default ${DEFAULT_TOPICS.dlq})`)
+    .option('--state-topic <t>', `compacted checkpoint topic (default ${DEFAULT_TOPICS.state})`);
+  common(topics.command('create').description('Create the three input topics and the dead-letter topic, each with --partitions partitions (existing ones with that count are kept), and the compacted checkpoint topic.'))
     .option('--partitions <n>', 'partitions per topic (default 6)')
-    .option('--replication-factor <n>', 'replicas per partition (default 1)')
+    .option('--replication-factor <n>', 'replicas per partition (default 1; the checkpoint topic: the cluster\'s default.replication.factor)')
     .action(async (flags: TopicsFlags) => topicsCreate(flags));
   common(topics.command('check').description('Print the partition counts; fail with PG_COPARTITION unless the input topics are co-partitioned.'))
     .action(async (flags: TopicsFlags) => topicsCheck(flags));

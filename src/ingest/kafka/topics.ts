@@ -13,6 +13,8 @@ export interface TopicNames {
   readonly gateway: string;
   readonly bank: string;
   readonly dlq: string;
+  /** Compacted topic of the partition tasks' checkpoints (checkpoint/topic.ts). */
+  readonly state: string;
 }
 
 export const DEFAULT_TOPICS: TopicNames = Object.freeze({
@@ -20,6 +22,7 @@ export const DEFAULT_TOPICS: TopicNames = Object.freeze({
   gateway: 'pos.gateway.events',
   bank: 'bank.core.authorizations',
   dlq: 'posguard.dlq',
+  state: 'posguard.state',
 });
 
 export function inputTopics(t: TopicNames): string[] {

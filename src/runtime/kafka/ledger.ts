@@ -17,6 +17,9 @@
 import type { Anomaly, AnomalyKind, Evidence, EvidenceEvent } from '../../events/anomaly.js';
 import type { StoredAnomalies } from '../../sinks/clickhouse/stored-anomalies.js';
 
+/** Rows per read of the ledger load: bounds the memory of one ClickHouse answer. */
+export const LEDGER_PAGE_ROWS = 50_000;
+
 export const DEBIT_KINDS: ReadonlySet<AnomalyKind> = new Set(['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT']);
 export const PATTERN_KINDS: ReadonlySet<AnomalyKind> = new Set(['CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL', 'TERMINAL_FAULT_SPIKE']);
 
@@ -48,14 +51,24 @@ export class Ledger {
   readonly stats: LedgerStats = { loaded: 0, suppressedIdentical: 0, suppressedLaterTrigger: 0, retracted: 0 };
 
   /**
-   * Loads the current state of every anomaly with event_time >= fromMs
-   * (-Infinity: all) from the store (pattern kinds from the start of that UTC day).
+   * Loads the current state of every anomaly with event_time >= fromMs (-Infinity: all)
+   * from the store (pattern kinds from the start of that UTC day), `pageRows` at a time
+   * (the memory of one read), every row: no cap, since a row left out would be re-emitted
+   * or wrongly retracted. The ledger holds the anomalies since the lowest floor: what the
+   * rebuild will re-decide (docs/kafka.md, "Rebuild").
    */
-  async load(store: StoredAnomalies, fromMs: number, limit = 2_000_000): Promise<number> {
-    const rows = await store.currentSince(fromMs, limit);
-    for (const a of rows) this.add(a);
-    this.stats.loaded += rows.length;
-    return rows.length;
+  async load(store: StoredAnomalies, fromMs: number, pageRows = LEDGER_PAGE_ROWS): Promise<number> {
+    let after: string | null = null;
+    let total = 0;
+    for (;;) {
+      const rows = await store.currentSince(fromMs, pageRows, after);
+      for (const a of rows) this.add(a);
+      total += rows.length;
+      if (rows.length < pageRows) break;
+      after = rows[rows.length - 1].anomaly_id;
+    }
+    this.stats.loaded += total;
+    return total;
   }
 
   /** Adds one stored anomaly (load() and tests). */

@@ -9,10 +9,12 @@ import type { Anomaly, AnomalyKind } from '../../events/anomaly.js';
 /** What a rebuild reads from the store. */
 export interface StoredAnomalies {
   /**
-   * The current state of every anomaly with event_time >= fromMs (-Infinity: all), at most
-   * `limit`. Pattern kinds from the start of fromMs's UTC day, since they fire at most once per key and day.
+   * One page of the current state of the anomalies with event_time >= fromMs (-Infinity: all):
+   * at most `limit`, ordered by anomaly_id, those after `afterId` (none: from the first). Pattern
+   * kinds from the start of fromMs's UTC day, since they fire at most once per key and day.
+   * Page through by passing the last id of a page as the next `afterId`.
    */
-  currentSince(fromMs: number, limit: number): Promise<Anomaly[]>;
+  currentSince(fromMs: number, limit: number, afterId?: string | null): Promise<Anomaly[]>;
 }
 
 const DEBIT_KINDS_SQL = "('ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT')";
@@ -20,22 +22,30 @@ const DEBIT_KINDS_SQL = "('ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT')"
 /** `StoredAnomalies` over a ClickHouse client (embedded or server). */
 export function clickHouseStoredAnomalies(client: ClickHouseClient): StoredAnomalies {
   return {
-    async currentSince(fromMs, limit) {
+    async currentSince(fromMs, limit, afterId = null) {
       const day = Number.isFinite(fromMs) ? Math.floor(fromMs / 86_400_000) * 86_400_000 : -Infinity;
-      const where = Number.isFinite(fromMs)
-        ? `WHERE (kind IN ${DEBIT_KINDS_SQL} AND event_time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}))
-           OR (kind NOT IN ${DEBIT_KINDS_SQL} AND event_time >= fromUnixTimestamp64Milli(${day}))`
-        : '';
+      const conditions: string[] = [];
+      if (Number.isFinite(fromMs)) {
+        conditions.push(`((kind IN ${DEBIT_KINDS_SQL} AND event_time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}))
+           OR (kind NOT IN ${DEBIT_KINDS_SQL} AND event_time >= fromUnixTimestamp64Milli(${day})))`);
+      }
+      if (afterId !== null) conditions.push(`anomaly_id > ${stringLiteral(afterId)}`);
+      const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
       const rs = await client.query({
         query: `SELECT anomaly_id, version, kind, cause, status, severity, toUnixTimestamp64Milli(event_time) AS t, toUnixTimestamp64Milli(detected_at) AS d,
                 terminal_id, merchant_id, card_token, rrn, stan, issuer_id, amount_minor, currency, related_rrns, evidence, feed_gaps
-              FROM anomalies_current ${where} LIMIT ${limit}`,
+              FROM anomalies_current ${where} ORDER BY anomaly_id LIMIT ${Math.max(1, Math.floor(limit))}`,
         format: 'JSONEachRow',
       });
       const rows = await rs.json<Record<string, unknown>>();
       return rows.map(toAnomaly);
     },
   };
+}
+
+/** A ClickHouse string literal: backslashes and quotes escaped. */
+function stringLiteral(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 function num(v: unknown): number {

@@ -77,7 +77,7 @@ export function describeKafka(name: string, fn: (env: KafkaTestEnv) => void, opt
 /** Fresh topic names for one test: `<tag>-<random>.pos.terminal.events` etc. */
 export function uniqueTopics(tag: string): TopicNames & { readonly prefix: string } {
   const prefix = `t-${tag}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  return { prefix, terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq` };
+  return { prefix, terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq`, state: `${prefix}.posguard.state` };
 }
 
 export function uniqueGroup(tag: string): string {

@@ -20,7 +20,7 @@ import { NO_KAFKA_SECURITY, describeSecured, scramEnv, type SecuredEnv } from '.
 const SMALL = Object.freeze({ seed: 5, minutes: 6, tps: 2, startMs: Date.UTC(2026, 2, 2, 8) });
 
 type Topics = ReturnType<typeof uniqueTopics>;
-const topicFlags = (t: Topics) => ['--terminal-topic', t.terminal, '--gateway-topic', t.gateway, '--bank-topic', t.bank, '--dlq-topic', t.dlq];
+const topicFlags = (t: Topics) => ['--terminal-topic', t.terminal, '--gateway-topic', t.gateway, '--bank-topic', t.bank, '--dlq-topic', t.dlq, '--state-topic', t.state];
 
 /** The only line naming an error code, and that nothing looks like a stack trace. */
 function oneErrorLine(output: string): string {
@@ -56,7 +56,7 @@ describeSecured('posguard over the secured listeners (SASL_SSL, mTLS)', (env, se
    */
   async function roundTrip(tag: string, brokers: string, cliEnv: Record<string, string | undefined>, securityFlags: string[] = []): Promise<string> {
     const t = uniqueTopics(tag);
-    made.push(t.terminal, t.gateway, t.bank, t.dlq);
+    made.push(t.terminal, t.gateway, t.bank, t.dlq, t.state);
     const e = { ...NO_KAFKA_SECURITY, SCHEMA_REGISTRY_URL: '', ...cliEnv };
     const created = await runCli(['topics', 'create', '--brokers', brokers, '--partitions', '2', ...topicFlags(t), ...securityFlags], e);
     expect(created.code, created.output).toBe(0);
@@ -98,7 +98,7 @@ describeSecured('posguard over the secured listeners (SASL_SSL, mTLS)', (env, se
 
   it('topics check over SCRAM-SHA-256', async () => {
     const t = uniqueTopics('s256');
-    made.push(t.terminal, t.gateway, t.bank, t.dlq);
+    made.push(t.terminal, t.gateway, t.bank, t.dlq, t.state);
     const e = { ...NO_KAFKA_SECURITY, ...scramEnv(sec, 'scram-sha-256') };
     expect((await runCli(['topics', 'create', '--partitions', '3', ...topicFlags(t)], e)).code).toBe(0);
     const check = await runCli(['topics', 'check', ...topicFlags(t)], e);

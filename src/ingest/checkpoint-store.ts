@@ -1,0 +1,96 @@
+/**
+ * Durable checkpoints of a partition task's state (issue 13), as the runtime
+ * sees them: bytes in, the latest complete checkpoint out, or the reason there
+ * is none. Nothing here knows Kafka; the Kafka implementation is
+ * `ingest/kafka/checkpoint/store.ts` (a compacted topic, `posguard.state`).
+ *
+ * A checkpoint is complete or ignored, never half-applied: readLatest returns
+ * a payload only when every byte of it was written and verified (sha256), so
+ * a crash during write() leaves the previous checkpoint as the latest.
+ */
+import type { Stream } from '../events/index.js';
+
+/** Whose state: one consumer group's task for one input partition number. */
+export interface CheckpointKey {
+  readonly group: string;
+  readonly partition: number;
+}
+
+/** Written with every checkpoint; checked by readLatest. */
+export interface CheckpointMeta {
+  /** Version of the payload's serialisation (the engine state format). A reader refuses any other. */
+  readonly formatVersion: number;
+  /** `rulesStamp(rules).version` (src/config/rules-version.ts) the state was built under. */
+  readonly rulesVersion: string;
+  /** Per input stream, the next offset to read of this partition: the input position the state covers. */
+  readonly offsets: Readonly<Record<Stream, number>>;
+  /** Event time (the task's watermark, epoch ms) the state was taken at. */
+  readonly takenAtEventMs: number;
+  /** Wall clock (epoch ms) the state was taken at. */
+  readonly takenAtWallMs: number;
+}
+
+export interface Checkpoint {
+  readonly key: CheckpointKey;
+  readonly meta: CheckpointMeta;
+  readonly payload: Buffer;
+  /** Sequence number of this key's checkpoints (1, 2, …): higher is newer. */
+  readonly seq: number;
+}
+
+/** Why a checkpoint cannot be used. `missing`: none complete was written. */
+export type CheckpointUnusable = 'missing' | 'corrupt' | 'incompatible_format' | 'different_rules';
+
+export const CHECKPOINT_UNUSABLE: readonly CheckpointUnusable[] = ['missing', 'corrupt', 'incompatible_format', 'different_rules'];
+
+export interface CheckpointRejection {
+  readonly reason: CheckpointUnusable;
+  /** One line naming what is wrong ("chunk 3 of 8 is missing", "rules 1a2b… ≠ 9f8e…"). */
+  readonly detail: string;
+  /** The rejected checkpoint's sequence number, when its manifest could be read. */
+  readonly seq: number | null;
+}
+
+/** What the reader runs with: a checkpoint of another format or rules is refused. */
+export interface CheckpointExpectation {
+  readonly formatVersion: number;
+  readonly rulesVersion: string;
+}
+
+export type ReadLatestResult =
+  /** `skipped`: newer checkpoints passed over (a write that did not complete, corruption), newest first. */
+  | { readonly ok: true; readonly checkpoint: Checkpoint; readonly skipped: readonly CheckpointRejection[] }
+  /** No usable checkpoint: the reason of the newest one (or `missing`), and every one rejected. */
+  | { readonly ok: false; readonly reason: CheckpointUnusable; readonly detail: string; readonly skipped: readonly CheckpointRejection[] };
+
+export interface CheckpointWritten {
+  readonly seq: number;
+  readonly bytes: number;
+  readonly chunks: number;
+  readonly durationMs: number;
+}
+
+export interface CheckpointStore {
+  /** Checks the store is usable (the topic exists, is compacted) and learns its message limit. */
+  open(): Promise<void>;
+  /** Resolves once the checkpoint is durable (acknowledged by every in-sync replica). Writes of one key are serialised. */
+  write(key: CheckpointKey, payload: Uint8Array, meta: CheckpointMeta): Promise<CheckpointWritten>;
+  /** The latest complete checkpoint of `key` that matches `expect`, or the reason there is none. */
+  readLatest(key: CheckpointKey, expect: CheckpointExpectation): Promise<ReadLatestResult>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What a store reports as it works (the metrics implement it: src/metrics/families/checkpoint.ts). */
+export interface CheckpointObserver {
+  written(e: { readonly partition: number; readonly bytes: number; readonly chunks: number; readonly durationMs: number; readonly takenAtWallMs: number }): void;
+  writeFailed(e: { readonly partition: number }): void;
+  read(e: {
+    readonly partition: number;
+    readonly result: 'ok' | CheckpointUnusable;
+    readonly skipped: readonly CheckpointUnusable[];
+    readonly durationMs: number;
+    readonly bytes: number;
+    readonly takenAtWallMs: number | null;
+  }): void;
+}

@@ -1,0 +1,210 @@
+/**
+ * `CheckpointStore` on a compacted Kafka topic (docs/kafka.md, "Checkpoints").
+ *
+ * write(): into the slot that does not hold the latest complete checkpoint,
+ * the chunks (and tombstones for chunk indices the slot no longer needs),
+ * then the manifest naming their count and sha256; each send acknowledged by
+ * every in-sync replica (idempotent producer, acks=all), so write() resolves
+ * only once the checkpoint is durable. A crash before the manifest leaves the
+ * slot unreadable and the other slot, the previous checkpoint, as the latest.
+ * readLatest(): scans the key's partition and returns the newest slot whose
+ * manifest and chunks all match (format/slots.ts).
+ *
+ * Operations on one key are serialised; keys are independent. Bounded: per key
+ * known to this process, a few numbers (where its slots are); a read holds at
+ * most the two slots of one key.
+ */
+import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import { PosguardError } from '../../../errors.js';
+import { logger, type Logger } from '../../../util/log.js';
+import type {
+  CheckpointExpectation, CheckpointKey, CheckpointMeta, CheckpointObserver, CheckpointStore, CheckpointWritten, ReadLatestResult,
+} from '../../checkpoint-store.js';
+import { kafkaCall } from '../topics.js';
+import { chunkKey, chunksOf, encodeManifest, manifestKey, otherSlot, SEQ_HEADER, sha256, STORE_FORMAT, statePartition, type Slot } from './format.js';
+import { endOffset, scanKey } from './scan.js';
+import { chooseLatest, type WriterState } from './slots.js';
+import { checkStateTopic, type StateTopicInfo } from './topic.js';
+
+export interface KafkaCheckpointStoreOptions {
+  /** A kafkajs client (ingest/kafka/client.ts createKafka). */
+  readonly kafka: Kafka;
+  /** The state topic (run config topics.state). */
+  readonly topic: string;
+  /** Largest chunk in bytes; clamped to the topic's max.message.bytes less 16 KiB for keys and headers. Default: that. */
+  readonly chunkBytes?: number;
+  /** Longest a read may take. Default 60 s. */
+  readonly readTimeoutMs?: number;
+  readonly observer?: CheckpointObserver;
+  readonly log?: Logger;
+  readonly now?: () => number;
+}
+
+/** Room left in a record batch for record keys, headers and framing. */
+const BATCH_MARGIN_BYTES = 16 * 1024;
+/** A read that found nothing usable while the partition grew is retried this often (a writer raced the scan). */
+const READ_ATTEMPTS = 3;
+
+type State = 'created' | 'opening' | 'open' | 'closing' | 'closed';
+
+const NO_EXPECTATION: CheckpointExpectation = { formatVersion: -1, rulesVersion: '' };
+
+export class KafkaCheckpointStore implements CheckpointStore {
+  private state: State = 'created';
+  private admin: Admin | null = null;
+  private producer: Producer | null = null;
+  private info: StateTopicInfo | null = null;
+  private readonly writers = new Map<string, WriterState>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(private readonly o: KafkaCheckpointStoreOptions) {
+    this.log = o.log ?? logger().child({ component: 'checkpoint' });
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The chunk size in force (after open). */
+  get chunkBytes(): number {
+    const limit = (this.info?.maxMessageBytes ?? 1_048_588) - BATCH_MARGIN_BYTES;
+    return Math.max(1, Math.min(this.o.chunkBytes ?? limit, limit));
+  }
+
+  async open(): Promise<void> {
+    if (this.state !== 'created') throw new PosguardError('PG_INTERNAL', `checkpoint store: open() when ${this.state}`);
+    this.state = 'opening';
+    this.admin = this.o.kafka.admin();
+    await kafkaCall('connect', () => this.admin!.connect());
+    this.info = await checkStateTopic(this.admin, this.o.topic);
+    this.producer = this.o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await kafkaCall('connect the checkpoint producer', () => this.producer!.connect());
+    this.state = 'open';
+    this.log.info(`checkpoints in ${this.o.topic}: ${this.info.partitions} partitions, max.message.bytes ${this.info.maxMessageBytes}, chunks of ${this.chunkBytes} bytes`);
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    // Operations already queued finish; new ones are refused.
+    this.state = 'closing';
+    await Promise.allSettled([...this.queues.values()]);
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+    this.state = 'closed';
+  }
+
+  write(key: CheckpointKey, payload: Uint8Array, meta: CheckpointMeta): Promise<CheckpointWritten> {
+    return this.serial(key, async () => {
+      const started = this.now();
+      try {
+        const w = await this.writeOnce(key, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), meta, started);
+        this.o.observer?.written({ partition: key.partition, bytes: w.bytes, chunks: w.chunks, durationMs: w.durationMs, takenAtWallMs: meta.takenAtWallMs });
+        return w;
+      } catch (e) {
+        // What reached the topic is unknown: learn it again before the next write of this key.
+        this.writers.delete(mapKey(key));
+        this.o.observer?.writeFailed({ partition: key.partition });
+        throw e;
+      }
+    });
+  }
+
+  readLatest(key: CheckpointKey, expect: CheckpointExpectation): Promise<ReadLatestResult> {
+    return this.serial(key, async () => {
+      const started = this.now();
+      const result = await this.read(key, expect);
+      const ok = result.ok ? result.checkpoint : null;
+      this.o.observer?.read({
+        partition: key.partition, result: result.ok ? 'ok' : result.reason, skipped: result.skipped.map((s) => s.reason),
+        durationMs: this.now() - started, bytes: ok?.payload.length ?? 0, takenAtWallMs: ok?.meta.takenAtWallMs ?? null,
+      });
+      this.report(key, result);
+      return result;
+    });
+  }
+
+  private report(key: CheckpointKey, r: ReadLatestResult): void {
+    const what = `checkpoint of ${key.group}/${key.partition}`;
+    if (r.ok && r.skipped.length > 0) this.log.warn(`${what}: using checkpoint ${r.checkpoint.seq}, passed over a newer one: ${r.skipped.map((s) => `${s.reason} (${s.detail})`).join('; ')}`);
+    else if (!r.ok && r.reason !== 'missing') this.log.warn(`${what}: none usable: ${r.reason} (${r.detail})`);
+  }
+
+  private async read(key: CheckpointKey, expect: CheckpointExpectation): Promise<ReadLatestResult> {
+    const { admin, info } = this.ready();
+    const partition = statePartition(key, info.partitions);
+    for (let attempt = 1; ; attempt++) {
+      const scan = await scanKey(this.o.kafka, admin, key, {
+        topic: this.o.topic, partition, maxBytesPerPartition: info.maxMessageBytes + BATCH_MARGIN_BYTES, timeoutMs: this.o.readTimeoutMs ?? 60_000,
+      });
+      const { result, writer } = chooseLatest(key, scan.records, expect);
+      this.writers.set(mapKey(key), writer);
+      if (result.ok || attempt >= READ_ATTEMPTS) return result;
+      // Compaction may have removed records the scan was about to read, their newer versions lying past its end.
+      if ((await endOffset(admin, this.o.topic, partition)).high === scan.endOffset) return result;
+    }
+  }
+
+  private async writeOnce(key: CheckpointKey, payload: Buffer, meta: CheckpointMeta, started: number): Promise<CheckpointWritten> {
+    const { info } = this.ready();
+    const w = this.writers.get(mapKey(key)) ?? (await this.learn(key));
+    const slot: Slot = w.completeSlot === null ? 'a' : otherSlot(w.completeSlot);
+    const seq = w.maxSeq + 1;
+    const partition = statePartition(key, info.partitions);
+    const chunks = chunksOf(payload, this.chunkBytes);
+    const records: Message[] = chunks.map((value, i) => ({ key: chunkKey(key, slot, i), value, headers: { [SEQ_HEADER]: String(seq) }, partition }));
+    for (let i = chunks.length; i < w.chunkSpan[slot]; i++) records.push({ key: chunkKey(key, slot, i), value: null, partition });
+    await this.sendAll(records);
+    const manifest = encodeManifest({
+      store: STORE_FORMAT, group: key.group, partition: key.partition, slot, seq, chunks: chunks.length, bytes: payload.length, sha256: sha256(payload), meta,
+    });
+    await this.sendAll([{ key: manifestKey(key, slot), value: manifest, partition }]);
+    this.writers.set(mapKey(key), { maxSeq: seq, completeSlot: slot, chunkSpan: { ...w.chunkSpan, [slot]: chunks.length } });
+    return { seq, bytes: payload.length, chunks: chunks.length, durationMs: this.now() - started };
+  }
+
+  /** Where a key's slots stand, from the topic (first write of a key in this process). */
+  private async learn(key: CheckpointKey): Promise<WriterState> {
+    await this.read(key, NO_EXPECTATION);
+    return this.writers.get(mapKey(key))!;
+  }
+
+  /** Sends in record batches that fit the topic's limit, each acknowledged by all in-sync replicas. */
+  private async sendAll(records: readonly Message[]): Promise<void> {
+    const { producer, info } = this.ready();
+    const budget = info.maxMessageBytes - 1024;
+    let batch: Message[] = [];
+    let size = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const messages = batch;
+      batch = [];
+      size = 0;
+      await kafkaCall(`write a checkpoint to ${this.o.topic}`, () => producer.send({ topic: this.o.topic, acks: -1, messages }));
+    };
+    for (const r of records) {
+      const bytes = (r.value === null ? 0 : (r.value as Buffer).length) + String(r.key).length + 128;
+      if (size + bytes > budget) await flush();
+      batch.push(r);
+      size += bytes;
+    }
+    await flush();
+  }
+
+  private ready(): { admin: Admin; producer: Producer; info: StateTopicInfo } {
+    if (this.state !== 'open' && this.state !== 'closing') throw new PosguardError('PG_INTERNAL', `checkpoint store: used when ${this.state}`);
+    return { admin: this.admin!, producer: this.producer!, info: this.info! };
+  }
+
+  private serial<T>(key: CheckpointKey, fn: () => Promise<T>): Promise<T> {
+    if (this.state !== 'open') return Promise.reject(new PosguardError('PG_INTERNAL', `checkpoint store: used when ${this.state}`));
+    const k = mapKey(key);
+    const next = (this.queues.get(k) ?? Promise.resolve()).catch(() => undefined).then(fn);
+    this.queues.set(k, next);
+    const clear = () => {
+      if (this.queues.get(k) === next) this.queues.delete(k);
+    };
+    next.then(clear, clear);
+    return next;
+  }
+}
+
+const mapKey = (k: CheckpointKey): string => `${k.partition}\u0000${k.group}`;
