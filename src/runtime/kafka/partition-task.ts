@@ -115,6 +115,12 @@ export class PartitionTask {
     this.ref = null;
   }
 
+  /** A record (good or bad) was read from own topic `stream`: a released stream is back at once, not at the next tick. */
+  recordRead(stream: Stream): void {
+    this.recordsRead[stream]++;
+    if (this.feedGaps.length > 0 && this.feedGaps.includes(stream)) this.feedGaps = this.feedGaps.filter((s) => s !== stream);
+  }
+
   /** Largest event time pushed on `stream` (−∞ before any). */
   maxEventTime(stream: Stream): number {
     return this.maxTime[stream];
