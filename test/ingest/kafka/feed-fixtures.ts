@@ -8,7 +8,9 @@ import { Partitioners, type Producer } from 'kafkajs';
 import type { Rules } from '../../../src/config/rules.js';
 import { loadRunConfig } from '../../../src/config/run-config.js';
 import type { Anomaly } from '../../../src/events/anomaly.js';
-import type { Stream } from '../../../src/events/index.js';
+import { referenceAnomalies } from '../../../src/eval/reference.js';
+import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../../src/events/index.js';
+import { validateEvent } from '../../../src/ingest/validate.js';
 import { createKafka } from '../../../src/ingest/kafka/client.js';
 import type { TopicNames } from '../../../src/ingest/kafka/topics.js';
 import { KafkaRun } from '../../../src/runtime/kafka/runner.js';
@@ -42,6 +44,21 @@ export function simRecords(sim: { seed: number; minutes: number; tps: number; st
     out.push({ stream: r.stream, key: r.key, line: r.line, partition: p, eventTime });
   }
   return out;
+}
+
+/** The batch reference on exactly these records (those that break the contract left out, as the run dead-letters them). */
+export function referenceOf(records: readonly SimRec[], rules: Rules): Anomaly[] {
+  const input = { terminal: [] as TerminalEvent[], gateway: [] as GatewayEvent[], bank: [] as BankEvent[] };
+  for (const r of records) {
+    let v;
+    try {
+      v = validateEvent(r.stream, JSON.parse(r.line));
+    } catch {
+      continue;
+    }
+    if (v.ok) (input[r.stream] as unknown[]).push(v.event);
+  }
+  return referenceAnomalies(input, rules);
 }
 
 /** A producer of JSON values (the run reads --format json), paced by the test. */
