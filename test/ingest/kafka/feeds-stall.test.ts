@@ -118,6 +118,7 @@ describeKafka('a silent terminal partition: stalled, released with feed_gaps, re
     expect(newOrphansOf2(marks.stalled, marks.backlog).filter((v) => !v.a.feed_gaps?.length).map((v) => v.a.anomaly_id)).toEqual([]);
     const flagged = newOrphansOf2(marks.stalled, marks.backlog);
     expect(flagged.length).toBeGreaterThan(3);
+    if (process.env.POSGUARD_TEST_VERBOSE) process.stderr.write(`stall: stalled→released ${marks.release - marks.stalled} ms, silence→backlog ${marks.backlog - marks.silence} ms, ${flagged.length} new orphans of partition 2 flagged, ${between(marks.stalled, marks.backlog).filter((a) => p(a) !== SILENT).length} versions of other partitions meanwhile, ${live.versions.length} versions in all\n`);
     for (const v of flagged) expect(v.a.feed_gaps, v.a.anomaly_id).toEqual(['terminal']);
     // Versions of partition 2 decided on complete input (before the silence) carry no gap.
     for (const a of between(0, marks.silence).filter((x) => p(x) === SILENT)) expect(a.feed_gaps ?? [], a.anomaly_id).toEqual([]);
