@@ -35,7 +35,7 @@ interface StreamPartition {
   caughtUp: boolean;
   /** Carried a record since this process took the partition. */
   traffic: boolean;
-  /** Wall clock when first seen stalled (null while not stalled). */
+  /** Wall clock of the first evaluate() that saw it stalled (null while not stalled): a release comes at most one tick late. */
   stalledSince: number | null;
   released: boolean;
 }
