@@ -83,6 +83,15 @@ export class Engine {
     return this.wm.perStream();
   }
 
+  /**
+   * Raises `stream`'s watermark floor to `t` (true time) and takes the
+   * decisions that makes due: the live-feed rules' one hook into the engine
+   * (an idle partition, a released stream). Wall clock stays outside.
+   */
+  raiseFloor(stream: Stream, t: number): void {
+    if (!this.ended && this.wm.raiseFloor(stream, t)) this.advance();
+  }
+
   /** Attempts currently held in state. */
   openAttempts(): number {
     return this.index.open;

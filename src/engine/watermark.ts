@@ -15,6 +15,8 @@ export class Watermarks {
   private maxGateway = -Infinity;
   private maxBank = -Infinity;
   private closed = false;
+  /** Per-stream floors (true time) raised by the live-feed rules: a quiet or released stream stops holding (raiseFloor). */
+  private readonly floor: Record<Stream, number> = { terminal: -Infinity, gateway: -Infinity, bank: -Infinity };
   value = -Infinity;
 
   constructor(private readonly time: () => Rules['time']) {}
@@ -43,13 +45,26 @@ export class Watermarks {
     this.value = Infinity;
   }
 
-  /** Per-stream watermarks (true time), for metrics. */
+  /**
+   * Raises stream S's watermark to at least `t` (true time); floors only rise.
+   * The live-feed rules (src/runtime/kafka/feed-rules.ts) call it for a quiet
+   * partition's streams and for a released stream; events below it are late.
+   * True when the combined watermark moved.
+   */
+  raiseFloor(stream: Stream, t: number): boolean {
+    if (!(t > this.floor[stream])) return false;
+    this.floor[stream] = t;
+    return this.recompute();
+  }
+
+  /** Per-stream watermarks (true time): own progress or the floor, whichever is higher. */
   perStream(): Record<Stream, number> {
     const t = this.time();
+    const f = this.floor;
     return {
-      terminal: this.maxTerminal - t.maxDelayMs - t.terminalMaxDriftMs,
-      gateway: this.maxGateway - t.maxDelayMs - t.clockSkewMs,
-      bank: this.maxBank - t.maxDelayMs - t.clockSkewMs,
+      terminal: Math.max(this.maxTerminal - t.maxDelayMs - t.terminalMaxDriftMs, f.terminal),
+      gateway: Math.max(this.maxGateway - t.maxDelayMs - t.clockSkewMs, f.gateway),
+      bank: Math.max(this.maxBank - t.maxDelayMs - t.clockSkewMs, f.bank),
     };
   }
 

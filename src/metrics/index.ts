@@ -17,6 +17,7 @@ import type { AnyEvent, Stream } from '../events/index.js';
 import { registerAnomalyMetrics } from './families/anomalies.js';
 import { registerCheckpointMetrics } from './families/checkpoint.js';
 import { registerConsumerMetrics } from './families/consumer.js';
+import { registerFeedMetrics, type FeedsView } from './families/feeds.js';
 import { registerInputMetrics } from './families/input.js';
 import { registerProcessMetrics } from './families/process.js';
 import { registerSinkMetrics } from './families/sink.js';
@@ -28,6 +29,7 @@ import type { CardPatternsView, CheckpointEventsView, ConsumerLagSource, EngineV
 import { logger } from '../util/log.js';
 
 export type { CardPatternsView, CheckpointEventsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
+export type { FeedsView } from './families/feeds.js';
 export { DEAD_LETTER_REASONS, deadLetterReason, type DeadLetterReason } from './dead-letter-reason.js';
 export { OpenOrphans } from './open-orphans.js';
 export { startMetricsServer, METRICS_DEFAULT_PORT, type MetricsServer, type MetricsServerOptions } from './server.js';
@@ -44,6 +46,8 @@ export interface MetricsOptions {
   readonly consumerLag?: ConsumerLagSource;
   /** The analysts' suppressions the detector applies (src/suppress). */
   readonly suppressions?: () => SuppressionsView | undefined;
+  /** The live-feed figures (posguard run): quiet, stalled, released stream-partitions, idle partitions, F. */
+  readonly feeds?: () => FeedsView | undefined;
   /** Wall clock for lags (epoch ms). Default Date.now. */
   readonly now?: () => number;
   /** prom-client's process_* / nodejs_* defaults. Default true. */
@@ -94,6 +98,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   const consumer = registerConsumerMetrics(registry, o.consumerLag, onError);
   registerSuppressionMetrics(registry, o.suppressions ?? none);
   const checkpoint = registerCheckpointMetrics(registry, now);
+  registerFeedMetrics(registry, o.feeds ?? none);
   registerProcessMetrics(registry, o.processDefaults ?? true);
   return {
     registry,

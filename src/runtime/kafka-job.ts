@@ -71,6 +71,7 @@ export async function runKafkaJob(cfg: RunConfig): Promise<RunResult> {
       sinkStats: () => run?.sinkStats(),
       consumerLag: () => run?.consumerLag() ?? [],
       suppressions: () => run?.suppressions(),
+      feeds: () => run?.feedFigures(),
     });
     run = resources.own('kafka run', new KafkaRun({ config: cfg, rules: holder.source, metrics, onAnomaly: (a) => metrics.anomaly(a) }), (r) => r.stop('closing').then(noop, noop));
     const server = await openMetricsServer(cfg, registry, run, log);

@@ -77,3 +77,31 @@ describe('Watermarks', () => {
     expect(w.value).toBe(Infinity);
   });
 });
+
+describe('Watermarks.raiseFloor (the live-feed rules)', () => {
+  it('a floor lifts its stream to max(own, floor); the combined watermark is the minimum as before', () => {
+    const w = new Watermarks(() => DEFAULT_RULES.time);
+    w.observe('gateway', T);
+    w.observe('bank', T);
+    expect(w.value).toBe(-Infinity); // the terminal never spoke
+    // A released terminal stream stops holding: its floor is the frontier.
+    expect(w.raiseFloor('terminal', T - DELAY)).toBe(true);
+    expect(w.perStream().terminal).toBe(T - DELAY);
+    expect(w.value).toBe(T - DELAY - SKEW); // gateway and bank are lower
+    // Its own progress beyond the floor counts; a floor below own progress changes nothing.
+    w.observe('terminal', T + DRIFT + 10_000);
+    expect(w.perStream().terminal).toBe(T + 10_000 - DELAY);
+    expect(w.raiseFloor('terminal', T)).toBe(false);
+  });
+
+  it('floors only rise; an idle partition (all three floors at F) is at max(own, F)', () => {
+    const w = new Watermarks(() => DEFAULT_RULES.time);
+    for (const s of ['terminal', 'gateway', 'bank'] as const) w.observe(s, T);
+    const own = w.value;
+    const F = T + 3_600_000;
+    for (const s of ['terminal', 'gateway', 'bank'] as const) w.raiseFloor(s, F);
+    expect(w.value).toBe(Math.max(own, F));
+    expect(w.raiseFloor('bank', F - 1)).toBe(false);
+    expect(w.perStream().bank).toBe(F);
+  });
+});

@@ -75,6 +75,9 @@ export class KafkaSource implements GroupOffsets {
   private flow: 'fetching' | 'paused-for-sink' = 'fetching';
   private committing: Promise<void> | null = null;
   private readonly lastCommitted = new Map<string, string>();
+  /** Log-end offsets by topic:partition, refreshed by refreshLogEnds() (the feed rules' "caught up"). */
+  private readonly logEnds = new Map<string, number>();
+  private refreshingLogEnds = false;
 
   constructor(private readonly o: KafkaSourceOptions) {
     this.cfg = o.config;
@@ -243,6 +246,28 @@ export class KafkaSource implements GroupOffsets {
 
   highWatermark(topic: string, partition: number): number | undefined {
     return this.batches?.highWatermark(topic, partition);
+  }
+
+  /** The log-end offset of topic:partition: the later of the last fetch's high watermark and the last admin refresh. */
+  logEnd(topic: string, partition: number): number | undefined {
+    const a = this.logEnds.get(`${topic}:${partition}`);
+    const b = this.highWatermark(topic, partition);
+    return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+  }
+
+  /**
+   * Refreshes the log-end offsets of the input topics in the background (one
+   * request at a time): a silent stream-partition gets no fetched batch, so
+   * only the admin tells whether it is caught up. A failure keeps the old values.
+   */
+  refreshLogEnds(): void {
+    if (this.refreshingLogEnds || this.admin === null || this.o.state.halted) return;
+    this.refreshingLogEnds = true;
+    void this.fetchEndOffsets().then((m) => {
+      for (const [k, v] of m) this.logEnds.set(k, v);
+    }, (e: unknown) => this.log.debug(`log-end offsets not refreshed: ${(e as Error)?.message ?? String(e)}`)).finally(() => {
+      this.refreshingLogEnds = false;
+    });
   }
 
   /** Stops fetching (a drain); waits for the batch in progress. */

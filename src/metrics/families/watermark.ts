@@ -1,6 +1,7 @@
 /**
  * Event-time progress per stream: the watermark itself and how far it is
- * behind the wall clock, both computed at scrape time. A lag that keeps
+ * behind the wall clock, both computed at scrape time (a stream not heard
+ * from yet reads as the epoch). A lag that keeps
  * growing while events flow is a stalled watermark (one silent stream holds
  * the combined watermark, and with it every decision, back).
  */
@@ -15,8 +16,10 @@ export function registerWatermarkMetrics(registry: Registry, engine: () => Engin
     if (e === undefined) return undefined;
     const wm = perStreamWatermarks(e);
     if (wm === null) return undefined;
-    // A stream not heard from yet has a −∞ watermark: no series (not an infinite lag).
-    return STREAMS.filter((s) => Number.isFinite(wm[s])).map((stream) => [{ stream }, f(wm[stream])] as const);
+    // Every stream has its series from start: one not heard from yet (−∞) reads as
+    // the epoch (timestamp 0, a lag as old as the wall clock), so a stream silent
+    // since start is as visible to PosguardWatermarkStalled as one that stopped.
+    return STREAMS.map((stream) => [{ stream }, f(Number.isFinite(wm[stream]) ? wm[stream] : 0)] as const);
   };
   scrapedGauge({
     registry,

@@ -50,6 +50,7 @@ export class PartitionFeed implements PartitionTarget {
 
   event(stream: Stream, e: AnyEvent, ref: SourceRef): void {
     const task = this.task;
+    task.recordRead(stream);
     task.logs[stream].add(Number(ref.offset), e.event_time);
     this.ctx.store.sink.rawEvent({ stream, event: e, ref });
     if (stream === 'bank') this.parts.ledger.noteBank(task.partition, (e as BankEvent).rrn);
@@ -62,6 +63,7 @@ export class PartitionFeed implements PartitionTarget {
   }
 
   bad(b: BadRecord & { readonly stream: Stream; readonly offset: string }): void {
+    this.task.recordRead(b.stream);
     this.task.logs[b.stream].add(Number(b.offset), null);
     this.ctx.summary.bad[b.stream]++;
     this.ctx.store.sink.deadLetter({ ...b, received_at: this.ctx.now() });

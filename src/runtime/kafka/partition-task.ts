@@ -56,6 +56,10 @@ export class PartitionTask {
   foreignDelivered = 0;
   /** Events of its own topics pushed since the rebuild. */
   ownEvents = 0;
+  /** Records (good or bad) read per own topic since the rebuild: the feed rules' "a record was read". */
+  readonly recordsRead: Record<Stream, number> = { terminal: 0, gateway: 0, bank: 0 };
+  /** Streams of this partition released by the feed rules now (feed-rules.ts): stamped on every anomaly decided meanwhile. */
+  feedGaps: readonly Stream[] = [];
   /** Largest event_time pushed per stream (own and foreign events). */
   private readonly maxTime: Record<Stream, number> = { terminal: -Infinity, gateway: -Infinity, bank: -Infinity };
   private foreign: Record<Stream, Foreign[]> = { terminal: [], gateway: [], bank: [] };
@@ -111,7 +115,20 @@ export class PartitionTask {
     this.ref = null;
   }
 
-  private onAnomaly(a: Anomaly): void {
+  /** A record (good or bad) was read from own topic `stream`: a released stream is back at once, not at the next tick. */
+  recordRead(stream: Stream): void {
+    this.recordsRead[stream]++;
+    if (this.feedGaps.length > 0 && this.feedGaps.includes(stream)) this.feedGaps = this.feedGaps.filter((s) => s !== stream);
+  }
+
+  /** Largest event time pushed on `stream` (−∞ before any). */
+  maxEventTime(stream: Stream): number {
+    return this.maxTime[stream];
+  }
+
+  private onAnomaly(found: Anomaly): void {
+    // Decided while a stream of this partition was released: on incomplete input (docs/semantics.md, "Live feeds").
+    const a = this.feedGaps.length > 0 ? { ...found, feed_gaps: this.feedGaps } : found;
     if (PARTITION_KINDS.has(a.kind) && a.event_time < this.floorAtStart) {
       this.suppressedBelowFloor++;
       return;

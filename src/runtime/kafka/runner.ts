@@ -36,6 +36,7 @@ import { RunState } from './run-state.js';
 import { newRunStats, type RunStats } from './run-stats.js';
 import { RunStore } from './run-store.js';
 import { TaskManager } from './task-manager.js';
+import type { FeedFigures } from './feed-rules.js';
 
 export type { RunStats } from './run-stats.js';
 
@@ -115,6 +116,7 @@ export class KafkaRun {
     this.tasks = new TaskManager({
       ...shared, rules: opts.rules, summary: this.summary, store: this.store, group: this.source,
       log: base.child({ component: 'tasks' }), onAnomaly: opts.onAnomaly,
+      logEnd: (stream, partition) => this.source.logEnd(this.cfg.topics[stream], partition),
     });
     this.source.attach(this.tasks);
     this.reporting = new Reporting({ ...shared, summary: this.summary, tasks: this.tasks, source: this.source, store: this.store, log: this.log });
@@ -147,7 +149,9 @@ export class KafkaRun {
     this.timers.push(setInterval(() => {
       void this.commit('interval').catch((e) => this.log.warn(`commit failed, retrying at the next interval: ${(e as Error).message}`));
     }, this.cfg.run.commitIntervalMs));
-    this.timers.push(setInterval(() => this.tick(), Math.max(100, Math.min(1_000, this.cfg.run.statusIntervalMs || 1_000))));
+    // At least four ticks per quietAfter, so the feed rules act within a quarter of it.
+    const tickMs = Math.max(100, Math.min(1_000, this.cfg.run.statusIntervalMs || 1_000, Math.floor(this.cfg.feeds.quietAfterMs / 4)));
+    this.timers.push(setInterval(() => this.tick(), tickMs));
     for (const t of this.timers) t.unref();
     this.runState.running();
   }
@@ -158,6 +162,7 @@ export class KafkaRun {
   }
 
   private tick(): void {
+    this.source.refreshLogEnds();
     this.tasks.tick();
     this.source.checkEnd();
     this.reporting.maybeLogStatus();
@@ -171,6 +176,11 @@ export class KafkaRun {
 
   activeCards(): number | undefined {
     return this.reporting.activeCards();
+  }
+
+  /** Live-feed figures (quiet, stalled, released stream-partitions; idle partitions; F). */
+  feedFigures(): FeedFigures {
+    return this.tasks.feedFigures();
   }
 
   suppressions(): Suppressor | undefined {

@@ -23,6 +23,7 @@ import { PosguardError } from '../../errors.js';
 import { STREAMS, type Stream } from '../../events/index.js';
 import type { Logger } from '../../util/log.js';
 import { CardStage } from './card-stage.js';
+import { FeedRules, type FeedFigures } from './feed-rules.js';
 import { Ledger } from './ledger.js';
 import { epochVersion } from '../../ingest/kafka/offsets.js';
 import { PartitionFeed, type FeedContext, type GenerationParts } from './partition-feed.js';
@@ -52,6 +53,8 @@ export interface TaskManagerOptions {
   /** Every anomaly version written to the sink. */
   readonly onAnomaly?: (a: Anomaly) => void;
   readonly now: () => number;
+  /** Log-end offset of (stream, partition) when known: the feed rules' "caught up". */
+  readonly logEnd?: (stream: Stream, partition: number) => number | undefined;
 }
 
 export class TaskManager implements PartitionTargets {
@@ -66,9 +69,11 @@ export class TaskManager implements PartitionTargets {
   /** Counters of engines dropped at rebuilds, so the summary covers the whole run. */
   private readonly retired = zeroCounters();
   private readonly feedContext: FeedContext;
+  private readonly feeds: FeedRules;
 
   constructor(private readonly o: TaskManagerOptions) {
     this.log = o.log;
+    this.feeds = new FeedRules(o.config, o.rules, o.logEnd ?? (() => undefined));
     this.feedContext = {
       store: o.store, summary: o.summary, write: (a) => this.write(a), now: o.now,
       reversalGraceMs: () => o.rules().debits.reversalGraceMs, idleTimeoutMs: o.config.run.idleTimeoutMs,
@@ -277,11 +282,12 @@ export class TaskManager implements PartitionTargets {
 
   // ------------------------------------------------- time, end, reporting
 
-  /** Time-driven work: foreign reversals waiting on an idle partition, and idle sources stop holding card patterns back. */
+  /** Time-driven work: the live-feed rules, foreign reversals waiting on an idle partition, and idle sources stop holding card patterns back. */
   tick(): void {
     const st = this.current;
     if (st === null || this.o.state.finishingInput) return;
     const now = this.o.now();
+    this.feeds.apply([...st.tasks.values()], now);
     for (const t of st.tasks.values()) t.deliverForeign(false, now, this.o.config.run.idleTimeoutMs);
     st.stage.pump();
   }
@@ -310,6 +316,11 @@ export class TaskManager implements PartitionTargets {
   /** The tasks held now (empty between generations). */
   tasks(): PartitionTask[] {
     return this.current === null ? [] : [...this.current.tasks.values()];
+  }
+
+  /** The live-feed figures of the last tick (metrics). */
+  feedFigures(): FeedFigures {
+    return this.feeds.figures();
   }
 
   activeCards(): number | undefined {
