@@ -17,6 +17,7 @@ import type { AnyEvent, Stream } from '../events/index.js';
 import { registerAnomalyMetrics } from './families/anomalies.js';
 import { registerConsumerMetrics } from './families/consumer.js';
 import { registerInputMetrics } from './families/input.js';
+import { registerPlacementMetrics } from './families/placement.js';
 import { registerProcessMetrics } from './families/process.js';
 import { registerSinkMetrics } from './families/sink.js';
 import { registerStateMetrics } from './families/state.js';
@@ -68,6 +69,10 @@ export interface DetectorMetrics {
   sinkEvent(e: SinkEventView): void;
   /** A consumer group rebalance, with the partition numbers now held. */
   rebalance(assignedPartitions?: number): void;
+  /** A record read from a partition its terminal_id does not hash to. */
+  misrouted(topic: string): void;
+  /** An event older than its partition's watermark minus the resolution horizon. */
+  tooOld(stream: Stream): void;
 }
 
 const none = () => undefined;
@@ -90,6 +95,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   const sink = registerSinkMetrics(registry, o.sinkStats ?? none, now, (reason) => input.deadLetter(null, reason));
   const consumer = registerConsumerMetrics(registry, o.consumerLag, onError);
   registerSuppressionMetrics(registry, o.suppressions ?? none);
+  const placement = registerPlacementMetrics(registry);
   registerProcessMetrics(registry, o.processDefaults ?? true);
   return {
     registry,
@@ -99,5 +105,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
     deadLetter: input.deadLetter,
     sinkEvent: sink.sinkEvent,
     rebalance: consumer.rebalance,
+    misrouted: placement.misrouted,
+    tooOld: placement.tooOld,
   };
 }
