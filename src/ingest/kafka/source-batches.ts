@@ -148,6 +148,10 @@ export class SourceBatches {
     if (d.ok) {
       const ref = { source: topic, partition, offset: m.offset };
       const placed = this.o.placement?.place(d.event, partition, (q) => targetOf(q) !== undefined);
+      if (placed?.to === 'owner' || (placed?.to === 'dead-letter' && placed.kind === 'wrong_partition')) {
+        this.o.metrics?.misrouted?.(topic);
+        this.o.stats.misrouted++;
+      }
       if (placed !== undefined && placed.to === 'dead-letter') {
         this.deadLetter(target, stream, topic, partition, m, placed.kind, placed.reason, d.event);
         return;
@@ -159,8 +163,6 @@ export class SourceBatches {
         return;
       }
       // Misrouted: its offset stays in this partition's log (a restart re-reads and re-routes it), the owner processes it.
-      this.o.metrics?.misrouted?.(topic);
-      this.o.stats.misrouted++;
       const taken = targetOf(placed.owner)!.adopt(stream, d.event, ref);
       target.passOn(stream, Number(m.offset), taken ? d.event.event_time : null);
       return;

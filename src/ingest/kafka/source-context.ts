@@ -23,7 +23,7 @@ export interface SourceStats {
   records: number;
   events: number;
   poison: Record<PoisonKind, number>;
-  /** Records read from a partition their terminal_id does not hash to, passed on to the owning partition. */
+  /** Records read from a partition their terminal_id does not hash to (passed on to the owner, or dead letters `wrong_partition`). */
   misrouted: number;
   deadLettersSent: number;
   commits: number;
