@@ -39,19 +39,13 @@ interface Pending extends Reversal {
 
 export class ReversalRouter {
   private pending: Pending[] = [];
-  /** Reversals handed to an engine other than the one of the partition they were read from. */
-  rerouted = 0;
-
-  get waiting(): number {
-    return this.pending.length;
-  }
 
   /** A reversal read from (or adopted by) `own`'s partition. */
   route(tasks: ReadonlyMap<number, PartitionTask>, own: PartitionTask, r: Reversal, now: number): void {
     const holder = own.engine.holdsAttempt(r.origRrn) ? own : findHolder(tasks, r.origRrn);
     if (holder === undefined) this.pending.push({ ...r, own, at: now });
     else if (holder === own && !r.queued) own.push(r.stream, r.e, r.ref);
-    else this.give(holder, own, r, now);
+    else holder.offerForeign(r.stream, r.e, r.ref, now);
   }
 
   /** Places the waiting reversals that can be placed now (`all`: every one, at the end of a bounded input). */
@@ -62,16 +56,11 @@ export class ReversalRouter {
     const keep: Pending[] = [];
     for (const p of this.pending) {
       const holder = findHolder(tasks, p.origRrn);
-      if (holder !== undefined) this.give(holder, p.own, p, now);
-      else if (all || minWatermark > p.e.event_time || now - p.at > idleMs) this.give(p.own, p.own, p, now);
+      const to = holder ?? (all || minWatermark > p.e.event_time || now - p.at > idleMs ? p.own : undefined);
+      if (to !== undefined) to.offerForeign(p.stream, p.e, p.ref, now);
       else keep.push(p);
     }
     this.pending = keep;
-  }
-
-  private give(to: PartitionTask, own: PartitionTask, r: Reversal, now: number): void {
-    if (to !== own) this.rerouted++;
-    to.offerForeign(r.stream, r.e, r.ref, now);
   }
 }
 
