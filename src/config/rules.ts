@@ -24,6 +24,7 @@ export const RULES_SCHEMA = {
       terminalMaxDriftMs: ms(300_000, 'a terminal clock is at most this far from true time'),
       clockSkewMs: ms(1_000, 'gateway and bank clocks are at most this far from true time'),
       allowedLatenessMs: ms(600_000, 'how long decided evidence is kept for late events to re-evaluate'),
+      maxFutureMs: ms(900_000, 'an event stamped more than this ahead of the wall clock is a dead letter (event_time_in_future)'),
     }),
     debits: section({
       reversalGraceMs: ms(300_000, 'a debit reversed within this long after it is neither orphaned nor a duplicate'),
@@ -62,7 +63,7 @@ export const RULES_SCHEMA = {
 export type Severity = 'info' | 'warning' | 'high' | 'critical';
 interface Kind { readonly enabled: boolean; readonly severity: Severity }
 export interface Rules {
-  readonly time: { readonly maxDelayMs: number; readonly terminalMaxDriftMs: number; readonly clockSkewMs: number; readonly allowedLatenessMs: number };
+  readonly time: { readonly maxDelayMs: number; readonly terminalMaxDriftMs: number; readonly clockSkewMs: number; readonly allowedLatenessMs: number; readonly maxFutureMs: number };
   readonly debits: { readonly reversalGraceMs: number; readonly resolutionHorizonMs: number };
   readonly orphanDebit: Kind;
   readonly duplicateDebit: Kind & { readonly windowMs: number };

@@ -78,6 +78,12 @@ export class AttemptIndex {
     return x;
   }
 
+  /** An attempt of its own (not a reversal alone) is held under `rrn`. */
+  holdsAttempt(rrn: string): boolean {
+    const x = this.byRrn.get(rrn);
+    return x !== undefined && x.tid !== null;
+  }
+
   /** The attempt a bank event belongs to; `key`: its rrn, or for a reversal its orig_rrn. */
   forBank(e: BankEvent, key: string, isAuth: boolean): LiveAttempt | undefined {
     let x = this.byRrn.get(key);

@@ -103,6 +103,11 @@ export class Engine {
     else this.pushBank(e as BankEvent);
   }
 
+  /** This engine holds the attempt of `rrn` (where a reversal naming it belongs: src/runtime/kafka/reversal-router.ts). */
+  holdsAttempt(rrn: string): boolean {
+    return this.index.holdsAttempt(rrn);
+  }
+
   pushTerminal(e: TerminalEvent): void {
     this.counters.events.terminal++;
     const hi = e.event_time + this.rules().time.terminalMaxDriftMs;

@@ -9,7 +9,9 @@
  */
 import type { EventOf, Stream } from '../events/index.js';
 import { assertReadable, readLines } from '../util/lines.js';
+import { scrubPans } from '../util/pan.js';
 import { parseLine } from './jsonl.js';
+import { futureReason, type FutureBound } from './placement.js';
 import type { BadRecord, Source, SourceTarget } from './source.js';
 
 export interface JsonlFiles {
@@ -38,7 +40,8 @@ export class JsonlSource implements Source {
   private cursors: Cursor[] = [];
   private stopped = false;
 
-  constructor(private readonly files: JsonlFiles) {}
+  /** `future`: records stamped more than max_future ahead of the wall clock are dead letters (placement.ts). */
+  constructor(private readonly files: JsonlFiles, private readonly future?: FutureBound) {}
 
   /** Checks all three files first: a missing one fails before anything is read. */
   async open(): Promise<void> {
@@ -49,7 +52,7 @@ export class JsonlSource implements Source {
   }
 
   async run(into: SourceTarget): Promise<void> {
-    for (const c of this.cursors) await fill(c, into);
+    for (const c of this.cursors) await fill(c, into, this.future);
     let sinceReady = 0;
     while (!this.stopped) {
       let best: Cursor | null = null;
@@ -60,7 +63,7 @@ export class JsonlSource implements Source {
       const { event, line } = best.head!;
       best.head = null;
       into.event(best.stream, event, { source: best.file, line });
-      await fill(best, into);
+      await fill(best, into, this.future);
       if (++sinceReady >= JSONL_EVENTS_PER_CHUNK) {
         sinceReady = 0;
         await into.ready();
@@ -81,7 +84,7 @@ export class JsonlSource implements Source {
 }
 
 /** Moves the cursor to its next valid event; bad lines on the way go to `bad`. */
-async function fill(c: Cursor, into: SourceTarget): Promise<void> {
+async function fill(c: Cursor, into: SourceTarget, future: FutureBound | undefined): Promise<void> {
   while (!c.done) {
     if (c.pos >= c.chunk.length) {
       const r = await c.it.next();
@@ -95,11 +98,12 @@ async function fill(c: Cursor, into: SourceTarget): Promise<void> {
     }
     const { lineNo, text } = c.chunk[c.pos++];
     const p = parseLine(c.stream, c.file, lineNo, text);
-    if (p.ok) {
+    const ahead = p.ok && future !== undefined ? futureReason(p.event, future.now(), future.maxFutureMs()) : null;
+    if (p.ok && ahead === null) {
       c.head = { event: p.event, line: lineNo };
       return;
     }
-    into.bad(badRecord(p.bad));
+    into.bad(p.ok ? badRecord({ file: c.file, stream: c.stream, line: lineNo, reason: ahead!, payload: scrubPans(text) }) : badRecord(p.bad));
   }
 }
 

@@ -6,7 +6,7 @@
  */
 export const DEAD_LETTER_REASONS = [
   'invalid_json', 'not_an_object', 'undecodable', 'missing_field', 'unknown_field', 'unknown_value',
-  'invalid_value', 'clear_pan', 'unmasked_pan', 'clickhouse_rejected', 'other',
+  'invalid_value', 'clear_pan', 'unmasked_pan', 'clickhouse_rejected', 'event_time_in_future', 'wrong_partition', 'other',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
@@ -14,6 +14,9 @@ const KNOWN = new Set<string>(DEAD_LETTER_REASONS);
 
 // Order matters: the first pattern that matches wins (a PAN message also says "field card_token").
 const PATTERNS: readonly (readonly [RegExp, DeadLetterReason])[] = [
+  // Records that cannot be placed (src/ingest/placement.ts): the class is the reason's prefix.
+  [/^event_time_in_future\b/, 'event_time_in_future'],
+  [/^wrong_partition\b/, 'wrong_partition'],
   [/^not valid JSON|^not_json/i, 'invalid_json'],
   [/expected a JSON object/i, 'not_an_object'],
   [/clear card number|\bPAN\b/, 'clear_pan'],

@@ -19,6 +19,7 @@ import { registerCheckpointMetrics } from './families/checkpoint.js';
 import { registerConsumerMetrics } from './families/consumer.js';
 import { registerFeedMetrics, type FeedsView } from './families/feeds.js';
 import { registerInputMetrics } from './families/input.js';
+import { registerPlacementMetrics } from './families/placement.js';
 import { registerProcessMetrics } from './families/process.js';
 import { registerSinkMetrics } from './families/sink.js';
 import { registerStateMetrics } from './families/state.js';
@@ -75,6 +76,10 @@ export interface DetectorMetrics {
   rebalance(assignedPartitions?: number): void;
   /** The checkpoint store's observer (ingest/checkpoint-store.ts CheckpointObserver). */
   readonly checkpoint: CheckpointEventsView;
+  /** A record read from a partition its terminal_id does not hash to. */
+  misrouted(topic: string): void;
+  /** An event older than its partition's watermark minus the resolution horizon. */
+  tooOld(stream: Stream): void;
 }
 
 const none = () => undefined;
@@ -99,6 +104,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   registerSuppressionMetrics(registry, o.suppressions ?? none);
   const checkpoint = registerCheckpointMetrics(registry, now);
   registerFeedMetrics(registry, o.feeds ?? none);
+  const placement = registerPlacementMetrics(registry);
   registerProcessMetrics(registry, o.processDefaults ?? true);
   return {
     registry,
@@ -109,5 +115,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
     sinkEvent: sink.sinkEvent,
     rebalance: consumer.rebalance,
     checkpoint,
+    misrouted: placement.misrouted,
+    tooOld: placement.tooOld,
   };
 }

@@ -22,7 +22,9 @@ export const VALUE_FORMATS = ['confluent', 'avro', 'json'] as const;
 export type ValueFormat = (typeof VALUE_FORMATS)[number];
 
 /** Why a record is poison; also the `posguard.reason.kind` header of its dead letter. */
-export type PoisonKind = 'empty' | 'bad_magic_byte' | 'unknown_schema' | 'undecodable' | 'contract';
+export type PoisonKind = 'empty' | 'bad_magic_byte' | 'unknown_schema' | 'undecodable' | 'contract'
+  // Decoded, but cannot be placed (record-placement.ts).
+  | 'event_time_in_future' | 'wrong_partition';
 
 export type Decoded =
   | { readonly ok: true; readonly event: AnyEvent }

@@ -4,6 +4,7 @@
  *
  *   posguard.reason            the reason, naming the field (card numbers masked)
  *   posguard.reason.kind       empty | bad_magic_byte | unknown_schema | undecodable | contract
+ *                              | event_time_in_future | wrong_partition (decoded, but cannot be placed)
  *   posguard.stream            terminal | gateway | bank
  *   posguard.source.topic      the input topic
  *   posguard.source.partition  its partition

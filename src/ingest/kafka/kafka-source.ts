@@ -24,6 +24,7 @@ import { AvroDecoder, ConfluentDecoder, JsonDecoder, type ValueDecoder } from '.
 import { DeadLetterPublisher } from './dlq.js';
 import type { CommitEntry, GroupOffsets, PartitionTargets } from './partition-targets.js';
 import { claimEpochs, planRebuild, type RebuildPlan } from './rebuild.js';
+import { RecordPlacement } from './record-placement.js';
 import { Registry, registryOptions } from './registry.js';
 import { SourceBatches } from './source-batches.js';
 import type { PartitionLag, SourceReports, SourceRunState, SourceStats } from './source-context.js';
@@ -46,6 +47,8 @@ export interface KafkaSourceOptions {
   readonly onFatal: (e: PosguardError) => void;
   readonly onCommit?: (c: { partition: number; topic: string; offset: number; floor: number }[]) => void;
   readonly now: () => number;
+  /** rules.time.maxFutureMs in force: records stamped further ahead of `now` are dead letters (record-placement.ts). */
+  readonly maxFutureMs?: () => number;
 }
 
 function isRebalancing(e: unknown): boolean {
@@ -111,7 +114,9 @@ export class KafkaSource implements GroupOffsets {
     const partitions = await checkCoPartitioned(admin, this.cfg.topics);
     await this.ensureDlqTopic(admin, partitions);
     this.log.info(`input topics ${this.topics.join(', ')}: ${partitions} partitions each (co-partitioned); dead letters to ${this.cfg.topics.dlq}`);
-    this.batches = new SourceBatches({ ...this.o, decoder: this.createDecoder(), source: this });
+    const maxFutureMs = this.o.maxFutureMs;
+    const placement = new RecordPlacement({ partitions, future: maxFutureMs === undefined ? undefined : { now: this.o.now, maxFutureMs } });
+    this.batches = new SourceBatches({ ...this.o, decoder: this.createDecoder(), source: this, placement });
   }
 
   private createDecoder(): ValueDecoder {

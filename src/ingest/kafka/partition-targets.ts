@@ -18,6 +18,14 @@ export interface PartitionTarget {
   next(stream: Stream): number;
   /** A decoded event; `ref.offset` is its offset. */
   event(stream: Stream, e: AnyEvent, ref: SourceRef): void;
+  /**
+   * A record of this partition whose terminal belongs to another partition
+   * (adopted there): logged at `offset` so the commit does not pass it while
+   * the state it went into is not final (`eventTime` null: it went nowhere).
+   */
+  passOn(stream: Stream, offset: number, eventTime: number | null): void;
+  /** An event read from another partition that belongs to this one (misrouted); false when it was too old to change anything. */
+  adopt(stream: Stream, e: AnyEvent, ref: SourceRef): boolean;
   /** A record that could not be decoded (already on its way to the dead-letter topic). */
   bad(b: BadRecord & { readonly stream: Stream; readonly offset: string }): void;
   /** The batch is done: time-driven work (idle sources, foreign reversals, retractions due). */

@@ -11,9 +11,10 @@ import { PosguardError } from '../../errors.js';
 import type { Stream } from '../../events/index.js';
 import { scrubPans } from '../../util/pan.js';
 import type { Logger } from '../../util/log.js';
-import { dlqValue, poisonPayload, type ValueDecoder } from './codec.js';
+import { dlqValue, poisonPayload, type PoisonKind, type ValueDecoder } from './codec.js';
 import type { DeadLetterPublisher } from './dlq.js';
 import type { PartitionTarget, PartitionTargets } from './partition-targets.js';
+import type { RecordPlacement } from './record-placement.js';
 import type { SourceReports, SourceRunState, SourceStats } from './source-context.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -30,6 +31,8 @@ export interface SourceBatchesOptions {
   readonly metrics?: SourceReports;
   readonly decoder: ValueDecoder;
   readonly now: () => number;
+  /** Far-future and wrong-partition records (record-placement.ts); absent: every record stays where it was read. */
+  readonly placement?: RecordPlacement;
   readonly source: {
     readonly streamOf: ReadonlyMap<string, Stream>;
     readonly deadLetters: DeadLetterPublisher;
@@ -102,7 +105,7 @@ export class SourceBatches {
     for (; i < msgs.length; i++) {
       if (this.o.state.draining || gen !== generation()) break;
       const m = msgs[i];
-      this.consume(target, stream, batch.topic, batch.partition, m);
+      this.consume(target, stream, batch.topic, batch.partition, m, (q) => targets.target(gen, q));
       consumed = m.offset;
       if (++sinceBeat >= RECORDS_PER_BEAT) {
         p.resolveOffset(consumed);
@@ -139,23 +142,47 @@ export class SourceBatches {
     }
   }
 
-  private consume(target: PartitionTarget, stream: Stream, topic: string, partition: number, m: KafkaMessage): void {
+  private consume(target: PartitionTarget, stream: Stream, topic: string, partition: number, m: KafkaMessage, targetOf: (p: number) => PartitionTarget | undefined): void {
     this.o.stats.records++;
     const d = this.o.decoder.decode(stream, m.value);
     if (d.ok) {
+      const ref = { source: topic, partition, offset: m.offset };
+      const placed = this.o.placement?.place(d.event, partition, (q) => targetOf(q) !== undefined);
+      if (placed?.to === 'owner' || (placed?.to === 'dead-letter' && placed.kind === 'wrong_partition')) {
+        this.o.metrics?.misrouted?.(topic);
+        this.o.stats.misrouted++;
+      }
+      if (placed !== undefined && placed.to === 'dead-letter') {
+        this.deadLetter(target, stream, topic, partition, m, placed.kind, placed.reason, d.event);
+        return;
+      }
       this.o.stats.events++;
       this.o.metrics?.event(stream, d.event);
-      target.event(stream, d.event, { source: topic, partition, offset: m.offset });
+      if (placed === undefined || placed.to === 'here') {
+        target.event(stream, d.event, ref);
+        return;
+      }
+      // Misrouted: its offset stays in this partition's log (a restart re-reads and re-routes it), the owner processes it.
+      const taken = targetOf(placed.owner)!.adopt(stream, d.event, ref);
+      target.passOn(stream, Number(m.offset), taken ? d.event.event_time : null);
       return;
     }
     this.o.stats.poison[d.kind]++;
     this.o.metrics?.decodeError(stream, d.kind);
-    const reason = scrubPans(d.reason);
-    target.bad({ source: topic, stream, line: null, partition, offset: m.offset, reason: `${d.kind}: ${reason}`, payload: poisonPayload(m.value, d.value) });
-    const v = dlqValue(m.value, d.value);
+    this.deadLetter(target, stream, topic, partition, m, d.kind, `${d.kind}: ${scrubPans(d.reason)}`, d.value);
+  }
+
+  /** A record that cannot become an event here: to the target as bad, and to the dead-letter topic. */
+  private deadLetter(target: PartitionTarget, stream: Stream, topic: string, partition: number, m: KafkaMessage, kind: PoisonKind, reason: string, decoded: unknown): void {
+    if (kind === 'event_time_in_future' || kind === 'wrong_partition') {
+      this.o.stats.poison[kind]++;
+      this.o.metrics?.deadLetter?.(stream, kind);
+    }
+    target.bad({ source: topic, stream, line: null, partition, offset: m.offset, reason, payload: poisonPayload(m.value, decoded) });
+    const v = dlqValue(m.value, decoded);
     this.o.source.deadLetters.publish({
       stream, topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key ?? null,
-      value: v.value, scrubbed: v.scrubbed, kind: d.kind, reason,
+      value: v.value, scrubbed: v.scrubbed, kind, reason: reason.slice(kind.length + 2),
     });
   }
 }

@@ -23,6 +23,8 @@ export interface SourceStats {
   records: number;
   events: number;
   poison: Record<PoisonKind, number>;
+  /** Records read from a partition their terminal_id does not hash to (passed on to the owner, or dead letters `wrong_partition`). */
+  misrouted: number;
   deadLettersSent: number;
   commits: number;
   pauses: number;
@@ -34,6 +36,10 @@ export interface SourceReports {
   event(stream: Stream, e: AnyEvent): void;
   /** A record that could not be decoded or validated (it goes to the dead letters). */
   decodeError(stream: Stream | null, reason: string): void;
+  /** A decoded record refused as a dead letter (far-future time, wrong partition), by reason class. */
+  deadLetter?(stream: Stream, reason: string): void;
+  /** A record read from a partition its terminal_id does not hash to (counted per topic). */
+  misrouted?(topic: string): void;
   /** A consumer group rebalance, with the number of partitions now held. */
   rebalance(assignedPartitions?: number): void;
 }

@@ -14,6 +14,7 @@ import type { Ledger } from './ledger.js';
 import { epochVersion } from '../../ingest/kafka/offsets.js';
 import type { PartitionTarget } from '../../ingest/kafka/partition-targets.js';
 import type { PartitionTask } from './partition-task.js';
+import type { ReversalRouter } from './reversal-router.js';
 import type { RunStore } from './run-store.js';
 
 /** The parts one consumer-group generation builds: a task per partition, one card stage, one ledger. */
@@ -21,6 +22,8 @@ export interface GenerationParts {
   readonly tasks: Map<number, PartitionTask>;
   readonly stage: CardStage;
   readonly ledger: Ledger;
+  /** Reversals to the engine that holds their debit (reversal-router.ts). */
+  readonly reversals: ReversalRouter;
   /** Versions of card-pattern anomalies: above every partition's previous epoch. */
   readonly cardEpoch: number;
 }
@@ -35,6 +38,10 @@ export interface FeedContext {
   reversalGraceMs(): number;
   readonly idleTimeoutMs: number;
   readonly now: () => number;
+  /** The resolution horizon of the rules in force: a record older than watermark − this changes nothing. */
+  resolutionHorizonMs(): number;
+  /** A too-old record (counted per stream: posguard_too_old_events_total). */
+  tooOld?(stream: Stream): void;
 }
 
 export class PartitionFeed implements PartitionTarget {
@@ -49,17 +56,50 @@ export class PartitionFeed implements PartitionTarget {
   }
 
   event(stream: Stream, e: AnyEvent, ref: SourceRef): void {
+    this.task.recordRead(stream);
+    const log = this.task.logs[stream];
+    if (this.keptAsTooOld(stream, e, ref)) {
+      log.add(Number(ref.offset), null);
+      return;
+    }
+    log.add(Number(ref.offset), e.event_time);
+    this.take(stream, e, ref, false);
+  }
+
+  passOn(stream: Stream, offset: number, eventTime: number | null): void {
+    this.task.recordRead(stream);
+    this.task.logs[stream].add(offset, eventTime);
+  }
+
+  adopt(stream: Stream, e: AnyEvent, ref: SourceRef): boolean {
+    if (this.keptAsTooOld(stream, e, ref)) return false;
+    this.take(stream, e, ref, true);
+    return true;
+  }
+
+  /**
+   * Older than this partition's watermark minus the resolution horizon: it
+   * can change nothing (feeds.md). Kept with the late events and counted; the
+   * caller logs its offset without a time, so it never pins a commit.
+   */
+  private keptAsTooOld(stream: Stream, e: AnyEvent, ref: SourceRef): boolean {
+    if (e.event_time >= this.task.engine.watermark - this.ctx.resolutionHorizonMs()) return false;
+    this.ctx.store.sink.rawEvent({ stream, event: e, ref });
+    this.ctx.store.sink.lateEvent({ stream, event: e, ref });
+    this.ctx.tooOld?.(stream);
+    return true;
+  }
+
+  /** An event this partition's engine owns: its own (`queued` false) or read from another partition (queued until its stream is there). */
+  private take(stream: Stream, e: AnyEvent, ref: SourceRef, queued: boolean): void {
     const task = this.task;
-    task.recordRead(stream);
-    task.logs[stream].add(Number(ref.offset), e.event_time);
     this.ctx.store.sink.rawEvent({ stream, event: e, ref });
     if (stream === 'bank') this.parts.ledger.noteBank(task.partition, (e as BankEvent).rrn);
-    task.push(stream, e, ref);
-    // A reversal may settle a debit read from another partition (a refund at the next lane).
-    if (stream !== 'terminal' && (e as { orig_rrn: string | null }).orig_rrn !== null && this.parts.tasks.size > 1) {
-      const now = this.ctx.now();
-      for (const other of this.parts.tasks.values()) if (other !== task) other.offerForeign(stream, e, ref, now);
-    }
+    // A reversal may settle a debit read from another partition (a refund at the next lane): to the engine holding it.
+    const origRrn = stream === 'terminal' ? null : (e as { orig_rrn: string | null }).orig_rrn;
+    if (origRrn !== null && this.parts.tasks.size > 1) this.parts.reversals.route(this.parts.tasks, task, { stream, e, ref, origRrn, queued }, this.ctx.now());
+    else if (queued) task.offerForeign(stream, e, ref, this.ctx.now());
+    else task.push(stream, e, ref);
   }
 
   bad(b: BadRecord & { readonly stream: Stream; readonly offset: string }): void {
@@ -73,6 +113,7 @@ export class PartitionFeed implements PartitionTarget {
     const { parts, task, ctx } = this;
     parts.stage.touch(task.partition);
     const now = ctx.now();
+    parts.reversals.settle(parts.tasks, now, ctx.idleTimeoutMs, false);
     for (const t of parts.tasks.values()) t.deliverForeign(false, now, ctx.idleTimeoutMs);
     const due = parts.ledger.retractionsDue(task.partition, task.engine.watermark, ctx.reversalGraceMs(), task.floorAtStart);
     for (const a of due) ctx.write({ ...a, version: epochVersion(task.epoch, 1) });

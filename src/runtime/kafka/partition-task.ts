@@ -163,7 +163,7 @@ export class PartitionTask {
    * hold every other partition's commits back).
    */
   untouched(): boolean {
-    return this.ownEvents === 0 && this.engine.openAttempts() === 0 && this.foreign.gateway.length === 0 && this.foreign.bank.length === 0;
+    return this.ownEvents === 0 && this.engine.openAttempts() === 0 && this.foreign.terminal.length === 0 && this.foreign.gateway.length === 0 && this.foreign.bank.length === 0;
   }
 
   /** The commit for floor F: per topic, the first offset that may hold an event stamped >= F - L. */
@@ -198,12 +198,15 @@ export class PartitionTask {
     this.delivering = true;
     let n = 0;
     while (n < q.length && q[n].e.event_time <= this.maxTime[stream]) {
-      const f = q[n++];
-      this.pushNow(f.stream, f.e, f.ref);
+      this.pushForeign(q[n++]);
     }
     if (n > 0) q.splice(0, n);
     this.foreignDelivered += n;
     this.delivering = false;
+  }
+
+  private pushForeign(f: Foreign): void {
+    this.pushNow(f.stream, f.e, f.ref);
   }
 
   /**
@@ -213,12 +216,12 @@ export class PartitionTask {
    */
   deliverForeign(all: boolean, now: number, idleMs: number): number {
     let n = 0;
-    for (const stream of ['gateway', 'bank'] as const) {
+    for (const stream of STREAMS) {
       const q = this.foreign[stream];
       const keep: Foreign[] = [];
       for (const f of q) {
         if (all || now - f.at > idleMs) {
-          this.pushNow(f.stream, f.e, f.ref);
+          this.pushForeign(f);
           n++;
         } else keep.push(f);
       }

@@ -107,7 +107,7 @@ export class KafkaRun {
     const shared = { config: this.cfg, state: this.runState, stats: this.stats, now: this.now, metrics: opts.metrics };
     this.store = new RunStore({ ...shared, rules: opts.rules, logBase: base });
     this.source = new KafkaSource({
-      ...shared, log: base.child({ component: 'kafka' }), onCommit: opts.onCommit,
+      ...shared, log: base.child({ component: 'kafka' }), onCommit: opts.onCommit, maxFutureMs: () => opts.rules().time.maxFutureMs,
       flushOutputs: () => this.store.flush(),
       output: { backlog: () => this.store.backlog(), drain: () => this.store.sink.drain() },
       onEndOfInput: () => void this.finish(),

@@ -29,6 +29,7 @@ import { epochVersion } from '../../ingest/kafka/offsets.js';
 import { PartitionFeed, type FeedContext, type GenerationParts } from './partition-feed.js';
 import type { CommitEntry, CommitPlan, GroupOffsets, PartitionTargets } from '../../ingest/kafka/partition-targets.js';
 import { PartitionTask, type TaskOutput } from './partition-task.js';
+import { ReversalRouter } from './reversal-router.js';
 import type { RebuildPlan } from '../../ingest/kafka/rebuild.js';
 import type { RunState } from './run-state.js';
 import { addCounters, addLedgerStats, zeroCounters, type RunStats } from './run-stats.js';
@@ -55,6 +56,8 @@ export interface TaskManagerOptions {
   readonly now: () => number;
   /** Log-end offset of (stream, partition) when known: the feed rules' "caught up". */
   readonly logEnd?: (stream: Stream, partition: number) => number | undefined;
+  /** Too-old records, counted per stream (docs/metrics.md). */
+  readonly metrics?: { tooOld(stream: Stream): void };
 }
 
 export class TaskManager implements PartitionTargets {
@@ -77,6 +80,7 @@ export class TaskManager implements PartitionTargets {
     this.feedContext = {
       store: o.store, summary: o.summary, write: (a) => this.write(a), now: o.now,
       reversalGraceMs: () => o.rules().debits.reversalGraceMs, idleTimeoutMs: o.config.run.idleTimeoutMs,
+      resolutionHorizonMs: () => o.rules().debits.resolutionHorizonMs, tooOld: (stream) => o.metrics?.tooOld(stream),
     };
   }
 
@@ -215,7 +219,7 @@ export class TaskManager implements PartitionTargets {
     // One duplicate-debit index for all partitions: a merchant's terminals may sit in different partitions.
     const duplicateGroups = new SharedDuplicates();
     for (const pl of plans) tasks.set(pl.p, new PartitionTask(pl.p, pl.epoch, pl.floor, pl.starts, this.o.rules, stage.source(pl.p), out, duplicateGroups));
-    const parts: GenerationParts = { tasks, stage, ledger, cardEpoch };
+    const parts: GenerationParts = { tasks, stage, ledger, cardEpoch, reversals: new ReversalRouter() };
     const feeds = new Map<number, PartitionFeed>();
     for (const t of tasks.values()) feeds.set(t.partition, new PartitionFeed(parts, t, this.feedContext));
     return { ...parts, gen, feeds };
@@ -288,6 +292,7 @@ export class TaskManager implements PartitionTargets {
     if (st === null || this.o.state.finishingInput) return;
     const now = this.o.now();
     this.feeds.apply([...st.tasks.values()], now);
+    st.reversals.settle(st.tasks, now, this.o.config.run.idleTimeoutMs, false);
     for (const t of st.tasks.values()) t.deliverForeign(false, now, this.o.config.run.idleTimeoutMs);
     st.stage.pump();
   }
@@ -305,6 +310,7 @@ export class TaskManager implements PartitionTargets {
   takeFinalDecisions(): void {
     const st = this.current;
     if (st === null) return;
+    st.reversals.settle(st.tasks, this.o.now(), 0, true);
     for (const t of st.tasks.values()) t.deliverForeign(true, this.o.now(), 0);
     for (const t of st.tasks.values()) t.engine.end();
     st.stage.pump();
