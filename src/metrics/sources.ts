@@ -41,6 +41,8 @@ export interface SinkStatsView {
   readonly failingSince: number | null;
   readonly panRefused: number;
   readonly rowsRejected: number;
+  /** Rows refused on their own by the table they were for (absent: no series). */
+  readonly rowsRefusedByTable?: Readonly<Record<string, number>>;
   readonly rowsDropped: number;
 }
 

@@ -174,7 +174,8 @@ describe('dead-letter reason classes', () => {
     ['field amount_minor: expected long, got "x"', 'invalid_value'],
     ['field card_token: looks like a clear card number (PAN), refused', 'clear_pan'],
     ['field masked_pan: expected first 6 and last 4 digits with the middle masked', 'unmasked_pan'],
-    ['ClickHouse refused the row for anomalies: Cannot parse input', 'clickhouse_rejected'],
+    ['ClickHouse refused the row for anomalies: Cannot parse input', 'store_refused'],
+    ['store_refused: ClickHouse refused the row for transactions (code 27 X): Cannot parse input', 'store_refused'],
     ['avro: invalid magic byte', 'undecodable'],
     ['missing_field', 'missing_field'],
     ['something else entirely', 'other'],
@@ -254,6 +255,7 @@ describe('sink metrics', () => {
       sinkStats: () => ({
         rowsWrittenByTable: { anomalies: 10, events_raw: 900 }, batchesWritten: 4, writeFailures: 3, backlogRows: 1234,
         highWaterRows: 100_000, failingSince, panRefused: 1, rowsRejected: 2, rowsDropped: 0,
+        rowsRefusedByTable: { anomalies: 1, transactions: 1, events_raw: 0 },
       }),
     });
     m.sinkEvent({ type: 'batch_written', table: 'events_raw', rows: 900, ms: 42 });
@@ -271,7 +273,9 @@ describe('sink metrics', () => {
     expect(value(s, 'posguard_sink_batch_duration_seconds_bucket', { table: 'events_raw', le: '0.05' })).toBe(1);
     expect(value(s, 'posguard_sink_batch_duration_seconds_bucket', { table: 'events_raw', le: '0.025' })).toBe(0);
     expect(value(s, 'posguard_dead_letters_total', { reason: 'clear_pan' })).toBe(1);
-    expect(value(s, 'posguard_dead_letters_total', { reason: 'clickhouse_rejected' })).toBe(1);
+    expect(value(s, 'posguard_dead_letters_total', { reason: 'store_refused' })).toBe(1);
+    expect(value(s, 'posguard_sink_rows_refused_total', { table: 'transactions' })).toBe(1);
+    expect(value(s, 'posguard_sink_rows_refused_total', { table: 'events_raw' })).toBe(0);
     failingSince = clock - 90_000;
     clock += 10_000;
     s = parsePromText(await registry.metrics());

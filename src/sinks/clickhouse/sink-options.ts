@@ -59,8 +59,10 @@ export interface ClickHouseSinkStats {
   readonly lastErrorAt: number | null;
   /** Records refused because a card field looked like a clear card number. */
   readonly panRefused: number;
-  /** Rows ClickHouse refused as data (parse/type errors), moved to dead_letters. */
+  /** Rows ClickHouse refused on their own (data errors, a limit even one row breaks), moved to dead_letters whole (reason store_refused). */
   readonly rowsRejected: number;
+  /** rowsRejected by the table the row was for. */
+  readonly rowsRefusedByTable: Readonly<Record<TableName, number>>;
   /** Rows lost: refused dead letters, or everything left when abort() was called. */
   readonly rowsDropped: number;
   /** Rows for tables in skipTables, not written by choice. */
