@@ -293,11 +293,15 @@ describe('consumer metrics', () => {
       registry, processDefaults: false, onError: (e) => errors.push(e),
       consumerLag: async () => {
         if (fail) throw new Error('broker down');
-        return [{ topic: 'pos.bank', partition: 0, lag }, { topic: 'pos.bank', partition: 1, lag: 0 }];
+        return [{ topic: 'pos.bank', partition: 0, lag, commitTrail: lag + 1000 }, { topic: 'pos.bank', partition: 1, lag: 0 }, { topic: 'pos.bank', partition: 2, lag: null, commitTrail: 7 }];
       },
     });
     let s = parsePromText(await registry.metrics());
     expect(value(s, 'posguard_consumer_lag_messages', { topic: 'pos.bank', partition: '0' })).toBe(5);
+    expect(value(s, 'posguard_consumer_commit_trail_messages', { topic: 'pos.bank', partition: '0' })).toBe(1005);
+    // A partition held elsewhere: its commit trail, no lag (a standby must not raise the lag alert).
+    expect(value(s, 'posguard_consumer_lag_messages', { topic: 'pos.bank', partition: '2' })).toBeUndefined();
+    expect(value(s, 'posguard_consumer_commit_trail_messages', { topic: 'pos.bank', partition: '2' })).toBe(7);
     lag = 42;
     expect(s.filter((x) => x.name === 'posguard_consumer_assigned_partitions')).toEqual([]);
     m.rebalance(4);
@@ -309,7 +313,8 @@ describe('consumer metrics', () => {
     fail = true;
     s = parsePromText(await registry.metrics());
     expect(s.filter((x) => x.name === 'posguard_consumer_lag_messages')).toEqual([]);
+    expect(s.filter((x) => x.name === 'posguard_consumer_commit_trail_messages')).toEqual([]);
     expect(value(s, 'posguard_consumer_rebalances_total')).toBe(2);
-    expect(errors).toHaveLength(1);
+    expect(errors).toHaveLength(2);
   });
 });

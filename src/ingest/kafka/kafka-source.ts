@@ -25,6 +25,7 @@ import { DeadLetterPublisher } from './dlq.js';
 import type { CommitEntry, GroupOffsets, PartitionTargets } from './partition-targets.js';
 import { claimEpochs, planRebuild, type RebuildPlan } from './rebuild.js';
 import { Registry, registryOptions } from './registry.js';
+import { partitionLags } from './lag.js';
 import { SourceBatches } from './source-batches.js';
 import type { PartitionLag, SourceReports, SourceRunState, SourceStats } from './source-context.js';
 import { checkCoPartitioned, inputTopics, kafkaCall, partitionCounts, streamOfTopic } from './topics.js';
@@ -307,20 +308,19 @@ export class KafkaSource implements GroupOffsets {
 
   // ---------------------------------------------------------- lag and close
 
-  /** Lag per input partition: the topic's end offset minus the group's committed offset (fetched at scrape time). */
+  /** Per input partition: lag (end − position, held partitions only) and commit trail (end − committed), fetched at scrape time (lag.ts). */
   async consumerLag(): Promise<PartitionLag[]> {
     const admin = this.admin;
     if (admin === null) return [];
     const out: PartitionLag[] = [];
     const committed = await admin.fetchOffsets({ groupId: this.cfg.kafka.groupId, topics: this.topics });
     for (const topic of this.topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
+      const ends = (await admin.fetchTopicOffsets(topic)).map((e) => ({ partition: e.partition, high: Number(e.high), low: Number(e.low ?? '0') }));
       const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
-      for (const e of ends) {
-        const c = Number(mine.find((m) => m.partition === e.partition)?.offset ?? '-1');
-        const low = Number(e.low ?? '0');
-        out.push({ topic, partition: e.partition, lag: Math.max(0, Number(e.high) - (c >= 0 ? c : low)) });
-      }
+      const stream = this.streamOf.get(topic)!;
+      out.push(...partitionLags(topic, ends,
+        (p) => Number(mine.find((m) => m.partition === p)?.offset ?? '-1'),
+        (p) => this.targets?.target(this.generation, p)?.next(stream)));
     }
     return out;
   }
