@@ -18,6 +18,7 @@ import { registerAnomalyMetrics } from './families/anomalies.js';
 import { registerConsumerMetrics } from './families/consumer.js';
 import { registerInputMetrics } from './families/input.js';
 import { registerProcessMetrics } from './families/process.js';
+import { registerRegistryMetrics } from './families/registry.js';
 import { registerSinkMetrics } from './families/sink.js';
 import { registerStateMetrics } from './families/state.js';
 import { registerStreamMetrics } from './families/stream.js';
@@ -68,6 +69,8 @@ export interface DetectorMetrics {
   sinkEvent(e: SinkEventView): void;
   /** A consumer group rebalance, with the partition numbers now held. */
   rebalance(assignedPartitions?: number): void;
+  /** Schema lookups failing for lack of the registry (true), or answered again (false). */
+  registryUnreachable(unreachable: boolean): void;
 }
 
 const none = () => undefined;
@@ -90,6 +93,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   const sink = registerSinkMetrics(registry, o.sinkStats ?? none, now, (reason) => input.deadLetter(null, reason));
   const consumer = registerConsumerMetrics(registry, o.consumerLag, onError);
   registerSuppressionMetrics(registry, o.suppressions ?? none);
+  const schemaRegistry = registerRegistryMetrics(registry);
   registerProcessMetrics(registry, o.processDefaults ?? true);
   return {
     registry,
@@ -99,5 +103,6 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
     deadLetter: input.deadLetter,
     sinkEvent: sink.sinkEvent,
     rebalance: consumer.rebalance,
+    registryUnreachable: schemaRegistry.registryUnreachable,
   };
 }

@@ -228,8 +228,8 @@ describe('sources that are missing or come later', () => {
     expect(text).toContain('# TYPE posguard_events_consumed_total counter');
     expect(text).toContain('# TYPE posguard_sink_batch_duration_seconds histogram');
     const samples = parsePromText(text);
-    // Only what needs no source: build info, and the rebalance counter at 0.
-    expect(samples.filter((s) => s.name.startsWith('posguard_')).map((s) => s.name).sort()).toEqual(['posguard_build_info', 'posguard_consumer_rebalances_total']);
+    // Only what needs no source: build info, the rebalance counter at 0, the registry gauge at 0 (alertable from start).
+    expect(samples.filter((s) => s.name.startsWith('posguard_')).map((s) => s.name).sort()).toEqual(['posguard_build_info', 'posguard_consumer_rebalances_total', 'posguard_registry_unreachable']);
   });
 
   it('registries are independent: two detectors in one process', async () => {
@@ -316,5 +316,16 @@ describe('consumer metrics', () => {
     expect(s.filter((x) => x.name === 'posguard_consumer_commit_trail_messages')).toEqual([]);
     expect(value(s, 'posguard_consumer_rebalances_total')).toBe(2);
     expect(errors).toHaveLength(2);
+  });
+
+  it('posguard_registry_unreachable: 0 from start, 1 while lookups wait for the registry, 0 again', async () => {
+    const registry = new Registry();
+    const m = createMetrics({ registry, processDefaults: false });
+    const read = async () => value(parsePromText(await registry.metrics()), 'posguard_registry_unreachable');
+    expect(await read()).toBe(0);
+    m.registryUnreachable(true);
+    expect(await read()).toBe(1);
+    m.registryUnreachable(false);
+    expect(await read()).toBe(0);
   });
 });

@@ -102,6 +102,8 @@ export class KafkaSource implements GroupOffsets {
   /** Admin client, co-partitioning check, dead-letter topic, decoder. */
   async connect(): Promise<void> {
     const k = this.cfg.kafka;
+    // The registry first: a wrong URL or credentials refuse to run before anything is read (registry-probe.ts).
+    const decoder = await this.openDecoder();
     await checkKafkaAccess(kafkaClientOptions(k, k.clientId));
     this.kafka = createKafka({ ...kafkaClientOptions(k, k.clientId), log: this.log });
     const admin = (this.admin = this.kafka.admin());
@@ -109,12 +111,14 @@ export class KafkaSource implements GroupOffsets {
     const partitions = await checkCoPartitioned(admin, this.cfg.topics);
     await this.ensureDlqTopic(admin, partitions);
     this.log.info(`input topics ${this.topics.join(', ')}: ${partitions} partitions each (co-partitioned); dead letters to ${this.cfg.topics.dlq}`);
-    this.batches = new SourceBatches({ ...this.o, decoder: this.createDecoder(), source: this });
+    this.batches = new SourceBatches({ ...this.o, decoder, source: this });
   }
 
-  private createDecoder(): ValueDecoder {
-    if (this.cfg.input.format === 'confluent') return new ConfluentDecoder(new Registry({ ...registryOptions(this.cfg.input), clientId: this.cfg.kafka.clientId }));
-    return this.cfg.input.format === 'json' ? new JsonDecoder() : new AvroDecoder();
+  private async openDecoder(): Promise<ValueDecoder> {
+    if (this.cfg.input.format !== 'confluent') return this.cfg.input.format === 'json' ? new JsonDecoder() : new AvroDecoder();
+    const registry = new Registry({ ...registryOptions(this.cfg.input), clientId: this.cfg.kafka.clientId });
+    await registry.probe();
+    return new ConfluentDecoder(registry);
   }
 
   private async ensureDlqTopic(admin: Admin, partitions: number): Promise<void> {

@@ -36,6 +36,8 @@ export interface SourceReports {
   decodeError(stream: Stream | null, reason: string): void;
   /** A consumer group rebalance, with the number of partitions now held. */
   rebalance(assignedPartitions?: number): void;
+  /** Schema lookups are failing for lack of the registry (true) or answered again (false). */
+  registryUnreachable?(unreachable: boolean): void;
 }
 
 /** One partition's consumer lag and commit trail, for the gauges (lag.ts). */
