@@ -108,11 +108,13 @@ describe('bisection of a refused batch', () => {
 
   it('101 days in one insert (limit 100): split in two, everything stored, nothing dead-lettered', async () => {
     const w = new ChoosyWriter(new Set(), 100);
-    const sink = new ClickHouseSink(w, { ...opts, batchRows: 101 });
+    const splits: unknown[] = [];
+    const sink = new ClickHouseSink(w, { ...opts, batchRows: 101, onEvent: (e) => e.type === 'batch_split' && splits.push(e) });
     for (let i = 0; i < 101; i++) sink.deadLetter(dl(i, i));
     await sink.flush();
     expect(w.stored.map((s) => Number(s.row[5])).sort((a, b) => a - b)).toEqual([...Array(101).keys()]);
     expect(w.inserts).toBe(3);
+    expect(splits).toEqual([{ type: 'batch_split', table: 'dead_letters', rows: 101, error: 'Too many partitions for single INSERT block (more than 100)' }]);
     expect(sink.stats()).toMatchObject({ rowsRejected: 0, writeFailures: 0, failingSince: null });
   });
 

@@ -41,6 +41,7 @@ export type ClickHouseSinkEvent =
   | { readonly type: 'batch_written'; readonly table: TableName; readonly rows: number; readonly ms: number }
   | { readonly type: 'write_failed'; readonly table: TableName; readonly rows: number; readonly attempt: number; readonly retryInMs: number; readonly error: string }
   | { readonly type: 'recovered'; readonly table: TableName; readonly downMs: number; readonly failures: number }
+  | { readonly type: 'batch_split'; readonly table: TableName; readonly rows: number; readonly error: string }
   | { readonly type: 'row_rejected'; readonly table: TableName; readonly error: string }
   | { readonly type: 'pan_refused'; readonly table: TableName };
 

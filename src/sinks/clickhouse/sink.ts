@@ -39,7 +39,7 @@ import { TABLES, encodeAnomaly, encodeAnomalyWithRules, encodeDeadLetter, encode
 import { rulesStamp } from '../../config/rules-version.js';
 import { errorLine, type BatchWriter } from './writer.js';
 import { refusedDeadLetter } from './refused-row.js';
-import type { WriteErrorClass } from './write-errors.js';
+import { codeLabel, type WriteErrorClass } from './write-errors.js';
 import { logger } from '../../util/log.js';
 
 export type { ClickHouseSinkEvent, ClickHouseSinkOptions, ClickHouseSinkStats, SinkLogger } from './sink-options.js';
@@ -86,6 +86,7 @@ export class ClickHouseSink implements Sink {
       written: (b, ms) => this.written(b, ms),
       backlogShrank: () => this.settleDrain(),
       failed: (b, e, attempt, cls) => this.failed(b, e, attempt, cls),
+      split: (b, e) => this.split(b, e),
       refused: (b, e) => this.rejected(b, e),
     });
   }
@@ -198,6 +199,14 @@ export class ClickHouseSink implements Sink {
     }
     this.emit({ type: 'write_failed', table: b.table, rows: b.rows, attempt: attempt + 1, retryInMs: delay, error });
     return delay;
+  }
+
+  /** ClickHouse refused a batch as such (table-batches.ts splits it): a store answer, not an outage. */
+  private split(b: Pending, e: unknown): void {
+    const error = errorLine(e);
+    this.answered(b.table);
+    this.log('warn', `ClickHouse refused a batch of ${b.rows} rows for ${b.table} (${codeLabel(e) ?? 'no code'}): ${error}; writing it in two halves`, { table: b.table });
+    this.emit({ type: 'batch_split', table: b.table, rows: b.rows, error });
   }
 
   /** ClickHouse refused one row on its own (table-batches.ts isolated it): dead-letter it, whole. */

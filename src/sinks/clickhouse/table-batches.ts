@@ -30,6 +30,8 @@ export interface BatchOutcomes {
   backlogShrank(): void;
   /** A failed attempt that a retry may cure (the batch stays first in line); returns how long to wait before the next one, ms. */
   failed(b: Pending, e: unknown, attempt: number, cls: WriteErrorClass): number;
+  /** ClickHouse refused this batch of several rows (data or limit): it is split in two and each half written. */
+  split(b: Pending, e: unknown): void;
   /** ClickHouse refused this one-row batch (its data, or a limit even one row breaks). */
   refused(b: Pending, e: unknown): void;
 }
@@ -182,6 +184,7 @@ export class TableBatches {
   /** ClickHouse refused the data itself: split the batch to isolate the bad row(s); the good rows are written as usual. */
   private refuse(b: Pending, e: unknown): void {
     if (b.rows === 1) return this.outcomes.refused(b, e);
+    this.outcomes.split(b, e);
     const lines = b.body.split('\n');
     const mid = lines.length >> 1;
     const halves = [lines.slice(0, mid), lines.slice(mid)].map((ls) => {
