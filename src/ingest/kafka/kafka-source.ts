@@ -102,13 +102,13 @@ export class KafkaSource implements GroupOffsets {
   /** Admin client, co-partitioning check, dead-letter topic, decoder. */
   async connect(): Promise<void> {
     const k = this.cfg.kafka;
-    // The registry first: a wrong URL or credentials refuse to run before anything is read (registry-probe.ts).
-    const decoder = await this.openDecoder();
     await checkKafkaAccess(kafkaClientOptions(k, k.clientId));
     this.kafka = createKafka({ ...kafkaClientOptions(k, k.clientId), log: this.log });
     const admin = (this.admin = this.kafka.admin());
     await kafkaCall(`connect to ${k.brokers.join(',')}`, () => admin.connect());
     const partitions = await checkCoPartitioned(admin, this.cfg.topics);
+    // Before the group is joined: a wrong registry URL or credentials refuse to run with nothing read (registry-probe.ts).
+    const decoder = await this.openDecoder();
     await this.ensureDlqTopic(admin, partitions);
     this.log.info(`input topics ${this.topics.join(', ')}: ${partitions} partitions each (co-partitioned); dead letters to ${this.cfg.topics.dlq}`);
     this.batches = new SourceBatches({ ...this.o, decoder, source: this });
