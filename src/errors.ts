@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   PG_COPARTITION: 'the input topics do not have equal partition counts',
   PG_STATE_TOPIC: 'the checkpoint (state) topic is missing or not compacted',
   PG_REGISTRY: 'the schema registry cannot be reached or refused a request',
+  PG_REGISTRY_URL: 'posguard run at start-up: the registry URL does not answer as a schema registry, or cannot be reached',
+  PG_REGISTRY_AUTH: 'posguard run at start-up: the schema registry refused the credentials',
   PG_UNKNOWN_ANOMALY: 'an anomaly id given to `posguard label` is not stored',
   PG_LABELS_INVALID: 'a label file has bad rows; nothing was written',
   PG_UNKNOWN_SUPPRESSION: 'a suppression id given to `posguard suppress remove` is not stored',

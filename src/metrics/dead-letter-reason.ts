@@ -6,7 +6,7 @@
  */
 export const DEAD_LETTER_REASONS = [
   'invalid_json', 'not_an_object', 'undecodable', 'missing_field', 'unknown_field', 'unknown_value',
-  'invalid_value', 'clear_pan', 'unmasked_pan', 'clickhouse_rejected', 'event_time_in_future', 'wrong_partition', 'other',
+  'invalid_value', 'clear_pan', 'unmasked_pan', 'store_refused', 'event_time_in_future', 'wrong_partition', 'other',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
@@ -21,7 +21,7 @@ const PATTERNS: readonly (readonly [RegExp, DeadLetterReason])[] = [
   [/expected a JSON object/i, 'not_an_object'],
   [/clear card number|\bPAN\b/, 'clear_pan'],
   [/masked_pan/, 'unmasked_pan'],
-  [/ClickHouse refused/i, 'clickhouse_rejected'],
+  [/^store_refused\b|ClickHouse refused/i, 'store_refused'],
   [/avro|magic byte|schema id|schema registry|cannot decode|undecodable/i, 'undecodable'],
   [/: missing\b/, 'missing_field'],
   [/not in the \w+ contract/, 'unknown_field'],

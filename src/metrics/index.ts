@@ -21,6 +21,7 @@ import { registerFeedMetrics, type FeedsView } from './families/feeds.js';
 import { registerInputMetrics } from './families/input.js';
 import { registerPlacementMetrics } from './families/placement.js';
 import { registerProcessMetrics } from './families/process.js';
+import { registerRegistryMetrics } from './families/registry.js';
 import { registerSinkMetrics } from './families/sink.js';
 import { registerStateMetrics } from './families/state.js';
 import { registerStreamMetrics } from './families/stream.js';
@@ -80,6 +81,8 @@ export interface DetectorMetrics {
   misrouted(topic: string): void;
   /** An event older than its partition's watermark minus the resolution horizon. */
   tooOld(stream: Stream): void;
+  /** Schema lookups failing for lack of the registry (true), or answered again (false). */
+  registryUnreachable(unreachable: boolean): void;
 }
 
 const none = () => undefined;
@@ -105,6 +108,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   const checkpoint = registerCheckpointMetrics(registry, now);
   registerFeedMetrics(registry, o.feeds ?? none);
   const placement = registerPlacementMetrics(registry);
+  const schemaRegistry = registerRegistryMetrics(registry);
   registerProcessMetrics(registry, o.processDefaults ?? true);
   return {
     registry,
@@ -117,5 +121,6 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
     checkpoint,
     misrouted: placement.misrouted,
     tooOld: placement.tooOld,
+    registryUnreachable: schemaRegistry.registryUnreachable,
   };
 }

@@ -41,6 +41,8 @@ export interface SinkStatsView {
   readonly failingSince: number | null;
   readonly panRefused: number;
   readonly rowsRejected: number;
+  /** Rows refused on their own by the table they were for (absent: no series). */
+  readonly rowsRefusedByTable?: Readonly<Record<string, number>>;
   readonly rowsDropped: number;
 }
 
@@ -51,11 +53,12 @@ export type SinkEventView =
   | { readonly type: 'pan_refused'; readonly table: string }
   | { readonly type: string; readonly table: string };
 
-/** One partition's lag: the log-end offset minus the committed (or current) offset. */
+/** One partition's lag (log-end offset − the consumer's position; null: not held here) and commit trail (log-end − committed). */
 export interface PartitionLag {
   readonly topic: string;
   readonly partition: number;
-  readonly lag: number;
+  readonly lag: number | null;
+  readonly commitTrail?: number;
 }
 
 /** Called at scrape time; may fetch offsets (async). */

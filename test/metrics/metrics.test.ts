@@ -174,7 +174,8 @@ describe('dead-letter reason classes', () => {
     ['field amount_minor: expected long, got "x"', 'invalid_value'],
     ['field card_token: looks like a clear card number (PAN), refused', 'clear_pan'],
     ['field masked_pan: expected first 6 and last 4 digits with the middle masked', 'unmasked_pan'],
-    ['ClickHouse refused the row for anomalies: Cannot parse input', 'clickhouse_rejected'],
+    ['ClickHouse refused the row for anomalies: Cannot parse input', 'store_refused'],
+    ['store_refused: ClickHouse refused the row for transactions (code 27 X): Cannot parse input', 'store_refused'],
     ['avro: invalid magic byte', 'undecodable'],
     ['missing_field', 'missing_field'],
     ['something else entirely', 'other'],
@@ -227,8 +228,8 @@ describe('sources that are missing or come later', () => {
     expect(text).toContain('# TYPE posguard_events_consumed_total counter');
     expect(text).toContain('# TYPE posguard_sink_batch_duration_seconds histogram');
     const samples = parsePromText(text);
-    // Only what needs no source: build info, and the rebalance counter at 0.
-    expect(samples.filter((s) => s.name.startsWith('posguard_')).map((s) => s.name).sort()).toEqual(['posguard_build_info', 'posguard_consumer_rebalances_total']);
+    // Only what needs no source: build info, the rebalance counter at 0, the registry gauge at 0 (alertable from start).
+    expect(samples.filter((s) => s.name.startsWith('posguard_')).map((s) => s.name).sort()).toEqual(['posguard_build_info', 'posguard_consumer_rebalances_total', 'posguard_registry_unreachable']);
   });
 
   it('registries are independent: two detectors in one process', async () => {
@@ -254,6 +255,7 @@ describe('sink metrics', () => {
       sinkStats: () => ({
         rowsWrittenByTable: { anomalies: 10, events_raw: 900 }, batchesWritten: 4, writeFailures: 3, backlogRows: 1234,
         highWaterRows: 100_000, failingSince, panRefused: 1, rowsRejected: 2, rowsDropped: 0,
+        rowsRefusedByTable: { anomalies: 1, transactions: 1, events_raw: 0 },
       }),
     });
     m.sinkEvent({ type: 'batch_written', table: 'events_raw', rows: 900, ms: 42 });
@@ -271,7 +273,9 @@ describe('sink metrics', () => {
     expect(value(s, 'posguard_sink_batch_duration_seconds_bucket', { table: 'events_raw', le: '0.05' })).toBe(1);
     expect(value(s, 'posguard_sink_batch_duration_seconds_bucket', { table: 'events_raw', le: '0.025' })).toBe(0);
     expect(value(s, 'posguard_dead_letters_total', { reason: 'clear_pan' })).toBe(1);
-    expect(value(s, 'posguard_dead_letters_total', { reason: 'clickhouse_rejected' })).toBe(1);
+    expect(value(s, 'posguard_dead_letters_total', { reason: 'store_refused' })).toBe(1);
+    expect(value(s, 'posguard_sink_rows_refused_total', { table: 'transactions' })).toBe(1);
+    expect(value(s, 'posguard_sink_rows_refused_total', { table: 'events_raw' })).toBe(0);
     failingSince = clock - 90_000;
     clock += 10_000;
     s = parsePromText(await registry.metrics());
@@ -289,11 +293,15 @@ describe('consumer metrics', () => {
       registry, processDefaults: false, onError: (e) => errors.push(e),
       consumerLag: async () => {
         if (fail) throw new Error('broker down');
-        return [{ topic: 'pos.bank', partition: 0, lag }, { topic: 'pos.bank', partition: 1, lag: 0 }];
+        return [{ topic: 'pos.bank', partition: 0, lag, commitTrail: lag + 1000 }, { topic: 'pos.bank', partition: 1, lag: 0 }, { topic: 'pos.bank', partition: 2, lag: null, commitTrail: 7 }];
       },
     });
     let s = parsePromText(await registry.metrics());
     expect(value(s, 'posguard_consumer_lag_messages', { topic: 'pos.bank', partition: '0' })).toBe(5);
+    expect(value(s, 'posguard_consumer_commit_trail_messages', { topic: 'pos.bank', partition: '0' })).toBe(1005);
+    // A partition held elsewhere: its commit trail, no lag (a standby must not raise the lag alert).
+    expect(value(s, 'posguard_consumer_lag_messages', { topic: 'pos.bank', partition: '2' })).toBeUndefined();
+    expect(value(s, 'posguard_consumer_commit_trail_messages', { topic: 'pos.bank', partition: '2' })).toBe(7);
     lag = 42;
     expect(s.filter((x) => x.name === 'posguard_consumer_assigned_partitions')).toEqual([]);
     m.rebalance(4);
@@ -305,7 +313,19 @@ describe('consumer metrics', () => {
     fail = true;
     s = parsePromText(await registry.metrics());
     expect(s.filter((x) => x.name === 'posguard_consumer_lag_messages')).toEqual([]);
+    expect(s.filter((x) => x.name === 'posguard_consumer_commit_trail_messages')).toEqual([]);
     expect(value(s, 'posguard_consumer_rebalances_total')).toBe(2);
-    expect(errors).toHaveLength(1);
+    expect(errors).toHaveLength(2);
+  });
+
+  it('posguard_registry_unreachable: 0 from start, 1 while lookups wait for the registry, 0 again', async () => {
+    const registry = new Registry();
+    const m = createMetrics({ registry, processDefaults: false });
+    const read = async () => value(parsePromText(await registry.metrics()), 'posguard_registry_unreachable');
+    expect(await read()).toBe(0);
+    m.registryUnreachable(true);
+    expect(await read()).toBe(1);
+    m.registryUnreachable(false);
+    expect(await read()).toBe(0);
   });
 });

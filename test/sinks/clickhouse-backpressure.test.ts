@@ -197,8 +197,12 @@ describe('ClickHouseSink and rows ClickHouse refuses', () => {
     expect(w.rows('transactions')).toHaveLength(3);
     const [refused] = w.rows('dead_letters').map((l) => JSON.parse(l) as string[]);
     expect(refused[1]).toBe('clickhouse-sink:transactions');
-    expect(refused[6]).toMatch(/^ClickHouse refused the row for transactions: Code: 27\. DB::Exception: Cannot parse input/);
-    expect(refused[7]).toContain('POISON');
+    expect(refused[6]).toMatch(/^store_refused: ClickHouse refused the row for transactions \(code 27 CANNOT_PARSE_INPUT_ASSERTION_FAILED\): Code: 27\. DB::Exception: Cannot parse input/);
+    // The whole row, column by column: nothing of a refused transaction is lost.
+    const kept = JSON.parse(refused[7]) as { table: string; row: Record<string, unknown> };
+    expect(kept.table).toBe('transactions');
+    expect(kept.row).toMatchObject({ txn_key: ts[2].txn_key, failure_reason: 'POISON' });
     expect(sink.stats()).toMatchObject({ rowsRejected: 1, rowsDropped: 0 });
+    expect(sink.stats().rowsRefusedByTable).toMatchObject({ transactions: 1, anomalies: 0 });
   });
 });

@@ -26,6 +26,7 @@ import type { CommitEntry, GroupOffsets, PartitionTargets } from './partition-ta
 import { claimEpochs, planRebuild, type RebuildPlan } from './rebuild.js';
 import { RecordPlacement } from './record-placement.js';
 import { Registry, registryOptions } from './registry.js';
+import { partitionLags } from './lag.js';
 import { SourceBatches } from './source-batches.js';
 import type { PartitionLag, SourceReports, SourceRunState, SourceStats } from './source-context.js';
 import { checkCoPartitioned, inputTopics, kafkaCall, partitionCounts, streamOfTopic } from './topics.js';
@@ -112,16 +113,20 @@ export class KafkaSource implements GroupOffsets {
     const admin = (this.admin = this.kafka.admin());
     await kafkaCall(`connect to ${k.brokers.join(',')}`, () => admin.connect());
     const partitions = await checkCoPartitioned(admin, this.cfg.topics);
+    // Before the group is joined: a wrong registry URL or credentials refuse to run with nothing read (registry-probe.ts).
+    const decoder = await this.openDecoder();
     await this.ensureDlqTopic(admin, partitions);
     this.log.info(`input topics ${this.topics.join(', ')}: ${partitions} partitions each (co-partitioned); dead letters to ${this.cfg.topics.dlq}`);
     const maxFutureMs = this.o.maxFutureMs;
     const placement = new RecordPlacement({ partitions, future: maxFutureMs === undefined ? undefined : { now: this.o.now, maxFutureMs } });
-    this.batches = new SourceBatches({ ...this.o, decoder: this.createDecoder(), source: this, placement });
+    this.batches = new SourceBatches({ ...this.o, decoder, source: this, placement });
   }
 
-  private createDecoder(): ValueDecoder {
-    if (this.cfg.input.format === 'confluent') return new ConfluentDecoder(new Registry({ ...registryOptions(this.cfg.input), clientId: this.cfg.kafka.clientId }));
-    return this.cfg.input.format === 'json' ? new JsonDecoder() : new AvroDecoder();
+  private async openDecoder(): Promise<ValueDecoder> {
+    if (this.cfg.input.format !== 'confluent') return this.cfg.input.format === 'json' ? new JsonDecoder() : new AvroDecoder();
+    const registry = new Registry({ ...registryOptions(this.cfg.input), clientId: this.cfg.kafka.clientId });
+    await registry.probe();
+    return new ConfluentDecoder(registry);
   }
 
   private async ensureDlqTopic(admin: Admin, partitions: number): Promise<void> {
@@ -337,20 +342,19 @@ export class KafkaSource implements GroupOffsets {
 
   // ---------------------------------------------------------- lag and close
 
-  /** Lag per input partition: the topic's end offset minus the group's committed offset (fetched at scrape time). */
+  /** Per input partition: lag (end − position, held partitions only) and commit trail (end − committed), fetched at scrape time (lag.ts). */
   async consumerLag(): Promise<PartitionLag[]> {
     const admin = this.admin;
     if (admin === null) return [];
     const out: PartitionLag[] = [];
     const committed = await admin.fetchOffsets({ groupId: this.cfg.kafka.groupId, topics: this.topics });
     for (const topic of this.topics) {
-      const ends = await admin.fetchTopicOffsets(topic);
+      const ends = (await admin.fetchTopicOffsets(topic)).map((e) => ({ partition: e.partition, high: Number(e.high), low: Number(e.low ?? '0') }));
       const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
-      for (const e of ends) {
-        const c = Number(mine.find((m) => m.partition === e.partition)?.offset ?? '-1');
-        const low = Number(e.low ?? '0');
-        out.push({ topic, partition: e.partition, lag: Math.max(0, Number(e.high) - (c >= 0 ? c : low)) });
-      }
+      const stream = this.streamOf.get(topic)!;
+      out.push(...partitionLags(topic, ends,
+        (p) => Number(mine.find((m) => m.partition === p)?.offset ?? '-1'),
+        (p) => this.targets?.target(this.generation, p)?.next(stream)));
     }
     return out;
   }

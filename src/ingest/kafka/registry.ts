@@ -5,9 +5,13 @@
  * writer's schema once and decodes every later record with that id
  * synchronously (avsc resolver from the writer's schema to the contract's).
  *
- * A registry that answers 404 for an id makes the record a poison record
- * ("unknown schema id"); a registry that cannot be reached is an outage, not
- * bad data: PG_REGISTRY, retriable, and the caller waits.
+ * A 404 for an id makes the record a poison record ("unknown schema id") only
+ * when the registry still answers as a registry (registry-probe.ts): a 404
+ * from a wrong path or a proxy is the registry missing, not the id. A
+ * registry that cannot be reached, answers 5xx, or refuses the credentials is
+ * an outage, not bad data: PG_REGISTRY, retriable, never cached, and the
+ * caller waits (input held, commits held). `posguard run` probes the registry
+ * once at start-up (probe()) and refuses to run on a wrong URL or credentials.
  *
  * Security: basic auth from the options or from the URL's userinfo (taken out
  * of the URL, which is only ever shown without it); for an https registry a
@@ -22,6 +26,7 @@ import { PosguardError } from '../../errors.js';
 import { decodeUserinfo, registerSecret } from '../../util/redact.js';
 import type { Stream } from '../../events/index.js';
 import { readerType, schemaText } from './avro.js';
+import { probeRegistry, requireRegistry } from './registry-probe.js';
 
 export interface RegistryOptions {
   readonly url: string;
@@ -108,6 +113,11 @@ export class Registry {
     });
   }
 
+  /** The start-up check: throws PG_REGISTRY_URL / PG_REGISTRY_AUTH (one line, exit 2) unless the registry answers with our credentials. */
+  probe(): Promise<void> {
+    return requireRegistry(this.client, this.url);
+  }
+
   /** Registers the contract's schema of `stream` under `<topic>-value`; returns its id. */
   async register(topic: string, stream: Stream): Promise<number> {
     try {
@@ -157,10 +167,13 @@ export class Registry {
     try {
       return (await this.client.getSchema(id)) as unknown as avro.Type;
     } catch (e) {
-      if (statusOf(e) === 404) return null;
-      if (isClientError(e)) {
-        throw new PosguardError('PG_REGISTRY', `the registry at ${this.url} refused schema id ${id}: ${messageOf(e)}`, { cause: e });
+      if (statusOf(e) === 404) {
+        // Unknown id only if the registry itself still answers; else the URL or a proxy is wrong.
+        const probe = await probeRegistry(this.client);
+        if (probe.ok) return null;
+        throw new PosguardError('PG_REGISTRY', `the registry at ${this.url} answered 404 for schema id ${id} and does not answer as a registry (${probe.detail}): waiting, not dead-lettering`, { cause: e, retriable: true });
       }
+      // 401/403, 5xx, a connection that failed: the registry, not the record. Never cached: the next batch asks again.
       throw new PosguardError('PG_REGISTRY', `cannot fetch schema id ${id} from ${this.url}: ${messageOf(e)}`, { cause: e, retriable: true });
     }
   }

@@ -132,9 +132,11 @@ export class SourceBatches {
     for (;;) {
       try {
         await this.withHeartbeats(p, this.o.decoder.prepare(stream, from === 0 ? msgs.map((m) => m.value) : msgs.slice(from).map((m) => m.value)));
+        if (delay > 200) this.o.metrics?.registryUnreachable?.(false);
         return;
       } catch (e) {
         if (!(e instanceof PosguardError) || !e.retriable || this.o.state.halted) throw e;
+        this.o.metrics?.registryUnreachable?.(true);
         this.o.log.warn(`${e.code}: ${e.message}; retrying in ${delay} ms (partition not advanced)`);
         await this.withHeartbeats(p, sleep(delay));
         delay = Math.min(delay * 2, 10_000);

@@ -42,11 +42,16 @@ export interface SourceReports {
   misrouted?(topic: string): void;
   /** A consumer group rebalance, with the number of partitions now held. */
   rebalance(assignedPartitions?: number): void;
+  /** Schema lookups are failing for lack of the registry (true) or answered again (false). */
+  registryUnreachable?(unreachable: boolean): void;
 }
 
-/** One partition's consumer lag, for the status line and the lag gauge. */
+/** One partition's consumer lag and commit trail, for the gauges (lag.ts). */
 export interface PartitionLag {
   readonly topic: string;
   readonly partition: number;
-  readonly lag: number;
+  /** Log-end offset − this process's position; null for a partition it does not hold. */
+  readonly lag: number | null;
+  /** Log-end offset − the group's committed offset. */
+  readonly commitTrail?: number;
 }

@@ -25,7 +25,7 @@ export function registerSinkMetrics(registry: Registry, stats: () => SinkStatsVi
   return {
     sinkEvent(e: SinkEventView): void {
       if (e.type === 'batch_written' && 'ms' in e) duration.observe({ table: e.table }, e.ms / 1000);
-      else if (e.type === 'row_rejected') dead('clickhouse_rejected');
+      else if (e.type === 'row_rejected') dead('store_refused');
       else if (e.type === 'pan_refused') dead('clear_pan');
     },
   };
@@ -60,6 +60,16 @@ function registerSinkCounters(registry: Registry, stats: () => SinkStatsView | u
     name: 'posguard_sink_rows_rejected_total',
     help: 'Rows ClickHouse refused as data, moved to dead_letters.',
     read: () => single(stats()?.rowsRejected),
+  });
+  scrapedCounter({
+    registry,
+    name: 'posguard_sink_rows_refused_total',
+    help: 'Rows ClickHouse refused on their own after the batch was split (data errors, a limit even one row breaks), by the table they were for; each is kept whole in dead_letters (reason store_refused).',
+    labelNames: ['table'],
+    read: () => {
+      const by = stats()?.rowsRefusedByTable;
+      return by && Object.entries(by).map(([table, n]) => [{ table }, n] as const);
+    },
   });
   scrapedCounter({
     registry,

@@ -41,6 +41,7 @@ export type ClickHouseSinkEvent =
   | { readonly type: 'batch_written'; readonly table: TableName; readonly rows: number; readonly ms: number }
   | { readonly type: 'write_failed'; readonly table: TableName; readonly rows: number; readonly attempt: number; readonly retryInMs: number; readonly error: string }
   | { readonly type: 'recovered'; readonly table: TableName; readonly downMs: number; readonly failures: number }
+  | { readonly type: 'batch_split'; readonly table: TableName; readonly rows: number; readonly error: string }
   | { readonly type: 'row_rejected'; readonly table: TableName; readonly error: string }
   | { readonly type: 'pan_refused'; readonly table: TableName };
 
@@ -59,8 +60,10 @@ export interface ClickHouseSinkStats {
   readonly lastErrorAt: number | null;
   /** Records refused because a card field looked like a clear card number. */
   readonly panRefused: number;
-  /** Rows ClickHouse refused as data (parse/type errors), moved to dead_letters. */
+  /** Rows ClickHouse refused on their own (data errors, a limit even one row breaks), moved to dead_letters whole (reason store_refused). */
   readonly rowsRejected: number;
+  /** rowsRejected by the table the row was for. */
+  readonly rowsRefusedByTable: Readonly<Record<TableName, number>>;
   /** Rows lost: refused dead letters, or everything left when abort() was called. */
   readonly rowsDropped: number;
   /** Rows for tables in skipTables, not written by choice. */

@@ -38,6 +38,8 @@ import { TableBatches, type Pending } from './table-batches.js';
 import { TABLES, encodeAnomaly, encodeAnomalyWithRules, encodeDeadLetter, encodeRawEvent, encodeTransaction, type TableName } from './tables.js';
 import { rulesStamp } from '../../config/rules-version.js';
 import { errorLine, type BatchWriter } from './writer.js';
+import { refusedDeadLetter } from './refused-row.js';
+import { codeLabel, type WriteErrorClass } from './write-errors.js';
 import { logger } from '../../util/log.js';
 
 export type { ClickHouseSinkEvent, ClickHouseSinkOptions, ClickHouseSinkStats, SinkLogger } from './sink-options.js';
@@ -72,6 +74,7 @@ export class ClickHouseSink implements Sink {
   };
   private readonly skip: ReadonlySet<TableName>;
   private readonly byTable = Object.fromEntries(TABLES.map((t) => [t, 0])) as Record<TableName, number>;
+  private readonly refusedByTable = Object.fromEntries(TABLES.map((t) => [t, 0])) as Record<TableName, number>;
 
   constructor(writer: BatchWriter, private readonly options: ClickHouseSinkOptions = {}) {
     this.opts = resolveOptions(options);
@@ -82,7 +85,8 @@ export class ClickHouseSink implements Sink {
     this.batches = new TableBatches(writer, this.opts, options.rules !== undefined, {
       written: (b, ms) => this.written(b, ms),
       backlogShrank: () => this.settleDrain(),
-      failed: (b, e, attempt) => this.failed(b, e, attempt),
+      failed: (b, e, attempt, cls) => this.failed(b, e, attempt, cls),
+      split: (b, e) => this.split(b, e),
       refused: (b, e) => this.rejected(b, e),
     });
   }
@@ -161,20 +165,25 @@ export class ClickHouseSink implements Sink {
     this.s.rowsWritten += n;
     this.byTable[b.table] += n;
     this.backlogRows -= n;
-    if (this.s.failingSince !== null) {
-      const downMs = Date.now() - this.s.failingSince;
-      this.log('info', `writes to ClickHouse recovered after ${(downMs / 1000).toFixed(1)} s and ${this.s.failuresInRun} failed attempts`, { table: b.table, downMs });
-      this.emit({ type: 'recovered', table: b.table, downMs, failures: this.s.failuresInRun });
-      this.s.failingSince = null;
-      this.s.failuresInRun = 0;
-    }
+    this.answered(b.table);
     this.emit({ type: 'batch_written', table: b.table, rows: n, ms });
   }
 
+  /** ClickHouse answered for a batch (stored it, or refused its rows as such): a run of failures is over. */
+  private answered(table: TableName): void {
+    if (this.s.failingSince === null) return;
+    const downMs = Date.now() - this.s.failingSince;
+    this.log('info', `writes to ClickHouse recovered after ${(downMs / 1000).toFixed(1)} s and ${this.s.failuresInRun} failed attempts`, { table, downMs });
+    this.emit({ type: 'recovered', table, downMs, failures: this.s.failuresInRun });
+    this.s.failingSince = null;
+    this.s.failuresInRun = 0;
+  }
+
   /** Accounts for a failed attempt; returns the delay before the next one, ms. */
-  private failed(b: Pending, e: unknown, attempt: number): number {
+  private failed(b: Pending, e: unknown, attempt: number, cls: WriteErrorClass): number {
     const now = Date.now();
-    const error = errorLine(e);
+    // A setup error (missing table, grants, credentials) holds every row alike: say it is not the data.
+    const error = cls === 'setup' ? `${errorLine(e)} (the store is set up wrongly for every row, not a bad row: fix the table or the grants; retrying)` : errorLine(e);
     this.s.writeFailures++;
     this.s.failuresInRun++;
     this.s.lastError = error;
@@ -192,10 +201,19 @@ export class ClickHouseSink implements Sink {
     return delay;
   }
 
-  /** ClickHouse refused one row as data (table-batches.ts isolated it): dead-letter it. */
+  /** ClickHouse refused a batch as such (table-batches.ts splits it): a store answer, not an outage. */
+  private split(b: Pending, e: unknown): void {
+    const error = errorLine(e);
+    this.answered(b.table);
+    this.log('warn', `ClickHouse refused a batch of ${b.rows} rows for ${b.table} (${codeLabel(e) ?? 'no code'}): ${error}; writing it in two halves`, { table: b.table });
+    this.emit({ type: 'batch_split', table: b.table, rows: b.rows, error });
+  }
+
+  /** ClickHouse refused one row on its own (table-batches.ts isolated it): dead-letter it, whole. */
   private rejected(b: Pending, e: unknown): void {
     const error = errorLine(e);
     this.backlogRows -= 1;
+    this.answered(b.table);
     this.emit({ type: 'row_rejected', table: b.table, error });
     if (b.table === 'dead_letters') {
       // Nowhere left to put it; say so loudly rather than loop.
@@ -203,11 +221,9 @@ export class ClickHouseSink implements Sink {
       this.log('error', `ClickHouse refused a dead letter, dropped: ${error}`, { table: b.table });
     } else {
       this.s.rowsRejected++;
-      this.log('warn', `ClickHouse refused a ${b.table} row, sent to dead_letters: ${error}`, { table: b.table });
-      this.deadLetter({
-        source: `clickhouse-sink:${b.table}`, stream: null, line: null, partition: null, offset: null,
-        reason: `ClickHouse refused the row for ${b.table}: ${error}`, payload: b.body, received_at: Date.now(),
-      });
+      this.refusedByTable[b.table]++;
+      this.log('warn', `ClickHouse refused a ${b.table} row, kept whole in dead_letters (reason store_refused): ${error}`, { table: b.table });
+      this.deadLetter(refusedDeadLetter({ table: b.table, columns: b.columns, line: b.body }, e, Date.now()));
     }
     this.settleDrain();
   }
@@ -278,6 +294,7 @@ export class ClickHouseSink implements Sink {
       lastErrorAt: this.s.lastErrorAt,
       panRefused: this.s.panRefused,
       rowsRejected: this.s.rowsRejected,
+      rowsRefusedByTable: Object.freeze({ ...this.refusedByTable }),
       rowsDropped: this.s.rowsDropped,
       rowsSkipped: this.s.rowsSkipped,
     });

@@ -2,15 +2,20 @@
  * The ClickHouse sink's write path: rows buffered per table, sealed into a
  * batch by size or age, and written one insert in flight per table, in order
  * (the last write of a key wins in ReplacingMergeTree, so order matters). A
- * batch that fails is retried after the delay the sink's accounting returns;
- * one ClickHouse refuses as data is halved until the bad row is alone.
+ * batch that fails transiently is retried after the delay the sink's
+ * accounting returns; one ClickHouse refuses as data or for a per-insert limit
+ * (write-errors.ts) is halved, and each half that is refused again is halved
+ * in turn, until the refused rows are alone: k bad rows among n cost at most
+ * 1 + 2·k·⌈log2 n⌉ inserts, and a limit that halving cures (101 days in one
+ * insert) costs two more inserts and loses nothing.
  * What a written, failed or refused batch means (stats, logs, dead letters,
  * backpressure) is the sink's (sink.ts).
  */
 import { createHash } from 'node:crypto';
 import type { ResolvedOptions } from './sink-options.js';
 import { ANOMALY_RULES_COLUMNS, COLUMNS, TABLES, type TableName } from './tables.js';
-import { isDataError, type BatchWriter, type InsertBatch } from './writer.js';
+import type { BatchWriter, InsertBatch } from './writer.js';
+import { classifyWriteError, curedBySplitting, type WriteErrorClass } from './write-errors.js';
 
 export interface Pending extends InsertBatch {
   readonly table: TableName;
@@ -23,9 +28,11 @@ export interface BatchOutcomes {
   written(b: Pending, ms: number): void;
   /** Called after a written batch's flush waiters are settled: the backlog shrank. */
   backlogShrank(): void;
-  /** A failed attempt (the batch stays first in line); returns how long to wait before the next one, ms. */
-  failed(b: Pending, e: unknown, attempt: number): number;
-  /** ClickHouse refused this one-row batch as data. */
+  /** A failed attempt that a retry may cure (the batch stays first in line); returns how long to wait before the next one, ms. */
+  failed(b: Pending, e: unknown, attempt: number, cls: WriteErrorClass): number;
+  /** ClickHouse refused this batch of several rows (data or limit): it is split in two and each half written. */
+  split(b: Pending, e: unknown): void;
+  /** ClickHouse refused this one-row batch (its data, or a limit even one row breaks). */
   refused(b: Pending, e: unknown): void;
 }
 
@@ -156,12 +163,13 @@ export class TableBatches {
         await this.writer.write(b);
       } catch (e) {
         if (this.stopped) break;
-        if (isDataError(e)) {
+        const cls = classifyWriteError(e);
+        if (curedBySplitting(cls)) {
           q.pending.shift();
           this.refuse(b, e);
           continue;
         }
-        await this.sleep(this.outcomes.failed(b, e, q.attempt++));
+        await this.sleep(this.outcomes.failed(b, e, q.attempt++, cls));
         continue;
       }
       q.pending.shift();
@@ -176,6 +184,7 @@ export class TableBatches {
   /** ClickHouse refused the data itself: split the batch to isolate the bad row(s); the good rows are written as usual. */
   private refuse(b: Pending, e: unknown): void {
     if (b.rows === 1) return this.outcomes.refused(b, e);
+    this.outcomes.split(b, e);
     const lines = b.body.split('\n');
     const mid = lines.length >> 1;
     const halves = [lines.slice(0, mid), lines.slice(mid)].map((ls) => {

@@ -60,41 +60,6 @@ export function clientBatchWriter(client: ClickHouseClient): BatchWriter {
   };
 }
 
-/**
- * ClickHouse error codes that mean "this data will never be accepted as one
- * insert": parse and type errors, and a batch spanning too many daily partitions. Retrying them forever would stall the sink, so the sink
- * splits the batch to find the row and dead-letters it. Everything else
- * (network, auth, missing table, too many parts, memory) is retried.
- */
-const DATA_ERROR_CODES = new Set([
-  6, // CANNOT_PARSE_TEXT
-  25, // CANNOT_PARSE_ESCAPE_SEQUENCE
-  26, // CANNOT_PARSE_QUOTED_STRING
-  27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
-  32, // ATTEMPT_TO_READ_AFTER_EOF
-  33, // CANNOT_READ_ALL_DATA
-  38, // CANNOT_PARSE_DATE
-  41, // CANNOT_PARSE_DATETIME
-  53, // TYPE_MISMATCH
-  69, // ARGUMENT_OUT_OF_BOUND
-  70, // CANNOT_CONVERT_TYPE
-  72, // CANNOT_PARSE_NUMBER
-  117, // INCORRECT_DATA
-  130, // CANNOT_READ_ARRAY_FROM_TEXT
-  131, // TOO_LARGE_STRING_SIZE
-  321, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
-  349, // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
-  376, // CANNOT_PARSE_UUID
-  407, // DECIMAL_OVERFLOW
-  467, // CANNOT_PARSE_BOOL
-  565, // TOO_MANY_PARTITIONS: one batch spans too many days; halves will not
-])
-
-export function isDataError(e: unknown): boolean {
-  const code = Number((e as { code?: unknown })?.code);
-  return Number.isInteger(code) && DATA_ERROR_CODES.has(code);
-}
-
 export function errorLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split('\n')[0].slice(0, 500);
