@@ -6,10 +6,11 @@
  * its release time: an engine whose partition lags must still find it.
  */
 import { TimeHeap } from '../util/heap.js';
+import { DuplicateGroup } from './duplicate-group.js';
 import type { LiveAttempt } from './live-attempt.js';
 
 export class SharedDuplicates {
-  readonly groups = new Map<string, LiveAttempt[]>();
+  readonly groups = new Map<string, DuplicateGroup>();
   private readonly watermarks = new Map<object, () => number>();
   private readonly removals = new TimeHeap<LiveAttempt>();
 
@@ -39,9 +40,9 @@ export class SharedDuplicates {
   }
 
   join(x: LiveAttempt, key: string): void {
-    const g = this.groups.get(key);
-    if (g === undefined) this.groups.set(key, [x]);
-    else g.push(x);
+    let g = this.groups.get(key);
+    if (g === undefined) this.groups.set(key, (g = new DuplicateGroup()));
+    g.add(x);
   }
 
   remove(x: LiveAttempt): void {
@@ -49,9 +50,8 @@ export class SharedDuplicates {
     if (!key) return;
     const g = this.groups.get(key);
     if (g !== undefined) {
-      const i = g.indexOf(x);
-      if (i >= 0) g.splice(i, 1);
-      if (g.length === 0) this.groups.delete(key);
+      g.remove(x);
+      if (g.size === 0) this.groups.delete(key);
     }
     x.info!.group = null;
   }
