@@ -8,8 +8,8 @@
  * reading one file after another.
  */
 import type { EventOf, Stream } from '../events/index.js';
-import { assertReadable, readLines } from '../util/lines.js';
-import { parseLine } from './jsonl.js';
+import { assertReadable, readLines, type Line } from '../util/lines.js';
+import { JSONL_MAX_LINE_CHARS, parseFileLine } from './jsonl.js';
 import type { BadRecord, Source, SourceTarget } from './source.js';
 
 export interface JsonlFiles {
@@ -18,12 +18,13 @@ export interface JsonlFiles {
   readonly bank: string;
 }
 
-type Lines = { lineNo: number; text: string }[];
+type Lines = Line[];
 
 interface Cursor {
   readonly stream: Stream;
   readonly file: string;
   readonly it: AsyncGenerator<Lines>;
+  readonly maxLineChars: number;
   chunk: Lines;
   pos: number;
   head: { event: EventOf[Stream]; line: number } | null;
@@ -38,13 +39,15 @@ export class JsonlSource implements Source {
   private cursors: Cursor[] = [];
   private stopped = false;
 
-  constructor(private readonly files: JsonlFiles) {}
+  /** `maxLineChars`: a longer line is a dead letter, never buffered whole (default JSONL_MAX_LINE_CHARS). */
+  constructor(private readonly files: JsonlFiles, private readonly maxLineChars = JSONL_MAX_LINE_CHARS) {}
 
   /** Checks all three files first: a missing one fails before anything is read. */
   async open(): Promise<void> {
     for (const f of [this.files.terminal, this.files.gateway, this.files.bank]) await assertReadable(f);
     this.cursors = (['terminal', 'gateway', 'bank'] as const).map((stream) => ({
-      stream, file: this.files[stream], it: readLines(this.files[stream]), chunk: [], pos: 0, head: null, done: false,
+      stream, file: this.files[stream], it: readLines(this.files[stream], 4096, this.maxLineChars), maxLineChars: this.maxLineChars,
+      chunk: [], pos: 0, head: null, done: false,
     }));
   }
 
@@ -93,10 +96,10 @@ async function fill(c: Cursor, into: SourceTarget): Promise<void> {
       c.pos = 0;
       continue;
     }
-    const { lineNo, text } = c.chunk[c.pos++];
-    const p = parseLine(c.stream, c.file, lineNo, text);
+    const l = c.chunk[c.pos++];
+    const p = parseFileLine(c.stream, c.file, l, c.maxLineChars);
     if (p.ok) {
-      c.head = { event: p.event, line: lineNo };
+      c.head = { event: p.event, line: l.lineNo };
       return;
     }
     into.bad(badRecord(p.bad));

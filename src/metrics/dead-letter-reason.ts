@@ -6,7 +6,7 @@
  */
 export const DEAD_LETTER_REASONS = [
   'invalid_json', 'not_an_object', 'undecodable', 'missing_field', 'unknown_field', 'unknown_value',
-  'invalid_value', 'clear_pan', 'unmasked_pan', 'clickhouse_rejected', 'other',
+  'invalid_value', 'clear_pan', 'unmasked_pan', 'clickhouse_rejected', 'line_too_long', 'other',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
@@ -15,6 +15,7 @@ const KNOWN = new Set<string>(DEAD_LETTER_REASONS);
 // Order matters: the first pattern that matches wins (a PAN message also says "field card_token").
 const PATTERNS: readonly (readonly [RegExp, DeadLetterReason])[] = [
   [/^not valid JSON|^not_json/i, 'invalid_json'],
+  [/^line too long/, 'line_too_long'],
   [/expected a JSON object/i, 'not_an_object'],
   [/clear card number|\bPAN\b/, 'clear_pan'],
   [/masked_pan/, 'unmasked_pan'],

@@ -16,6 +16,8 @@ export interface ReplayJobOptions {
   readonly rulesFile?: string;
   /** Suppressions to stamp anomalies with (JSON lines of `posguard suppress list --format json`). */
   readonly suppressionsFile?: string;
+  /** Longest input line accepted (characters); longer ones are dead letters. Default JSONL_MAX_LINE_CHARS (1 MiB). */
+  readonly maxLineChars?: number;
 }
 
 export interface WrittenFile {
@@ -34,7 +36,7 @@ export async function replayJob(o: ReplayJobOptions): Promise<ReplayJobResult> {
     const suppressor = o.suppressionsFile === undefined ? null : await fileSuppressor(o.suppressionsFile);
     const sink = job.resources.own('output files', new JsonlSink(o.outputs), (s) => s.close());
     await sink.open();
-    const source = job.resources.own('input files', new JsonlSource(o.inputs), (s) => s.close());
+    const source = job.resources.own('input files', new JsonlSource(o.inputs, o.maxLineChars), (s) => s.close());
     const driver = new Driver({
       source, sink, rules: () => rules, lifecycle: job.lifecycle,
       stamp: suppressor === null ? undefined : (a) => suppressor.stamp(a),
