@@ -69,15 +69,17 @@ export class DuplicateGroup {
     if ((x.state & S_DECIDED) !== 0) this.noteDecided(x);
   }
 
-  remove(x: LiveAttempt): void {
+  /** True when x was a member. */
+  remove(x: LiveAttempt): boolean {
     const node = this.nodes.get(x);
-    if (node === undefined) return;
+    if (node === undefined) return false;
     this.nodes.delete(x);
     if (node.prev !== null) node.prev.next = node.next;
     else this.head = node.next;
     if (node.next !== null) node.next.prev = node.prev;
     else this.tail = node.prev;
     this.unlinkOpen(node);
+    return true;
   }
 
   /** x's decision was taken: later members up to its time may now be re-decided against a changed debit. */

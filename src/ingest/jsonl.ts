@@ -6,6 +6,7 @@
 import type { EventOf, Stream } from '../events/index.js';
 import { readLines, type Line } from '../util/lines.js';
 import { maskPans, scrubPans } from '../util/pan.js';
+import { stateCensus } from '../util/state-census.js';
 import { validateEvent } from './validate.js';
 
 export interface BadLine {
@@ -31,6 +32,7 @@ export const JSONL_MAX_LINE_CHARS = 1 << 20;
 /** A line of a replay file: an over-long one is a bad line naming its length and the limit; else parseLine. */
 export function parseFileLine<S extends Stream>(stream: S, file: string, l: Line, maxLineChars: number): ParsedLine<S> {
   if (l.overLength === undefined) return parseLine(stream, file, l.lineNo, l.text);
+  stateCensus.capHit('replay_line');
   const reason = `line too long: ${l.overLength} characters, over the limit of ${maxLineChars} (--max-line-chars); only its first ${l.text.length} are kept`;
   return { ok: false, bad: { file, stream, line: l.lineNo, reason, payload: scrubPans(l.text) } };
 }

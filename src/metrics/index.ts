@@ -15,6 +15,7 @@ import type { Registry } from 'prom-client';
 import type { Anomaly } from '../events/anomaly.js';
 import type { AnyEvent, Stream } from '../events/index.js';
 import { registerAnomalyMetrics } from './families/anomalies.js';
+import { registerBoundsMetrics, type StateCensusView } from './families/bounds.js';
 import { registerConsumerMetrics } from './families/consumer.js';
 import { registerInputMetrics } from './families/input.js';
 import { registerProcessMetrics } from './families/process.js';
@@ -26,6 +27,7 @@ import { registerWatermarkMetrics } from './families/watermark.js';
 import type { CardPatternsView, ConsumerLagSource, EngineView, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
 import { logger } from '../util/log.js';
 
+export type { StateCensusView } from './families/bounds.js';
 export type { CardPatternsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
 export { DEAD_LETTER_REASONS, deadLetterReason, type DeadLetterReason } from './dead-letter-reason.js';
 export { OpenOrphans } from './open-orphans.js';
@@ -49,6 +51,8 @@ export interface MetricsOptions {
   readonly processDefaults?: boolean;
   /** Open orphaned debits older than this (event time) leave the money-at-risk gauge. Default 24 h. */
   readonly openOrphanWindowMs?: number;
+  /** Sizes and cap hits of the in-memory structures: the process's census (`stateCensus`, src/util/state-census.ts). */
+  readonly census?: () => StateCensusView | undefined;
   /** Where a failing lag callback is reported. Default: one warn line per failure (the `metrics` logger). */
   readonly onError?: (e: unknown) => void;
 }
@@ -90,6 +94,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   const sink = registerSinkMetrics(registry, o.sinkStats ?? none, now, (reason) => input.deadLetter(null, reason));
   const consumer = registerConsumerMetrics(registry, o.consumerLag, onError);
   registerSuppressionMetrics(registry, o.suppressions ?? none);
+  registerBoundsMetrics(registry, o.census ?? none);
   registerProcessMetrics(registry, o.processDefaults ?? true);
   return {
     registry,
