@@ -14,7 +14,8 @@
 /** Every structure that reports, as it appears in the `structure` label. */
 export const STATE_STRUCTURES = [
   'attempts', 'attempt_timers', 'duplicate_debits', 'device_fault_ids', 'pending_card_facts',
-  'cards', 'fault_terminals', 'dead_letter_queue', 'registry_schemas', 'registry_resolutions', 'replay_line',
+  'cards', 'fault_terminals', 'foreign_reversals', 'offset_log_blocks', 'card_stage_facts',
+  'dead_letter_queue', 'registry_schemas', 'registry_resolutions', 'replay_line',
 ] as const;
 export type StateStructure = (typeof STATE_STRUCTURES)[number];
 
