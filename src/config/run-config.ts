@@ -67,12 +67,14 @@ export const RUN_CONFIG_SCHEMA = {
       registryCertFile: str(null, 'PEM client certificate for an https registry (with registryKeyFile)'),
       registryKeyFile: str(null, 'PEM private key of registryCertFile'),
       registryKeyPassphrase: str(null, 'passphrase of an encrypted registryKeyFile (secret)'),
+      registryCacheEntries: int(10_000, 16, 'schema ids (and their resolutions per stream) kept in memory, least recently used evicted'),
     }),
     output: section({
       dataDir: str(null, 'embedded ClickHouse data folder (default ./data; not with CLICKHOUSE_URL)'),
       skipRawEvents: bool(false, 'do not write events_raw (the evidence copy; most of the write cost)'),
       sinkHighWaterRows: int(100_000, 1_000, 'rows buffered for ClickHouse at which fetching pauses'),
       sinkBatchRows: int(10_000, 100, 'rows per ClickHouse insert'),
+      dlqMaxQueued: int(10_000, 1, 'dead letters waiting for the brokers at which fetching waits for them'),
     }),
     run: section({
       rulesFile: str(null, 'rules file (YAML/JSON); SIGHUP reloads it'),
@@ -130,12 +132,14 @@ export interface RunConfig {
     readonly registryCertFile: string | null;
     readonly registryKeyFile: string | null;
     readonly registryKeyPassphrase: string | null;
+    readonly registryCacheEntries: number;
   };
   readonly output: {
     readonly dataDir: string | null;
     readonly skipRawEvents: boolean;
     readonly sinkHighWaterRows: number;
     readonly sinkBatchRows: number;
+    readonly dlqMaxQueued: number;
     /** Resolved from output.dataDir and the CLICKHOUSE_* variables. */
     readonly clickhouse: ClickHouseTarget;
   };

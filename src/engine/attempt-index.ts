@@ -218,12 +218,15 @@ export class AttemptIndex {
   /** After a merge: the earliest AUTH_APPROVED debit among the events. */
   private recomputeDebit(x: LiveAttempt): void {
     const n = x.n;
+    const before = n[H_DEBIT_AT];
     for (let i = 0, p = HEADER; p < x.len; i++, p += EV) {
       if ((n[p] & 31) === B.AUTH_APPROVED && x.earlier(i, n[H_DEBIT_IDX])) {
         n[H_DEBIT_IDX] = i;
         n[H_DEBIT_AT] = n[p + 1];
       }
     }
+    // The group keeps its debits in time order: a debit whose time moved files again.
+    if (n[H_DEBIT_AT] !== before && x.info?.group) this.groups.leave(x);
     if (!Number.isNaN(n[H_DEBIT_AT]) && x.info !== null && x.info.group === null && x.info.bankCard !== null) this.groups.join(x);
   }
 }

@@ -25,6 +25,11 @@ export class AttemptLifecycle {
     private readonly counters: EngineCounters,
   ) {}
 
+  /** Timer entries held (live and superseded ones). */
+  pendingTimers(): number {
+    return this.timers.size;
+  }
+
   /** How long an attempt is kept past its last event. */
   retentionMs(): number {
     const r = this.rules();

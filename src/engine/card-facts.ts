@@ -25,6 +25,11 @@ export class PendingCardFacts {
 
   constructor(private readonly cards: CardPatternDetector) {}
 
+  /** Facts held until the watermark passes them. */
+  pending(): number {
+    return this.facts.size;
+  }
+
   /** Holds the fact of bank authorization e (of attempt x) until the watermark reaches `releaseAt`. */
   hold(x: LiveAttempt, e: BankEvent, releaseAt: number): void {
     this.facts.push(releaseAt, {

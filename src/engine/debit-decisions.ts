@@ -32,8 +32,13 @@ export class DebitDecisions {
   evaluate(x: LiveAttempt): void {
     if (Number.isNaN(x.n[H_DEBIT_AT])) return;
     const r = this.rules();
-    const f = debitFacts(x, r.debits.reversalGraceMs, r.debits.resolutionHorizonMs);
-    const group = this.groups.groupOf(x);
+    const graceMs = r.debits.reversalGraceMs;
+    const f = debitFacts(x, graceMs, r.debits.resolutionHorizonMs);
+    this.groups.noteDecided(x);
+    // Only the debits of x's duplicate window that are not reversed within the grace can be its first charge
+    // (duplicate-debit.ts); a debit reversed within the grace has none (hot keys: docs/semantics.md, "Memory bounds").
+    const group = f.reversedWithinGrace ? undefined
+      : this.groups.firstCandidates(x, r.duplicateDebit.windowMs, graceMs, (y) => debitFacts(y, graceMs, r.debits.resolutionHorizonMs).reversedWithinGrace);
     // A first charge released from the group (its retention ended first) still counts for a duplicate already emitted.
     const firsts = x.info?.dupFirsts;
     const pool = firsts ? [...new Set([...(group ?? []), ...firsts])] : group;
@@ -42,10 +47,8 @@ export class DebitDecisions {
 
   /** x's evidence changed: debits that may count x as their first charge are re-decided. */
   reevaluateLaterDuplicates(x: LiveAttempt): void {
-    const group = this.groups.groupOf(x);
-    if (!group || group.length < 2) return;
     const windowMs = this.rules().duplicateDebit.windowMs;
-    for (const z of group) {
+    for (const z of this.groups.laterDecided(x, windowMs)) {
       if (z === x || (z.state & S_DECIDED) === 0 || !debitBefore(x, z)) continue;
       if (z.n[H_DEBIT_AT] - x.n[H_DEBIT_AT] > windowMs) continue;
       const owner = z.info?.owner;

@@ -6,6 +6,7 @@
  */
 import type { LiveAttempt } from './live-attempt.js';
 import { H_DEBIT_AMOUNT } from './live-attempt.js';
+import type { DuplicateGroup } from './duplicate-group.js';
 import type { SharedDuplicates } from './shared-duplicates.js';
 
 /** What another engine calls to re-decide a debit it holds. */
@@ -21,10 +22,28 @@ export class DebitGroups {
     readonly shared: boolean,
   ) {}
 
-  /** The held debits filed under x's key (x included), undefined when x is in none. */
-  groupOf(x: LiveAttempt): LiveAttempt[] | undefined {
+  /** x's group, undefined when x is in none. */
+  private groupOf(x: LiveAttempt): DuplicateGroup | undefined {
     const key = x.info?.group;
     return key ? this.index.groups.get(key) : undefined;
+  }
+
+  /**
+   * The held debits of x's group that can be its first charge (x included),
+   * undefined when x is in no group: see DuplicateGroup.firstCandidates.
+   */
+  firstCandidates(x: LiveAttempt, windowMs: number, graceMs: number, reversed: (y: LiveAttempt) => boolean): LiveAttempt[] | undefined {
+    return this.groupOf(x)?.firstCandidates(x, windowMs, graceMs, reversed);
+  }
+
+  /** The decided debits of x's group a change of x may re-decide, in join order. */
+  laterDecided(x: LiveAttempt, windowMs: number): readonly LiveAttempt[] {
+    return this.groupOf(x)?.laterDecided(x, windowMs) ?? [];
+  }
+
+  /** x's decision was taken (or retaken). */
+  noteDecided(x: LiveAttempt): void {
+    this.groupOf(x)?.noteDecided(x);
   }
 
   join(x: LiveAttempt): void {

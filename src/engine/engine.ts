@@ -18,6 +18,7 @@ import { B, F_OWN_RRN, G, T, frCode, pack, rcCode } from '../events/codes.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../events/index.js';
 import { TimeHeap } from '../util/heap.js';
 import { Interner } from '../util/interner.js';
+import { stateCensus } from '../util/state-census.js';
 import { packUuid } from '../util/uuid-pack.js';
 import { recordBankAuth, recordGateway, recordTerminal } from './attempt-fields.js';
 import { AttemptIndex } from './attempt-index.js';
@@ -71,6 +72,11 @@ export class Engine {
     this.lifecycle = new AttemptLifecycle(this.rules, this.index, this.groups, this.decisions, this.counters);
     if (opts.cardPatterns) this.cardFacts = new PendingCardFacts(opts.cardPatterns);
     dups.register(this, () => this.wm.value);
+    // Memory bounds (docs/semantics.md): what this engine holds, for posguard_state_entries.
+    stateCensus.track('attempts', this, (e) => e.index.open);
+    stateCensus.track('attempt_timers', this, (e) => e.lifecycle.pendingTimers());
+    stateCensus.track('device_fault_ids', this, (e) => e.faultIds.size);
+    stateCensus.track('pending_card_facts', this, (e) => e.cardFacts?.pending() ?? 0);
   }
 
   /** The engine's event-time low watermark (true time, epoch ms). */

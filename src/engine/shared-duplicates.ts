@@ -6,12 +6,20 @@
  * its release time: an engine whose partition lags must still find it.
  */
 import { TimeHeap } from '../util/heap.js';
+import { stateCensus } from '../util/state-census.js';
+import { DuplicateGroup } from './duplicate-group.js';
 import type { LiveAttempt } from './live-attempt.js';
 
 export class SharedDuplicates {
-  readonly groups = new Map<string, LiveAttempt[]>();
+  readonly groups = new Map<string, DuplicateGroup>();
+  /** Debits held over all groups. */
+  entries = 0;
   private readonly watermarks = new Map<object, () => number>();
   private readonly removals = new TimeHeap<LiveAttempt>();
+
+  constructor() {
+    stateCensus.track('duplicate_debits', this, (d) => d.entries);
+  }
 
   /** Each engine registers how to read its watermark. */
   register(engine: object, watermark: () => number): void {
@@ -39,9 +47,10 @@ export class SharedDuplicates {
   }
 
   join(x: LiveAttempt, key: string): void {
-    const g = this.groups.get(key);
-    if (g === undefined) this.groups.set(key, [x]);
-    else g.push(x);
+    let g = this.groups.get(key);
+    if (g === undefined) this.groups.set(key, (g = new DuplicateGroup()));
+    g.add(x);
+    this.entries++;
   }
 
   remove(x: LiveAttempt): void {
@@ -49,9 +58,8 @@ export class SharedDuplicates {
     if (!key) return;
     const g = this.groups.get(key);
     if (g !== undefined) {
-      const i = g.indexOf(x);
-      if (i >= 0) g.splice(i, 1);
-      if (g.length === 0) this.groups.delete(key);
+      if (g.remove(x)) this.entries--;
+      if (g.size === 0) this.groups.delete(key);
     }
     x.info!.group = null;
   }

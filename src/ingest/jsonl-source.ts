@@ -8,9 +8,9 @@
  * reading one file after another.
  */
 import type { EventOf, Stream } from '../events/index.js';
-import { assertReadable, readLines } from '../util/lines.js';
+import { assertReadable, readLines, type Line } from '../util/lines.js';
 import { scrubPans } from '../util/pan.js';
-import { parseLine } from './jsonl.js';
+import { JSONL_MAX_LINE_CHARS, parseFileLine } from './jsonl.js';
 import { futureReason, type FutureBound } from './placement.js';
 import type { BadRecord, Source, SourceTarget } from './source.js';
 
@@ -20,12 +20,13 @@ export interface JsonlFiles {
   readonly bank: string;
 }
 
-type Lines = { lineNo: number; text: string }[];
+type Lines = Line[];
 
 interface Cursor {
   readonly stream: Stream;
   readonly file: string;
   readonly it: AsyncGenerator<Lines>;
+  readonly maxLineChars: number;
   chunk: Lines;
   pos: number;
   head: { event: EventOf[Stream]; line: number } | null;
@@ -40,14 +41,18 @@ export class JsonlSource implements Source {
   private cursors: Cursor[] = [];
   private stopped = false;
 
-  /** `future`: records stamped more than max_future ahead of the wall clock are dead letters (placement.ts). */
-  constructor(private readonly files: JsonlFiles, private readonly future?: FutureBound) {}
+  /**
+   * `future`: records stamped more than max_future ahead of the wall clock are dead letters (placement.ts).
+   * `maxLineChars`: a longer line is a dead letter, never buffered whole (default JSONL_MAX_LINE_CHARS).
+   */
+  constructor(private readonly files: JsonlFiles, private readonly future?: FutureBound, private readonly maxLineChars = JSONL_MAX_LINE_CHARS) {}
 
   /** Checks all three files first: a missing one fails before anything is read. */
   async open(): Promise<void> {
     for (const f of [this.files.terminal, this.files.gateway, this.files.bank]) await assertReadable(f);
     this.cursors = (['terminal', 'gateway', 'bank'] as const).map((stream) => ({
-      stream, file: this.files[stream], it: readLines(this.files[stream]), chunk: [], pos: 0, head: null, done: false,
+      stream, file: this.files[stream], it: readLines(this.files[stream], 4096, this.maxLineChars), maxLineChars: this.maxLineChars,
+      chunk: [], pos: 0, head: null, done: false,
     }));
   }
 
@@ -96,14 +101,14 @@ async function fill(c: Cursor, into: SourceTarget, future: FutureBound | undefin
       c.pos = 0;
       continue;
     }
-    const { lineNo, text } = c.chunk[c.pos++];
-    const p = parseLine(c.stream, c.file, lineNo, text);
+    const l = c.chunk[c.pos++];
+    const p = parseFileLine(c.stream, c.file, l, c.maxLineChars);
     const ahead = p.ok && future !== undefined ? futureReason(p.event, future.now(), future.maxFutureMs()) : null;
     if (p.ok && ahead === null) {
-      c.head = { event: p.event, line: lineNo };
+      c.head = { event: p.event, line: l.lineNo };
       return;
     }
-    into.bad(p.ok ? badRecord({ file: c.file, stream: c.stream, line: lineNo, reason: ahead!, payload: scrubPans(text) }) : badRecord(p.bad));
+    into.bad(p.ok ? badRecord({ file: c.file, stream: c.stream, line: l.lineNo, reason: ahead!, payload: scrubPans(l.text) }) : badRecord(p.bad));
   }
 }
 

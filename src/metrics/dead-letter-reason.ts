@@ -6,7 +6,7 @@
  */
 export const DEAD_LETTER_REASONS = [
   'invalid_json', 'not_an_object', 'undecodable', 'missing_field', 'unknown_field', 'unknown_value',
-  'invalid_value', 'clear_pan', 'unmasked_pan', 'store_refused', 'event_time_in_future', 'wrong_partition', 'other',
+  'invalid_value', 'clear_pan', 'unmasked_pan', 'store_refused', 'event_time_in_future', 'wrong_partition', 'line_too_long', 'other',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
@@ -18,6 +18,7 @@ const PATTERNS: readonly (readonly [RegExp, DeadLetterReason])[] = [
   [/^event_time_in_future\b/, 'event_time_in_future'],
   [/^wrong_partition\b/, 'wrong_partition'],
   [/^not valid JSON|^not_json/i, 'invalid_json'],
+  [/^line too long/, 'line_too_long'],
   [/expected a JSON object/i, 'not_an_object'],
   [/clear card number|\bPAN\b/, 'clear_pan'],
   [/masked_pan/, 'unmasked_pan'],

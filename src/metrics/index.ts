@@ -16,6 +16,7 @@ import type { Anomaly } from '../events/anomaly.js';
 import type { AnyEvent, Stream } from '../events/index.js';
 import { registerAnomalyMetrics } from './families/anomalies.js';
 import { registerCheckpointMetrics } from './families/checkpoint.js';
+import { registerBoundsMetrics, type StateCensusView } from './families/bounds.js';
 import { registerConsumerMetrics } from './families/consumer.js';
 import { registerFeedMetrics, type FeedsView } from './families/feeds.js';
 import { registerInputMetrics } from './families/input.js';
@@ -32,6 +33,7 @@ import { logger } from '../util/log.js';
 
 export type { CardPatternsView, CheckpointEventsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
 export type { FeedsView } from './families/feeds.js';
+export type { StateCensusView } from './families/bounds.js';
 export { DEAD_LETTER_REASONS, deadLetterReason, type DeadLetterReason } from './dead-letter-reason.js';
 export { OpenOrphans } from './open-orphans.js';
 export { startMetricsServer, METRICS_DEFAULT_PORT, type MetricsServer, type MetricsServerOptions } from './server.js';
@@ -56,6 +58,8 @@ export interface MetricsOptions {
   readonly processDefaults?: boolean;
   /** Open orphaned debits older than this (event time) leave the money-at-risk gauge. Default 24 h. */
   readonly openOrphanWindowMs?: number;
+  /** Sizes and cap hits of the in-memory structures: the process's census (`stateCensus`, src/util/state-census.ts). */
+  readonly census?: () => StateCensusView | undefined;
   /** Where a failing lag callback is reported. Default: one warn line per failure (the `metrics` logger). */
   readonly onError?: (e: unknown) => void;
 }
@@ -109,6 +113,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   registerFeedMetrics(registry, o.feeds ?? none);
   const placement = registerPlacementMetrics(registry);
   const schemaRegistry = registerRegistryMetrics(registry);
+  registerBoundsMetrics(registry, o.census ?? none);
   registerProcessMetrics(registry, o.processDefaults ?? true);
   return {
     registry,

@@ -22,6 +22,7 @@ import { logger } from '../util/log.js';
 import { Driver, type DriverResult } from './driver.js';
 import { runJob, type Job } from './job.js';
 import { statusText, type StatusView } from './status.js';
+import { stateCensus } from '../util/state-census.js';
 
 /** Rows the sink may hold before the input waits (the demo's memory bound for ClickHouse output). */
 export const DEMO_SINK_HIGH_WATER_ROWS = 50_000;
@@ -66,7 +67,7 @@ export async function demoJob(o: DemoJobOptions): Promise<DemoJobResult> {
     let driver: Driver | undefined;
     let chSink: ClickHouseSink | undefined;
     const metrics = await openMetrics(job, o, {
-      registry: new Registry(), engine: () => driver?.pipeline.engine, cardPatterns: () => driver?.pipeline.cardPatterns, sinkStats: () => chSink?.stats(), suppressions: () => suppressor,
+      registry: new Registry(), engine: () => driver?.pipeline.engine, cardPatterns: () => driver?.pipeline.cardPatterns, sinkStats: () => chSink?.stats(), suppressions: () => suppressor, census: () => stateCensus,
     }, () => driver !== undefined);
     chSink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: DEMO_SINK_HIGH_WATER_ROWS, onEvent: metrics?.sinkEvent, rules: holder.source });
     const sink = job.resources.own('clickhouse sink', o.wrapSink ? o.wrapSink(chSink) : chSink, (s) => s.close());

@@ -13,6 +13,7 @@ import { KafkaRun, type RunResult } from './kafka/runner.js';
 import { createMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { logger, type Logger } from '../util/log.js';
 import { Resources } from './lifecycle.js';
+import { stateCensus } from '../util/state-census.js';
 
 export type { RunResult };
 
@@ -72,6 +73,7 @@ export async function runKafkaJob(cfg: RunConfig): Promise<RunResult> {
       consumerLag: () => run?.consumerLag() ?? [],
       suppressions: () => run?.suppressions(),
       feeds: () => run?.feedFigures(),
+      census: () => stateCensus,
     });
     run = resources.own('kafka run', new KafkaRun({ config: cfg, rules: holder.source, metrics, onAnomaly: (a) => metrics.anomaly(a) }), (r) => r.stop('closing').then(noop, noop));
     const server = await openMetricsServer(cfg, registry, run, log);

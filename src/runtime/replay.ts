@@ -18,6 +18,8 @@ export interface ReplayJobOptions {
   readonly suppressionsFile?: string;
   /** Wall clock for rules.time.maxFutureMs (tests inject one). Default Date.now. */
   readonly now?: () => number;
+  /** Longest input line accepted (characters); longer ones are dead letters. Default JSONL_MAX_LINE_CHARS (1 MiB). */
+  readonly maxLineChars?: number;
 }
 
 export interface WrittenFile {
@@ -36,7 +38,7 @@ export async function replayJob(o: ReplayJobOptions): Promise<ReplayJobResult> {
     const suppressor = o.suppressionsFile === undefined ? null : await fileSuppressor(o.suppressionsFile);
     const sink = job.resources.own('output files', new JsonlSink(o.outputs), (s) => s.close());
     await sink.open();
-    const source = job.resources.own('input files', new JsonlSource(o.inputs, { now: o.now ?? Date.now, maxFutureMs: () => rules.time.maxFutureMs }), (s) => s.close());
+    const source = job.resources.own('input files', new JsonlSource(o.inputs, { now: o.now ?? Date.now, maxFutureMs: () => rules.time.maxFutureMs }, o.maxLineChars), (s) => s.close());
     const driver = new Driver({
       source, sink, rules: () => rules, lifecycle: job.lifecycle,
       stamp: suppressor === null ? undefined : (a) => suppressor.stamp(a),

@@ -67,6 +67,24 @@ describe('posguard replay', () => {
     expect(r.stderr).toMatch(/events bank\s+1 \(duplicates 0, late 0, bad records 3\)/);
   });
 
+  it('--max-line-chars: a longer line is a dead letter naming its length and the limit; the lines after it are read; a bad value is refused', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'posguard-long-'));
+    const bank = readFileSync(join(dir, 'bank.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{"'));
+    const long = JSON.stringify({ ...JSON.parse(bank[0]), padding: 'p'.repeat(3_000) });
+    writeFileSync(join(d, 'terminal.jsonl'), '');
+    writeFileSync(join(d, 'gateway.jsonl'), '');
+    writeFileSync(join(d, 'bank.jsonl'), [bank[0], long, bank[1]].join('\n') + '\n');
+    const r = await posguard(['replay', ...inputs(d), '--out', join(d, 'a.jsonl'), '--dlq', join(d, 'dlq.jsonl'), '--max-line-chars', '2000']);
+    expect(r.code).toBe(0);
+    const dlq = lines(join(d, 'dlq.jsonl'));
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]).toMatchObject({ line: 2, reason: `line too long: ${long.length} characters, over the limit of 2000 (--max-line-chars); only its first 200 are kept` });
+    expect(r.stderr).toMatch(/events bank\s+2 /);
+    const bad = await posguard(['replay', ...inputs(d), '--out', join(d, 'b.jsonl'), '--max-line-chars', '0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--max-line-chars: expected a positive integer, got "0"');
+  });
+
   it('a missing input is one line and a non-zero exit', async () => {
     const r = await posguard(['replay', '--terminal', '/nonexistent/t.jsonl', '--gateway', 'x', '--bank', 'y', '--out', join(dir, 'z.jsonl')]);
     expect(r.code).toBe(2);

@@ -95,4 +95,28 @@ describe('JsonlSource', () => {
     expect(got.events).toEqual([]);
     expect(got.bad).toEqual([]);
   });
+
+  it('a line over the limit is a dead letter naming its length and the limit; the lines after it still come', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'posguard-jsonl-long-'));
+    const read = await readJsonlFile('bank', files.bank);
+    const good = read.events.slice(0, 2).map((e) => JSON.stringify(e));
+    const long = JSON.stringify({ ...read.events[0], padding: 'x'.repeat(5_000) });
+    const f = { terminal: join(d, 't.jsonl'), gateway: join(d, 'g.jsonl'), bank: join(d, 'b.jsonl') };
+    writeFileSync(f.terminal, '');
+    writeFileSync(f.gateway, '');
+    writeFileSync(f.bank, `${good[0]}\n${long}\n${good[1]}\n`);
+    const source = new JsonlSource(f, undefined, 4_096);
+    const { target, got } = collector();
+    await source.open();
+    await source.run(target);
+    await source.close();
+    expect(got.events.map((e) => e.ref.line)).toEqual([1, 3]);
+    expect(got.bad).toHaveLength(1);
+    expect(got.bad[0]).toMatchObject({ source: f.bank, stream: 'bank', line: 2 });
+    expect(got.bad[0].reason).toBe(`line too long: ${long.length} characters, over the limit of 4096 (--max-line-chars); only its first 200 are kept`);
+    expect(got.bad[0].payload).toBe(long.slice(0, 200));
+    // readJsonlFile (eval) applies the same limit.
+    const r = await readJsonlFile('bank', f.bank, 4_096);
+    expect([r.events.length, r.bad.map((b) => b.line)]).toEqual([2, [2]]);
+  });
 });

@@ -1,5 +1,5 @@
 /** `posguard replay`: JSONL files in, anomaly versions out, no server needed. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { replayJob, type ReplayJobResult } from '../../runtime/replay.js';
 import type { RunSummary } from '../../runtime/summary.js';
 import { exitCodeAfterStop } from '../exit-code.js';
@@ -15,6 +15,7 @@ export interface ReplayOptions {
   rules?: string;
   suppressions?: string;
   quiet?: boolean;
+  maxLineChars?: number;
 }
 
 export async function runReplay(o: ReplayOptions): Promise<RunSummary> {
@@ -23,6 +24,7 @@ export async function runReplay(o: ReplayOptions): Promise<RunSummary> {
     outputs: { anomalies: o.out, deadLetters: o.dlq ?? `${o.out}.dlq.jsonl`, late: o.late ?? `${o.out}.late.jsonl`, transactions: o.transactions },
     rulesFile: o.rules,
     suppressionsFile: o.suppressions,
+    maxLineChars: o.maxLineChars,
   });
   if (!o.quiet) process.stderr.write(renderReplaySummary(r));
   exitCodeAfterStop(r.stoppedBy);
@@ -42,6 +44,12 @@ export function renderReplaySummary(r: ReplayJobResult): string {
   });
 }
 
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`--max-line-chars: expected a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 export function registerReplay(program: Command): void {
   program
     .command('replay')
@@ -55,6 +63,7 @@ export function registerReplay(program: Command): void {
     .option('--transactions <file>', 'also write the per-attempt golden records')
     .option('--rules <file>', 'rules file (YAML or JSON) overriding the spec defaults')
     .option('--suppressions <file>', 'stamp suppressed_by from these suppressions (JSON lines of `posguard suppress list --format json`)')
+    .option('--max-line-chars <n>', 'a longer input line is a dead letter ("line too long"), never buffered whole (default 1048576)', positiveInt)
     .action(async (opts: ReplayOptions) => {
       await runReplay(opts);
     });

@@ -45,6 +45,7 @@ import { CardVelocity, VelocityWindow } from './card-velocity.js';
 import { ExpiryHeap, type Schedulable } from './expiry-heap.js';
 import { ImpossibleTravel, TravelWindow } from './impossible-travel.js';
 import type { CardFact, CardPatternDetector, Emit, RulesSource } from './types.js';
+import { stateCensus } from '../../util/state-census.js';
 import { firstOpenDay, type Frame } from './window.js';
 
 /** One card's windows; a window is null while the card has nothing in it. */
@@ -87,6 +88,7 @@ export class CardPatterns implements CardPatternDetector {
     this.testing = new CardTesting(emit);
     this.velocity = new CardVelocity(emit);
     this.travel = new ImpossibleTravel(emit);
+    stateCensus.track('cards', this, (p) => p.cards.size);
   }
 
   push(f: CardFact): void {

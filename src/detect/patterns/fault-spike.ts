@@ -25,6 +25,7 @@ import { MinHeap } from '../../util/heap.js';
 import { faultSpikeAnomaly } from './pattern-anomaly.js';
 import type { Emit, FaultSpikeDetector, HardwareSignal, RulesSource } from './types.js';
 import { after, dayOf, EventWindow, firstOpenDay, keepFrom, type Frame } from './window.js';
+import { stateCensus } from '../../util/state-census.js';
 
 type R = Rules['terminalFaultSpike'];
 
@@ -68,7 +69,9 @@ export class TerminalFaultSpikes implements FaultSpikeDetector {
   private readonly frame: Frame = { wm: -Infinity, grace: 0, openDay: -Infinity };
   readonly counters: FaultSpikeCounters = { signals: 0, duplicates: 0, late: 0, released: 0 };
 
-  constructor(private readonly rules: RulesSource, private readonly emit: Emit) {}
+  constructor(private readonly rules: RulesSource, private readonly emit: Emit) {
+    stateCensus.track('fault_terminals', this, (f) => f.terminals.size);
+  }
 
   push(s: HardwareSignal): void {
     this.counters.signals++;

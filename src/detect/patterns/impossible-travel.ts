@@ -63,6 +63,7 @@ export class TravelWindow extends EventWindow<CardFact> {
 
 /** Floating-point slack for the triangle-inequality test (km): far below any meaningful distance. */
 const SLACK_KM = 1e-6;
+const HOUR_MS = 3_600_000;
 
 /** Is d -> e impossible travel? d before e in order, within the horizon. */
 function conflict(d: CardFact, e: CardFact, r: R): boolean {
@@ -101,8 +102,11 @@ export class ImpossibleTravel {
     const day = dayOf(f.event_time);
     // Nothing held can be minDistanceKm away (the usual card), or the card fired today: no scan.
     if (w.size > 0 && radius + fromCenter + SLACK_KM >= r.minDistanceKm && day >= fr.openDay && w.firedOn(day) === undefined) {
+      // No held debit is farther from f than radius + fromCenter (triangle inequality), so none older than
+      // that distance at maxSpeedKmh can conflict: the scan stops there (a hot card: its recent debits only).
+      const reachMs = ((radius + fromCenter + SLACK_KM) / r.maxSpeedKmh) * HOUR_MS;
       let any = false;
-      for (let i = w.length - 1; i >= w.start && !any; i--) any = conflict(w.at(i), f, r);
+      for (let i = w.length - 1; i >= w.start && !any && f.event_time - w.at(i).event_time < reachMs; i--) any = conflict(w.at(i), f, r);
       if (any) {
         w.markFired(day, f);
         this.emitAt(w, w.length - 1, f, r, 1);

@@ -17,10 +17,16 @@
  * letter handed over so far is acknowledged by the brokers (acks=all). The
  * runner awaits it before committing, so an offset is never committed past a
  * poison record whose dead letter might be lost.
+ *
+ * Bounded (docs/semantics.md, "Memory bounds"): at `maxQueued` dead letters
+ * waiting for the brokers, `full` turns true and the fetch loop awaits
+ * `drained()` before the next record (backpressure: nothing is dropped; a
+ * broker that refuses them holds the input, retried with backoff).
  */
 import type { Producer } from 'kafkajs';
 import { PosguardError } from '../../errors.js';
 import { containsPan, maskPans } from '../../util/pan.js';
+import { stateCensus } from '../../util/state-census.js';
 import type { Stream } from '../../events/index.js';
 import type { PoisonKind } from './codec.js';
 
@@ -60,17 +66,48 @@ function maskedKey(key: Buffer | null): Buffer | null {
   return containsPan(text) ? Buffer.from(maskPans(text), 'latin1') : key;
 }
 
+/** Default output.dlqMaxQueued. */
+export const DLQ_MAX_QUEUED = 10_000;
+
 export class DeadLetterPublisher {
   private queue: DeadLetterRecord[] = [];
   private inFlight: Promise<void> | null = null;
   private failure: unknown = null;
+  /** Dead letters handed to the producer and not acknowledged yet. */
+  private sending = 0;
   sent = 0;
 
-  constructor(private readonly producer: Producer, readonly topic: string) {}
+  constructor(private readonly producer: Producer, readonly topic: string, readonly maxQueued = DLQ_MAX_QUEUED, private readonly sleep = defaultSleep) {
+    stateCensus.track('dead_letter_queue', this, (d) => d.pending());
+  }
 
   publish(r: DeadLetterRecord): void {
     this.queue.push(r);
+    if (this.pending() === this.maxQueued) stateCensus.capHit('dead_letter_queue');
     if (this.inFlight === null) this.inFlight = this.pump();
+  }
+
+  /** At the cap: the caller awaits drained() before publishing more. */
+  get full(): boolean {
+    return this.pending() >= this.maxQueued;
+  }
+
+  /**
+   * Resolves once fewer than maxQueued dead letters wait. While the brokers
+   * refuse them it retries every 0.2 s doubling to 10 s (the input waits:
+   * dead letters are never dropped); `stop()` true ends the wait early.
+   */
+  async drained(stop: () => boolean = () => false): Promise<void> {
+    let delayMs = 200;
+    while (this.full && !stop()) {
+      if (this.inFlight !== null) {
+        await this.inFlight;
+        continue;
+      }
+      await this.sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, 10_000);
+      if (this.inFlight === null && this.full) this.inFlight = this.pump();
+    }
   }
 
   private async pump(): Promise<void> {
@@ -79,6 +116,7 @@ export class DeadLetterPublisher {
       while (this.queue.length > 0) {
         batch = this.queue;
         this.queue = [];
+        this.sending = batch.length;
         await this.producer.send({
           topic: this.topic,
           acks: -1,
@@ -107,6 +145,7 @@ export class DeadLetterPublisher {
       this.queue = batch.concat(this.queue);
       this.failure = e;
     } finally {
+      this.sending = 0;
       this.inFlight = null;
     }
   }
@@ -125,7 +164,12 @@ export class DeadLetterPublisher {
     }
   }
 
+  /** Dead letters not acknowledged yet (waiting or being sent). */
   pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.sending;
   }
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

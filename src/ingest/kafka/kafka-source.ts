@@ -144,7 +144,7 @@ export class KafkaSource implements GroupOffsets {
   async openDeadLetters(): Promise<void> {
     const producer = (this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 } }));
     await kafkaCall('connect the dead-letter producer', () => producer.connect());
-    this.dlq = new DeadLetterPublisher(producer, this.cfg.topics.dlq);
+    this.dlq = new DeadLetterPublisher(producer, this.cfg.topics.dlq, this.cfg.output.dlqMaxQueued);
   }
 
   /** Joins the group and starts fetching (kafkajs' eachBatch). */

@@ -23,7 +23,9 @@ import { Agent } from 'node:https';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import { PosguardError } from '../../errors.js';
+import { LruMap } from '../../util/lru.js';
 import { decodeUserinfo, registerSecret } from '../../util/redact.js';
+import { stateCensus } from '../../util/state-census.js';
 import type { Stream } from '../../events/index.js';
 import { readerType, schemaText } from './avro.js';
 import { probeRegistry, requireRegistry } from './registry-probe.js';
@@ -39,16 +41,23 @@ export interface RegistryOptions {
   readonly certFile?: string | null;
   readonly keyFile?: string | null;
   readonly keyPassphrase?: string | null;
+  /** Schema ids kept in memory (writers and resolutions each); least recently used evicted. Default REGISTRY_CACHE_ENTRIES. */
+  readonly cacheEntries?: number;
 }
+
+/** Default capacity of the registry caches: far more schema ids than a contract has versions, bounded against ids made up by bad input. */
+export const REGISTRY_CACHE_ENTRIES = 10_000;
 
 /** The registry fields of a run configuration's input section, as options. */
 export function registryOptions(i: {
   readonly registryUrl: string | null; readonly registryUsername: string | null; readonly registryPassword: string | null;
   readonly registryCaFile: string | null; readonly registryCertFile: string | null; readonly registryKeyFile: string | null; readonly registryKeyPassphrase: string | null;
+  readonly registryCacheEntries?: number;
 }): RegistryOptions {
   return {
     url: i.registryUrl ?? '', username: i.registryUsername, password: i.registryPassword,
     caFile: i.registryCaFile, certFile: i.registryCertFile, keyFile: i.registryKeyFile, keyPassphrase: i.registryKeyPassphrase,
+    cacheEntries: i.registryCacheEntries,
   };
 }
 
@@ -94,12 +103,18 @@ export type SchemaResolution =
 
 export class Registry {
   readonly client: SchemaRegistry;
-  private readonly writers = new Map<number, Promise<avro.Type | null>>();
-  private readonly resolutions = new Map<string, SchemaResolution>();
+  // Bounded (docs/semantics.md, "Memory bounds"): records naming ever new schema ids cannot grow them; an evicted id is fetched again.
+  private readonly writers: LruMap<number, Promise<avro.Type | null>>;
+  private readonly resolutions: LruMap<string, SchemaResolution>;
   /** The URL as shown in messages: never with credentials. */
   readonly url: string;
 
   constructor(readonly opts: RegistryOptions) {
+    const cap = opts.cacheEntries ?? REGISTRY_CACHE_ENTRIES;
+    this.writers = new LruMap(cap, () => stateCensus.capHit('registry_schemas'));
+    this.resolutions = new LruMap(cap, () => stateCensus.capHit('registry_resolutions'));
+    stateCensus.track('registry_schemas', this, (r) => r.writers.size);
+    stateCensus.track('registry_resolutions', this, (r) => r.resolutions.size);
     const { host, auth } = splitAuth(opts);
     this.url = host;
     const agent = httpsAgent(opts);

@@ -107,6 +107,8 @@ export class SourceBatches {
       const m = msgs[i];
       this.consume(target, stream, batch.topic, batch.partition, m, (q) => targets.target(gen, q));
       consumed = m.offset;
+      // Dead letters waiting for the brokers are bounded: at output.dlqMaxQueued the input waits for them.
+      if (this.o.source.deadLetters.full) await this.withHeartbeats(p, this.o.source.deadLetters.drained(() => this.o.state.halted));
       if (++sinceBeat >= RECORDS_PER_BEAT) {
         p.resolveOffset(consumed);
         consumed = null;

@@ -15,6 +15,7 @@
  */
 import { CardPatterns } from '../../detect/patterns/card-patterns.js';
 import type { CardFact, CardPatternDetector, Emit, RulesSource } from '../../detect/patterns/types.js';
+import { stateCensus } from '../../util/state-census.js';
 
 class Source implements CardPatternDetector {
   fifo: CardFact[] = [];
@@ -70,6 +71,7 @@ export class CardStage {
 
   constructor(rules: RulesSource, emit: Emit, private readonly idleMs: number, private readonly now: () => number = Date.now) {
     this.patterns = new CardPatterns(rules, emit);
+    stateCensus.track('card_stage_facts', this, (c) => c.pending());
   }
 
   /** The detector a partition's engine pushes to. */

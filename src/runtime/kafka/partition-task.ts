@@ -18,6 +18,7 @@ import type { TransactionRecord } from '../../events/transaction.js';
 import { STREAMS, type AnyEvent, type SourceRef, type Stream } from '../../events/index.js';
 import { DEBIT_KINDS } from './ledger.js';
 import { OffsetLog, commitSpans, encodeMeta } from '../../ingest/kafka/offsets.js';
+import { stateCensus } from '../../util/state-census.js';
 
 export interface TaskOutput {
   /** An anomaly from this partition's engine (already floor-checked). */
@@ -79,6 +80,9 @@ export class PartitionTask {
   ) {
     this.floor = floorAtStart;
     this.logs = { terminal: new OffsetLog(starts.terminal), gateway: new OffsetLog(starts.gateway), bank: new OffsetLog(starts.bank) };
+    // Memory bounds (docs/semantics.md): posguard_state_entries.
+    stateCensus.track('foreign_reversals', this, (t) => STREAMS.reduce((n, s) => n + t.foreign[s].length, 0));
+    stateCensus.track('offset_log_blocks', this, (t) => STREAMS.reduce((n, s) => n + t.logs[s].size(), 0));
     const emit = (a: Anomaly) => this.onAnomaly(a);
     this.engine = new Engine({
       rules,
