@@ -286,7 +286,6 @@ export class TaskManager implements PartitionTargets {
     const st = this.current;
     if (st === null || this.o.state.finishingInput) return;
     const now = this.o.now();
-    st.reversals.settle(st.tasks, now, this.o.config.run.idleTimeoutMs, false);
     for (const t of st.tasks.values()) t.deliverForeign(false, now, this.o.config.run.idleTimeoutMs);
     st.stage.pump();
   }
@@ -304,7 +303,6 @@ export class TaskManager implements PartitionTargets {
   takeFinalDecisions(): void {
     const st = this.current;
     if (st === null) return;
-    st.reversals.settle(st.tasks, this.o.now(), 0, true);
     for (const t of st.tasks.values()) t.deliverForeign(true, this.o.now(), 0);
     for (const t of st.tasks.values()) t.engine.end();
     st.stage.pump();
