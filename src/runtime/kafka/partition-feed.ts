@@ -113,7 +113,6 @@ export class PartitionFeed implements PartitionTarget {
     const { parts, task, ctx } = this;
     parts.stage.touch(task.partition);
     const now = ctx.now();
-    parts.reversals.settle(parts.tasks, now, ctx.idleTimeoutMs, false);
     for (const t of parts.tasks.values()) t.deliverForeign(false, now, ctx.idleTimeoutMs);
     const due = parts.ledger.retractionsDue(task.partition, task.engine.watermark, ctx.reversalGraceMs(), task.floorAtStart);
     for (const a of due) ctx.write({ ...a, version: epochVersion(task.epoch, 1) });

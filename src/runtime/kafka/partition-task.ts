@@ -19,6 +19,7 @@ import { STREAMS, type AnyEvent, type SourceRef, type Stream } from '../../event
 import { DEBIT_KINDS } from './ledger.js';
 import { OffsetLog, commitSpans, encodeMeta } from '../../ingest/kafka/offsets.js';
 import { stateCensus } from '../../util/state-census.js';
+import { ForeignOnlyRrns } from './foreign-only.js';
 
 export interface TaskOutput {
   /** An anomaly from this partition's engine (already floor-checked). */
@@ -39,6 +40,8 @@ interface Foreign {
   readonly ref: SourceRef;
   /** Wall clock when queued. */
   readonly at: number;
+  /** The orig_rrn of a reversal broadcast to every engine (reversal-router.ts): its golden record alone is not this engine's. */
+  readonly origRrn: string | null;
 }
 
 /** Anomalies decided per terminal, i.e. by this partition alone. */
@@ -64,6 +67,8 @@ export class PartitionTask {
   /** Largest event_time pushed per stream (own and foreign events). */
   private readonly maxTime: Record<Stream, number> = { terminal: -Infinity, gateway: -Infinity, bank: -Infinity };
   private foreign: Record<Stream, Foreign[]> = { terminal: [], gateway: [], bank: [] };
+  /** rrns whose reversal-only golden record here came from a broadcast reversal (foreign-only.ts). */
+  private readonly foreignOnly = new ForeignOnlyRrns();
   private delivering = false;
 
   constructor(
@@ -98,6 +103,7 @@ export class PartitionTask {
             this.suppressedBelowFloor++;
             return;
           }
+          if (this.foreignOnly.drops(t, this.engine.watermark)) return;
           this.out.transaction(this, t);
         },
         late: (stream, e) => this.out.late(this, stream, e, this.ref),
@@ -185,9 +191,9 @@ export class PartitionTask {
    * partition's own stream has reached its time, so pushing it never moves
    * this engine's watermark ahead of its own input.
    */
-  offerForeign(stream: Stream, e: AnyEvent, ref: SourceRef, now: number): void {
+  offerForeign(stream: Stream, e: AnyEvent, ref: SourceRef, now: number, origRrn: string | null = null): void {
     const q = this.foreign[stream];
-    const f: Foreign = { stream, e, ref, at: now };
+    const f: Foreign = { stream, e, ref, at: now, origRrn };
     // Kept in event-time order (they come nearly sorted): the head is the next one due.
     let i = q.length;
     while (i > 0 && q[i - 1].e.event_time > e.event_time) i--;
@@ -210,6 +216,8 @@ export class PartitionTask {
   }
 
   private pushForeign(f: Foreign): void {
+    // Not held here: the reversal-only record it makes belongs to the partition it was read from.
+    if (f.origRrn !== null && !this.engine.holdsAttempt(f.origRrn)) this.foreignOnly.note(f.origRrn, f.e.event_time);
     this.pushNow(f.stream, f.e, f.ref);
   }
 

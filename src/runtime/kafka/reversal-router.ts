@@ -7,17 +7,19 @@
  *
  * Giving it to every engine (as before issue 11) made each engine that did
  * not hold the debit write a golden record of the reversal alone (txn_key
- * `::<rrn>`), inflating `transactions`. Now exactly one engine gets it:
- *  - an engine holds the attempt: that engine (queued until its own stream
- *    has reached the reversal's time, so its watermark never runs ahead);
- *  - none holds it yet (it arrived before its debit): it waits here until an
- *    engine holds the attempt, or until every engine's watermark has passed
- *    its time (the debit, earlier, would have been read by then) or it waited
- *    `idleMs` of wall clock, or the input ends; then the partition it was
- *    read from takes it, as the replay does with a reversal of an unknown rrn.
+ * `::<rrn>`), inflating `transactions`. Now:
+ *  - an engine of another partition holds the attempt: only that engine gets
+ *    it (queued until its own stream has reached the reversal's time, so its
+ *    watermark never runs ahead);
+ *  - otherwise the partition it was read from takes it at once, and the
+ *    others are offered it as before (queued until their own stream reaches
+ *    its time: a debit that arrives there meanwhile is settled by it); an
+ *    engine that does not hold the attempt when it takes a foreign reversal
+ *    makes a reversal-only golden record, which PartitionTask keeps out of
+ *    `transactions` (`foreignOnly`): the partition it was read from writes it
+ *    once, as the replay does for a reversal of an rrn nobody holds.
  *
- * Bound: `pending` holds reversals read while no engine of this process
- * holds their debit, each for at most `idleMs` of wall clock (docs/kafka.md).
+ * Stateless: the queues are the tasks' foreign queues, bounded as before.
  */
 import type { AnyEvent, SourceRef, Stream } from '../../events/index.js';
 import type { PartitionTask } from './partition-task.js';
@@ -31,36 +33,19 @@ export interface Reversal {
   readonly queued: boolean;
 }
 
-interface Pending extends Reversal {
-  readonly own: PartitionTask;
-  /** Wall clock when read. */
-  readonly at: number;
-}
-
 export class ReversalRouter {
-  private pending: Pending[] = [];
-
   /** A reversal read from (or adopted by) `own`'s partition. */
   route(tasks: ReadonlyMap<number, PartitionTask>, own: PartitionTask, r: Reversal, now: number): void {
     const holder = own.engine.holdsAttempt(r.origRrn) ? own : findHolder(tasks, r.origRrn);
-    if (holder === undefined) this.pending.push({ ...r, own, at: now });
-    else if (holder === own && !r.queued) own.push(r.stream, r.e, r.ref);
-    else holder.offerForeign(r.stream, r.e, r.ref, now);
-  }
-
-  /** Places the waiting reversals that can be placed now (`all`: every one, at the end of a bounded input). */
-  settle(tasks: ReadonlyMap<number, PartitionTask>, now: number, idleMs: number, all: boolean): void {
-    if (this.pending.length === 0) return;
-    let minWatermark = Infinity;
-    for (const t of tasks.values()) minWatermark = Math.min(minWatermark, t.engine.watermark);
-    const keep: Pending[] = [];
-    for (const p of this.pending) {
-      const holder = findHolder(tasks, p.origRrn);
-      const to = holder ?? (all || minWatermark > p.e.event_time || now - p.at > idleMs ? p.own : undefined);
-      if (to !== undefined) to.offerForeign(p.stream, p.e, p.ref, now);
-      else keep.push(p);
+    if (holder !== undefined && holder !== own) {
+      holder.offerForeign(r.stream, r.e, r.ref, now);
+      return;
     }
-    this.pending = keep;
+    if (r.queued) own.offerForeign(r.stream, r.e, r.ref, now);
+    else own.push(r.stream, r.e, r.ref);
+    // As before issue 11 the others see it too (their engines ignore a reversal they do not hold: PartitionTask
+    // keeps the golden record such a foreign reversal alone would make out of `transactions`).
+    for (const t of tasks.values()) if (t !== own) t.offerForeign(r.stream, r.e, r.ref, now, r.origRrn);
   }
 }
 

@@ -292,7 +292,6 @@ export class TaskManager implements PartitionTargets {
     if (st === null || this.o.state.finishingInput) return;
     const now = this.o.now();
     this.feeds.apply([...st.tasks.values()], now);
-    st.reversals.settle(st.tasks, now, this.o.config.run.idleTimeoutMs, false);
     for (const t of st.tasks.values()) t.deliverForeign(false, now, this.o.config.run.idleTimeoutMs);
     st.stage.pump();
   }
@@ -310,7 +309,6 @@ export class TaskManager implements PartitionTargets {
   takeFinalDecisions(): void {
     const st = this.current;
     if (st === null) return;
-    st.reversals.settle(st.tasks, this.o.now(), 0, true);
     for (const t of st.tasks.values()) t.deliverForeign(true, this.o.now(), 0);
     for (const t of st.tasks.values()) t.engine.end();
     st.stage.pump();

@@ -1,7 +1,8 @@
 /**
  * The partition tasks of one process without a broker (a fake group and
- * store, as in task-manager.test.ts): reversals reach only the engine that
- * holds their debit, so `transactions` equals the replay's on the same data;
+ * store, as in task-manager.test.ts): a reversal settles its debit in the
+ * engine holding it and makes no golden record in the others, so
+ * `transactions` equals the replay's on the same data;
  * a too-old record changes nothing, is kept with the late events and never
  * pins a commit; a misrouted record adopted by its owner is processed there.
  */
@@ -129,7 +130,7 @@ async function replayTransactions(recs: ReturnType<typeof records>): Promise<Map
 const strip = (t: TransactionRecord) => ({ ...t, version: 0 });
 
 describe('reversals across the partition engines of one process', () => {
-  it('reach only the engine holding their debit: the transactions equal the replay\'s, with no reversal-only phantoms', async () => {
+  it('settle their debit where it is held: the transactions equal the replay\'s, with no reversal-only phantoms', async () => {
     const recs = records();
     const crossPartition = recs.filter((r) => {
       const orig = (r.event as { orig_rrn?: string | null }).orig_rrn;
