@@ -164,7 +164,7 @@ export class AttemptIndex {
     const target = this.find(tid, stan);
     if (target !== undefined && target.rrn !== null) {
       // Two rrns claim the gateway's attempt: the known limit (one rrn per attempt) keeps the first.
-      this.counters.linkConflicts++;
+      // Not counted here: forGateway finds the same target by (tid, stan) and counts the event once.
       return x;
     }
     const m = x.tid === null ? undefined : this.byAttempt.get(x.tid);
