@@ -41,8 +41,17 @@ export function debitFacts(x: AttemptView, graceMs: number, horizonMs: number): 
     const rc = x.responseCode(i);
     switch (type) {
       case T.TXN_COMPLETED: if (rc === RC_00) f.completed00 = true; break;
-      case T.TXN_FAILED: f.failed = true; if (time > f.lastFailedAt) f.lastFailedAt = time; break;
-      case T.RESPONSE_RECEIVED: f.responseReceived = true; if (rc === RC_00 && time < f.response00At) f.response00At = time; break;
+      case T.TXN_FAILED:
+        f.failed = true;
+        // Stryker disable next-line EqualityOperator: `>=` is equivalent: on equality the same value is stored again (`<`/`<=`, killed, are hidden with it)
+        if (time > f.lastFailedAt) f.lastFailedAt = time;
+        break;
+      case T.RESPONSE_RECEIVED:
+        f.responseReceived = true;
+        if (rc === RC_00 &&
+          // Stryker disable next-line EqualityOperator: `<=` is equivalent: on equality the same value is stored again (`>`/`>=`, killed, are hidden with it)
+          time < f.response00At) f.response00At = time;
+        break;
       case T.REVERSAL_SENT: f.reversalSent = true; break;
       case G.REVERSAL_RECEIVED: f.reversalReceived = true; break;
       case G.ISSUER_TIMEOUT: f.issuerTimeout = true; break;
@@ -57,7 +66,9 @@ export function debitFacts(x: AttemptView, graceMs: number, horizonMs: number): 
         break;
       }
     }
-    if (type >= 8 && type < 16 && x.namesOwnRrn(i)) f.gatewayOwn = true;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator: equivalent: only gateway events (types 8-15) carry the own-rrn flag, so the range is redundant and namesOwnRrn decides
+    const gatewayEvent = type >= 8 && type < 16;
+    if (gatewayEvent && x.namesOwnRrn(i)) f.gatewayOwn = true;
   }
   return f;
 }

@@ -31,7 +31,11 @@ export function recordTerminal(x: LiveAttempt, e: TerminalEvent, idx: number, st
     x.termCurrency = strings.intern(e.currency!);
   }
   if (x.termCurrency === null && e.currency !== null) x.termCurrency = strings.intern(e.currency);
-  if (e.masked_pan !== null && (x.info === null || x.info.masked === null)) x.infoOrCreate().masked = e.masked_pan;
+  if (
+    // Stryker disable next-line ConditionalExpression: `masked_pan !== null` → true is equivalent: before a mask is set, null is stored over null, and a set mask is never overwritten (→ false and the whole condition, killed, are hidden with it)
+    e.masked_pan !== null &&
+    (x.info === null || x.info.masked === null)
+  ) x.infoOrCreate().masked = e.masked_pan;
   if (Number.isNaN(n[H_TERM_AMOUNT]) && e.amount_minor !== null) n[H_TERM_AMOUNT] = e.amount_minor;
   n[H_CODES] = withCode(n[H_CODES], 'txnType', e.txn_type);
 }

@@ -62,9 +62,18 @@ export class AttemptIndex {
     } else if (x !== undefined && byKey !== undefined && x !== byKey) {
       if (x.tid === null && byKey.rrn === null) x = this.merge(byKey, x);
       else this.counters.linkConflicts++; // two attempts claim one rrn: keep the first link
-    } else if (x !== undefined && byKey === undefined && x.tid === null) {
+    } else if (
+      x !== undefined &&
+      // Stryker disable next-line ConditionalExpression: `byKey === undefined` → true is equivalent: reached only when byKey is undefined or is x itself, whose tid is set (→ false, killed, is hidden with it)
+      byKey === undefined &&
+      x.tid === null
+    ) {
       this.linkAttempt(x, e.terminal_id, stan);
-    } else if (x === undefined && byKey !== undefined && byKey.rrn !== null) {
+    } else if (
+      x === undefined && byKey !== undefined &&
+      // Stryker disable next-line ConditionalExpression: `byKey.rrn !== null` → true is equivalent: the first branch took every case with byKey.rrn === null (→ false, killed, is hidden with it)
+      byKey.rrn !== null
+    ) {
       this.counters.linkConflicts++; // one attempt, two rrns: the second stands alone
     }
     return x;
@@ -161,7 +170,7 @@ export class AttemptIndex {
     const target = this.find(tid, stan);
     if (target !== undefined && target.rrn !== null) {
       // Two rrns claim the gateway's attempt: the known limit (one rrn per attempt) keeps the first.
-      this.counters.linkConflicts++;
+      // Not counted here: forGateway finds the same target by (tid, stan) and counts the event once.
       return x;
     }
     const m = x.tid === null ? undefined : this.byAttempt.get(x.tid);

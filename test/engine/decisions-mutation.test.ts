@@ -246,3 +246,36 @@ describe('hardware signals are DEVICE_FAULT and TXN_FAILED only', () => {
     expect(out2.map((a) => a.kind)).toEqual(['TERMINAL_FAULT_SPIKE']);
   });
 });
+
+describe('versions: one per change, none before the decision (issue 17, debit-decisions.ts survivors)', () => {
+  const HORIZON_MS = DEFAULT_RULES.debits.resolutionHorizonMs;
+
+  it('a re-evaluation that changes nothing emits no version: a bank reversal after t + horizon is no evidence and resolves nothing', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    // An orphan (no TXN_COMPLETED), and a duplicate pair on another terminal (same card, merchant, amount).
+    h.push(...Object.values(b.attempt({ t: T0, omit: ['TXN_COMPLETED'] })));
+    const d = new EventBuilder({ terminal_id: 'TERM0002', card_token: 'tok_card_D' }, { firstId: 500 });
+    h.push(...Object.values(d.attempt({ t: T0, stan: '000011', rrn: 'RRN000000011' })));
+    h.push(...Object.values(d.attempt({ t: T0 + 2 * MIN, stan: '000012', rrn: 'RRN000000012' })));
+    h.watermarkTo(T0 + 10 * MIN);
+    const before = h.mine('ORPHAN_DEBIT').length + h.mine('DUPLICATE_DEBIT').length;
+    expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.rrn, a.related_rrns])).toEqual([['RRN000000012', ['RRN000000011']]]);
+    expect(h.mine('ORPHAN_DEBIT').map((a) => [a.rrn, a.status])).toEqual([['RRN000000001', 'OPEN']]);
+    h.push(b.bank('REVERSAL_APPLIED', { event_time: T0 + HORIZON_MS + 1 }));
+    h.push(d.bank('REVERSAL_APPLIED', { event_time: T0 + 2 * MIN + HORIZON_MS + 1, orig_rrn: 'RRN000000012' }));
+    expect(h.mine('ORPHAN_DEBIT').length + h.mine('DUPLICATE_DEBIT').length).toBe(before);
+  });
+
+  it('deciding the first charge does not decide the second before its own t + grace', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(...Object.values(b.attempt({ t: T0 })));
+    h.push(...Object.values(b.attempt({ t: T0 + 2 * MIN, stan: '000002', rrn: 'RRN000000002' })));
+    h.watermarkTo(T0 + GRACE);
+    h.watermarkTo(T0 + 2 * MIN + GRACE - 1);
+    expect(h.mine('DUPLICATE_DEBIT')).toEqual([]);
+    h.watermarkTo(T0 + 2 * MIN + GRACE + 10 * MIN);
+    expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.rrn, a.version])).toEqual([['RRN000000002', 1]]);
+  });
+});

@@ -156,9 +156,17 @@ describe('two rrns claim one attempt (docs/semantics.md, "Known limits"): counte
     const r0 = b.attempt({ t: T0, rrn: 'RRN000000000' });
     const approved = b.bank('AUTH_APPROVED', { event_time: T0 + 60_000, stan: '000009', card_token: 'tok_card_Z' });
     const g = b.gateway('REQUEST_RECEIVED', { event_time: T0 + 59_000 });
-    // docs/metrics.md counts *events* whose rrn and attempt disagree: this is one event. The engine counts it
-    // twice today (once when it refuses the move, once when it refuses the link): reported in notes/i17c.md,
-    // so the bound here is "at least one", not the exact figure.
-    expect(counted([...Object.values(r0), approved, g])).toBeGreaterThanOrEqual(1);
+    // docs/metrics.md counts *events* whose rrn and attempt disagree: this is one event, counted once
+    // (refusing the move and refusing the link are one conflict).
+    expect(counted([...Object.values(r0), approved, g])).toBe(1);
+  });
+
+  it('every gateway event of such an rrn is one conflict: two events, two', () => {
+    const b = new EventBuilder();
+    const r0 = b.attempt({ t: T0, rrn: 'RRN000000000' });
+    const approved = b.bank('AUTH_APPROVED', { event_time: T0 + 60_000, stan: '000009', card_token: 'tok_card_Z' });
+    const g1 = b.gateway('REQUEST_RECEIVED', { event_time: T0 + 59_000 });
+    const g2 = b.gateway('RESPONSE_SENT', { event_time: T0 + 61_000, response_code: '00' });
+    expect(counted([...Object.values(r0), approved, g1, g2])).toBe(2);
   });
 });

@@ -5,7 +5,8 @@
  * ledger, loaded from ClickHouse before it starts, keeps that re-decision
  * from fighting what is stored:
  *
- *  - an emission identical to the stored current state is not written again;
+ *  - an emission identical to the stored current state (same decision, no
+ *    evidence event the stored version lacks) is not written again;
  *  - a pattern anomaly (card patterns, fault spikes) whose stored trigger is
  *    earlier is not replaced: a rebuild that lacks the start of a window can
  *    only fire later or not at all, never earlier than the truth;
@@ -35,6 +36,16 @@ interface Stored {
 /** The decision as the engine compares it (status, cause, related, identity), plus the trigger. */
 export function signature(a: Anomaly): string {
   return `${a.status}|${a.cause ?? ''}|${a.related_rrns.join(',')}|${a.terminal_id ?? ''}|${a.stan ?? ''}|${a.rrn ?? ''}|${a.amount_minor ?? ''}|${a.currency ?? ''}|${a.event_time}`;
+}
+
+/** True when `a` lists an evidence event that `stored` does not. */
+function addsEvidence(a: Anomaly, stored: Anomaly): boolean {
+  const old = stored.evidence;
+  for (const stream of ['terminal', 'gateway', 'bank'] as const) {
+    const ids = new Set((old?.[stream] ?? []).map((e) => e.event_id));
+    if (a.evidence[stream].some((e) => !ids.has(e.event_id))) return true;
+  }
+  return false;
 }
 
 export interface LedgerStats {
@@ -111,7 +122,9 @@ export class Ledger {
     }
     if (!s.touched) {
       s.touched = true;
-      if (s.sig === sig) {
+      // The signature leaves evidence out: a re-decision that knows events the stored version
+      // lacks (the crashed run died before writing them) must be written (issue 17, group-exact flake).
+      if (s.sig === sig && !addsEvidence(a, s.row)) {
         this.stats.suppressedIdentical++;
         return false;
       }

@@ -5,8 +5,8 @@
  *
  * Besides the engine it keeps what the commit rule needs: per topic an
  * OffsetLog of consumed offsets and event times, and the "pins" (debit
- * anomalies still OPEN, which the engine holds until the resolution horizon
- * and which a restart must therefore re-read).
+ * anomalies, which the engine holds until the resolution horizon whatever
+ * their status, and which a restart must therefore re-read).
  */
 import type { Rules } from '../../config/rules.js';
 import type { Anomaly } from '../../events/anomaly.js';
@@ -50,7 +50,7 @@ const PARTITION_KINDS = new Set(['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_D
 export class PartitionTask {
   readonly engine: Engine;
   readonly logs: Record<Stream, OffsetLog>;
-  /** OPEN debit anomalies: anomaly_id → event_time. */
+  /** Debit anomalies the engine still holds (any status, until t + horizon): anomaly_id → event_time. */
   readonly pins = new Map<string, number>();
   /** The committed floor: only grows. Starts at the floor read at rebuild. */
   floor: number;
@@ -143,16 +143,16 @@ export class PartitionTask {
       this.suppressedBelowFloor++;
       return;
     }
-    if (DEBIT_KINDS.has(a.kind)) {
-      if (a.status === 'OPEN') this.pins.set(a.anomaly_id, a.event_time);
-      else this.pins.delete(a.anomaly_id);
-    }
+    // Pinned whatever its status (issue 17, group-exact flake): the engine holds the attempt until
+    // t + horizon and its evidence still grows after OPEN (a late reversal's gateway messages after
+    // AUTO_RESOLVED); unpinned, the floor passed it and a rebuild dropped that version as final.
+    if (DEBIT_KINDS.has(a.kind)) this.pins.set(a.anomaly_id, a.event_time);
     this.out.anomaly(this, a);
   }
 
   /**
    * This partition's floor now (docs/kafka.md):
-   *   F_p = max(floor, min(W - R - slack, oldest OPEN pin)).
+   *   F_p = max(floor, min(W - R - slack, oldest pin)).
    * The runner commits every partition of the process at the minimum over
    * them, since reversals are shared across partitions (deliverForeign).
    */

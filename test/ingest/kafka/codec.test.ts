@@ -91,6 +91,20 @@ describe('Ledger', () => {
     expect(l.withStoredEvidence({ ...rebuilt, anomaly_id: 'unknown' })).toEqual({ ...rebuilt, anomaly_id: 'unknown' });
   });
 
+  it('writes a re-decision with the same decision but evidence the stored version lacks (the crashed run died before writing it)', () => {
+    const ev = (id: string, t: number) => ({ event_id: id, event_type: 'REVERSAL_FORWARDED', event_time: t });
+    const stored: Anomaly = { ...base, status: 'AUTO_RESOLVED', cause: 'REVERSAL_NOT_APPLIED', evidence: { terminal: [], gateway: [ev('g1', 900)], bank: [] } };
+    const fuller: Anomaly = { ...stored, version: 1, evidence: { terminal: [], gateway: [ev('g1', 900), ev('g2', 1800)], bank: [] } };
+    const l = new Ledger();
+    l.add(stored);
+    expect(signature(fuller)).toBe(signature(stored));
+    expect(l.admit(fuller)).toBe(true);
+    // Nothing new (the same or fewer events, e.g. a re-read that starts after g1): skipped.
+    const same = new Ledger();
+    same.add(stored);
+    expect(same.admit({ ...stored, version: 1, evidence: { terminal: [], gateway: [], bank: [] } })).toBe(false);
+  });
+
   it('keeps a stored pattern anomaly against a later trigger, takes an earlier one', () => {
     const l = new Ledger();
     const p: Anomaly = { ...base, anomaly_id: 'p1', kind: 'CARD_VELOCITY', cause: null, event_time: 5000 };
