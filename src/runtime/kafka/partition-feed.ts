@@ -38,8 +38,8 @@ export interface FeedContext {
   reversalGraceMs(): number;
   readonly idleTimeoutMs: number;
   readonly now: () => number;
-  /** The resolution horizon of the rules in force: a record older than watermark − this changes nothing. */
-  resolutionHorizonMs(): number;
+  /** A record older than its partition's watermark − this changes nothing (the resolution horizon, or the retention when longer). */
+  tooOldBelowMs(): number;
   /** A too-old record (counted per stream: posguard_too_old_events_total). */
   tooOld?(stream: Stream): void;
 }
@@ -78,12 +78,13 @@ export class PartitionFeed implements PartitionTarget {
   }
 
   /**
-   * Older than this partition's watermark minus the resolution horizon: it
-   * can change nothing (feeds.md). Kept with the late events and counted; the
+   * Older than this partition's watermark minus the resolution horizon (or
+   * the engine's retention, when rules make it longer): it can change
+   * nothing (feeds.md). Kept with the late events and counted; the
    * caller logs its offset without a time, so it never pins a commit.
    */
   private keptAsTooOld(stream: Stream, e: AnyEvent, ref: SourceRef): boolean {
-    if (e.event_time >= this.task.engine.watermark - this.ctx.resolutionHorizonMs()) return false;
+    if (e.event_time >= this.task.engine.watermark - this.ctx.tooOldBelowMs()) return false;
     this.ctx.store.sink.rawEvent({ stream, event: e, ref });
     this.ctx.store.sink.lateEvent({ stream, event: e, ref });
     this.ctx.tooOld?.(stream);

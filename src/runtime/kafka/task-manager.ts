@@ -25,7 +25,7 @@ import type { Logger } from '../../util/log.js';
 import { CardStage } from './card-stage.js';
 import { FeedRules, type FeedFigures } from './feed-rules.js';
 import { Ledger } from './ledger.js';
-import { epochVersion } from '../../ingest/kafka/offsets.js';
+import { commitSpans, epochVersion } from '../../ingest/kafka/offsets.js';
 import { PartitionFeed, type FeedContext, type GenerationParts } from './partition-feed.js';
 import type { CommitEntry, CommitPlan, GroupOffsets, PartitionTargets } from '../../ingest/kafka/partition-targets.js';
 import { PartitionTask, type TaskOutput } from './partition-task.js';
@@ -80,7 +80,7 @@ export class TaskManager implements PartitionTargets {
     this.feedContext = {
       store: o.store, summary: o.summary, write: (a) => this.write(a), now: o.now,
       reversalGraceMs: () => o.rules().debits.reversalGraceMs, idleTimeoutMs: o.config.run.idleTimeoutMs,
-      resolutionHorizonMs: () => o.rules().debits.resolutionHorizonMs, tooOld: (stream) => o.metrics?.tooOld(stream),
+      tooOldBelowMs: () => tooOldBelowMs(o.rules()), tooOld: (stream) => o.metrics?.tooOld(stream),
     };
   }
 
@@ -345,4 +345,15 @@ export class TaskManager implements PartitionTargets {
     if (this.current !== null) this.retire(this.current);
     return c;
   }
+}
+
+/**
+ * How far below its partition's watermark a record can no longer change
+ * anything (feeds.md, "Too old to matter"): the resolution horizon, or the
+ * engine's retention (plus the terminal clock slack) when rules make that the
+ * longer one, since an attempt still retained can still be re-decided.
+ */
+function tooOldBelowMs(r: Rules): number {
+  const s = commitSpans(r);
+  return Math.max(s.horizonMs, s.retentionMs + s.floorSlackMs);
 }
