@@ -182,8 +182,13 @@ export class TaskManager implements PartitionTargets {
   /** Drops the current generation, its counters kept for the summary and its output made durable. */
   private async retireCurrent(): Promise<void> {
     const old = this.current;
-    this.current = null;
     if (old === null) return;
+    // --until-end: the end was reached just as a rebalance takes this generation away. It has read
+    // its partitions to the end, so it takes their final decisions before it goes (while it is still
+    // current, so they pass its ledger): the member the partitions move to may be ending too, and
+    // would otherwise never decide them.
+    if (this.o.state.finishingInput) this.finalDecisions(old);
+    this.current = null;
     this.retire(old);
     await this.o.store.flush();
     await this.o.group.flushDeadLetters();
@@ -307,8 +312,10 @@ export class TaskManager implements PartitionTargets {
    * rebuild never re-emitted are retracted.
    */
   takeFinalDecisions(): void {
-    const st = this.current;
-    if (st === null) return;
+    if (this.current !== null) this.finalDecisions(this.current);
+  }
+
+  private finalDecisions(st: GenerationParts): void {
     for (const t of st.tasks.values()) t.deliverForeign(true, this.o.now(), 0);
     for (const t of st.tasks.values()) t.engine.end();
     st.stage.pump();
