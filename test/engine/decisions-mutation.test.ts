@@ -278,4 +278,17 @@ describe('versions: one per change, none before the decision (issue 17, debit-de
     h.watermarkTo(T0 + 2 * MIN + GRACE + 10 * MIN);
     expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.rrn, a.version])).toEqual([['RRN000000002', 1]]);
   });
+  it('a duplicate keeps its first charge after that charge left the duplicate group: its own late reversal resolves it, not retracts it', () => {
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(...Object.values(b.attempt({ t: T0 })));
+    h.push(...Object.values(b.attempt({ t: T0 + 10 * MIN, stan: '000002', rrn: 'RRN000000002' })));
+    // W past the first charge's horizon: it is released and leaves the group; the second is held to its own (t + 10 min + horizon).
+    h.watermarkTo(T0 + HORIZON_MS + 8 * MIN);
+    expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.rrn, a.status, a.related_rrns])).toEqual([['RRN000000002', 'OPEN', ['RRN000000001']]]);
+    // The second charge reversed after its grace, within its horizon (detection.md): the duplicate is AUTO_RESOLVED, still against the first.
+    h.push(b.bank('REVERSAL_APPLIED', { event_time: T0 + HORIZON_MS + 9 * MIN, orig_rrn: 'RRN000000002' }));
+    expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.rrn, a.status, a.version, a.related_rrns])).toEqual([
+      ['RRN000000002', 'OPEN', 1, ['RRN000000001']], ['RRN000000002', 'AUTO_RESOLVED', 2, ['RRN000000001']]]);
+  });
 });
