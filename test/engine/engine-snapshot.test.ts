@@ -17,9 +17,10 @@ import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { SharedDuplicates } from '../../src/engine/shared-duplicates.js';
 import { AttemptRefs, type EngineState, type SharedDuplicatesState } from '../../src/engine/state/index.js';
 import type { Anomaly } from '../../src/events/anomaly.js';
+import { BANK_EVENT_TYPES, TERMINAL_EVENT_TYPES } from '../../src/events/generated.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import type { TransactionRecord } from '../../src/events/transaction.js';
-import { EventBuilder, HOUR, SEC, T0 } from '../eval/builders.js';
+import { DAY, EventBuilder, HOUR, MIN, SEC, T0 } from '../eval/builders.js';
 import { randomScenario, rng } from '../support/scenarios.js';
 
 const NOW = 1_765_000_000_000;
@@ -28,6 +29,9 @@ const RULES_BY_NAME: Record<string, Rules> = {
   default: DEFAULT_RULES,
   patient: buildRules({ time: { allowedLatenessMs: 3 * 3_600_000 } }),
 };
+
+const streamOf = (e: TerminalEvent | GatewayEvent | BankEvent): Stream =>
+  (TERMINAL_EVENT_TYPES as readonly string[]).includes(e.event_type) ? 'terminal' : (BANK_EVENT_TYPES as readonly string[]).includes(e.event_type) ? 'bank' : 'gateway';
 
 type Action =
   | { kind: 'push'; p: number; stream: Stream; event: TerminalEvent | GatewayEvent | BankEvent }
@@ -103,23 +107,30 @@ function apply(w: World, a: Action): void {
   else w.engines[a.p].raiseFloor(a.stream, a.t);
 }
 
-function finish(w: World, rec: Recording): { rec: Recording; counters: unknown[]; open: number[] } {
+function finish(w: World, rec: Recording): { rec: Recording; counters: unknown[]; open: number[]; sharedEntries: number | null } {
   for (const e of w.engines) e.end();
-  return { rec, counters: w.engines.map((e) => structuredClone(e.counters)), open: w.engines.map((e) => e.openAttempts()) };
+  return {
+    rec, counters: w.engines.map((e) => structuredClone(e.counters)), open: w.engines.map((e) => e.openAttempts()),
+    // Debits the shared index still holds after the end (its removals continue from the restored heap).
+    sharedEntries: w.dups?.entries ?? null,
+  };
 }
 
-/** A random scenario as actions: routed by terminal, with DEVICE_FAULTs (one redelivered) and floors raised now and then. */
+/** A random scenario as actions: routed by terminal, with DEVICE_FAULTs (some redelivered a little later) and floors raised now and then. */
 function actions(seed: number, engines: number, rules: Rules): Action[] {
   const { builder, arrivals } = randomScenario(seed, 30, { boundaryShare: seed % 2 === 0 ? 0.3 : 0, rules });
   const partition = (tid: string) => (engines === 1 ? 0 : (Number(tid.slice(-1)) - 1) % engines);
   const r = rng(seed * 7919);
   const out: Action[] = [];
+  const redeliveries: { at: number; action: Action }[] = [];
   for (const a of arrivals) {
     out.push({ kind: 'push', p: partition(a.event.terminal_id), stream: a.stream, event: a.event });
-    if (r() < 0.02) {
+    while (redeliveries.length > 0 && redeliveries[0].at <= out.length) out.push(redeliveries.shift()!.action);
+    if (r() < 0.03) {
       const fault = builder.terminal('DEVICE_FAULT', { terminal_id: a.event.terminal_id, event_time: a.event.event_time - Math.floor(r() * 30 * SEC) });
       out.push({ kind: 'push', p: partition(fault.terminal_id), stream: 'terminal', event: fault });
-      if (r() < 0.3) out.push({ kind: 'push', p: partition(fault.terminal_id), stream: 'terminal', event: { ...fault } });
+      const again: Action = { kind: 'push', p: partition(fault.terminal_id), stream: 'terminal', event: { ...fault } };
+      if (r() < 0.5) redeliveries.push({ at: out.length + 5 + Math.floor(r() * 30), action: again });
     }
     if (r() < 0.01) out.push({ kind: 'floor', p: Math.floor(r() * engines), stream: STREAMS[Math.floor(r() * 3)], t: a.event.event_time - Math.floor(r() * rules.time.maxDelayMs) });
   }
@@ -242,7 +253,8 @@ describe('engine snapshot → JSON → restore → continue equals the uninterru
     const b = new EventBuilder({ terminal_id: 'TERM0001', stan: '000101', rrn: '400000000101' });
     const t = T0;
     const events: [Stream, TerminalEvent | GatewayEvent | BankEvent][] = [
-      ['terminal', b.terminal('TXN_STARTED', { event_time: t })],
+      // The location reaches the card fact only through the merge.
+      ['terminal', b.terminal('TXN_STARTED', { event_time: t, lat: 48.137, lon: 11.575 })],
       ['terminal', b.terminal('REQUEST_SENT', { event_time: t + 100 })],
       // The bank echoes stan 000999: a new attempt linked by the echo only, holding the card fact.
       ['bank', b.bank('AUTH_APPROVED', { event_time: t + 400, stan: '000999' })],
@@ -252,18 +264,55 @@ describe('engine snapshot → JSON → restore → continue equals the uninterru
       ['gateway', b.gateway('ISSUER_RESPONSE', { event_time: t + 500 })],
       ['gateway', b.gateway('RESPONSE_SENT', { event_time: t + 600 })],
       ['terminal', b.terminal('TXN_FAILED', { event_time: t + 900, failure_reason: 'PRINTER_ERROR' })],
+      // Traffic ten minutes on hands the first fact over; then a late authorization from before it: its fact is
+      // late, which only the restored frontier (lastFactTime) can tell.
+      ['terminal', b.terminal('TXN_STARTED', { event_time: t + 10 * MIN, stan: '000105' })],
+      ['gateway', b.gateway('REQUEST_RECEIVED', { event_time: t + 10 * MIN, stan: '000105', rrn: '400000000105' })],
+      ['bank', b.bank('AUTH_DECLINED', { event_time: t + 10 * MIN, stan: '000105', rrn: '400000000105' })],
+      ['bank', b.bank('AUTH_APPROVED', { event_time: t + 300, stan: '000103', rrn: '400000000103' })],
       // Later traffic moves the watermark past every decision.
       ['terminal', b.terminal('TXN_STARTED', { event_time: t + 2 * HOUR, stan: '000102' })],
       ['gateway', b.gateway('REQUEST_RECEIVED', { event_time: t + 2 * HOUR, stan: '000102', rrn: '400000000102' })],
       ['bank', b.bank('AUTH_DECLINED', { event_time: t + 2 * HOUR, stan: '000102', rrn: '400000000102' })],
+      ['terminal', b.terminal('TXN_STARTED', { event_time: t + 4 * HOUR, stan: '000104' })],
+      ['gateway', b.gateway('REQUEST_RECEIVED', { event_time: t + 4 * HOUR, stan: '000104', rrn: '400000000104' })],
+      ['bank', b.bank('AUTH_DECLINED', { event_time: t + 4 * HOUR, stan: '000104', rrn: '400000000104' })],
     ];
     const acts: Action[] = events.map(([stream, event]) => ({ kind: 'push', p: 0, stream, event }));
     const seen = new Map<string, number>();
+    const probe = emptyRecording();
+    const w = fresh(1, false, DEFAULT_RULES, probe);
+    for (const a of acts) apply(w, a);
+    const lateFacts = finish(w, probe).rec.facts.filter(([, f]) => f.late).length;
     for (const engines of [1, 2]) {
       const cuts = checkActions('merge case', acts, engines, DEFAULT_RULES, seen, new Set(acts.map((_, i) => i + 1)));
       expect(cuts).toBe(acts.length);
     }
     expect(seen.get('merged attempt') ?? 0).toBeGreaterThan(0);
     expect(seen.get('held card facts') ?? 0).toBeGreaterThan(0);
+    expect(lateFacts).toBeGreaterThan(0);
+  });
+
+  it('a duplicate re-decided after its first charge left the group (dupFirsts), cut everywhere', () => {
+    const b = new EventBuilder();
+    const t1 = T0;
+    const t2 = T0 + MIN;
+    const arrivals: [Stream, TerminalEvent | GatewayEvent | BankEvent][] = [];
+    const attempt = (t: number, stan: string, rrn: string, card_token = 'tok_card_A') => {
+      const evs = Object.values(b.attempt({ t, stan, rrn, card_token })) as (TerminalEvent | GatewayEvent | BankEvent)[];
+      for (const e of evs) arrivals.push([streamOf(e), e]);
+    };
+    // Two charges of one card, merchant and amount a minute apart: a DUPLICATE_DEBIT on the second.
+    attempt(t1, '000001', 'RRN000000001');
+    attempt(t2, '000002', 'RRN000000002');
+    // Traffic of another card puts the watermark between the two debits' horizons: the first charge is released.
+    attempt(t1 + DAY + 6.5 * MIN, '000003', 'RRN000000003', 'tok_card_B');
+    // A late reversal of the second charge, within its horizon: it is re-decided against the released first charge.
+    arrivals.push(['bank', b.bank('REVERSAL_APPLIED', { event_time: t2 + DAY - MIN, orig_rrn: 'RRN000000002', rrn: 'REV000000002' })]);
+    attempt(t1 + 2 * DAY, '000004', 'RRN000000004', 'tok_card_B');
+    const acts: Action[] = arrivals.map(([stream, event]) => ({ kind: 'push', p: 0, stream, event }));
+    const seen = new Map<string, number>();
+    for (const engines of [1, 2]) checkActions('dupFirsts case', acts, engines, DEFAULT_RULES, seen, new Set(acts.map((_, i) => i + 1)));
+    expect(seen.get('emitted duplicate') ?? 0).toBeGreaterThan(0);
   });
 });
