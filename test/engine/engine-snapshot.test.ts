@@ -16,6 +16,7 @@ import type { CardFact, CardPatternDetector, FaultSpikeDetector, HardwareSignal 
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { SharedDuplicates } from '../../src/engine/shared-duplicates.js';
 import { AttemptRefs, type EngineState, type SharedDuplicatesState } from '../../src/engine/state/index.js';
+import { A_INFO, I_DUP_FIRSTS, I_EMITTED, I_MERGED_INTO, I_OWNER } from '../../src/engine/state/attempt-state.js';
 import type { Anomaly } from '../../src/events/anomaly.js';
 import { BANK_EVENT_TYPES, TERMINAL_EVENT_TYPES } from '../../src/events/generated.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
@@ -143,15 +144,15 @@ function features(json: string): string[] {
   const attempts = [...s.engines.map((e) => e.attempts), s.shared?.attempts ?? []];
   const all = attempts.flat();
   const out: string[] = [];
-  if (all.some((a) => a.info?.mergedInto)) out.push('merged attempt');
-  if (all.some((a) => a.info?.dupFirsts)) out.push('emitted duplicate');
-  if (all.some((a) => a.info?.emitted)) out.push('emitted anomaly');
+  if (all.some((a) => a[A_INFO]?.[I_MERGED_INTO])) out.push('merged attempt');
+  if (all.some((a) => a[A_INFO]?.[I_DUP_FIRSTS])) out.push('emitted duplicate');
+  if (all.some((a) => a[A_INFO]?.[I_EMITTED])) out.push('emitted anomaly');
   if (s.engines.some((e) => (e.cardFacts?.facts.items.length ?? 0) > 0)) out.push('held card facts');
   if (s.engines.some((e) => e.timers.items.includes(null))) out.push('released attempt in timers');
   if (s.engines.some((e) => e.faultIds.length > 0)) out.push('fault ids');
   if ((s.shared?.attempts.length ?? 0) > 0) out.push('attempt held by the shared index only');
   if ((s.shared?.index.removals.items.length ?? 0) > 0) out.push('deferred removals');
-  const owner = ([h, i]: [number, number]) => (h < 0 ? s.shared!.attempts : s.engines[h].attempts)[i].info?.owner;
+  const owner = ([h, i]: [number, number]) => (h < 0 ? s.shared!.attempts : s.engines[h].attempts)[i][A_INFO]?.[I_OWNER];
   if (s.shared?.index.groups.some(([, g]) => new Set(g.members.map((m) => owner(m[0]))).size > 1)) out.push('group spanning engines');
   return out;
 }
@@ -314,5 +315,36 @@ describe('engine snapshot → JSON → restore → continue equals the uninterru
     const seen = new Map<string, number>();
     for (const engines of [1, 2]) checkActions('dupFirsts case', acts, engines, DEFAULT_RULES, seen, new Set(acts.map((_, i) => i + 1)));
     expect(seen.get('emitted duplicate') ?? 0).toBeGreaterThan(0);
+  });
+});
+
+describe('engine restore refuses a state it cannot use whole (the caller falls back to a rebuild)', () => {
+  const acts = actions(3, 2, DEFAULT_RULES);
+  const rec = emptyRecording();
+  const w = fresh(2, true, DEFAULT_RULES, rec);
+  for (const a of acts.slice(0, Math.floor(acts.length / 2))) apply(w, a);
+  const json = snapshot(w);
+
+  it('another state version', () => {
+    const s = JSON.parse(json) as Snapshot;
+    (s.engines[0] as { v: number }).v = 2;
+    expect(() => Engine.restore(options(0, DEFAULT_RULES, rec, new SharedDuplicates()), s.engines[0], new AttemptRefs(), 0)).toThrow(/version 2/);
+  });
+
+  it('an engine missing from the process record', () => {
+    const s = JSON.parse(json) as Snapshot;
+    const refs = new AttemptRefs();
+    const dups = new SharedDuplicates();
+    Engine.restore(options(0, DEFAULT_RULES, rec, dups), s.engines[0], refs, 0);
+    expect(() => dups.restore(s.shared!, refs)).toThrow(/not (present|restored)/);
+  });
+
+  it('a shared-index state restored without one, and one id used twice', () => {
+    const s = JSON.parse(json) as Snapshot;
+    expect(() => Engine.restore(options(0, DEFAULT_RULES, rec, undefined), s.engines[0], new AttemptRefs(), 0)).toThrow(/shared/);
+    expect(() => Engine.restore(options(0, DEFAULT_RULES, rec, new SharedDuplicates()), s.engines[0], new AttemptRefs(), 1)).toThrow(/engine 0 restored as engine 1/);
+    const refs = new AttemptRefs();
+    w.engines[0].snapshot(refs, 0);
+    expect(() => w.engines[1].snapshot(refs, 0)).toThrow(/two engines/);
   });
 });

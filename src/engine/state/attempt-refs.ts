@@ -20,9 +20,9 @@ export type AttemptRef = [number, number];
 /** The holder id of attempts first reached from the process-wide duplicate index. */
 export const SHARED_HOLDER = -1;
 
-/** An owner field written before its engine was named: [the info state to patch, the owner]. */
+/** An owner field written before its engine was named: how to patch it, and the owner. */
 interface OwnerFixup {
-  target: { owner: number | null };
+  patch: (id: number) => void;
   owner: object;
 }
 
@@ -41,7 +41,8 @@ export class AttemptRefs {
 
   /** Snapshot: `engine` is being written as `id` (its attempts' owner fields name it). */
   nameEngine(engine: object, id: number): void {
-    if (this.engineIds.has(engine) && this.engineIds.get(engine) !== id) throw new Error(`engine snapshotted twice, as ${this.engineIds.get(engine)} and ${id}`);
+    if (this.engineIds.has(engine)) throw new Error(`engine snapshotted twice with one AttemptRefs (as ${this.engineIds.get(engine)} and ${id})`);
+    if ([...this.engineIds.values()].includes(id)) throw new Error(`two engines snapshotted as engine ${id}`);
     this.engineIds.set(engine, id);
   }
 
@@ -67,11 +68,11 @@ export class AttemptRefs {
   }
 
   /** Snapshot: the id of an owner engine, or null when it is not named yet (patched by resolveOwners). */
-  ownerId(owner: object | null, target: { owner: number | null }): number | null {
+  ownerId(owner: object | null, patch: (id: number) => void): number | null {
     if (owner === null) return null;
     const id = this.engineIds.get(owner);
     if (id !== undefined) return id;
-    this.fixups.push({ target, owner });
+    this.fixups.push({ patch, owner });
     return null;
   }
 
@@ -80,7 +81,7 @@ export class AttemptRefs {
     for (const f of this.fixups.splice(0)) {
       const id = this.engineIds.get(f.owner);
       if (id === undefined) throw new Error('a snapshotted attempt belongs to an engine that was not snapshotted at this barrier');
-      f.target.owner = id;
+      f.patch(id);
     }
   }
 
@@ -107,6 +108,7 @@ export class AttemptRefs {
 
   /** Restore: engine `id` exists; attempts owned by it get their owner now or when they are restored. */
   registerEngine(id: number, engine: DebitOwner): void {
+    if (this.engines.has(id)) throw new Error(`two engines restored as engine ${id}`);
     this.engines.set(id, engine);
     for (const x of this.pendingOwners.get(id) ?? []) x.info!.owner = engine;
     this.pendingOwners.delete(id);

@@ -1,84 +1,143 @@
 /**
- * One LiveAttempt as plain data (issue 13): the packed numbers (header and
- * events, the non-finite ones encoded), its strings and state bits, and its
+ * One LiveAttempt as plain data (issue 13): its strings and state bits, its
  * `info` with the anomaly versions emitted and the attempts it points at
- * (by AttemptRefs name).
+ * (by AttemptRefs name), and how many of its packed numbers (header and
+ * events) it has: the numbers of all attempts of a holder go, in order, into
+ * one base64 string of little-endian doubles (AttemptNumbers), which keeps
+ * NaN and ±Infinity as they are and costs a copy instead of formatting
+ * millions of numbers as decimal text (measured: bench/engine-snapshot.ts).
+ * Positional tuples, not objects: a checkpoint holds one per open attempt.
  */
 import type { Anomaly, AnomalyKind } from '../../events/anomaly.js';
 import type { Interner } from '../../util/interner.js';
-import { snapNum, unsnapNum, type SnapNum } from '../../util/snapshot-num.js';
 import type { LiveAttempt, LiveAttemptInfo } from '../live-attempt.js';
 import type { AttemptRef, AttemptRefs } from './attempt-refs.js';
 import { fromPlain, toPlain, type Plain } from './plain.js';
 
-/** LiveAttemptInfo with its pointers as names and its anomaly versions as plain data. */
-export type AttemptInfoState = Omit<LiveAttemptInfo, 'emitted' | 'mergedInto' | 'owner' | 'dupFirsts'> & {
-  /** [kind, last version emitted] in the map's order; null when none. */
-  emitted: [AnomalyKind, Plain][] | null;
-  mergedInto: AttemptRef | null;
-  /** The engine id holding it (DebitOwner), null when none. */
-  owner: number | null;
-  dupFirsts: AttemptRef[] | null;
-};
+type S = string | null;
 
-export interface AttemptState {
-  /** `n[0 .. len)`: header and events. */
-  n: SnapNum[];
-  /** n.length: the room the attempt had (its growth continues the same way). */
-  cap: number;
-  tid: string | null;
-  mid: string | null;
-  rrn: string | null;
-  termCurrency: string | null;
-  state: number;
-  info: AttemptInfoState | null;
-}
+/** LiveAttemptInfo: its strings, then the emitted versions, txnVersion, mergedInto, owner engine id, dupFirsts. */
+export type AttemptInfoState = [
+  card: S, masked: S, issuer: S, bankMerchant: S, bankCurrency: S, bankCard: S, gwCurrency: S, group: S,
+  /** [kind, last version emitted] in the map's order; null when none. */
+  emitted: [AnomalyKind, Plain][] | null,
+  txnVersion: number,
+  mergedInto: AttemptRef | null,
+  /** The engine id holding it (DebitOwner), null when none. */
+  owner: number | null,
+  dupFirsts: AttemptRef[] | null,
+];
+
+/** len (its numbers in the holder's AttemptNumbers), n.length (its room), tid, mid, rrn, termCurrency, state bits, info. */
+export type AttemptState = [len: number, cap: number, tid: S, mid: S, rrn: S, termCurrency: S, state: number, info: AttemptInfoState | null];
+
+/** Positions read by tests and tools. */
+export const A_INFO = 7;
+export const I_EMITTED = 8;
+export const I_MERGED_INTO = 10;
+export const I_OWNER = 11;
+export const I_DUP_FIRSTS = 12;
 
 const INFO_STRINGS = ['card', 'masked', 'issuer', 'bankMerchant', 'bankCurrency', 'bankCard', 'gwCurrency', 'group'] as const;
+/** Low-cardinality strings, interned again on restore (card tokens and group keys are not). */
+const INTERNED = new Set<string>(['issuer', 'bankMerchant', 'bankCurrency', 'gwCurrency']);
 
-/** x as plain data; attempts it points at are named for `holder` (who writes them too). */
-export function attemptState(x: LiveAttempt, refs: AttemptRefs, holder: number): AttemptState {
-  const n: SnapNum[] = new Array<SnapNum>(x.len);
-  for (let i = 0; i < x.len; i++) n[i] = snapNum(x.n[i]);
-  return {
-    n, cap: x.n.length, tid: x.tid, mid: x.mid, rrn: x.rrn, termCurrency: x.termCurrency, state: x.state,
-    info: x.info === null ? null : infoState(x.info, refs, holder),
-  };
+/** The packed numbers of a holder's attempts, in order, while they are written or read. */
+export class AttemptNumbers {
+  private buf: Float64Array;
+  private at = 0;
+
+  private constructor(buf: Float64Array) {
+    this.buf = buf;
+  }
+
+  static writer(): AttemptNumbers {
+    return new AttemptNumbers(new Float64Array(1024));
+  }
+
+  /** Reads the base64 text `toText()` wrote. */
+  static reader(text: string): AttemptNumbers {
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.length % 8 !== 0) throw new Error(`attempt numbers: ${bytes.length} bytes is not a whole number of doubles`);
+    const buf = new Float64Array(bytes.length / 8);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (let i = 0; i < buf.length; i++) buf[i] = view.getFloat64(i * 8, true);
+    return new AttemptNumbers(buf);
+  }
+
+  append(n: readonly number[], len: number): void {
+    if (this.at + len > this.buf.length) {
+      const grown = new Float64Array(Math.max(2 * this.buf.length, this.at + len));
+      grown.set(this.buf.subarray(0, this.at));
+      this.buf = grown;
+    }
+    for (let i = 0; i < len; i++) this.buf[this.at + i] = n[i];
+    this.at += len;
+  }
+
+  /** The next `len` numbers, as a fresh array with room for `cap`. */
+  take(len: number, cap: number): number[] {
+    if (this.at + len > this.buf.length) throw new Error('attempt numbers: fewer numbers than the attempts hold');
+    // Pushed one by one: the array stays packed doubles, as LiveAttempt keeps it.
+    const n: number[] = [];
+    for (let i = 0; i < cap; i++) n.push(i < len ? this.buf[this.at + i] : NaN);
+    this.at += len;
+    return n;
+  }
+
+  /** Throws unless every number was taken. */
+  checkEnd(): void {
+    if (this.at !== this.buf.length) throw new Error(`attempt numbers: ${this.buf.length - this.at} numbers left over`);
+  }
+
+  /** Little-endian doubles, base64. */
+  toText(): string {
+    const bytes = Buffer.alloc(this.at * 8);
+    for (let i = 0; i < this.at; i++) bytes.writeDoubleLE(this.buf[i], i * 8);
+    return bytes.toString('base64');
+  }
+}
+
+/** x as plain data, its numbers appended to `nums`; attempts it points at are named for `holder` (who writes them too). */
+export function attemptState(x: LiveAttempt, refs: AttemptRefs, holder: number, nums: AttemptNumbers): AttemptState {
+  nums.append(x.n, x.len);
+  return [x.len, x.n.length, x.tid, x.mid, x.rrn, x.termCurrency, x.state, x.info === null ? null : infoState(x.info, refs, holder)];
 }
 
 function infoState(i: LiveAttemptInfo, refs: AttemptRefs, holder: number): AttemptInfoState {
-  const s: AttemptInfoState = {
-    card: i.card, masked: i.masked, issuer: i.issuer, bankMerchant: i.bankMerchant, bankCurrency: i.bankCurrency,
-    bankCard: i.bankCard, gwCurrency: i.gwCurrency, group: i.group,
-    emitted: i.emitted === null ? null : [...i.emitted].map(([k, a]) => [k, toPlain(a)]),
-    txnVersion: i.txnVersion,
-    mergedInto: i.mergedInto === null ? null : refs.ref(i.mergedInto, holder),
-    owner: null,
-    dupFirsts: i.dupFirsts === null ? null : i.dupFirsts.map((y) => refs.ref(y, holder)),
-  };
-  s.owner = refs.ownerId(i.owner, s);
+  const s: AttemptInfoState = [
+    i.card, i.masked, i.issuer, i.bankMerchant, i.bankCurrency, i.bankCard, i.gwCurrency, i.group,
+    i.emitted === null ? null : [...i.emitted].map(([k, a]) => [k, toPlain(a)]),
+    i.txnVersion,
+    i.mergedInto === null ? null : refs.ref(i.mergedInto, holder),
+    null,
+    i.dupFirsts === null ? null : i.dupFirsts.map((y) => refs.ref(y, holder)),
+  ];
+  s[I_OWNER] = refs.ownerId(i.owner, (id) => { s[I_OWNER] = id; });
   return s;
 }
 
 /** Fills the (fresh) object x from its state; `strings` interns the low-cardinality strings again. */
-export function loadAttempt(x: LiveAttempt, s: AttemptState, refs: AttemptRefs, strings: Interner): void {
-  if (s.cap < s.n.length) throw new Error(`attempt state: cap ${s.cap} below its ${s.n.length} numbers`);
-  const n = s.n.map(unsnapNum);
-  x.n = s.cap > n.length ? n.concat(new Array<number>(s.cap - n.length).fill(NaN)) : n;
-  x.len = s.n.length;
-  const intern = (v: string | null) => (v === null ? null : strings.intern(v));
-  x.tid = intern(s.tid);
-  x.mid = intern(s.mid);
-  x.rrn = s.rrn;
-  x.termCurrency = intern(s.termCurrency);
-  x.state = s.state;
-  if (s.info === null) return;
-  const si = s.info;
+export function loadAttempt(x: LiveAttempt, s: AttemptState, refs: AttemptRefs, strings: Interner, nums: AttemptNumbers): void {
+  const [len, cap, tid, mid, rrn, termCurrency, state, si] = s;
+  if (!(Number.isInteger(len) && len >= 0 && cap >= len)) throw new Error(`attempt state: cap ${cap} below its ${len} numbers`);
+  x.n = nums.take(len, cap);
+  x.len = len;
+  const intern = (v: S) => (v === null ? null : strings.intern(v));
+  x.tid = intern(tid);
+  x.mid = intern(mid);
+  x.rrn = rrn;
+  x.termCurrency = intern(termCurrency);
+  x.state = state;
+  if (si === null) return;
   const info = x.infoOrCreate();
-  for (const k of INFO_STRINGS) info[k] = k === 'card' || k === 'masked' || k === 'bankCard' || k === 'group' ? si[k] : intern(si[k]);
-  info.emitted = si.emitted === null ? null : new Map(si.emitted.map(([k, a]) => [k, fromPlain<Anomaly>(a)]));
-  info.txnVersion = si.txnVersion;
-  info.mergedInto = si.mergedInto === null ? null : refs.attempt(si.mergedInto);
-  info.dupFirsts = si.dupFirsts === null ? null : si.dupFirsts.map((r) => refs.attempt(r));
-  refs.setOwner(x, si.owner);
+  INFO_STRINGS.forEach((k, j) => { info[k] = INTERNED.has(k) ? intern(si[j] as S) : (si[j] as S); });
+  const emitted = si[I_EMITTED];
+  info.emitted = emitted === null ? null : new Map(emitted.map(([k, a]) => [k, fromPlain<Anomaly>(a)]));
+  info.txnVersion = si[9];
+  const merged = si[I_MERGED_INTO];
+  info.mergedInto = merged === null ? null : refs.attempt(merged);
+  const firsts = si[I_DUP_FIRSTS];
+  info.dupFirsts = firsts === null ? null : firsts.map((r) => refs.attempt(r));
+  refs.setOwner(x, si[I_OWNER]);
 }

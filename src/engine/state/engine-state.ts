@@ -29,7 +29,7 @@ import { H_DUE, type LiveAttempt } from '../live-attempt.js';
 import type { SharedDuplicates } from '../shared-duplicates.js';
 import type { Watermarks } from '../watermark.js';
 import { LiveAttempt as Attempt } from '../live-attempt.js';
-import { attemptState, loadAttempt, type AttemptState } from './attempt-state.js';
+import { AttemptNumbers, attemptState, loadAttempt, type AttemptState } from './attempt-state.js';
 import type { AttemptRef, AttemptRefs } from './attempt-refs.js';
 import { duplicateIndexState, loadDuplicateIndex, type DuplicateIndexState } from './duplicates-state.js';
 import { fromPlain, heapState, loadHeap, toPlain, type HeapState, type Plain } from './plain.js';
@@ -61,6 +61,8 @@ export interface EngineState {
   watermarks: { maxTerminal: SnapNum; maxGateway: SnapNum; maxBank: SnapNum; closed: boolean; floor: { terminal: SnapNum; gateway: SnapNum; bank: SnapNum }; value: SnapNum };
   /** The attempts named for this engine, by local index. */
   attempts: AttemptState[];
+  /** Their packed numbers (attempt-state.ts, AttemptNumbers). */
+  attemptNumbers: string;
   /** AttemptIndex.open. */
   open: number;
   /** terminal_id → [stan, attempt] in the index's order. */
@@ -86,7 +88,7 @@ export function snapshotEngine(p: EngineParts, refs: AttemptRefs, engineId: numb
   const cf = p.cardFacts?.stateParts();
   const s: EngineState = {
     v: ENGINE_STATE_VERSION, engineId, counters: structuredClone(p.counters), ended: p.ended, watermarks: watermarkState(p.wm),
-    attempts: [], open: p.index.open,
+    attempts: [], attemptNumbers: '', open: p.index.open,
     byAttempt: [...byAttempt].map(([tid, m]) => [tid, [...m].map(([stan, x]) => [stan, ref(x)])]),
     byRrn: [...byRrn].map(([rrn, x]) => [rrn, ref(x)]),
     timers: heapState(lc.timers, (x) => (Number.isNaN(x.n[H_DUE]) ? null : ref(x))),
@@ -97,18 +99,26 @@ export function snapshotEngine(p: EngineParts, refs: AttemptRefs, engineId: numb
     faultIds: [...p.faultIds], faultIdExpiry: heapState(p.faultIdExpiry, (id) => id),
     duplicates: p.sharedDups ? null : duplicateIndexState(p.dups, refs, engineId),
   };
-  s.attempts = drainAttempts(refs, engineId);
+  [s.attempts, s.attemptNumbers] = drainAttempts(refs, engineId);
   if (!p.sharedDups) refs.resolveOwners();
   return s;
 }
 
 /** Writes every attempt named for `holder`, including those named while writing them. */
-export function drainAttempts(refs: AttemptRefs, holder: number): AttemptState[] {
+export function drainAttempts(refs: AttemptRefs, holder: number): [AttemptState[], string] {
   const out: AttemptState[] = [];
+  const nums = AttemptNumbers.writer();
   for (let q = refs.takeQueued(holder); q.length > 0; q = refs.takeQueued(holder)) {
-    for (const x of q) out.push(attemptState(x, refs, holder));
+    for (const x of q) out.push(attemptState(x, refs, holder, nums));
   }
-  return out;
+  return [out, nums.toText()];
+}
+
+/** Fills the attempts named for `holder` from their states and numbers. */
+export function loadAttempts(refs: AttemptRefs, holder: number, attempts: readonly AttemptState[], numbers: string, strings: Interner): void {
+  const nums = AttemptNumbers.reader(numbers);
+  attempts.forEach((a, i) => loadAttempt(refs.fill([holder, i]), a, refs, strings, nums));
+  nums.checkEnd();
 }
 
 /** Fills a freshly constructed engine's parts from `s`. */
@@ -118,7 +128,7 @@ export function restoreEngine(p: EngineParts, s: EngineState, refs: AttemptRefs,
   if ((s.duplicates === null) !== p.sharedDups) throw new Error(`engine state taken with ${s.duplicates === null ? 'a shared' : 'its own'} duplicate index, restored with ${p.sharedDups ? 'a shared' : 'its own'}`);
   if ((s.cardFacts === null) !== (p.cardFacts === undefined)) throw new Error('engine state and options disagree on card patterns');
   refs.registerEngine(engineId, p.engine);
-  s.attempts.forEach((a, i) => loadAttempt(refs.fill([engineId, i]), a, refs, p.strings));
+  loadAttempts(refs, engineId, s.attempts, s.attemptNumbers, p.strings);
   const get = (r: AttemptRef) => refs.attempt(r);
   Object.assign(p.counters.events, s.counters.events);
   Object.assign(p.counters.duplicates, s.counters.duplicates);

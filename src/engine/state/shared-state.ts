@@ -7,27 +7,28 @@
 import { Interner } from '../../util/interner.js';
 import type { SharedDuplicates } from '../shared-duplicates.js';
 import { SHARED_HOLDER, type AttemptRefs } from './attempt-refs.js';
-import { loadAttempt, type AttemptState } from './attempt-state.js';
+import type { AttemptState } from './attempt-state.js';
 import { duplicateIndexState, loadDuplicateIndex, type DuplicateIndexState } from './duplicates-state.js';
-import { drainAttempts, ENGINE_STATE_VERSION } from './engine-state.js';
+import { drainAttempts, ENGINE_STATE_VERSION, loadAttempts } from './engine-state.js';
 
 export interface SharedDuplicatesState {
   v: 1;
   attempts: AttemptState[];
+  /** Their packed numbers (attempt-state.ts, AttemptNumbers). */
+  attemptNumbers: string;
   index: DuplicateIndexState;
 }
 
 export function snapshotShared(d: SharedDuplicates, refs: AttemptRefs): SharedDuplicatesState {
   const index = duplicateIndexState(d, refs, SHARED_HOLDER);
-  const attempts = drainAttempts(refs, SHARED_HOLDER);
+  const [attempts, attemptNumbers] = drainAttempts(refs, SHARED_HOLDER);
   refs.resolveOwners();
-  return { v: ENGINE_STATE_VERSION, attempts, index };
+  return { v: ENGINE_STATE_VERSION, attempts, attemptNumbers, index };
 }
 
 export function restoreShared(d: SharedDuplicates, s: SharedDuplicatesState, refs: AttemptRefs): void {
   if (s.v !== ENGINE_STATE_VERSION) throw new Error(`shared duplicate index state version ${String(s.v)}, this build reads ${ENGINE_STATE_VERSION}`);
-  const strings = new Interner();
-  s.attempts.forEach((a, i) => loadAttempt(refs.fill([SHARED_HOLDER, i]), a, refs, strings));
+  loadAttempts(refs, SHARED_HOLDER, s.attempts, s.attemptNumbers, new Interner());
   loadDuplicateIndex(d, s.index, refs);
   refs.checkComplete();
 }
