@@ -34,7 +34,8 @@ export class AttemptRefs {
   private readonly engineIds = new Map<object, number>();
   private readonly fixups: OwnerFixup[] = [];
   // ---- restore side ----
-  private readonly objects = new Map<string, LiveAttempt>();
+  private readonly objects = new Map<number, LiveAttempt[]>();
+  private handedOut = 0;
   private readonly filled = new Set<LiveAttempt>();
   private readonly engines = new Map<number, DebitOwner>();
   private readonly pendingOwners = new Map<number, LiveAttempt[]>();
@@ -92,9 +93,14 @@ export class AttemptRefs {
 
   /** Restore: the object named `ref` (the same object for the same name; filled by its holder). */
   attempt(ref: AttemptRef): LiveAttempt {
-    const key = `${ref[0]}:${ref[1]}`;
-    let x = this.objects.get(key);
-    if (x === undefined) this.objects.set(key, (x = new LiveAttempt()));
+    let xs = this.objects.get(ref[0]);
+    if (xs === undefined) this.objects.set(ref[0], (xs = []));
+    let x = xs[ref[1]];
+    if (x === undefined) {
+      if (!(Number.isInteger(ref[1]) && ref[1] >= 0 && ref[1] < 1e9)) throw new Error(`attempt name ${String(ref)} is not valid`);
+      xs[ref[1]] = x = new LiveAttempt();
+      this.handedOut++;
+    }
     return x;
   }
 
@@ -128,7 +134,7 @@ export class AttemptRefs {
 
   /** Restore: throws unless every name handed out was filled and every owner found (a partial restore is never used). */
   checkComplete(): void {
-    const missing = this.objects.size - this.filled.size;
+    const missing = this.handedOut - this.filled.size;
     if (missing > 0) throw new Error(`${missing} attempt(s) referenced but not present in the restored state`);
     if (this.pendingOwners.size > 0) throw new Error(`attempts owned by engine(s) ${[...this.pendingOwners.keys()].join(', ')} that were not restored`);
   }

@@ -8,6 +8,7 @@
  * millions of numbers as decimal text (measured: bench/engine-snapshot.ts).
  * Positional tuples, not objects: a checkpoint holds one per open attempt.
  */
+import { endianness } from 'node:os';
 import type { Anomaly, AnomalyKind } from '../../events/anomaly.js';
 import type { Interner } from '../../util/interner.js';
 import type { LiveAttempt, LiveAttemptInfo } from '../live-attempt.js';
@@ -15,6 +16,9 @@ import type { AttemptRef, AttemptRefs } from './attempt-refs.js';
 import { fromPlain, toPlain, type Plain } from './plain.js';
 
 type S = string | null;
+
+/** A Float64Array's bytes are the little-endian doubles as they are (every x86 and ARM host). */
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** LiveAttemptInfo: its strings, then the emitted versions, txnVersion, mergedInto, owner engine id, dupFirsts. */
 export type AttemptInfoState = [
@@ -60,8 +64,8 @@ export class AttemptNumbers {
     const bytes = Buffer.from(text, 'base64');
     if (bytes.length % 8 !== 0) throw new Error(`attempt numbers: ${bytes.length} bytes is not a whole number of doubles`);
     const buf = new Float64Array(bytes.length / 8);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    for (let i = 0; i < buf.length; i++) buf[i] = view.getFloat64(i * 8, true);
+    if (LITTLE_ENDIAN) new Uint8Array(buf.buffer).set(bytes);
+    else for (let i = 0; i < buf.length; i++) buf[i] = bytes.readDoubleLE(i * 8);
     return new AttemptNumbers(buf);
   }
 
@@ -92,6 +96,7 @@ export class AttemptNumbers {
 
   /** Little-endian doubles, base64. */
   toText(): string {
+    if (LITTLE_ENDIAN) return Buffer.from(this.buf.buffer, 0, this.at * 8).toString('base64');
     const bytes = Buffer.alloc(this.at * 8);
     for (let i = 0; i < this.at; i++) bytes.writeDoubleLE(this.buf[i], i * 8);
     return bytes.toString('base64');
