@@ -69,6 +69,9 @@ function measure(label: string, build: (opts: EngineOptions) => Engine): Row[] {
   const gz = gzipSync(json);
   const gzMs = ms(t0);
   t0 = mark();
+  const gz1 = gzipSync(json, { level: 1 });
+  const gz1Ms = ms(t0);
+  t0 = mark();
   const restored = Engine.restore(opts(), JSON.parse(json) as EngineState, new AttemptRefs(), 0);
   const restoreMs = ms(t0);
   if (restored.openAttempts() !== open) throw new Error('restore lost attempts');
@@ -76,6 +79,7 @@ function measure(label: string, build: (opts: EngineOptions) => Engine): Row[] {
   return [
     { benchmark: `${label}: JSON per open attempt`, value: per(json.length), note: `${open.toLocaleString('en')} open; whole snapshot ${(json.length / 1e6).toFixed(1)} MB` },
     { benchmark: `${label}: gzip per open attempt`, value: per(gz.length), note: `whole snapshot ${(gz.length / 1e6).toFixed(1)} MB gzipped (level 6), gzip took ${gzMs}` },
+    { benchmark: `${label}: gzip level 1 per open attempt`, value: per(gz1.length), note: `gzip level 1 took ${gz1Ms}` },
     { benchmark: `${label}: snapshot + stringify`, value: snapMs },
     { benchmark: `${label}: parse + restore`, value: restoreMs },
   ];
