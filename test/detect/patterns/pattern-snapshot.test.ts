@@ -20,7 +20,7 @@ import { DAY_MS, dayOf } from '../../../src/detect/patterns/window.js';
 import { PosguardError } from '../../../src/errors.js';
 import { rng } from '../../support/scenarios.js';
 import { fact, MIN, rules, SEC, signal } from './helpers.js';
-import { drive, expectSameRun, randomCuts, roundTrip, type Run } from './snapshot-helpers.js';
+import { applyCard, applySignal, drive, expectSameRun, randomCuts, roundTrip, type CardOp, type Run, type SignalOp } from './snapshot-helpers.js';
 
 const WALL = Date.UTC(2030, 0, 1);
 beforeEach(() => void vi.spyOn(Date, 'now').mockReturnValue(WALL));
@@ -34,8 +34,6 @@ const START = Date.UTC(2024, 2, 10, 22, 30);
 const CITIES = [[52.52, 13.405], [52.52, 13.405], [48.137, 11.575], [40.4168, -3.7038], [40.7128, -74.006], null] as const;
 
 // ---------------------------------------------------------------- card patterns
-
-type CardOp = { push: CardFact } | { advance: number };
 
 /** Random facts for a few cards over ~a day and a half, in order; then an arrival script with redeliveries, late and very late facts. */
 function cardScript(seed: number, n = 450): CardOp[] {
@@ -76,7 +74,6 @@ function cardScript(seed: number, n = 450): CardOp[] {
 }
 
 const newCards = (emit: (a: Anomaly) => void, r: Rules = R): CardPatterns => new CardPatterns(() => r, emit);
-const applyCard = (cp: CardPatterns, op: CardOp): void => ('push' in op ? cp.push(op.push) : cp.advance(op.advance));
 
 /** The ops that emitted a version > 1. */
 function beforeRevisions(base: Run<unknown>): number[] {
@@ -173,8 +170,6 @@ describe('CardPatterns snapshot/restore', () => {
 
 // ---------------------------------------------------------------- terminal fault spikes
 
-type SignalOp = { push: HardwareSignal } | { advance: number } | { end: true };
-
 /** Hardware signals of a few terminals over two days; each arrives after a delay (a few beyond max_delay + drift: late, some very late). */
 function signalScript(seed: number, n = 260): SignalOp[] {
   const r = rng(seed);
@@ -208,11 +203,6 @@ function signalScript(seed: number, n = 260): SignalOp[] {
 }
 
 const newSpikes = (emit: (a: Anomaly) => void): TerminalFaultSpikes => new TerminalFaultSpikes(() => R, emit);
-function applySignal(fs: TerminalFaultSpikes, op: SignalOp): void {
-  if ('push' in op) fs.push(op.push);
-  else if ('advance' in op) fs.advance(op.advance);
-  else fs.end();
-}
 
 describe('TerminalFaultSpikes snapshot/restore', () => {
   it('continues exactly as the uninterrupted run, with signals pending, late ones and fired days across midnight', () => {

@@ -5,6 +5,9 @@
  */
 import { expect } from 'vitest';
 import type { Anomaly } from '../../../src/events/anomaly.js';
+import type { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
+import type { TerminalFaultSpikes } from '../../../src/detect/patterns/fault-spike.js';
+import type { CardFact, HardwareSignal } from '../../../src/detect/patterns/types.js';
 import { rng } from '../../support/scenarios.js';
 
 /** What a checkpoint does to the state: JSON out, JSON in. */
@@ -94,4 +97,16 @@ export function expectSameRun<S>(run: Run<S>, base: Run<S>, label: string): void
   expect(run.out, label).toEqual(base.out);
   expect(run.probes, label).toEqual(base.probes);
   expect(run.final, label).toEqual(base.final);
+}
+
+/** The calls a card-pattern detector takes. */
+export type CardOp = { push: CardFact } | { advance: number };
+export const applyCard = (cp: CardPatterns, op: CardOp): void => ('push' in op ? cp.push(op.push) : cp.advance(op.advance));
+
+/** The calls a fault-spike detector takes. */
+export type SignalOp = { push: HardwareSignal } | { advance: number } | { end: true };
+export function applySignal(fs: TerminalFaultSpikes, op: SignalOp): void {
+  if ('push' in op) fs.push(op.push);
+  else if ('advance' in op) fs.advance(op.advance);
+  else fs.end();
 }
