@@ -77,6 +77,9 @@ export class TimeHeap<T> {
   load(times: number[], items: T[]): void {
     this.times = times;
     this.items = items;
+  /** The times, parallel to values() (checkpoints: pushing the pairs in this order into an empty heap rebuilds it exactly). */
+  keys(): readonly number[] {
+    return this.times;
   }
 }
 
@@ -127,5 +130,10 @@ export class MinHeap<T> {
       a[i] = last;
     }
     return top;
+  }
+
+  /** The items in heap order (checkpoints: pushing them in this order into an empty heap rebuilds it exactly). */
+  values(): readonly T[] {
+    return this.items;
   }
 }
