@@ -30,6 +30,7 @@ export class DebitDecisions {
 
   /** (Re)computes the debit anomalies of x and emits what changed. */
   evaluate(x: LiveAttempt): void {
+    // Stryker disable next-line ConditionalExpression: equivalent: `→ false`, since every caller passes a debit being decided or already decided (lifecycle, changed(), reevaluate), and a debit only ever moves, never goes (→ true, killed, is hidden with it)
     if (Number.isNaN(x.n[H_DEBIT_AT])) return;
     const r = this.rules();
     const graceMs = r.debits.reversalGraceMs;
@@ -113,6 +114,7 @@ export class DebitDecisions {
     };
     (info.emitted ??= new Map()).set(kind, a);
     x.state |= S_HAS_ANOMALY;
+    // Stryker disable next-line LogicalOperator: equivalent: `||` stores the related list of every DUPLICATE_DEBIT version, i.e. also the empty one of a RETRACTED version, as `>= 0` below (other kinds have no related debits)
     if (kind === 'DUPLICATE_DEBIT' &&
       // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: `→ true` and `>= 0`, with which a RETRACTED duplicate stores an empty dupFirsts; the pool built from it is the group (or empty, where no group means no duplicate either) (→ false and `<= 0`, killed, are hidden with them)
       c.related.length > 0) {

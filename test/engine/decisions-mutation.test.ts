@@ -374,3 +374,31 @@ describe('with engines sharing the duplicate index, the engine holding a debit e
     expect([dupes(0), dupes(1)]).toEqual([[], [['RRN000000002', 'OPEN', 1], ['RRN000000002', 'RETRACTED', 2]]]);
   });
 });
+
+describe('a debit anomaly\'s merchant, and a duplicate\'s first charges kept across the other kinds\' versions (issue 17)', () => {
+  it('merchant_id is the bank event\'s, even when the terminal named another merchant first', () => {
+    const ev = new EventBuilder().attempt({ t: T0, omit: ['TXN_COMPLETED'] });
+    const h = harness();
+    h.push(ev.TXN_STARTED!, ev.REQUEST_SENT!, { ...ev.AUTH_APPROVED!, merchant_id: 'MERCHANT0000002' });
+    h.engine.end();
+    expect(h.mine('ORPHAN_DEBIT').map((a) => a.merchant_id)).toEqual(['MERCHANT0000002']);
+  });
+
+  it('an orphan\'s new versions do not make its duplicate forget a first charge released from the group', () => {
+    const HORIZON_MS = DEFAULT_RULES.debits.resolutionHorizonMs;
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(...Object.values(b.attempt({ t: T0 })));
+    // The second charge is also an orphan (no TXN_COMPLETED): each event of its attempt is new orphan evidence.
+    h.push(...Object.values(b.attempt({ t: T0 + 10 * MIN, stan: '000002', rrn: 'RRN000000002', omit: ['TXN_COMPLETED'] })));
+    h.watermarkTo(T0 + HORIZON_MS + 8 * MIN); // the first charge is released and leaves the group
+    // Reversed after its grace, within its horizon: AUTO_RESOLVED against the first charge (detection.md); the gateway's
+    // reversal messages after it change the orphan's evidence, not the duplicate's debits.
+    const rrn2 = { orig_rrn: 'RRN000000002', stan: '500002' };
+    h.push(b.bank('REVERSAL_APPLIED', { event_time: T0 + HORIZON_MS + 9 * MIN, orig_rrn: 'RRN000000002' }),
+      b.gateway('REVERSAL_RECEIVED', { event_time: T0 + HORIZON_MS + 9 * MIN + 1_000, ...rrn2 }),
+      b.gateway('REVERSAL_FORWARDED', { event_time: T0 + HORIZON_MS + 9 * MIN + 2_000, ...rrn2 }));
+    expect(h.mine('ORPHAN_DEBIT').length).toBeGreaterThan(2);
+    expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.version, a.status, a.related_rrns])).toEqual([[1, 'OPEN', ['RRN000000001']], [2, 'AUTO_RESOLVED', ['RRN000000001']]]);
+  });
+});
