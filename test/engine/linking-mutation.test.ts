@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { buildRules } from '../../src/config/rules.js';
 import type { Anomaly } from '../../src/events/anomaly.js';
 import { Engine } from '../../src/engine/engine.js';
-import type { TransactionRecord } from '../../src/events/transaction.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { EventBuilder, MIN, T0 } from '../eval/builders.js';
 
@@ -173,6 +172,8 @@ describe('two rrns claim one attempt (docs/semantics.md, "Known limits"): counte
 });
 
 describe('attempt-index.ts survivors (issue 17): which attempt is held, kept apart or merged', () => {
+  /** The golden records the engine writes. */
+  type TransactionRecord = Parameters<NonNullable<ConstructorParameters<typeof Engine>[0]['output']['transaction']>>[0];
   /** Every version, the engine (ended) and its golden records. */
   function replay(order: readonly Ev[]) {
     const versions: Anomaly[] = [];
