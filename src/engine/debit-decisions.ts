@@ -60,7 +60,7 @@ export class DebitDecisions {
       if (z.n[H_DEBIT_AT] - x.n[H_DEBIT_AT] > windowMs) continue;
       const owner = z.info?.owner;
       if (owner &&
-        // Stryker disable next-line ConditionalExpression: equivalent: `owner !== this.self` → true, since when the owner is this engine its reevaluate() evaluates z (decided) here all the same (→ false, killed, is hidden with it)
+        // Stryker disable next-line ConditionalExpression: equivalent: `owner !== this.self` → true, since when the owner is this engine its reevaluate() evaluates z (decided) here all the same
         owner !== this.self) owner.reevaluate(z);
       else this.evaluate(z);
     }
@@ -116,7 +116,7 @@ export class DebitDecisions {
     x.state |= S_HAS_ANOMALY;
     // Stryker disable next-line LogicalOperator: equivalent: `||` stores the related list of every DUPLICATE_DEBIT version, i.e. also the empty one of a RETRACTED version, as `>= 0` below (other kinds have no related debits)
     if (kind === 'DUPLICATE_DEBIT' &&
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: `→ true` and `>= 0`, with which a RETRACTED duplicate stores an empty dupFirsts; the pool built from it is the group (or empty, where no group means no duplicate either) (→ false and `<= 0`, killed, are hidden with them)
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: `→ true` and `>= 0`, with which a RETRACTED duplicate stores an empty dupFirsts; the pool built from it is the group (or empty, where no group means no duplicate either) (`<= 0`, killed, is hidden with them)
       c.related.length > 0) {
       info.dupFirsts = [...c.related];
       // The first charges stay held to their horizon too: a late reversal of one still resolves this duplicate.
@@ -138,7 +138,7 @@ function sameEvidence(a: Evidence, b: Evidence): boolean {
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent: `→ false` and `return true` (above) (→ true, killed, is hidden with them)
   if (a.length !== b.length) return false;
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: `→ false` and `<=` (reads undefined on both sides) (above) (→ true and `>=`, killed by timing out, are hidden with them)
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: `→ false` and `<=` (reads undefined on both sides) (above) (`>=`, which hangs on empty lists, is hidden with them)
   for (let i = 0; i < a.length; i++)
     // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent: `→ false` and `return true` (above) (→ true, killed, is hidden with them)
     if (a[i] !== b[i]) return false;
