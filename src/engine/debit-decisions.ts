@@ -30,6 +30,7 @@ export class DebitDecisions {
 
   /** (Re)computes the debit anomalies of x and emits what changed. */
   evaluate(x: LiveAttempt): void {
+    // Stryker disable next-line ConditionalExpression: equivalent: `→ false`, since every caller passes a debit being decided or already decided (lifecycle, changed(), reevaluate), and a debit only ever moves, never goes (→ true, killed, is hidden with it)
     if (Number.isNaN(x.n[H_DEBIT_AT])) return;
     const r = this.rules();
     const graceMs = r.debits.reversalGraceMs;
@@ -49,12 +50,18 @@ export class DebitDecisions {
   reevaluateLaterDuplicates(x: LiveAttempt): void {
     const windowMs = this.rules().duplicateDebit.windowMs;
     for (const z of this.groups.laterDecided(x, windowMs)) {
-      if (z === x || (z.state & S_DECIDED) === 0) continue;
+      // Stryker disable next-line ConditionalExpression: equivalent: `→ false`, since DuplicateGroup.laterDecided (the only source of z, own or shared groups) starts at x's neighbours and never returns x (→ true, killed, is hidden with it)
+      if (z === x) continue;
+      // Stryker disable next-line ConditionalExpression: equivalent: `→ false`, since laterDecided returns only decided members (→ true, killed, is hidden with it)
+      if ((z.state & S_DECIDED) === 0) continue;
       // Stryker disable next-line ConditionalExpression: `!debitBefore(x, z)` → false is equivalent: re-deciding a debit that cannot count x as its first charge changes nothing (→ true, killed, is hidden with it)
       if (!debitBefore(x, z)) continue;
+      // Stryker disable next-line ConditionalExpression: equivalent: `→ false`, since laterDecided already stops at x's debit time + windowMs (a debit whose time moves is filed again) (→ true, killed, is hidden with it)
       if (z.n[H_DEBIT_AT] - x.n[H_DEBIT_AT] > windowMs) continue;
       const owner = z.info?.owner;
-      if (owner && owner !== this.self) owner.reevaluate(z);
+      if (owner &&
+        // Stryker disable next-line ConditionalExpression: equivalent: `owner !== this.self` → true, since when the owner is this engine its reevaluate() evaluates z (decided) here all the same
+        owner !== this.self) owner.reevaluate(z);
       else this.evaluate(z);
     }
   }
@@ -107,7 +114,10 @@ export class DebitDecisions {
     };
     (info.emitted ??= new Map()).set(kind, a);
     x.state |= S_HAS_ANOMALY;
-    if (kind === 'DUPLICATE_DEBIT' && c.related.length > 0) {
+    // Stryker disable next-line LogicalOperator: equivalent: `||` stores the related list of every DUPLICATE_DEBIT version, i.e. also the empty one of a RETRACTED version, as `>= 0` below (other kinds have no related debits)
+    if (kind === 'DUPLICATE_DEBIT' &&
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: `→ true` and `>= 0`, with which a RETRACTED duplicate stores an empty dupFirsts; the pool built from it is the group (or empty, where no group means no duplicate either) (`<= 0`, killed, is hidden with them)
+      c.related.length > 0) {
       info.dupFirsts = [...c.related];
       // The first charges stay held to their horizon too: a late reversal of one still resolves this duplicate.
       for (const y of c.related) y.state |= S_HAS_ANOMALY;
@@ -122,8 +132,15 @@ function sameEvidence(a: Evidence, b: Evidence): boolean {
   return same(a.terminal, b.terminal) && same(a.gateway, b.gateway) && same(a.bank, b.bank);
 }
 
+// Every mutant making sameList answer "same" for different lists is equivalent: the related list changes only
+// with the related debits, and each brings its own debit event into the evidence, so sameEvidence (on the same
+// condition) sees the change; a RETRACTED version keeps the previous list. The comments below hide those.
 function sameList(a: readonly string[], b: readonly string[]): boolean {
+  // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent: `→ false` and `return true` (above) (→ true, killed, is hidden with them)
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: `→ false` and `<=` (reads undefined on both sides) (above) (`>=`, which hangs on empty lists, is hidden with them)
+  for (let i = 0; i < a.length; i++)
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent: `→ false` and `return true` (above) (→ true, killed, is hidden with them)
+    if (a[i] !== b[i]) return false;
   return true;
 }

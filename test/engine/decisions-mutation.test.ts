@@ -11,6 +11,7 @@ import { buildRules, DEFAULT_RULES, type Rules } from '../../src/config/rules.js
 import type { Anomaly } from '../../src/events/anomaly.js';
 import type { TransactionRecord } from '../../src/events/transaction.js';
 import { Engine } from '../../src/engine/engine.js';
+import { SharedDuplicates } from '../../src/engine/shared-duplicates.js';
 import { createPipeline } from '../../src/runtime/pipeline.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { EventBuilder, MIN, T0 } from '../eval/builders.js';
@@ -290,5 +291,114 @@ describe('versions: one per change, none before the decision (issue 17, debit-de
     h.push(b.bank('REVERSAL_APPLIED', { event_time: T0 + HORIZON_MS + 9 * MIN, orig_rrn: 'RRN000000002' }));
     expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.rrn, a.status, a.version, a.related_rrns])).toEqual([
       ['RRN000000002', 'OPEN', 1, ['RRN000000001']], ['RRN000000002', 'AUTO_RESOLVED', 2, ['RRN000000001']]]);
+  });
+});
+
+describe('versions when only the link, the debit event or the emitting engine changes (issue 17, debit-decisions.ts survivors)', () => {
+  /** A first charge (complete, TERM0001 / 000001) and a second one 2 minutes later, of which only the bank's approval arrives. */
+  function echoedSecond(echo: { terminal_id: string; stan: string }) {
+    const b = new EventBuilder();
+    const first = Object.values(b.attempt({ t: T0 }));
+    const second = b.attempt({ t: T0 + 2 * MIN, stan: '000002', rrn: 'RRN000000002' });
+    return { first, approval: { ...second.AUTH_APPROVED!, ...echo }, requestReceived: second.REQUEST_RECEIVED! };
+  }
+  const dupes = (h: ReturnType<typeof harness>) => h.mine('DUPLICATE_DEBIT').map((a) => [a.version, a.status, a.terminal_id, a.stan, a.related_rrns]);
+
+  it('a duplicate decided on the bank\'s echo gets a version with the gateway\'s stan when only the stan changes', () => {
+    // The echo names stan 000009; the gateway (the authority, docs/semantics.md) names 000002 on the same terminal.
+    const { first, approval, requestReceived } = echoedSecond({ terminal_id: 'TERM0001', stan: '000009' });
+    const h = harness();
+    h.push(...first, approval);
+    h.watermarkTo(T0 + 2 * MIN + GRACE);
+    expect(dupes(h)).toEqual([[1, 'OPEN', 'TERM0001', '000009', ['RRN000000001']]]);
+    // A gateway event is no evidence of a duplicate (its debits and their reversals): status, related and evidence stay.
+    h.push(requestReceived);
+    expect(dupes(h)).toEqual([[1, 'OPEN', 'TERM0001', '000009', ['RRN000000001']], [2, 'OPEN', 'TERM0001', '000002', ['RRN000000001']]]);
+  });
+
+  it('… and a version with the gateway\'s terminal when only the terminal changes', () => {
+    const { first, approval, requestReceived } = echoedSecond({ terminal_id: 'TERM0009', stan: '000002' });
+    const h = harness();
+    h.push(...first, approval);
+    h.watermarkTo(T0 + 2 * MIN + GRACE);
+    expect(dupes(h)).toEqual([[1, 'OPEN', 'TERM0009', '000002', ['RRN000000001']]]);
+    h.push(requestReceived);
+    expect(dupes(h)).toEqual([[1, 'OPEN', 'TERM0009', '000002', ['RRN000000001']], [2, 'OPEN', 'TERM0001', '000002', ['RRN000000001']]]);
+  });
+
+  it('a late, earlier approval of the same rrn becomes the debit: a version whose evidence names it instead of the old one', () => {
+    const b = new EventBuilder();
+    const first = b.attempt({ t: T0 });
+    const second = b.attempt({ t: T0 + 2 * MIN, stan: '000002', rrn: 'RRN000000002' });
+    const h = harness();
+    h.push(...Object.values(first), ...Object.values(second));
+    h.watermarkTo(T0 + 2 * MIN + GRACE);
+    const bankIds = () => h.mine('DUPLICATE_DEBIT').map((a) => a.evidence.bank.map((e) => e.event_id));
+    expect(bankIds()).toEqual([[first.AUTH_APPROVED!.event_id, second.AUTH_APPROVED!.event_id]]);
+    // 1 ms earlier than the debit, same rrn and amount: the earliest AUTH_APPROVED is the debit, and a duplicate's
+    // evidence is each debit (and its reversals): as many events as before, one of them another.
+    const earlier = b.bank('AUTH_APPROVED', { event_time: T0 + 2 * MIN - 1, rrn: 'RRN000000002', stan: '000002' });
+    h.push(earlier);
+    expect(bankIds()).toEqual([
+      [first.AUTH_APPROVED!.event_id, second.AUTH_APPROVED!.event_id],
+      [first.AUTH_APPROVED!.event_id, earlier.event_id],
+    ]);
+    expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.version, a.status, a.event_time])).toEqual([[1, 'OPEN', T0 + 2 * MIN], [2, 'OPEN', T0 + 2 * MIN - 1]]);
+  });
+});
+
+describe('with engines sharing the duplicate index, the engine holding a debit emits its re-decisions', () => {
+  it('a late reversal read by the first charge\'s engine retracts the duplicate through the engine holding the second charge', () => {
+    const groups = new SharedDuplicates();
+    const outs = [0, 1].map(() => [] as Anomaly[]);
+    const engines = outs.map((out) => new Engine({ rules: () => DEBIT_KINDS_ONLY, output: { anomaly: (a) => out.push(a) }, duplicateGroups: groups }));
+    let tick = 0;
+    const watermarkTo = (p: number, w: number) => {
+      const c = new EventBuilder({ terminal_id: `CLOCK00${p}`, rrn: `CLK${String(++tick).padStart(9, '0')}`, stan: String(900_000 + tick), card_token: 'tok_clock' }, { firstId: 9_000_000 + tick * 10 });
+      for (const e of [c.terminal('DEVICE_FAULT', { event_time: w + LAG }), c.gateway('REQUEST_RECEIVED', { event_time: w + LAG }), c.bank('AUTH_DECLINED', { event_time: w + LAG })]) engines[p].push(streamOf(e), e);
+      expect(engines[p].watermark).toBe(w);
+    };
+    // Same card, merchant, amount and currency on two terminals, each held by its own engine (partition).
+    const b = new EventBuilder();
+    const d = new EventBuilder({ terminal_id: 'TERM0002' }, { firstId: 500 });
+    for (const e of Object.values(b.attempt({ t: T0 }))) engines[0].push(streamOf(e), e);
+    for (const e of Object.values(d.attempt({ t: T0 + 2 * MIN, stan: '000002', rrn: 'RRN000000002' }))) engines[1].push(streamOf(e), e);
+    watermarkTo(0, T0 + 10 * MIN);
+    watermarkTo(1, T0 + 10 * MIN);
+    const dupes = (p: number) => outs[p].filter((a) => a.kind === 'DUPLICATE_DEBIT').map((a) => [a.rrn, a.status, a.version]);
+    expect([dupes(0), dupes(1)]).toEqual([[], [['RRN000000002', 'OPEN', 1]]]);
+    // The first charge reversed within its grace (detection.md): it is no first charge, the duplicate is retracted,
+    // by engine 1, whose partition holds the second charge (docs/semantics.md, "Reversals").
+    const reversal = b.bank('REVERSAL_APPLIED', { event_time: T0 + MIN });
+    engines[0].push('bank', reversal);
+    expect([dupes(0), dupes(1)]).toEqual([[], [['RRN000000002', 'OPEN', 1], ['RRN000000002', 'RETRACTED', 2]]]);
+  });
+});
+
+describe('a debit anomaly\'s merchant, and a duplicate\'s first charges kept across the other kinds\' versions (issue 17)', () => {
+  it('merchant_id is the bank event\'s, even when the terminal named another merchant first', () => {
+    const ev = new EventBuilder().attempt({ t: T0, omit: ['TXN_COMPLETED'] });
+    const h = harness();
+    h.push(ev.TXN_STARTED!, ev.REQUEST_SENT!, { ...ev.AUTH_APPROVED!, merchant_id: 'MERCHANT0000002' });
+    h.engine.end();
+    expect(h.mine('ORPHAN_DEBIT').map((a) => a.merchant_id)).toEqual(['MERCHANT0000002']);
+  });
+
+  it('an orphan\'s new versions do not make its duplicate forget a first charge released from the group', () => {
+    const HORIZON_MS = DEFAULT_RULES.debits.resolutionHorizonMs;
+    const h = harness();
+    const b = new EventBuilder();
+    h.push(...Object.values(b.attempt({ t: T0 })));
+    // The second charge is also an orphan (no TXN_COMPLETED): each event of its attempt is new orphan evidence.
+    h.push(...Object.values(b.attempt({ t: T0 + 10 * MIN, stan: '000002', rrn: 'RRN000000002', omit: ['TXN_COMPLETED'] })));
+    h.watermarkTo(T0 + HORIZON_MS + 8 * MIN); // the first charge is released and leaves the group
+    // Reversed after its grace, within its horizon: AUTO_RESOLVED against the first charge (detection.md); the gateway's
+    // reversal messages after it change the orphan's evidence, not the duplicate's debits.
+    const rrn2 = { orig_rrn: 'RRN000000002', stan: '500002' };
+    h.push(b.bank('REVERSAL_APPLIED', { event_time: T0 + HORIZON_MS + 9 * MIN, orig_rrn: 'RRN000000002' }),
+      b.gateway('REVERSAL_RECEIVED', { event_time: T0 + HORIZON_MS + 9 * MIN + 1_000, ...rrn2 }),
+      b.gateway('REVERSAL_FORWARDED', { event_time: T0 + HORIZON_MS + 9 * MIN + 2_000, ...rrn2 }));
+    expect(h.mine('ORPHAN_DEBIT').length).toBeGreaterThan(2);
+    expect(h.mine('DUPLICATE_DEBIT').map((a) => [a.version, a.status, a.related_rrns])).toEqual([[1, 'OPEN', ['RRN000000001']], [2, 'AUTO_RESOLVED', ['RRN000000001']]]);
   });
 });

@@ -9,7 +9,7 @@ import { buildRules } from '../../src/config/rules.js';
 import type { Anomaly } from '../../src/events/anomaly.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
-import { EventBuilder, T0 } from '../eval/builders.js';
+import { EventBuilder, MIN, T0 } from '../eval/builders.js';
 
 const RULES = buildRules({ cardTesting: { enabled: false }, cardVelocity: { enabled: false }, impossibleTravel: { enabled: false }, terminalFaultSpike: { enabled: false } });
 type Ev = TerminalEvent | GatewayEvent | BankEvent;
@@ -168,5 +168,81 @@ describe('two rrns claim one attempt (docs/semantics.md, "Known limits"): counte
     const g1 = b.gateway('REQUEST_RECEIVED', { event_time: T0 + 59_000 });
     const g2 = b.gateway('RESPONSE_SENT', { event_time: T0 + 61_000, response_code: '00' });
     expect(counted([...Object.values(r0), approved, g1, g2])).toBe(2);
+  });
+});
+
+describe('attempt-index.ts survivors (issue 17): which attempt is held, kept apart or merged', () => {
+  /** The golden records the engine writes. */
+  type TransactionRecord = Parameters<NonNullable<ConstructorParameters<typeof Engine>[0]['output']['transaction']>>[0];
+  /** Every version, the engine (ended) and its golden records. */
+  function replay(order: readonly Ev[]) {
+    const versions: Anomaly[] = [];
+    const txns: TransactionRecord[] = [];
+    const engine = new Engine({ rules: () => RULES, output: { anomaly: (a) => versions.push(a), transaction: (t) => txns.push(t) } });
+    for (const e of order) engine.push(streamOf(e), e);
+    return { engine, versions, txns, final: () => [...new Map(versions.map((a) => [a.anomaly_id, a])).values()].filter((a) => a.status !== 'RETRACTED') };
+  }
+
+  it('holdsAttempt: an rrn with an attempt of its own, not an rrn known only from a reversal, nor an unknown one', () => {
+    // docs/semantics.md, "Reversals": a reversal settles the debit in whichever engine holds its attempt.
+    const b = new EventBuilder();
+    const own = b.gateway('REQUEST_RECEIVED', { event_time: T0 });
+    const reversalOnly = b.bank('REVERSAL_APPLIED', { event_time: T0, orig_rrn: 'RRN000000007' });
+    const { engine } = replay([own, reversalOnly]);
+    expect([engine.holdsAttempt('RRN000000001'), engine.holdsAttempt('RRN000000007'), engine.holdsAttempt('RRN000000099')]).toEqual([true, false, false]);
+  });
+
+  it('a bank approval arriving after a reversal of its rrn, echoing an attempt that has another rrn, does not take that attempt', () => {
+    // R1 is a complete sale at (TERM0001, 000001). R2 is known first by its bank reversal (10 min after its debit), then
+    // by its approval, whose echo names R1's (TERM0001, 000001): one rrn per attempt (docs/semantics.md, "Known
+    // limits"), so R2 is evaluated alone: the gateway never saw it, so NO_GATEWAY_RECORD, auto-resolved by the
+    // reversal after the grace (detection.md); R1 keeps its attempt and its rrn, and is no anomaly.
+    const b = new EventBuilder();
+    const r1 = Object.values(b.attempt({ t: T0 }));
+    const z = new EventBuilder({ rrn: 'RRN000000002', card_token: 'tok_card_Z' }, { firstId: 500 });
+    const reversal = z.bank('REVERSAL_APPLIED', { event_time: T0 + 11 * MIN });
+    const approval = z.bank('AUTH_APPROVED', { event_time: T0 + MIN });
+    const { engine, final, txns } = replay([...r1, reversal, approval]);
+    engine.end();
+    expect(final().map((a) => [a.kind, a.cause, a.status, a.rrn])).toEqual([['ORPHAN_DEBIT', 'NO_GATEWAY_RECORD', 'AUTO_RESOLVED', 'RRN000000002']]);
+    expect(txns.filter((t) => t.rrn === 'RRN000000001').map((t) => [t.terminal_id, t.stan, t.terminal_outcome])).toEqual([['TERM0001', '000001', 'SUCCESS']]);
+  });
+
+  it('a link made from the bank\'s echo does not give way to the gateway\'s once a terminal event has joined it', () => {
+    // docs/semantics.md, "Known limits": the echo's (TERM0001, 000009) is kept once the terminal's events of 000009
+    // joined it; the gateway's REQUEST_RECEIVED (naming 000001) then joins that attempt. No TXN_COMPLETED: an orphan on 000009.
+    const b = new EventBuilder({ stan: '000009' });
+    const ev = b.attempt({ t: T0, omit: ['TXN_COMPLETED'] });
+    const { engine, final } = replay([ev.AUTH_APPROVED!, ev.TXN_STARTED!, ev.REQUEST_SENT!, ev.RESPONSE_RECEIVED!, { ...ev.REQUEST_RECEIVED!, stan: '000001' }]);
+    engine.end();
+    expect(final().map((a) => [a.kind, a.terminal_id, a.stan])).toEqual([['ORPHAN_DEBIT', 'TERM0001', '000009']]);
+  });
+
+  it('an echo-linked attempt moving to the gateway\'s (tid, stan) leaves the index entry another attempt took over', () => {
+    // R1's bank echo names (TERM0001, 000009), which is R2's attempt: R2's gateway event there is a link conflict
+    // and R2 is indexed at 000009. R1's gateway event then names 000001: R1 moves there. Both sales complete
+    // (each terminal's events find their attempt), so nothing is an anomaly.
+    const b = new EventBuilder();
+    const r1 = b.attempt({ t: T0 });
+    const z = new EventBuilder({ rrn: 'RRN000000002', stan: '000009', card_token: 'tok_card_Z' }, { firstId: 500 });
+    const r2 = z.attempt({ t: T0 + 10_000 });
+    const terminal = (ev: typeof r1) => [ev.TXN_STARTED!, ev.REQUEST_SENT!, ev.RESPONSE_RECEIVED!, ev.TXN_COMPLETED!];
+    const rest = (ev: typeof r1) => [ev.FORWARDED_TO_ISSUER!, ev.ISSUER_RESPONSE!, ev.RESPONSE_SENT!];
+    const { engine, final } = replay([{ ...r1.AUTH_APPROVED!, stan: '000009' }, r2.REQUEST_RECEIVED!, r1.REQUEST_RECEIVED!,
+      ...rest(r1), ...terminal(r1), ...terminal(r2), r2.AUTH_APPROVED!, ...rest(r2)]);
+    engine.end();
+    expect(final()).toEqual([]);
+    expect(engine.openAttempts()).toBe(0);
+  });
+
+  it('a merge keeps the terminal\'s masked PAN (the attempt merged in, known by rrn only, has none)', () => {
+    const b = new EventBuilder();
+    const ev = b.attempt({ t: T0 });
+    const terminal = [{ ...ev.TXN_STARTED!, masked_pan: '411111******1111' }, ev.REQUEST_SENT!, ev.RESPONSE_RECEIVED!, ev.TXN_COMPLETED!];
+    const gateway = [ev.REQUEST_RECEIVED!, ev.FORWARDED_TO_ISSUER!, ev.ISSUER_RESPONSE!, ev.RESPONSE_SENT!];
+    // Terminal first, then the bank's echo (another stan), then the gateway: the echo's attempt is merged into the terminal's.
+    const { engine, txns } = replay([...terminal, { ...ev.AUTH_APPROVED!, stan: '000009' }, ...gateway]);
+    engine.end();
+    expect(txns.map((t) => [t.rrn, t.stan, t.masked_pan, t.card_token])).toEqual([['RRN000000001', '000001', '411111******1111', 'tok_card_A']]);
   });
 });
