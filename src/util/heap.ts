@@ -77,6 +77,8 @@ export class TimeHeap<T> {
   load(times: number[], items: T[]): void {
     this.times = times;
     this.items = items;
+  }
+
   /** The times, parallel to values() (checkpoints: pushing the pairs in this order into an empty heap rebuilds it exactly). */
   keys(): readonly number[] {
     return this.times;
