@@ -193,6 +193,15 @@ describe('TERMINAL_FAULT_SPIKE: one per terminal and UTC day, whatever the clean
 });
 
 describe('TERMINAL_FAULT_SPIKE: late signals', () => {
+  it('advance with an older watermark does not move the frontier back: signals of a closed day still create nothing', () => {
+    const { out, push, frontier } = detector();
+    frontier(MIDNIGHT + GRACE + MIN); // the day before MIDNIGHT is closed
+    frontier(T0);
+    push(signal({ t: MIDNIGHT - 3 * MIN }), signal({ t: MIDNIGHT - 2 * MIN }), signal({ t: MIDNIGHT - MIN }));
+    frontier(MIDNIGHT - MIN);
+    expect(out).toEqual([]);
+  });
+
   it('signals of a new terminal arriving after the frontier passed them (within the lateness) fire as in batch', () => {
     const { out, fs, push, frontier } = detector();
     frontier(T0 + 5 * MIN);
