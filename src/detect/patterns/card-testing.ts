@@ -81,7 +81,6 @@ export class CardTesting {
     const hi = f.event_time + r.windowMs;
     for (let j = p; j < w.length; j++) {
       const e = w.at(j);
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (→ false, >=): held events after the late fact's window do not contain it, so re-evaluating them changes nothing
       if (e.event_time > hi) break;
       const day = dayOf(e.event_time);
       if (day < fr.openDay) continue;

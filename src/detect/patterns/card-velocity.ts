@@ -44,7 +44,7 @@ export class CardVelocity {
     const hi = f.event_time + r.windowMs;
     for (let j = p; j < w.length; j++) {
       const e = w.at(j);
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (→ false, >=): held debits after the late debit's window do not contain it, so re-evaluating them changes nothing
+      // Stryker disable next-line ConditionalExpression: equivalent (→ false): held debits after the late debit's window do not contain it, so re-evaluating them changes nothing (`>=` is not: test/detect/patterns/late-window-end.test.ts)
       if (e.event_time > hi) break;
       const day = dayOf(e.event_time);
       if (day < fr.openDay) continue;
