@@ -1,0 +1,124 @@
+/**
+ * The checkpoint barrier and the restore decision of `posguard run`
+ * (docs/kafka.md, "Checkpoints"; issue 13).
+ *
+ * Barrier (every run.checkpointIntervalMs, on clean shutdown, on
+ * revocation): at a batch boundary nothing is pushed → snapshot every task
+ * and the process part (synchronously: one consistent point) → flush the
+ * sink and the dead letters (every result derived before the snapshot is
+ * durable) → write every record (in parallel; each resolves once durable) →
+ * commit per partition exactly the positions the checkpoint was taken at,
+ * with (epoch, barrier) and the rebuild offsets in the metadata. A failed
+ * write commits nothing: the previous checkpoint and commit stay the pair a
+ * restart uses.
+ */
+import type { Rules } from '../../../config/rules.js';
+import { rulesStamp } from '../../../config/rules-version.js';
+import type { CheckpointExpectation, CheckpointStore } from '../../../ingest/checkpoint-store.js';
+import type { CommitPlan } from '../../../ingest/kafka/partition-targets.js';
+import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
+import type { Logger } from '../../../util/log.js';
+import { decideRestore, readCheckpoints, type FallbackReason, type RestoreDecision } from './restore.js';
+import type { BarrierSnapshot } from './snapshot.js';
+import { encodeState, STATE_FORMAT } from './state.js';
+
+export interface CheckpointerOptions {
+  readonly group: string;
+  readonly rules: () => Rules;
+  readonly store: CheckpointStore;
+  /** Component "checkpoint". */
+  readonly log: Logger;
+  readonly now: () => number;
+  /** Restores by result: `restored` or the fallback reason (posguard_checkpoint_restores_total). */
+  readonly metrics?: { restore(result: 'restored' | FallbackReason): void };
+}
+
+/** What a barrier needs of the rest of the run. */
+export interface BarrierParts {
+  /** The snapshot and its commit, or null when nothing is held (or ownership is being checked). */
+  snapshot(barrier: number): BarrierSnapshot | null;
+  /** Runs fn with no batch in progress and none starting. */
+  atBatchBoundary<T>(fn: () => Promise<T>): Promise<T>;
+  /** Sink flush and dead letters acknowledged. */
+  flushOutputs(): Promise<void>;
+  commitExactly(plan: CommitPlan): Promise<void>;
+}
+
+export interface BarrierFigures {
+  readonly barrier: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly encodeMs: number;
+  readonly writeMs: number;
+}
+
+export class Checkpointer {
+  private barrier = 0;
+  private last: BarrierFigures | null = null;
+  failures = 0;
+
+  constructor(private readonly o: CheckpointerOptions, private readonly parts: BarrierParts) {}
+
+  expectation(): CheckpointExpectation {
+    return { formatVersion: STATE_FORMAT, rulesVersion: rulesStamp(this.o.rules()).version };
+  }
+
+  /** The figures of the last completed barrier. */
+  get lastBarrier(): BarrierFigures | null {
+    return this.last;
+  }
+
+  /**
+   * Takes a barrier. `atBoundary` false: the caller is between two records
+   * already (inside a batch at a heartbeat, or after the drain settled).
+   * Resolves true once checkpoint and commit are durable; false when nothing
+   * was held or a write failed (logged, counted by the store).
+   */
+  async take(why: string, atBoundary = true): Promise<boolean> {
+    const run = () => this.barrierNow(why);
+    return atBoundary ? this.parts.atBatchBoundary(run) : run();
+  }
+
+  private async barrierNow(why: string): Promise<boolean> {
+    const snap = this.parts.snapshot(++this.barrier);
+    if (snap === null) return false;
+    const t0 = this.o.now();
+    const payloads = snap.records.map((r) => encodeState(r.record));
+    const t1 = this.o.now();
+    await this.parts.flushOutputs();
+    const t2 = this.o.now();
+    const expect = this.expectation();
+    try {
+      await Promise.all(snap.records.map((r, i) => this.o.store.write(r.key, payloads[i], { ...r.meta, formatVersion: expect.formatVersion, rulesVersion: expect.rulesVersion })));
+    } catch (e) {
+      this.failures++;
+      this.o.log.warn(`checkpoint ${snap.barrier} (${why}) not written, offsets not committed (the previous checkpoint stays the latest): ${(e as Error).message}`);
+      return false;
+    }
+    await this.parts.commitExactly(snap.plan);
+    const bytes = payloads.reduce((n, p) => n + p.length, 0);
+    this.last = { barrier: snap.barrier, records: payloads.length, bytes, encodeMs: t1 - t0, writeMs: this.o.now() - t2 };
+    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes (encoded in ${t1 - t0} ms, written in ${this.last.writeMs} ms), offsets committed`);
+    return true;
+  }
+
+  /**
+   * Reads the latest checkpoints of `plans` and decides (restore.ts). A
+   * fallback is one warn line and a count; the caller then rebuilds.
+   */
+  async restore(plans: readonly RebuildPlan[]): Promise<RestoreDecision> {
+    for (const pl of plans) if (pl.checkpoint !== null) this.barrier = Math.max(this.barrier, pl.checkpoint.barrier);
+    if (plans.length === 0) return { ok: false, reason: 'missing', detail: 'no partition held' };
+    const t0 = this.o.now();
+    const d = decideRestore(plans, await readCheckpoints(this.o.store, this.o.group, plans, this.expectation()));
+    this.o.metrics?.restore(d.ok ? 'restored' : d.reason);
+    if (!d.ok) {
+      this.o.log.warn(`no checkpoint restored (${d.reason}: ${d.detail}): rebuilding ${plans.length} partition${plans.length > 1 ? 's' : ''} from the committed offsets`);
+      return d;
+    }
+    this.barrier = Math.max(this.barrier, d.barrier);
+    const reread = d.plans.map((pl) => `p${pl.p} at ${pl.starts.terminal}/${pl.starts.gateway}/${pl.starts.bank}`).join('; ');
+    this.o.log.info(`restored checkpoint ${d.barrier} of ${d.plans.length} partition${d.plans.length > 1 ? 's' : ''} in ${this.o.now() - t0} ms: ${reread}`);
+    return d;
+  }
+}
