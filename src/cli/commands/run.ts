@@ -42,6 +42,7 @@ function renderSummary(result: RunResult, cfg: RunConfig): string {
     'records read': `${s.records} in ${secs.toFixed(1)} s (${Math.round(s.records / Math.max(secs, 0.001))}/s)`,
     'dead-lettered': `${Object.values(s.poison).reduce((a, b) => a + b, 0)} (${Object.entries(s.poison).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), ${s.deadLettersSent} sent to ${cfg.topics.dlq}`,
     'commits / rebuilds / pauses': `${s.commits} / ${s.rebuilds} / ${s.pauses}`,
+    'checkpoints / restores': `${s.checkpoints} written / ${s.restores} restored`,
     'rebuild reconciliation': `${s.ledger.loaded} stored anomalies loaded, ${s.ledger.suppressedIdentical + s.ledger.suppressedLaterTrigger} re-emissions skipped, ${s.ledger.retracted} retracted, ${s.suppressedBelowFloor} below the floor`,
   });
 }
