@@ -67,6 +67,17 @@ export class TimeHeap<T> {
     }
     return top;
   }
+
+  /** @internal state: the heap's arrays in heap order (a snapshot keeps the pop order of equal times). */
+  entries(): { readonly times: readonly number[]; readonly items: readonly T[] } {
+    return { times: this.times, items: this.items };
+  }
+
+  /** @internal state: replaces the contents with arrays taken by entries() (already in heap order). */
+  load(times: number[], items: T[]): void {
+    this.times = times;
+    this.items = items;
+  }
 }
 
 /** A binary min-heap by comparator; `less` must be a strict total order for deterministic output. */
