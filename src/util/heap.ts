@@ -78,6 +78,11 @@ export class TimeHeap<T> {
     this.times = times;
     this.items = items;
   }
+
+  /** The times, parallel to values() (checkpoints: pushing the pairs in this order into an empty heap rebuilds it exactly). */
+  keys(): readonly number[] {
+    return this.times;
+  }
 }
 
 /** A binary min-heap by comparator; `less` must be a strict total order for deterministic output. */
@@ -127,5 +132,10 @@ export class MinHeap<T> {
       a[i] = last;
     }
     return top;
+  }
+
+  /** The items in heap order (checkpoints: pushing them in this order into an empty heap rebuilds it exactly). */
+  values(): readonly T[] {
+    return this.items;
   }
 }

@@ -1,36 +1,29 @@
 /**
  * The snapshot/restore calls of the parts other branches own (issue 13
  * contract): the engine and the shared duplicate index (src/engine/state),
- * fault spikes and the card stage (src/detect/patterns/state,
- * card-stage.ts). One place, so the barrier and the restore read as plain
- * steps.
+ * fault spikes (src/detect/patterns/state) and the card stage
+ * (card-stage-state.ts). One place, so the barrier and the restore read as
+ * plain steps. Their states are plain JSON data, each with its own `v`; a
+ * restore throws on any inconsistency (the caller falls back to the rebuild).
  */
-import type { Engine } from '../../../engine/engine.js';
+import { Engine } from '../../../engine/engine.js';
 import type { EngineOptions } from '../../../engine/engine-types.js';
-import { Engine as EngineClass } from '../../../engine/engine.js';
 import type { SharedDuplicates } from '../../../engine/shared-duplicates.js';
+import { AttemptRefs, type EngineState, type SharedDuplicatesState } from '../../../engine/state/index.js';
 import type { TerminalFaultSpikes } from '../../../detect/patterns/fault-spike.js';
+import type { FaultSpikeState } from '../../../detect/patterns/state/fault-spike-state.js';
 import type { CardStage } from '../card-stage.js';
-
-/* Until ck-engine and ck-pat are merged: their contract signatures. */
-interface Refs { readonly __refs?: never }
-type EngineSnap = { snapshot(refs: Refs, engineId: number): unknown };
-type EngineRestore = { restore(opts: EngineOptions, state: unknown, refs: Refs, engineId: number): Engine };
-type SharedSnap = { snapshot(refs: Refs): unknown; restore(state: unknown, refs: Refs): void };
-type Plain = { snapshot(): unknown; restore(state: unknown): void };
+import type { CardStageState } from '../card-stage-state.js';
 
 /** One barrier's (or one restore's) names of attempts across engines. */
-export type AttemptNames = Refs;
+export type AttemptNames = AttemptRefs;
 
-export function newAttemptNames(): AttemptNames {
-  throw new Error('checkpoints need the engine state (branch ck-engine)');
-}
-
-export const snapshotEngine = (e: Engine, refs: AttemptNames, id: number): unknown => (e as unknown as EngineSnap).snapshot(refs, id);
-export const restoreEngine = (opts: EngineOptions, state: unknown, refs: AttemptNames, id: number): Engine => (EngineClass as unknown as EngineRestore).restore(opts, state, refs, id);
-export const snapshotShared = (d: SharedDuplicates, refs: AttemptNames): unknown => (d as unknown as SharedSnap).snapshot(refs);
-export const restoreShared = (d: SharedDuplicates, state: unknown, refs: AttemptNames): void => (d as unknown as SharedSnap).restore(state, refs);
-export const snapshotSpikes = (f: TerminalFaultSpikes): unknown => (f as unknown as Plain).snapshot();
-export const restoreSpikes = (f: TerminalFaultSpikes, state: unknown): void => (f as unknown as Plain).restore(state);
-export const snapshotStage = (c: CardStage): unknown => (c as unknown as Plain).snapshot();
-export const restoreStage = (c: CardStage, state: unknown): void => (c as unknown as Plain).restore(state);
+export const newAttemptNames = (): AttemptNames => new AttemptRefs();
+export const snapshotEngine = (e: Engine, refs: AttemptNames, id: number): unknown => e.snapshot(refs, id);
+export const restoreEngine = (opts: EngineOptions, state: unknown, refs: AttemptNames, id: number): Engine => Engine.restore(opts, state as EngineState, refs, id);
+export const snapshotShared = (d: SharedDuplicates, refs: AttemptNames): unknown => d.snapshot(refs);
+export const restoreShared = (d: SharedDuplicates, state: unknown, refs: AttemptNames): void => d.restore(state as SharedDuplicatesState, refs);
+export const snapshotSpikes = (f: TerminalFaultSpikes): unknown => f.snapshot();
+export const restoreSpikes = (f: TerminalFaultSpikes, state: unknown): void => f.restore(state as FaultSpikeState);
+export const snapshotStage = (c: CardStage): unknown => c.snapshot();
+export const restoreStage = (c: CardStage, state: unknown): void => c.restore(state as CardStageState);
