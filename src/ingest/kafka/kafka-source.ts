@@ -289,8 +289,8 @@ export class KafkaSource implements GroupOffsets {
   }
 
   /** The checkpoint store on the state topic, created when missing and allowed (checkpoint/open.ts): the start-up check. */
-  openCheckpointStore(observer: CheckpointObserver | undefined): Promise<CheckpointStore> {
-    return openStateStore({ kafka: this.kafka, admin: this.admin!, config: this.cfg, log: this.log, now: this.o.now, observer });
+  openCheckpointStore(observer: CheckpointObserver | undefined, log: Logger): Promise<CheckpointStore> {
+    return openStateStore({ kafka: this.kafka, admin: this.admin!, config: this.cfg, log, now: this.o.now, observer });
   }
 
   /** Stops fetching (a drain); waits for the batch in progress. */

@@ -130,7 +130,7 @@ export class KafkaRun {
       ...shared, rules: opts.rules, summary: this.summary, store: this.store, group: this.source,
       log: base.child({ component: 'tasks' }), onAnomaly: opts.onAnomaly,
       logEnd: (stream, partition) => this.source.logEnd(this.cfg.topics[stream], partition),
-      checkpoints: checkpoints ? { restore: (plans) => this.checkpointer!.restore(plans), forget: (p) => opts.metrics?.checkpoint.forget(p) } : undefined,
+      checkpoints: checkpoints ? { restore: (plans, build) => this.checkpointer!.restore(plans, build), forget: (p) => opts.metrics?.checkpoint.forget(p) } : undefined,
     });
     this.source.attach(this.tasks);
     this.reporting = new Reporting({ ...shared, summary: this.summary, tasks: this.tasks, source: this.source, store: this.store, log: this.log });
@@ -163,7 +163,8 @@ export class KafkaRun {
     }
     const [every, what] = this.checkpointer === null ? [this.cfg.run.commitIntervalMs, 'commit'] : [this.cfg.run.checkpointIntervalMs, 'checkpoint'];
     this.timers.push(setInterval(() => {
-      void this.commit('interval').catch((e) => this.log.warn(`${what} failed, retrying at the next interval: ${(e as Error).message}`));
+      if (this.runState.draining) return;
+      void (this.checkpointer === null ? this.commit('interval') : this.checkpoint('interval', true, true)).catch((e) => this.log.warn(`${what} failed, retrying at the next interval: ${(e as Error).message}`));
     }, every));
     // At least four ticks per quietAfter, so the feed rules act within a quarter of it.
     const tickMs = Math.max(100, Math.min(1_000, this.cfg.run.statusIntervalMs || 1_000, Math.floor(this.cfg.feeds.quietAfterMs / 4)));
@@ -174,8 +175,9 @@ export class KafkaRun {
 
   /** The state topic checked (created when allowed) and the barrier wired (checkpoint/checkpointer.ts). */
   private async openCheckpoints(): Promise<void> {
-    const store = (this.checkpointStore = await this.source.openCheckpointStore(this.metrics?.checkpoint));
-    this.checkpointer = new Checkpointer({ group: this.cfg.kafka.groupId, rules: this.rules, store, log: this.base.child({ component: 'checkpoint' }), now: this.now, metrics: this.metrics?.checkpoint }, {
+    const log = this.base.child({ component: 'checkpoint' });
+    const store = (this.checkpointStore = await this.source.openCheckpointStore(this.metrics?.checkpoint, log));
+    this.checkpointer = new Checkpointer({ group: this.cfg.kafka.groupId, rules: this.rules, store, log, now: this.now, metrics: this.metrics?.checkpoint }, {
       snapshot: (b) => this.tasks.snapshot(b),
       atBatchBoundary: (fn) => this.source.atBatchBoundary(fn),
       flushOutputs: async () => {
@@ -192,8 +194,8 @@ export class KafkaRun {
   }
 
   /** A barrier (`atBoundary` false: the caller is between two records already). */
-  private async checkpoint(why: string, atBoundary = true): Promise<void> {
-    if (await this.checkpointer?.take(why, atBoundary)) this.stats.checkpoints++;
+  private async checkpoint(why: string, atBoundary = true, skipIfBusy = false): Promise<void> {
+    if (await this.checkpointer?.take(why, atBoundary, skipIfBusy)) this.stats.checkpoints++;
   }
 
   private tick(): void {
@@ -284,6 +286,7 @@ export class KafkaRun {
   private async close(reason: RunResult['reason']): Promise<void> {
     if (!this.runState.close(false)) return;
     for (const t of this.timers) clearInterval(t);
+    this.checkpointer?.close();
     await this.source.close();
     await this.checkpointStore?.close();
     await this.store.close();
@@ -296,6 +299,7 @@ export class KafkaRun {
     if (!this.runState.close(true)) return;
     if (log) this.log.error((e as Error)?.message ?? String(e));
     for (const t of this.timers) clearInterval(t);
+    this.checkpointer?.close();
     await this.source.closeAfterFailure();
     await this.checkpointStore?.close().catch(() => undefined);
     await this.store.closeAfterFailure();

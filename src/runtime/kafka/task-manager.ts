@@ -34,7 +34,7 @@ import type { RebuildPlan } from '../../ingest/kafka/rebuild.js';
 import type { RunState } from './run-state.js';
 import { addCounters, addLedgerStats, zeroCounters, type RunStats } from './run-stats.js';
 import type { RunStore } from './run-store.js';
-import { restoreTasks, type RestoreDecision } from './checkpoint/restore.js';
+import { restoreTasks, type AcceptedRestore } from './checkpoint/restore.js';
 import { snapshotGeneration, type BarrierSnapshot } from './checkpoint/snapshot.js';
 import { streamOfTopic } from '../../ingest/kafka/topics.js';
 
@@ -63,7 +63,7 @@ export interface TaskManagerOptions {
   readonly metrics?: { tooOld(stream: Stream): void };
   /** With checkpoints on: restores at a rebuild (checkpoint/checkpointer.ts); commits then move only at barriers. */
   readonly checkpoints?: {
-    restore(plans: readonly RebuildPlan[]): Promise<RestoreDecision>;
+    restore<T>(plans: readonly RebuildPlan[], build: (d: AcceptedRestore) => T): Promise<{ plans: RebuildPlan[]; built: T } | null>;
     /** A partition no longer held (its checkpoint age stops being reported). */
     forget(partition: number): void;
   };
@@ -188,19 +188,20 @@ export class TaskManager implements PartitionTargets {
     // The commits keepState read are still current: nothing of ours commits while the state is null.
     const planned = keep ?? await this.o.group.plan(this.assignment);
     if (stale()) return;
-    const restored = planned.length > 0 && this.o.checkpoints !== undefined ? await this.o.checkpoints.restore(planned) : null;
+    // A checkpoint's generation is built before anything is claimed: a restore that throws leaves the rebuild intact.
+    const restored = planned.length > 0 && this.o.checkpoints !== undefined ? await this.o.checkpoints.restore(planned, (d) => this.buildGeneration(gen, d.plans, d)) : null;
     if (stale()) return;
-    const plans = restored?.ok === true ? restored.plans : planned;
+    const plans = restored?.plans ?? planned;
     if (plans.length > 0) {
       await this.o.group.claim(plans);
       for (const pl of plans) this.o.group.seek(pl.p, pl.starts);
     }
-    const ledger = restored?.ok === true ? null : await this.loadLedger(plans);
+    const ledger = restored === null ? await this.loadLedger(plans) : null;
     if (stale()) return;
-    this.current = this.buildGeneration(gen, plans, ledger ?? (restored as Extract<RestoreDecision, { ok: true }>));
-    if (restored?.ok === true) this.o.stats.restores++;
+    this.current = restored?.built ?? this.buildGeneration(gen, plans, ledger!);
+    if (restored !== null) this.o.stats.restores++;
     this.o.stats.rebuilds++;
-    if (plans.length > 0 && restored?.ok !== true) {
+    if (plans.length > 0 && restored === null) {
       this.log.info(`rebuilt ${plans.length} partition${plans.length > 1 ? 's' : ''}: ${plans.map((pl) => `p${pl.p} from ${STREAMS.map((s) => pl.starts[s]).join('/')} (epoch ${pl.epoch}${Number.isFinite(pl.floor) ? `, floor ${new Date(pl.floor).toISOString()}` : ''})`).join('; ')}`);
     }
   }
@@ -243,7 +244,7 @@ export class TaskManager implements PartitionTargets {
   }
 
   /** A new generation: rebuilt from `plans` with `from` the ledger, or restored from an accepted checkpoint. */
-  private buildGeneration(gen: number, plans: readonly RebuildPlan[], from: Ledger | Extract<RestoreDecision, { ok: true }>): Generation {
+  private buildGeneration(gen: number, plans: readonly RebuildPlan[], from: Ledger | AcceptedRestore): Generation {
     const cardEpoch = plans.reduce((m, pl) => Math.max(m, pl.epoch), 0);
     const stage = new CardStage(this.o.rules, (a) => this.emitCard(a), this.o.config.run.idleTimeoutMs, this.o.now);
     const out = this.taskOutput();

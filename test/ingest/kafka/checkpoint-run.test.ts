@@ -44,9 +44,12 @@ describeKafka('posguard run with checkpoints: write, restore after SIGKILL, fall
   const produce = (fromRecord: number, toRecord?: number) =>
     simulateToKafka({ kafka: { brokers, clientId: 'posguard-test', logLevel: 'error' }, topics, registryUrl: null, format: 'avro', ...SIM, fromRecord, toRecord });
   const checkpointLines = (c: string) => [...c.matchAll(/checkpoint (\d+) \(interval\): 4 partitions, (\d+) bytes/g)].map((m) => Number(m[1]));
+  /** A bounded run to the end; killed (and its output kept) if it has not ended within 150 s. */
   const untilEnd = async (name: string, g: string, dataDir: string) => {
     const c = startCli(args(g, dataDir, ['--until-end']), NO_REGISTRY);
+    const timer = setTimeout(() => c.proc.kill('SIGKILL'), 150_000);
     codes[name] = await c.exited;
+    clearTimeout(timer);
     out[name] = c.output();
   };
   const recordsRead = (o: string) => Number(/records read\s+(\d+) in/.exec(o)?.[1] ?? NaN);

@@ -16,6 +16,7 @@ export interface OpenStateStoreOptions {
   readonly kafka: Kafka;
   readonly admin: Admin;
   readonly config: RunConfig;
+  /** The run's "checkpoint" logger. The store's own per-key lines are kept to errors: the restore logs one line for all keys. */
   readonly log: Logger;
   readonly now: () => number;
   readonly observer?: CheckpointObserver;
@@ -28,7 +29,7 @@ export async function openStateStore(o: OpenStateStoreOptions): Promise<Checkpoi
     const r = await createStateTopic(o.admin, topic, inputs, null);
     if (r.created) o.log.info(`created the state topic ${topic} (compacted, ${inputs} partitions, replication ${r.replicationFactor})`);
   }
-  const store = new KafkaCheckpointStore({ kafka: o.kafka, topic, observer: o.observer, log: o.log.child({ component: 'checkpoint' }), now: o.now });
+  const store = new KafkaCheckpointStore({ kafka: o.kafka, topic, observer: o.observer, log: o.log.child({}, { level: 'error' }), now: o.now });
   await store.open();
   return store;
 }

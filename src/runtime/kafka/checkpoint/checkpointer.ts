@@ -18,7 +18,7 @@ import type { CheckpointExpectation, CheckpointStore } from '../../../ingest/che
 import type { CommitPlan } from '../../../ingest/kafka/partition-targets.js';
 import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
 import type { Logger } from '../../../util/log.js';
-import { decideRestore, readCheckpoints, type FallbackReason, type RestoreDecision } from './restore.js';
+import { decideRestore, readCheckpoints, type AcceptedRestore, type FallbackReason, type RestoreDecision } from './restore.js';
 import type { BarrierSnapshot } from './snapshot.js';
 import { encodeState, STATE_FORMAT } from './state.js';
 
@@ -55,6 +55,10 @@ export interface BarrierFigures {
 export class Checkpointer {
   private barrier = 0;
   private last: BarrierFigures | null = null;
+  /** The barrier in progress: an interval barrier is skipped meanwhile, others wait for it. */
+  private inFlight: Promise<boolean> | null = null;
+  /** Set at close: no barrier starts or writes any more. */
+  private closed = false;
   failures = 0;
 
   constructor(private readonly o: CheckpointerOptions, private readonly parts: BarrierParts) {}
@@ -74,9 +78,24 @@ export class Checkpointer {
    * Resolves true once checkpoint and commit are durable; false when nothing
    * was held or a write failed (logged, counted by the store).
    */
-  async take(why: string, atBoundary = true): Promise<boolean> {
+  async take(why: string, atBoundary = true, skipIfBusy = false): Promise<boolean> {
+    // Barriers one at a time; interval ones never queue (a slow barrier would otherwise starve the input).
+    while (this.inFlight !== null) {
+      if (skipIfBusy) return false;
+      await this.inFlight.catch(() => false);
+    }
+    if (this.closed) return false;
     const run = () => this.barrierNow(why);
-    return atBoundary ? this.parts.atBatchBoundary(run) : run();
+    const p = (atBoundary ? this.parts.atBatchBoundary(run) : run()).finally(() => {
+      if (this.inFlight === p) this.inFlight = null;
+    });
+    this.inFlight = p;
+    return p;
+  }
+
+  /** No barrier after this (the run is closing); one in progress stops before writing. */
+  close(): void {
+    this.closed = true;
   }
 
   private async barrierNow(why: string): Promise<boolean> {
@@ -86,6 +105,7 @@ export class Checkpointer {
     const payloads = snap.records.map((r) => encodeState(r.record));
     const t1 = this.o.now();
     await this.parts.flushOutputs();
+    if (this.closed) return false;
     const t2 = this.o.now();
     const expect = this.expectation();
     try {
@@ -103,22 +123,41 @@ export class Checkpointer {
   }
 
   /**
-   * Reads the latest checkpoints of `plans` and decides (restore.ts). A
-   * fallback is one warn line and a count; the caller then rebuilds.
+   * Reads the latest checkpoints of `plans`, decides (restore.ts) and builds
+   * the generation from them with `build` (which throws on any inconsistency
+   * the parts find). Null: the caller rebuilds; that fallback is one warn
+   * line and one count, with its reason.
    */
-  async restore(plans: readonly RebuildPlan[]): Promise<RestoreDecision> {
+  async restore<T>(plans: readonly RebuildPlan[], build: (d: AcceptedRestore) => T): Promise<{ plans: RebuildPlan[]; built: T } | null> {
     for (const pl of plans) if (pl.checkpoint !== null) this.barrier = Math.max(this.barrier, pl.checkpoint.barrier);
-    if (plans.length === 0) return { ok: false, reason: 'missing', detail: 'no partition held' };
     const t0 = this.o.now();
-    const d = decideRestore(plans, await readCheckpoints(this.o.store, this.o.group, plans, this.expectation()));
-    this.o.metrics?.restore(d.ok ? 'restored' : d.reason);
-    if (!d.ok) {
-      this.o.log.warn(`no checkpoint restored (${d.reason}: ${d.detail}): rebuilding ${plans.length} partition${plans.length > 1 ? 's' : ''} from the committed offsets`);
-      return d;
+    const d = await this.decide(plans);
+    let built: T | null = null;
+    let why: { reason: FallbackReason; detail: string } | null = d.ok ? null : d;
+    if (d.ok) {
+      try {
+        built = build(d);
+      } catch (e) {
+        why = { reason: 'corrupt', detail: `the state does not restore: ${(e as Error).message}` };
+      }
+    }
+    this.o.metrics?.restore(why === null ? 'restored' : why.reason);
+    if (why !== null || !d.ok) {
+      this.o.log.warn(`no checkpoint restored (${why!.reason}: ${why!.detail}): rebuilding ${plans.length} partition${plans.length > 1 ? 's' : ''} from the committed offsets`);
+      return null;
     }
     this.barrier = Math.max(this.barrier, d.barrier);
-    const reread = d.plans.map((pl) => `p${pl.p} at ${pl.starts.terminal}/${pl.starts.gateway}/${pl.starts.bank}`).join('; ');
-    this.o.log.info(`restored checkpoint ${d.barrier} of ${d.plans.length} partition${d.plans.length > 1 ? 's' : ''} in ${this.o.now() - t0} ms: ${reread}`);
-    return d;
+    const at = d.plans.map((pl) => `p${pl.p} at ${pl.starts.terminal}/${pl.starts.gateway}/${pl.starts.bank}`).join('; ');
+    this.o.log.info(`restored checkpoint ${d.barrier} of ${d.plans.length} partition${d.plans.length > 1 ? 's' : ''} in ${this.o.now() - t0} ms: ${at}`);
+    return { plans: d.plans, built: built as T };
+  }
+
+  private async decide(plans: readonly RebuildPlan[]): Promise<RestoreDecision> {
+    if (plans.length === 0) return { ok: false, reason: 'missing', detail: 'no partition held' };
+    try {
+      return decideRestore(plans, await readCheckpoints(this.o.store, this.o.group, plans, this.expectation()));
+    } catch (e) {
+      return { ok: false, reason: 'corrupt', detail: `cannot read the checkpoints: ${(e as Error).message}` };
+    }
   }
 }

@@ -40,6 +40,8 @@ export type RestoreDecision =
   | { readonly ok: true; readonly records: ReadonlyMap<number, StateRecord>; readonly plans: RebuildPlan[]; readonly barrier: number }
   | { readonly ok: false; readonly reason: FallbackReason; readonly detail: string };
 
+export type AcceptedRestore = Extract<RestoreDecision, { ok: true }>;
+
 type Read = { ok: true; value: ReadCheckpoint } | { ok: false; reason: FallbackReason; detail: string };
 
 /** Reads and decodes the latest checkpoint of every planned partition (parallel). */
@@ -100,7 +102,7 @@ export interface RestoreContext {
  * stage, every engine (ascending partition, engine id = partition) with the
  * fresh shared duplicate index, then the index itself. Returns them with the ledger.
  */
-export function restoreTasks(d: Extract<RestoreDecision, { ok: true }>, ctx: RestoreContext): { tasks: Map<number, PartitionTask>; ledger: Ledger } {
+export function restoreTasks(d: AcceptedRestore, ctx: RestoreContext): { tasks: Map<number, PartitionTask>; ledger: Ledger } {
   const head = d.records.get(d.plans[0].p)!;
   const process = head.process!;
   restoreStage(ctx.stage, process.cardStage);
