@@ -20,7 +20,7 @@ import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
 import type { Logger } from '../../../util/log.js';
 import { decideRestore, readCheckpoints, type AcceptedRestore, type FallbackReason, type RestoreDecision } from './restore.js';
 import type { BarrierSnapshot } from './snapshot.js';
-import { encodeState, STATE_FORMAT } from './state.js';
+import { compressState, serializeState, STATE_FORMAT } from './state.js';
 
 export interface CheckpointerOptions {
   readonly group: string;
@@ -48,7 +48,8 @@ export interface BarrierFigures {
   readonly barrier: number;
   readonly records: number;
   readonly bytes: number;
-  readonly encodeMs: number;
+  /** Input held for the snapshot and its JSON. */
+  readonly heldMs: number;
   readonly writeMs: number;
 }
 
@@ -85,8 +86,7 @@ export class Checkpointer {
       await this.inFlight.catch(() => false);
     }
     if (this.closed) return false;
-    const run = () => this.barrierNow(why);
-    const p = (atBoundary ? this.parts.atBatchBoundary(run) : run()).finally(() => {
+    const p = this.barrierNow(why, atBoundary).finally(() => {
       if (this.inFlight === p) this.inFlight = null;
     });
     this.inFlight = p;
@@ -98,12 +98,18 @@ export class Checkpointer {
     this.closed = true;
   }
 
-  private async barrierNow(why: string): Promise<boolean> {
-    const snap = this.parts.snapshot(++this.barrier);
-    if (snap === null) return false;
+  /** The input is held only while the state is captured and frozen as JSON; compressing, flushing, writing and committing run with the input flowing. */
+  private async barrierNow(why: string, atBoundary: boolean): Promise<boolean> {
+    const capture = async () => {
+      const snap = this.parts.snapshot(++this.barrier);
+      return snap === null ? null : { snap, json: snap.records.map((r) => serializeState(r.record)) };
+    };
     const t0 = this.o.now();
-    const payloads = snap.records.map((r) => encodeState(r.record));
-    const t1 = this.o.now();
+    const got = atBoundary ? await this.parts.atBatchBoundary(capture) : await capture();
+    if (got === null) return false;
+    const { snap } = got;
+    const heldMs = this.o.now() - t0;
+    const payloads = await Promise.all(got.json.map((j) => compressState(j)));
     await this.parts.flushOutputs();
     if (this.closed) return false;
     const t2 = this.o.now();
@@ -117,8 +123,8 @@ export class Checkpointer {
     }
     await this.parts.commitExactly(snap.plan);
     const bytes = payloads.reduce((n, p) => n + p.length, 0);
-    this.last = { barrier: snap.barrier, records: payloads.length, bytes, encodeMs: t1 - t0, writeMs: this.o.now() - t2 };
-    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes (encoded in ${t1 - t0} ms, written in ${this.last.writeMs} ms), offsets committed`);
+    this.last = { barrier: snap.barrier, records: payloads.length, bytes, heldMs, writeMs: this.o.now() - t2 };
+    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes (input held ${heldMs} ms, written in ${this.last.writeMs} ms), offsets committed`);
     return true;
   }
 

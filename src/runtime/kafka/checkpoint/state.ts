@@ -14,7 +14,8 @@
  * reader with another refuses the checkpoint (incompatible_format) and
  * rebuilds instead.
  */
-import { deflateSync, inflateSync, constants } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflate, deflateSync, inflateSync } from 'node:zlib';
 import type { Stream } from '../../../events/index.js';
 import type { AnyEvent, SourceRef } from '../../../events/index.js';
 import type { Anomaly } from '../../../events/anomaly.js';
@@ -76,7 +77,19 @@ export interface ProcessPart {
 const LEVEL = 1;
 
 export function encodeState(r: StateRecord): Buffer {
-  return deflateSync(Buffer.from(JSON.stringify(r), 'utf8'), { level: LEVEL, strategy: constants.Z_DEFAULT_STRATEGY });
+  return deflateSync(serializeState(r), { level: LEVEL });
+}
+
+/** The record frozen as JSON bytes: from here on the live state may move on (the barrier releases the input). */
+export function serializeState(r: StateRecord): Buffer {
+  return Buffer.from(JSON.stringify(r), 'utf8');
+}
+
+const deflateAsync = promisify(deflate);
+
+/** Compresses serializeState()'s bytes off the main thread (libuv's pool), while the input flows again. */
+export function compressState(json: Buffer): Promise<Buffer> {
+  return deflateAsync(json, { level: LEVEL });
 }
 
 /** Decodes a payload; throws on anything that is not a record of STATE_FORMAT (the caller falls back). */
