@@ -123,7 +123,8 @@ export class KafkaRun {
       flushOutputs: () => this.store.flush(),
       output: { backlog: () => this.store.backlog(), drain: () => this.store.sink.drain() },
       onEndOfInput: () => void this.finish(),
-      onRevoke: checkpoints ? (inBatch) => this.checkpoint('partitions revoked', !inBatch) : undefined,
+      // Skipped when a barrier is in progress: one waiting for this batch's end would wait for it forever (the one in progress runs right after).
+      onRevoke: checkpoints ? (inBatch) => this.checkpoint('partitions revoked', !inBatch, true) : undefined,
       onFatal: (e) => void this.fail(e),
     });
     this.tasks = new TaskManager({

@@ -124,7 +124,7 @@ export class Checkpointer {
     await this.parts.commitExactly(snap.plan);
     const bytes = payloads.reduce((n, p) => n + p.length, 0);
     this.last = { barrier: snap.barrier, records: payloads.length, bytes, heldMs, writeMs: this.o.now() - t2 };
-    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes (input held ${heldMs} ms, written in ${this.last.writeMs} ms), offsets committed`);
+    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes (captured in ${heldMs} ms at a batch boundary, written in ${this.last.writeMs} ms), offsets committed`);
     return true;
   }
 
