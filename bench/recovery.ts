@@ -3,7 +3,7 @@
  * takes to be useful again, with and without state checkpoints.
  *
  *   node --import tsx bench/recovery.ts [--hours 1] [--full] [--tps 100] [--span-hours 13]
- *     [--partitions 4] [--live-seconds 150] [--intervals off,60000] [--seed 13]
+ *     [--partitions 4] [--live-seconds 150] [--intervals off,default] [--catchup-only off] [--seed 13]
  *   npm run bench:kafka -- --recovery [same flags]
  *
  * Workload (docs/benchmarks.md, "Recovery"): orphaned debits planted in the
@@ -50,8 +50,10 @@ export interface RecoveryOptions {
   readonly spanHours?: number;
   readonly partitions?: number;
   readonly liveSeconds?: number;
-  /** 'off', 'default', 'main' or an interval in ms. */
+  /** 'off', 'default' (no flag: the run's default), 'main' (no flag, for a build without checkpoints) or an interval in ms. */
   readonly intervals?: readonly string[];
+  /** Of `intervals`, those measured for their catch-up throughput only (no live feed, no kill). */
+  readonly catchupOnly?: readonly string[];
   readonly seed?: number;
 }
 
@@ -227,7 +229,7 @@ interface VariantResult {
 }
 
 function runArgs(b: Bench, group: string, dataDir: string, interval: string): string[] {
-  const ck = interval === 'main' ? [] : ['--checkpoint-interval-ms', interval === 'off' ? '0' : interval === 'default' ? '60000' : interval];
+  const ck = interval === 'main' || interval === 'default' ? [] : ['--checkpoint-interval-ms', interval === 'off' ? '0' : interval];
   return [
     'run', '--brokers', b.brokers, '--format', 'avro', '--group', group, '--data', dataDir,
     '--terminal-topic', b.topics.terminal, '--gateway-topic', b.topics.gateway, '--bank-topic', b.topics.bank,
@@ -251,8 +253,13 @@ function steadyRate(st: readonly Status[], total: number): number | null {
   return a && b && b.at > a.at ? (b.records - a.records) / ((b.at - a.at) / 1000) : null;
 }
 
+const NOT_MEASURED: VariantResult = {
+  backlog: 0, catchupSeconds: NaN, catchupRate: NaN, steadyRate: null, live: 0, killAfterSeconds: NaN, reRead: NaN, perInterval: null,
+  firstNewDecisionSeconds: NaN, caughtUpSeconds: NaN, restartFrom: '-', checkpointBytes: null, openAttempts: null, activeCards: null,
+};
+
 /** One variant: catch up, live feed, SIGKILL, restart; see the header. */
-async function variant(b: Bench, k: number, interval: string, tailFromMs: number): Promise<VariantResult> {
+async function variant(b: Bench, k: number, interval: string, tailFromMs: number, catchupOnly: boolean): Promise<VariantResult> {
   const inputs = [b.topics.terminal, b.topics.gateway, b.topics.bank];
   const group = `${b.prefix}-${k}-${interval}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'posguard-bench-recovery-'));
@@ -262,6 +269,11 @@ async function variant(b: Bench, k: number, interval: string, tailFromMs: number
     const a = new RunProcess(args, await freePort());
     const caught = await a.until((s) => s.lag === 0 && s.records >= backlog, 3_600_000);
     const catchupSeconds = (caught.at - a.startedAt) / 1000;
+    if (catchupOnly) {
+      a.proc.kill('SIGTERM');
+      await a.exited;
+      return { ...NOT_MEASURED, backlog, catchupSeconds, catchupRate: backlog / catchupSeconds, steadyRate: steadyRate(a.statuses, backlog) };
+    }
     const stop = { done: false };
     const liveFrom = performance.now();
     const feeding = paced(b.producer, b.feed, tailFromMs, tailFromMs + b.liveMs, stop);
@@ -291,7 +303,7 @@ async function variant(b: Bench, k: number, interval: string, tailFromMs: number
       live, killAfterSeconds: (killedAt - liveFrom) / 1000, reRead,
       perInterval: Number.isFinite(intervalMs) && intervalMs > 0 ? (liveRate * intervalMs) / 1000 : null,
       firstNewDecisionSeconds: (newDecision.at - r.startedAt) / 1000, caughtUpSeconds: (up.at - r.startedAt) / 1000,
-      restartFrom: /(rebuilt \d+ partitions?|restored [^\n]*)/.exec(r.output())?.[0] ?? '?',
+      restartFrom: restartLine(r.output()),
       checkpointBytes: m.posguard_checkpoint_size_bytes, openAttempts: m.posguard_open_attempts, activeCards: m.posguard_active_cards,
     };
   } finally {
@@ -306,20 +318,21 @@ const PLANT_MINUTES = 10;
 
 
 function variantRows(interval: string, v: VariantResult, offRate: number | null): Row[] {
-  const label = interval === 'off' || interval === 'main' ? `checkpoints ${interval}` : `checkpoints every ${interval === 'default' ? 'default (60000)' : interval} ms`;
+  const label = interval === 'off' || interval === 'main' ? `checkpoints ${interval}` : (interval === 'default' ? 'checkpoints at the default interval (60 s)' : `checkpoints every ${interval} ms`);
   const rows: Row[] = [
     { benchmark: `${label}: catch-up`, value: `${fmt(v.catchupRate)}/s`, note: `${fmt(v.backlog)} records in ${v.catchupSeconds.toFixed(1)} s from process start to lag 0; steady 10–90 % ${v.steadyRate === null ? '?' : fmt(v.steadyRate)}/s${offRate ? `; ${(v.catchupRate / offRate).toFixed(2)} of checkpoints off` : ''}` },
     { benchmark: `${label}: records re-read after SIGKILL`, value: fmt(v.reRead), note: `killed ${v.killAfterSeconds.toFixed(1)} s into the live feed (${fmt(v.live)} records paced)${v.perInterval ? `; ${(v.reRead / v.perInterval).toFixed(2)} checkpoint intervals of live input (${fmt(v.perInterval)} per interval)` : ''}; restart: ${v.restartFrom}` },
     { benchmark: `${label}: restart → first new decision`, value: `${v.firstNewDecisionSeconds.toFixed(1)} s`, note: 'watermark past the killed process\'s last; includes process start, ClickHouse open, the dead member\'s 6 s session' },
     { benchmark: `${label}: restart → caught up`, value: `${v.caughtUpSeconds.toFixed(1)} s`, note: 'lag 0 and watermark past the kill point' },
   ];
+  if (Number.isNaN(v.reRead)) rows.splice(1); // catch-up only
   if (v.checkpointBytes !== null) {
     rows.push({ benchmark: `${label}: checkpoint size`, value: `${fmt(v.checkpointBytes)} B`, note: `sum over keys before the kill; ${v.openAttempts ?? '?'} open attempts, ${v.activeCards ?? '?'} active cards${v.openAttempts ? `: ${(v.checkpointBytes / v.openAttempts).toFixed(0)} B per open attempt (cards included)` : ''}` });
   }
   return rows;
 }
 
-async function produceWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOptions, 'intervals'>>, variants: number): Promise<{ feed: ArrivalFeed; tailFromMs: number; rows: Row[] }> {
+async function produceWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOptions, 'intervals' | 'catchupOnly'>>, variants: number): Promise<{ feed: ArrivalFeed; tailFromMs: number; rows: Row[] }> {
   const trafficStart = TRAFFIC_END_MS - o.hours * 3_600_000;
   const plantStart = TRAFFIC_END_MS - o.spanHours * 3_600_000;
   const t0 = performance.now();
@@ -371,13 +384,14 @@ export async function benchRecovery(opts: RecoveryOptions = {}): Promise<Row[]> 
     const base = { admin, producer, topics, brokers, prefix, liveMs: o.liveSeconds * 1000, random: () => rng.float() };
     const w = await produceWorkload(base, o, intervals.length);
     const rows = [...w.rows];
-    let offRate: number | null = null;
+    const results: [string, VariantResult][] = [];
     for (const [k, interval] of intervals.entries()) {
-      const v = await variant({ ...base, feed: w.feed }, k, interval, w.tailFromMs + k * base.liveMs);
-      if (interval === 'off' || interval === 'main') offRate ??= v.catchupRate;
-      rows.push(...variantRows(interval, v, interval === 'off' || interval === 'main' ? null : offRate));
+      const v = await variant({ ...base, feed: w.feed }, k, interval, w.tailFromMs + k * base.liveMs, (o.catchupOnly ?? []).includes(interval));
+      results.push([interval, v]);
       process.stderr.write(`${JSON.stringify({ interval, ...v })}\n`);
     }
+    const off = results.find(([i]) => i === 'off' || i === 'main');
+    for (const [interval, v] of results) rows.push(...variantRows(interval, v, off === undefined || off[1] === v ? null : off[1].catchupRate));
     return rows;
   } finally {
     await producer.close();
@@ -390,9 +404,11 @@ export async function benchRecovery(opts: RecoveryOptions = {}): Promise<Row[]> 
 export function recoveryFlags(argv: readonly string[]): RecoveryOptions {
   const num = (flag: string) => (argv.includes(flag) ? Number(argv[argv.indexOf(flag) + 1]) : undefined);
   const at = argv.indexOf('--intervals');
+  const only = argv.indexOf('--catchup-only');
   return {
     hours: argv.includes('--full') ? 6 : num('--hours'), tps: num('--tps'), spanHours: num('--span-hours'), partitions: num('--partitions'),
     liveSeconds: num('--live-seconds'), seed: num('--seed'), intervals: at >= 0 ? argv[at + 1].split(',') : undefined,
+    catchupOnly: only >= 0 ? argv[only + 1].split(',') : undefined,
   };
 }
 
