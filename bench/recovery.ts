@@ -22,8 +22,9 @@
  * produced paced at its event-time rate (a live feed) for `--live-seconds`; it
  * is SIGKILLed at a seeded random moment in the last third of that; a second
  * process is started at once on the same group and data while the feed goes on.
- * Measured: records re-read (log end at the kill − the committed offsets the
- * restart starts from, summed over topics and partitions), time from the
+ * Measured: records re-read (log end at the kill − the positions the restart
+ * started from, per its "restored checkpoint" / "rebuilt" line, summed over
+ * topics and partitions), time from the
  * restart to its first decision on input the killed process had not decided
  * (its event-time watermark past the killed one's last), time to caught up
  * (lag 0 with the watermark past the kill point), checkpoint size from
@@ -40,6 +41,7 @@ import { createKafka, type KafkaClientOptions } from '../src/ingest/kafka/client
 import { createStateTopic } from '../src/ingest/kafka/checkpoint/topic.js';
 import { openRecordProducer, type ProducerRecord, type RecordProducer } from '../src/ingest/kafka/producer.js';
 import { createTopics, type TopicNames } from '../src/ingest/kafka/topics.js';
+import { STREAMS } from '../src/events/index.js';
 import { simulate, type SimRecord } from '../src/sim/index.js';
 import { Rng } from '../src/sim/rng.js';
 import { fmt, kafkaOptions, printTable, servicesEnv, type Row } from './kafka.js';
@@ -184,29 +186,29 @@ async function paced(producer: RecordProducer, feed: ArrivalFeed, fromMs: number
   return sent;
 }
 
-async function endOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+/** Log end offsets of the input topics, per `<stream>/<partition>`. */
+export async function endOffsets(admin: Admin, topics: TopicNames): Promise<Map<string, number>> {
   const m = new Map<string, number>();
-  for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) m.set(`${t}/${p.partition}`, Number(p.high));
+  for (const s of STREAMS) for (const p of await admin.fetchTopicOffsets(topics[s])) m.set(`${s}/${p.partition}`, Number(p.high));
   return m;
 }
 
-async function startOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+/**
+ * Where a run started reading, per `<stream>/<partition>`: its first "restored checkpoint …: p0 at t/g/b; …"
+ * or "rebuilt … partitions: p0 from t/g/b …" line (offsets terminal/gateway/bank); null before that line.
+ */
+export function startPositions(out: string): Map<string, number> | null {
+  const line = /(?:restored checkpoint \d+ of|rebuilt) \d+ partitions?:[^\n]*/.exec(out)?.[0];
+  if (line === undefined) return null;
   const m = new Map<string, number>();
-  for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) m.set(`${t}/${p.partition}`, Number(p.low));
+  for (const x of line.matchAll(/p(\d+) (?:at|from) (\d+)\/(\d+)\/(\d+)/g)) STREAMS.forEach((s, i) => m.set(`${s}/${x[1]}`, Number(x[i + 2])));
   return m;
 }
 
-/** Records between the group's committed offsets (log start where none) and `ends`. */
-async function behind(admin: Admin, group: string, topics: readonly string[], ends: Map<string, number>): Promise<number> {
-  const low = await startOffsets(admin, topics);
+/** Records a restart read again: from where it started to the log end at the kill, summed. */
+export function reReadRecords(starts: Map<string, number>, endsAtKill: Map<string, number>): number {
   let n = 0;
-  for (const { topic, partitions } of await admin.fetchOffsets({ groupId: group, topics: [...topics] })) {
-    for (const p of partitions) {
-      const key = `${topic}/${p.partition}`;
-      const committed = Number(p.offset) >= 0 ? Number(p.offset) : low.get(key)!;
-      n += Math.max(0, ends.get(key)! - committed);
-    }
-  }
+  for (const [k, end] of endsAtKill) n += Math.max(0, end - (starts.get(k) ?? 0));
   return n;
 }
 
@@ -260,12 +262,11 @@ const NOT_MEASURED: VariantResult = {
 
 /** One variant: catch up, live feed, SIGKILL, restart; see the header. */
 async function variant(b: Bench, k: number, interval: string, tailFromMs: number, catchupOnly: boolean): Promise<VariantResult> {
-  const inputs = [b.topics.terminal, b.topics.gateway, b.topics.bank];
   const group = `${b.prefix}-${k}-${interval}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'posguard-bench-recovery-'));
   const args = runArgs(b, group, dataDir, interval);
   try {
-    const backlog = [...(await endOffsets(b.admin, inputs)).values()].reduce((x, y) => x + y, 0);
+    const backlog = [...(await endOffsets(b.admin, b.topics)).values()].reduce((x, y) => x + y, 0);
     const a = new RunProcess(args, await freePort());
     const caught = await a.until((s) => s.lag === 0 && s.records >= backlog, 3_600_000);
     const catchupSeconds = (caught.at - a.startedAt) / 1000;
@@ -283,12 +284,12 @@ async function variant(b: Bench, k: number, interval: string, tailFromMs: number
     a.proc.kill('SIGKILL');
     const killedAt = performance.now();
     await a.exited;
-    const ends = await endOffsets(b.admin, inputs);
-    const reRead = await behind(b.admin, group, inputs, ends);
+    const ends = await endOffsets(b.admin, b.topics);
     const lastA = a.last()!;
     const r = new RunProcess(args, await freePort());
     const newDecision = await r.until((s) => s.watermark > lastA.watermark, 3_600_000);
     const up = await r.until((s) => s.lag === 0 && s.watermark >= lastA.watermark, 3_600_000);
+    const reRead = reReadRecords(startPositions(r.output()) ?? new Map(), ends);
     const live = await feeding;
     stop.done = true;
     r.proc.kill('SIGTERM');

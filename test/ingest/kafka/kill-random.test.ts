@@ -25,6 +25,7 @@ import { createStateTopic } from '../../../src/ingest/kafka/checkpoint/topic.js'
 import { openRecordProducer, type RecordProducer } from '../../../src/ingest/kafka/producer.js';
 import { simulate, type SimRecord } from '../../../src/sim/index.js';
 import { Rng } from '../../../src/sim/rng.js';
+import { endOffsets, reReadRecords, startPositions } from '../../../bench/recovery.js';
 import { SIM, expectRecoveredOutput, expected, type Expected } from './fixtures.js';
 import { cliCommand, createTestTopics, deleteTestTopics, describeKafka, ROOT, startCli, uniqueGroup, uniqueTopics, type Child } from './helpers.js';
 
@@ -34,8 +35,8 @@ const FEED_MS = 50_000;
 const INTERVAL_MS = 2_000;
 const SEED = Number(process.env.POSGUARD_KILL_SEED ?? 7);
 const NO_REGISTRY = { SCHEMA_REGISTRY_URL: '' };
-/** Checkpoint keys written per barrier: one per partition and the process part (CONTRACT-13). */
-const KEYS_PER_BARRIER = PARTITIONS + 1;
+/** Checkpoint keys written per barrier: one per partition, the process part inside the lowest one's (docs/kafka.md). */
+const KEYS_PER_BARRIER = PARTITIONS;
 
 /** Whether this build's `posguard run` takes checkpoints (the flag exists). */
 function checkpointsAvailable(): boolean {
@@ -68,22 +69,17 @@ class LiveFeed {
   }
 }
 
-async function offsets(admin: Admin, topics: readonly string[], group: string | null): Promise<Map<string, number>> {
-  const m = new Map<string, number>();
-  for (const t of topics) {
-    const ends = await admin.fetchTopicOffsets(t);
-    for (const p of ends) m.set(`${t}/${p.partition}`, group === null ? Number(p.high) : Number(p.low));
-  }
-  if (group === null) return m;
-  for (const { topic, partitions } of await admin.fetchOffsets({ groupId: group, topics: [...topics] })) {
-    for (const p of partitions) if (Number(p.offset) >= 0) m.set(`${topic}/${p.partition}`, Number(p.offset));
-  }
-  return m;
-}
-
 const lastLag = (out: string) => Number([...out.matchAll(/lag (\d+),/g)].pop()?.[1] ?? NaN);
 
-interface Kill { reRead: number; bound: number; duringWrite: boolean; output: string }
+interface Kill {
+  /** Log end offsets at the kill, per `<stream>/<partition>`. */
+  ends: Map<string, number>;
+  /** Records the next run read again (from its start positions to `ends`); NaN until it started. */
+  reRead: number;
+  bound: number;
+  duringWrite: boolean;
+  output: string;
+}
 
 describeKafka('posguard run: SIGKILL at seeded random moments, restart, batch reference', (env) => {
   const topics = uniqueTopics('killrand');
@@ -105,22 +101,27 @@ describeKafka('posguard run: SIGKILL at seeded random moments, restart, batch re
     ...(ck ? ['--checkpoint-interval-ms', String(INTERVAL_MS)] : []), ...extra,
   ];
 
+  /** The previous kill's re-read, from where run `c` started. */
+  const started = (c: Child) => {
+    const prev = kills[kills.length - 1];
+    const starts = startPositions(c.output());
+    if (prev !== undefined && starts !== null) prev.reRead = reReadRecords(starts, prev.ends);
+  };
+
   /** One run killed: after `delayMs` of reading, or (held) once the test hook holds a checkpoint write. */
   async function killOne(feed: LiveFeed, delayMs: number, holdWrite: number | null): Promise<void> {
     const c: Child = startCli(args(), { ...NO_REGISTRY, ...(holdWrite !== null ? { POSGUARD_TEST_CHECKPOINT_HOLD: `${holdWrite}:60000` } : {}) });
     await c.waitFor(/\d+ records \(\d+\/s\), lag \d+,/, 60_000);
+    started(c);
     if (holdWrite !== null) await c.waitFor(/POSGUARD_TEST_CHECKPOINT_HOLD: checkpoint write \d+ .* holding/, 60_000);
     else await new Promise((r) => setTimeout(r, delayMs));
     const at = Date.now();
     c.proc.kill('SIGKILL');
     await c.exited;
-    const ends = await offsets(admin, inputs, null);
-    const committed = await offsets(admin, inputs, group);
-    let reRead = 0;
-    for (const [k, end] of ends) reRead += Math.max(0, end - committed.get(k)!);
+    const ends = await endOffsets(admin, topics);
     // About two intervals of the input fed before the kill, plus what the killed run had not read yet, plus one fetch of slack.
     const bound = feed.sentBy(at) - feed.sentBy(at - 2 * INTERVAL_MS) + lastLag(c.output()) + 500;
-    kills.push({ reRead, bound, duringWrite: holdWrite !== null, output: c.output() });
+    kills.push({ ends, reRead: NaN, bound, duringWrite: holdWrite !== null, output: c.output() });
   }
 
   beforeAll(async () => {
@@ -150,6 +151,7 @@ describeKafka('posguard run: SIGKILL at seeded random moments, restart, batch re
     const last = startCli(args(['--until-end']), NO_REGISTRY);
     finalCode = await last.exited;
     finalOutput = last.output();
+    started(last);
   }, 200_000);
 
   afterAll(async () => {
@@ -163,6 +165,7 @@ describeKafka('posguard run: SIGKILL at seeded random moments, restart, batch re
 
   it('was killed at every planned moment while the feed ran, then read to the end', () => {
     expect(kills).toHaveLength(KILLS);
+    for (const k of kills) expect(k.reRead, 'the run after the kill logged where it started').not.toBeNaN();
     expect(finalCode, finalOutput.slice(-3000)).toBe(0);
   });
 
