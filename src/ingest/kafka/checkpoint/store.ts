@@ -154,7 +154,7 @@ export class KafkaCheckpointStore implements CheckpointStore {
     const records: Message[] = chunks.map((value, i) => ({ key: chunkKey(key, slot, i), value, headers: { [SEQ_HEADER]: String(seq) }, partition }));
     for (let i = chunks.length; i < w.chunkSpan[slot]; i++) records.push({ key: chunkKey(key, slot, i), value: null, partition });
     await this.sendAll(records);
-    await testHoldBeforeManifest(this.log, `${key.group}/${key.partition}`);
+    await testHoldBeforeManifest(`${key.group}/${key.partition}`);
     const manifest = encodeManifest({
       store: STORE_FORMAT, group: key.group, partition: key.partition, slot, seq, chunks: chunks.length, bytes: payload.length, sha256: sha256(payload), meta,
     });
