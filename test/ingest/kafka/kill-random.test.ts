@@ -155,7 +155,7 @@ describeKafka('posguard run: SIGKILL at seeded random moments, restart, batch re
   }, 200_000);
 
   afterAll(async () => {
-    if (process.env.POSGUARD_TEST_VERBOSE) for (const k of kills) process.stderr.write(`----\n${k.output}`);
+    if (process.env.POSGUARD_TEST_VERBOSE) for (const o of [...kills.map((k) => k.output), finalOutput]) process.stderr.write(`----\n${o}`);
     process.stderr.write(`kill-random (seed ${SEED}, checkpoints ${ck ? 'on' : 'off'}): re-read per restart ${kills.map((k) => `${k.reRead} (bound ${k.bound}${k.duringWrite ? ', during a write' : ''})`).join(', ')}\n`);
     await producer?.close();
     await admin?.disconnect();
