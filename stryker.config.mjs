@@ -4,6 +4,8 @@
 // Subset for CI: `npm run test:mutation:ci` (STRYKER_SUBSET=ci).
 const FULL = [
   'src/detect/**/*.ts',
+  // Checkpoint encoding (issue 13): no decisions; the snapshot round-trip tests cover it.
+  '!src/detect/patterns/state/**',
   'src/events/anomaly.ts',
   'src/engine/engine.ts',
   'src/engine/attempt-index.ts',

@@ -48,7 +48,7 @@ interface Workload {
 }
 
 /** A generator, so the heap measurement can create facts on the fly (as the engine does) instead of holding them all. */
-function workload(n: number, seed = 42, normalCards = 300_000, hotCards = 100, spanMs = 4 * 3_600_000): Workload {
+export function workload(n: number, seed = 42, normalCards = 300_000, hotCards = 100, spanMs = 4 * 3_600_000): Workload {
   const rnd = rng(seed);
   const start = Date.UTC(2024, 2, 10, 8);
   const step = spanMs / n;

@@ -238,4 +238,9 @@ export class AttemptIndex {
     if (n[H_DEBIT_AT] !== before && x.info?.group) this.groups.leave(x);
     if (!Number.isNaN(n[H_DEBIT_AT]) && x.info !== null && x.info.group === null && x.info.bankCard !== null) this.groups.join(x);
   }
+
+  /** @internal state: the two indexes, read and filled by src/engine/state (issue 13). */
+  stateMaps(): { byAttempt: Map<string, Map<number, LiveAttempt>>; byRrn: Map<string, LiveAttempt> } {
+    return { byAttempt: this.byAttempt, byRrn: this.byRrn };
+  }
 }

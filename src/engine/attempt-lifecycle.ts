@@ -121,4 +121,9 @@ export class AttemptLifecycle {
     }
     this.schedule(x);
   }
+
+  /** @internal state: the timer heap and the end flag, for src/engine/state (issue 13). */
+  stateParts(): { timers: TimeHeap<LiveAttempt>; ended: boolean; setEnded(ended: boolean): void } {
+    return { timers: this.timers, ended: this.ended, setEnded: (ended) => { this.ended = ended; } };
+  }
 }

@@ -73,4 +73,9 @@ export class PendingCardFacts {
     f.late = late;
     return f;
   }
+
+  /** @internal state: the held facts (heap order) and the in-order frontier, for src/engine/state (issue 13). */
+  stateParts(): { facts: TimeHeap<{ fact: Mutable<CardFact>; attempt: LiveAttempt }>; lastFactTime: number; setLastFactTime(t: number): void } {
+    return { facts: this.facts, lastFactTime: this.lastFactTime, setLastFactTime: (t) => { this.lastFactTime = t; } };
+  }
 }

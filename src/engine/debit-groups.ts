@@ -68,4 +68,9 @@ export class DebitGroups {
   prune(): void {
     if (this.shared) this.index.prune();
   }
+
+  /** @internal state: the index this engine files its debits in (its own, or the process's shared one). */
+  stateIndex(): SharedDuplicates {
+    return this.index;
+  }
 }

@@ -172,4 +172,30 @@ export class DuplicateGroup {
     }
     this.openTail = last;
   }
+
+  /** @internal state: members in list order (time, then join order), the open list as positions in it, the counters. */
+  stateView(): { members: { x: LiveAttempt; t: number; seq: number }[]; open: number[]; seq: number; openGraceMs: number; maxDecidedAt: number } {
+    const members: { x: LiveAttempt; t: number; seq: number }[] = [];
+    const pos = new Map<Node, number>();
+    for (let n = this.head; n !== null; n = n.next) pos.set(n, members.push({ x: n.x, t: n.t, seq: n.seq }) - 1);
+    const open: number[] = [];
+    for (let n = this.openHead; n !== null; n = n.openNext) open.push(pos.get(n)!);
+    return { members, open, seq: this.seq, openGraceMs: this.openGraceMs, maxDecidedAt: this.maxDecidedAt };
+  }
+
+  /** @internal state: rebuilds a fresh group from stateView() (the same lists, seqs and join order). */
+  loadState(v: ReturnType<DuplicateGroup['stateView']>): void {
+    const nodes: Node[] = v.members.map((m) => ({ x: m.x, t: m.t, seq: m.seq, prev: null, next: null, open: false, openPrev: null, openNext: null }));
+    nodes.forEach((n, i) => { n.prev = nodes[i - 1] ?? null; n.next = nodes[i + 1] ?? null; });
+    const open = v.open.map((i) => nodes[i]);
+    open.forEach((n, i) => { n.open = true; n.openPrev = open[i - 1] ?? null; n.openNext = open[i + 1] ?? null; });
+    for (const n of [...nodes].sort((a, b) => a.seq - b.seq)) this.nodes.set(n.x, n);
+    this.head = nodes[0] ?? null;
+    this.tail = nodes[nodes.length - 1] ?? null;
+    this.openHead = open[0] ?? null;
+    this.openTail = open[open.length - 1] ?? null;
+    this.seq = v.seq;
+    this.openGraceMs = v.openGraceMs;
+    this.maxDecidedAt = v.maxDecidedAt;
+  }
 }

@@ -29,6 +29,8 @@ import { DebitGroups } from './debit-groups.js';
 import type { EngineCounters, EngineOptions } from './engine-types.js';
 import { H_LAST_HI, S_DECIDED, type LiveAttempt } from './live-attempt.js';
 import { SharedDuplicates } from './shared-duplicates.js';
+import type { AttemptRefs } from './state/attempt-refs.js';
+import { restoreEngine, snapshotEngine, type EngineParts, type EngineState } from './state/engine-state.js';
 import { Watermarks } from './watermark.js';
 
 export type { EngineCounters, EngineOptions, EngineOutput } from './engine-types.js';
@@ -266,6 +268,30 @@ export class Engine {
     this.counters.tooLate[stream]++;
     this.noteLate(stream, e);
     this.observe(stream, e.event_time);
+  }
+
+  /**
+   * This engine's state as plain data (issue 13; src/engine/state). With a shared duplicate index,
+   * snapshot every engine of the process with one `refs`, then the index (shared.snapshot).
+   */
+  snapshot(refs: AttemptRefs, engineId: number): EngineState {
+    return snapshotEngine(this.stateParts(), refs, engineId);
+  }
+
+  /** A new engine in the state `state` was taken in (restore order: src/engine/state/engine-state.ts). */
+  static restore(opts: EngineOptions, state: EngineState, refs: AttemptRefs, engineId: number): Engine {
+    const e = new Engine(opts);
+    restoreEngine(e.stateParts(), state, refs, engineId);
+    return e;
+  }
+
+  /** @internal state: the private parts src/engine/state reads and fills. */
+  private stateParts(): EngineParts {
+    return {
+      engine: this, counters: this.counters, wm: this.wm, strings: this.strings, index: this.index, lifecycle: this.lifecycle,
+      cardFacts: this.cardFacts, dups: this.groups.stateIndex(), sharedDups: this.groups.shared, faultIds: this.faultIds,
+      faultIdExpiry: this.faultIdExpiry, ended: this.ended, setEnded: (ended) => { this.ended = ended; },
+    };
   }
 }
 

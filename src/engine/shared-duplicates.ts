@@ -9,6 +9,8 @@ import { TimeHeap } from '../util/heap.js';
 import { stateCensus } from '../util/state-census.js';
 import { DuplicateGroup } from './duplicate-group.js';
 import type { LiveAttempt } from './live-attempt.js';
+import type { AttemptRefs } from './state/attempt-refs.js';
+import { restoreShared, snapshotShared, type SharedDuplicatesState } from './state/shared-state.js';
 
 export class SharedDuplicates {
   readonly groups = new Map<string, DuplicateGroup>();
@@ -62,5 +64,20 @@ export class SharedDuplicates {
       if (g.size === 0) this.groups.delete(key);
     }
     x.info!.group = null;
+  }
+
+  /** @internal state: the deferred removals (heap order), for src/engine/state (issue 13). */
+  stateRemovals(): TimeHeap<LiveAttempt> {
+    return this.removals;
+  }
+
+  /** The index as plain data, after every engine sharing it was snapshotted with the same `refs` (issue 13). */
+  snapshot(refs: AttemptRefs): SharedDuplicatesState {
+    return snapshotShared(this, refs);
+  }
+
+  /** Fills this fresh instance, after every engine sharing it was restored with the same `refs`. */
+  restore(state: SharedDuplicatesState, refs: AttemptRefs): void {
+    restoreShared(this, state, refs);
   }
 }

@@ -77,4 +77,29 @@ export class Watermarks {
     this.value = w;
     return true;
   }
+
+  /** @internal state: every field, for src/engine/state (issue 13). */
+  stateFields(): WatermarkFields {
+    return { maxTerminal: this.maxTerminal, maxGateway: this.maxGateway, maxBank: this.maxBank, closed: this.closed, floor: { ...this.floor }, value: this.value };
+  }
+
+  /** @internal state: sets every field from stateFields() (restore, on a fresh instance). */
+  loadFields(s: WatermarkFields): void {
+    this.maxTerminal = s.maxTerminal;
+    this.maxGateway = s.maxGateway;
+    this.maxBank = s.maxBank;
+    this.closed = s.closed;
+    Object.assign(this.floor, s.floor);
+    this.value = s.value;
+  }
+}
+
+/** Every field of Watermarks (snapshot/restore, src/engine/state). */
+export interface WatermarkFields {
+  maxTerminal: number;
+  maxGateway: number;
+  maxBank: number;
+  closed: boolean;
+  floor: Record<Stream, number>;
+  value: number;
 }

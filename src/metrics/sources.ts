@@ -96,4 +96,6 @@ export interface CheckpointEventsView {
     readonly takenAtWallMs: number | null;
   }): void;
   forget(partition: number): void;
+  /** A restore attempt's result: restored, or the fallback reason (runtime/kafka/checkpoint/restore.ts). */
+  restore(result: string): void;
 }

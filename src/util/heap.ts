@@ -67,6 +67,22 @@ export class TimeHeap<T> {
     }
     return top;
   }
+
+  /** @internal state: the heap's arrays in heap order (a snapshot keeps the pop order of equal times). */
+  entries(): { readonly times: readonly number[]; readonly items: readonly T[] } {
+    return { times: this.times, items: this.items };
+  }
+
+  /** @internal state: replaces the contents with arrays taken by entries() (already in heap order). */
+  load(times: number[], items: T[]): void {
+    this.times = times;
+    this.items = items;
+  }
+
+  /** The times, parallel to values() (checkpoints: pushing the pairs in this order into an empty heap rebuilds it exactly). */
+  keys(): readonly number[] {
+    return this.times;
+  }
 }
 
 /** A binary min-heap by comparator; `less` must be a strict total order for deterministic output. */
@@ -116,5 +132,10 @@ export class MinHeap<T> {
       a[i] = last;
     }
     return top;
+  }
+
+  /** The items in heap order (checkpoints: pushing them in this order into an empty heap rebuilds it exactly). */
+  values(): readonly T[] {
+    return this.items;
   }
 }

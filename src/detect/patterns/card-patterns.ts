@@ -47,6 +47,7 @@ import { ImpossibleTravel, TravelWindow } from './impossible-travel.js';
 import type { CardFact, CardPatternDetector, Emit, RulesSource } from './types.js';
 import { stateCensus } from '../../util/state-census.js';
 import { firstOpenDay, type Frame } from './window.js';
+import { restoreCardPatterns, snapshotCardPatterns, type CardPatternsParts, type CardPatternsState } from './state/card-patterns-state.js';
 
 /** One card's windows; a window is null while the card has nothing in it. */
 class CardState implements Schedulable {
@@ -192,5 +193,19 @@ export class CardPatterns implements CardPatternDetector {
     if (c.velocity !== null) x = Math.max(x, this.velocity.expiry(c.velocity, r.cardVelocity, fr));
     if (c.travel !== null) x = Math.max(x, this.travel.expiry(c.travel, r.impossibleTravel, fr));
     return x;
+  }
+
+  /** Checkpoint (issue 13): this detector's whole state as plain data (state/card-patterns-state.ts). */
+  snapshot(): CardPatternsState {
+    return snapshotCardPatterns(this.stateParts());
+  }
+
+  /** On a fresh instance, before any push or advance: takes the state a snapshot() gave. */
+  restore(s: CardPatternsState): void {
+    restoreCardPatterns(s, this.stateParts());
+  }
+
+  private stateParts(): CardPatternsParts<CardState> {
+    return { cards: this.cards, expiries: this.expiries, frame: this.frame, counters: this.counters, newCard: (token) => new CardState(token) };
   }
 }

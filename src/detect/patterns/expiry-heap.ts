@@ -36,4 +36,10 @@ export class ExpiryHeap<T extends Schedulable> {
     for (const it of this.heap.values()) it.scheduled = false;
     this.heap.clear();
   }
+
+  /** (key, item) in heap order, for a checkpoint (state/): pushing them in this order into an empty heap rebuilds it exactly. */
+  entries(): [number, T][] {
+    const keys = this.heap.keys();
+    return this.heap.values().map((item, i) => [keys[i], item]);
+  }
 }

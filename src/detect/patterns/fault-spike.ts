@@ -26,6 +26,7 @@ import { faultSpikeAnomaly } from './pattern-anomaly.js';
 import type { Emit, FaultSpikeDetector, HardwareSignal, RulesSource } from './types.js';
 import { after, dayOf, EventWindow, firstOpenDay, keepFrom, type Frame } from './window.js';
 import { stateCensus } from '../../util/state-census.js';
+import { restoreFaultSpikes, snapshotFaultSpikes, type FaultSpikeParts, type FaultSpikeState } from './state/fault-spike-state.js';
 
 type R = Rules['terminalFaultSpike'];
 
@@ -191,5 +192,22 @@ export class TerminalFaultSpikes implements FaultSpikeDetector {
 
   private expiry(ts: TerminalState, r: R): number {
     return Math.max(ts.length > 0 ? ts.last().event_time + r.windowMs : -Infinity, ts.firedUntil()) + this.frame.grace;
+  }
+
+  /** Checkpoint (issue 13): this detector's whole state as plain data (state/fault-spike-state.ts). */
+  snapshot(): FaultSpikeState {
+    return snapshotFaultSpikes(this.stateParts());
+  }
+
+  /** On a fresh instance, before any push or advance: takes the state a snapshot() gave. */
+  restore(s: FaultSpikeState): void {
+    restoreFaultSpikes(s, this.stateParts());
+  }
+
+  private stateParts(): FaultSpikeParts<TerminalState> {
+    return {
+      pending: this.pending, pendingIds: this.pendingIds, terminals: this.terminals, expiries: this.expiries, frame: this.frame,
+      counters: this.counters, newTerminal: (id) => new TerminalState(id),
+    };
   }
 }

@@ -254,4 +254,9 @@ export class EventWindow<T extends Keyed> {
     this.mask = n * 2 - 1;
     this.head = 0;
   }
+
+  /** The fired days still open, for a checkpoint (state/window-state.ts; restored through markFired). */
+  firedDays(): readonly Fired<T>[] {
+    return this.fired ?? [];
+  }
 }

@@ -22,11 +22,13 @@ import { createAssigner, partitionNumbers } from './assigner.js';
 import { checkKafkaAccess, createKafka, kafkaClientOptions } from './client.js';
 import { AvroDecoder, ConfluentDecoder, JsonDecoder, type ValueDecoder } from './codec.js';
 import { DeadLetterPublisher } from './dlq.js';
-import type { CommitEntry, GroupOffsets, PartitionTargets } from './partition-targets.js';
+import type { CommitEntry, CommitPlan, GroupOffsets, PartitionTargets } from './partition-targets.js';
+import type { CheckpointObserver, CheckpointStore } from '../checkpoint-store.js';
+import { openStateStore } from './checkpoint/open.js';
 import { claimEpochs, planRebuild, type RebuildPlan } from './rebuild.js';
 import { RecordPlacement } from './record-placement.js';
 import { Registry, registryOptions } from './registry.js';
-import { partitionLags } from './lag.js';
+import { groupLags } from './lag.js';
 import { SourceBatches } from './source-batches.js';
 import type { PartitionLag, SourceReports, SourceRunState, SourceStats } from './source-context.js';
 import { checkCoPartitioned, inputTopics, kafkaCall, partitionCounts, streamOfTopic } from './topics.js';
@@ -47,6 +49,11 @@ export interface KafkaSourceOptions {
   /** The consumer stopped for good. */
   readonly onFatal: (e: PosguardError) => void;
   readonly onCommit?: (c: { partition: number; topic: string; offset: number; floor: number }[]) => void;
+  /**
+   * Instead of commit() when the group rebalances (checkpoints on: a barrier).
+   * `inBatch`: called from a batch's heartbeat, between two records.
+   */
+  readonly onRevoke?: (inBatch: boolean) => Promise<unknown>;
   readonly now: () => number;
   /** rules.time.maxFutureMs in force: records stamped further ahead of `now` are dead letters (record-placement.ts). */
   readonly maxFutureMs?: () => number;
@@ -93,10 +100,6 @@ export class KafkaSource implements GroupOffsets {
   /** Where batches go (the task manager); set once, before `connect`. */
   attach(targets: PartitionTargets): void {
     this.targets = targets;
-  }
-
-  get currentGeneration(): number {
-    return this.generation;
   }
 
   get pausedForSink(): boolean {
@@ -184,7 +187,7 @@ export class KafkaSource implements GroupOffsets {
     consumer.on(ev.GROUP_JOIN, ({ payload }) => this.onJoin(payload.memberAssignment as Record<string, number[]>, payload.groupId));
     consumer.on(ev.REBALANCING, () => {
       // A rebalance noticed outside eachBatch: make what was safe durable and committed, best effort.
-      void this.commit('rebalance').catch((e) => this.log.warn(`commit before rebalance failed (the new owner re-reads a little more): ${(e as Error).message}`));
+      void (this.o.onRevoke?.(false) ?? this.commit('rebalance')).catch((e) => this.log.warn(`commit before rebalance failed (the new owner re-reads a little more): ${(e as Error).message}`));
     });
     consumer.on(ev.CRASH, ({ payload }) => {
       const msg = payload.error?.message ?? 'unknown error';
@@ -222,7 +225,7 @@ export class KafkaSource implements GroupOffsets {
       await p.heartbeat();
     } catch (e) {
       if (isRebalancing(e)) {
-        await this.commit('partitions revoked').catch((c) => this.log.warn(`commit on revoke failed: ${(c as Error).message}`));
+        await (this.o.onRevoke?.(true) ?? this.commit('partitions revoked')).catch((c) => this.log.warn(`commit on revoke failed: ${(c as Error).message}`));
       }
       throw e;
     }
@@ -280,6 +283,16 @@ export class KafkaSource implements GroupOffsets {
     });
   }
 
+  /** Runs `fn` at a batch boundary, nothing pushed meanwhile (a checkpoint barrier; source-batches.ts hold). */
+  atBatchBoundary<T>(fn: () => Promise<T>): Promise<T> {
+    return this.batches === undefined ? fn() : this.batches.hold(fn);
+  }
+
+  /** The checkpoint store on the state topic, created when missing and allowed (checkpoint/open.ts): the start-up check. */
+  openCheckpointStore(observer: CheckpointObserver | undefined, log: Logger): Promise<CheckpointStore> {
+    return openStateStore({ kafka: this.kafka, admin: this.admin!, config: this.cfg, log, now: this.o.now, observer });
+  }
+
   /** Stops fetching (a drain); waits for the batch in progress. */
   async pauseAndSettle(): Promise<void> {
     try {
@@ -313,11 +326,20 @@ export class KafkaSource implements GroupOffsets {
   /**
    * Snapshots the safe offsets of every partition, makes everything produced
    * so far durable (sink flush, dead letters acknowledged), then commits.
-   * One commit at a time; a request during a commit waits for it and runs again.
    */
-  commit(why: string): Promise<void> {
-    if (this.committing !== null) return this.committing.then(() => this.commit(why));
-    const p = this.commitDurable().finally(() => {
+  commit(_why: string): Promise<void> {
+    return this.serialCommit(() => this.commitDurable());
+  }
+
+  /** Commits a plan whose outputs are durable already (a checkpoint barrier: the checkpoint and everything derived before it). */
+  commitExactly(plan: CommitPlan): Promise<void> {
+    return this.serialCommit(() => this.commitPlanned(plan));
+  }
+
+  private serialCommit(fn: () => Promise<void>): Promise<void> {
+    // One commit at a time; a request during a commit waits for it and runs again.
+    if (this.committing !== null) return this.committing.then(() => this.serialCommit(fn));
+    const p = fn().finally(() => {
       this.committing = null;
     });
     this.committing = p;
@@ -329,6 +351,10 @@ export class KafkaSource implements GroupOffsets {
     if (plan === null) return;
     await this.o.flushOutputs();
     await this.dlq!.flush();
+    await this.commitPlanned(plan);
+  }
+
+  private async commitPlanned(plan: CommitPlan): Promise<void> {
     // Closed meanwhile (the drain committed already): nothing more is committed.
     if (this.o.state.closed) return;
     const entries = plan.entries.filter((e) => this.lastCommitted.get(`${e.topic}:${e.partition}`) !== `${e.offset}|${e.metadata}`);
@@ -343,20 +369,8 @@ export class KafkaSource implements GroupOffsets {
   // ---------------------------------------------------------- lag and close
 
   /** Per input partition: lag (end − position, held partitions only) and commit trail (end − committed), fetched at scrape time (lag.ts). */
-  async consumerLag(): Promise<PartitionLag[]> {
-    const admin = this.admin;
-    if (admin === null) return [];
-    const out: PartitionLag[] = [];
-    const committed = await admin.fetchOffsets({ groupId: this.cfg.kafka.groupId, topics: this.topics });
-    for (const topic of this.topics) {
-      const ends = (await admin.fetchTopicOffsets(topic)).map((e) => ({ partition: e.partition, high: Number(e.high), low: Number(e.low ?? '0') }));
-      const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
-      const stream = this.streamOf.get(topic)!;
-      out.push(...partitionLags(topic, ends,
-        (p) => Number(mine.find((m) => m.partition === p)?.offset ?? '-1'),
-        (p) => this.targets?.target(this.generation, p)?.next(stream)));
-    }
-    return out;
+  consumerLag(): Promise<PartitionLag[]> {
+    return this.admin === null ? Promise.resolve([]) : groupLags(this.admin, this.cfg.kafka.groupId, this.topics, (topic, p) => this.targets?.target(this.generation, p)?.next(this.streamOf.get(topic)!));
   }
 
   /** After a drain: leave the group, acknowledge the last dead letters, disconnect. */

@@ -10,6 +10,7 @@
  *   R + slack + L ≈ 1 h 47 min of input, docs/kafka.md "Offsets and
  *   restarts"), so this measures what a restart re-reads, not a delay.
  */
+import type { Admin } from 'kafkajs';
 import type { PartitionLag } from './source-context.js';
 
 export interface PartitionEnd {
@@ -37,4 +38,16 @@ export function partitionLags(
     const pos = position(e.partition);
     return pos === undefined ? { topic, partition: e.partition, lag: null, commitTrail: trail } : { topic, partition: e.partition, lag: Math.max(0, e.high - pos), commitTrail: trail };
   });
+}
+
+/** Per partition of `topics`: lag and commit trail of `groupId`, read now; `position` is this member's fetch position where it holds the partition. */
+export async function groupLags(admin: Admin, groupId: string, topics: readonly string[], position: (topic: string, partition: number) => number | undefined): Promise<PartitionLag[]> {
+  const out: PartitionLag[] = [];
+  const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+  for (const topic of topics) {
+    const ends = (await admin.fetchTopicOffsets(topic)).map((e) => ({ partition: e.partition, high: Number(e.high), low: Number(e.low ?? '0') }));
+    const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+    out.push(...partitionLags(topic, ends, (p) => Number(mine.find((m) => m.partition === p)?.offset ?? '-1'), (p) => position(topic, p)));
+  }
+  return out;
 }

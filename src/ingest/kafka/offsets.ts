@@ -70,6 +70,37 @@ export class OffsetLog {
   size(): number {
     return this.blocks.length - this.head;
   }
+
+  /** Plain data for a checkpoint: [first, maxTime (null = no event), count] per block held. */
+  toState(): OffsetLogState {
+    const blocks: [number, number | null, number][] = [];
+    for (let i = this.head; i < this.blocks.length; i++) {
+      const b = this.blocks[i];
+      blocks.push([b.first, Number.isFinite(b.maxTime) ? b.maxTime : null, b.count]);
+    }
+    return { start: this.start, next: this.next, dropBelow: Number.isFinite(this.dropBelow) ? this.dropBelow : null, blocks };
+  }
+
+  static fromState(s: OffsetLogState): OffsetLog {
+    const log = new OffsetLog(s.start);
+    log.next = s.next;
+    log.dropBelow = s.dropBelow ?? -Infinity;
+    log.blocks = s.blocks.map(([first, maxTime, count]) => ({ first, maxTime: maxTime ?? -Infinity, count }));
+    return log;
+  }
+}
+
+export interface OffsetLogState {
+  readonly start: number;
+  readonly next: number;
+  readonly dropBelow: number | null;
+  readonly blocks: readonly (readonly [number, number | null, number])[];
+}
+
+/** The checkpoint a commit stands for: the epoch of its writer and its barrier number. */
+export interface CheckpointRef {
+  readonly epoch: number;
+  readonly barrier: number;
 }
 
 /** What posguard stores in the offset commit's metadata (Kafka keeps up to 4 KB). */
@@ -78,20 +109,32 @@ export interface CommitMeta {
   readonly floor: number | null;
   /** Rebuild generation of this partition: every rebuild claims epoch + 1 before it emits. */
   readonly epoch: number;
+  /**
+   * With checkpoints (docs/kafka.md, "Checkpoints"): the committed offset is the
+   * position the checkpoint `ck` was taken at, and `rebuildFrom` the offset a
+   * rebuild without it starts from (the floor's offset, as without checkpoints).
+   */
+  readonly ck?: CheckpointRef | null;
+  readonly rebuildFrom?: number | null;
 }
 
 export function encodeMeta(m: CommitMeta): string {
-  return JSON.stringify({ posguard: 1, F: m.floor, e: m.epoch });
+  const o: Record<string, unknown> = { posguard: 1, F: m.floor, e: m.epoch };
+  if (m.ck != null) o.ck = [m.ck.epoch, m.ck.barrier];
+  if (m.rebuildFrom != null) o.r = m.rebuildFrom;
+  return JSON.stringify(o);
 }
 
 /** Metadata written by something else (or nothing) reads as "no floor, epoch -1". */
 export function decodeMeta(s: string | null | undefined): CommitMeta | null {
   if (s === null || s === undefined || s === '') return null;
   try {
-    const o = JSON.parse(s) as { posguard?: unknown; F?: unknown; e?: unknown };
+    const o = JSON.parse(s) as { posguard?: unknown; F?: unknown; e?: unknown; ck?: unknown; r?: unknown };
     if (o.posguard !== 1 || !Number.isSafeInteger(o.e)) return null;
     const floor = o.F === null ? null : Number.isFinite(o.F) ? (o.F as number) : null;
-    return { floor, epoch: o.e as number };
+    const ck = Array.isArray(o.ck) && o.ck.length === 2 && o.ck.every((x) => Number.isSafeInteger(x)) ? { epoch: o.ck[0] as number, barrier: o.ck[1] as number } : null;
+    const rebuildFrom = Number.isSafeInteger(o.r) && (o.r as number) >= 0 ? (o.r as number) : null;
+    return { floor, epoch: o.e as number, ck, rebuildFrom };
   } catch {
     return null;
   }

@@ -6,7 +6,7 @@
 import type { Admin, Consumer } from 'kafkajs';
 import { PosguardError } from '../../errors.js';
 import { STREAMS, type Stream } from '../../events/index.js';
-import { decodeMeta, encodeMeta, MAX_EPOCH } from './offsets.js';
+import { decodeMeta, encodeMeta, MAX_EPOCH, type CheckpointRef } from './offsets.js';
 import { kafkaCall, type TopicNames } from './topics.js';
 
 export interface RebuildPlan {
@@ -16,6 +16,18 @@ export interface RebuildPlan {
   /** Floor from the commits (-Infinity when there is none). */
   readonly floor: number;
   readonly starts: Record<Stream, number>;
+  /** The checkpoint the committed offsets stand for (the same on all three topics), else null (docs/kafka.md, "Checkpoints"). */
+  readonly checkpoint: CheckpointRef | null;
+  /** The committed offsets (with a checkpoint: its positions); -1 where nothing is committed. */
+  readonly committed: Record<Stream, number>;
+  /** The first offset still in each log: a checkpoint whose position is below it cannot resume. */
+  readonly logStart: Record<Stream, number>;
+  /**
+   * Set when resuming from a checkpoint: `starts` are its positions, and the
+   * claim commits them with this checkpoint and these rebuild offsets, so a
+   * crash before the next barrier can still restore it, or rebuild.
+   */
+  readonly resume?: { readonly checkpoint: CheckpointRef; readonly rebuildFrom: Readonly<Record<Stream, number>> };
 }
 
 export async function planRebuild(
@@ -37,6 +49,10 @@ export async function planRebuild(
     let epoch = 0;
     let floor = Infinity;
     const starts = {} as Record<Stream, number>;
+    const committedAt = {} as Record<Stream, number>;
+    const logStart = {} as Record<Stream, number>;
+    const refs: (string | null)[] = [];
+    let checkpoint: CheckpointRef | null = null;
     for (const s of STREAMS) {
       const topic = names[s];
       const c = commitOf.get(`${topic}:${p}`);
@@ -45,14 +61,22 @@ export async function planRebuild(
       if (meta !== null) epoch = Math.max(epoch, meta.epoch + 1);
       // Committed together, so equal; a topic without posguard metadata means "no floor".
       floor = Math.min(floor, meta?.floor ?? -Infinity);
+      refs.push(meta?.ck == null ? null : `${meta.ck.epoch}:${meta.ck.barrier}`);
+      checkpoint ??= meta?.ck ?? null;
       const committedOffset = c !== undefined && c.offset >= 0 ? c.offset : null;
-      starts[s] = committedOffset === null ? (fromBeginning ? range.low : range.high) : Math.max(committedOffset, range.low);
-      if (committedOffset !== null && committedOffset < range.low) {
-        warn(`${topic}[${p}]: committed offset ${committedOffset} is below the log start ${range.low} (deleted by retention): state older than that cannot be rebuilt`);
+      committedAt[s] = committedOffset ?? -1;
+      logStart[s] = range.low;
+      // With a checkpoint the committed offset is its position; a rebuild starts from the floor's offset kept beside it.
+      const from = meta?.rebuildFrom ?? committedOffset;
+      starts[s] = from === null ? (fromBeginning ? range.low : range.high) : Math.max(from, range.low);
+      if (from !== null && from < range.low) {
+        warn(`${topic}[${p}]: committed offset ${from} is below the log start ${range.low} (deleted by retention): state older than that cannot be rebuilt`);
       }
     }
     if (epoch > MAX_EPOCH) throw new PosguardError('PG_INTERNAL', `partition ${p}: epoch ${epoch} exceeds ${MAX_EPOCH}`);
-    return { p, epoch, floor, starts };
+    // The three topics were committed at one barrier: anything else (an older version's commit, a hand-made one) has no checkpoint.
+    if (refs.some((r) => r !== refs[0])) checkpoint = null;
+    return { p, epoch, floor, starts, checkpoint, committed: committedAt, logStart };
   });
 }
 
@@ -64,7 +88,7 @@ export async function planRebuild(
 export async function claimEpochs(consumer: Consumer, admin: Admin, groupId: string, names: TopicNames, plans: readonly RebuildPlan[]): Promise<void> {
   const entries = plans.flatMap((pl) => STREAMS.map((s) => ({
     topic: names[s], partition: pl.p, offset: String(pl.starts[s]),
-    metadata: encodeMeta({ floor: Number.isFinite(pl.floor) ? pl.floor : null, epoch: pl.epoch }),
+    metadata: encodeMeta({ floor: Number.isFinite(pl.floor) ? pl.floor : null, epoch: pl.epoch, ck: pl.resume?.checkpoint ?? null, rebuildFrom: pl.resume?.rebuildFrom[s] ?? null }),
   })));
   const topics = STREAMS.map((s) => names[s]);
   for (let attempt = 0; ; attempt++) {

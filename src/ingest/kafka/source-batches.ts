@@ -48,8 +48,12 @@ export class SourceBatches {
 
   constructor(private readonly o: SourceBatchesOptions) {}
 
+  /** Set while a checkpoint barrier holds the input (hold()): a new batch waits for it, heartbeating. */
+  private gate: Promise<void> | null = null;
+
   /** Runs one batch into its target; `after` runs when the batch went through to its end. */
   async run(p: EachBatchPayload, targets: PartitionTargets, generation: () => number, after: () => void): Promise<void> {
+    while (this.gate !== null) await this.withHeartbeats(p, this.gate);
     this.active++;
     try {
       if (await this.handle(p, targets, generation)) after();
@@ -63,6 +67,24 @@ export class SourceBatches {
   settled(): Promise<void> {
     if (this.active === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /**
+   * Runs `fn` at a batch boundary: new batches wait (heartbeating) and the
+   * one in progress finishes first, so nothing is pushed while `fn` runs (a
+   * checkpoint barrier). Holds do not nest: a second waits for the first.
+   */
+  async hold<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.gate !== null) await this.gate;
+    let release!: () => void;
+    this.gate = new Promise<void>((r) => (release = r));
+    try {
+      await this.settled();
+      return await fn();
+    } finally {
+      this.gate = null;
+      release();
+    }
   }
 
   highWatermark(topic: string, partition: number): number | undefined {

@@ -38,6 +38,12 @@ export function registerCheckpointMetrics(registry: Registry, now: () => number)
     labelNames: ['reason'],
     registers: [registry],
   });
+  const restores = new Counter({
+    name: 'posguard_checkpoint_restores_total',
+    help: 'Starts, takeovers and rebalances that looked for checkpoints, by result: restored, or the reason the rebuild from offsets was used instead (missing, corrupt, incompatible_format, different_rules, mismatch, fenced, below_log_start).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   registerLastGauges(registry, last, now);
   return {
     written(e) {
@@ -57,6 +63,9 @@ export function registerCheckpointMetrics(registry: Registry, now: () => number)
     },
     forget(partition) {
       last.delete(partition);
+    },
+    restore(result) {
+      restores.inc({ result });
     },
   };
 }

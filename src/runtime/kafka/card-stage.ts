@@ -16,6 +16,7 @@
 import { CardPatterns } from '../../detect/patterns/card-patterns.js';
 import type { CardFact, CardPatternDetector, Emit, RulesSource } from '../../detect/patterns/types.js';
 import { stateCensus } from '../../util/state-census.js';
+import { restoreCardStage, snapshotCardStage, type CardStageState } from './card-stage-state.js';
 
 class Source implements CardPatternDetector {
   fifo: CardFact[] = [];
@@ -134,5 +135,16 @@ export class CardStage {
     let n = 0;
     for (const s of this.sources.values()) n += s.pending();
     return n;
+  }
+
+  /** Checkpoint (issue 13): sources, frontier and CardPatterns as plain data (card-stage-state.ts). */
+  snapshot(): CardStageState {
+    return snapshotCardStage(this.frontier, this.sources, this.patterns);
+  }
+
+  /** On a fresh stage (no source asked for yet): takes the state a snapshot() gave; every source's lastActivity is now(). */
+  restore(s: CardStageState): void {
+    const fresh = this.sources.size === 0 && this.frontier === -Infinity;
+    this.frontier = restoreCardStage(s, fresh, (p) => this.source(p) as Source, this.patterns);
   }
 }

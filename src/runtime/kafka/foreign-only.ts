@@ -36,6 +36,15 @@ export class ForeignOnlyRrns {
     return this.at.size;
   }
 
+  /** Plain data for a checkpoint: rrn and latest reversal time (restored, an entry is kept from that time: at most a little longer). */
+  toState(): [string, number][] {
+    return [...this.at];
+  }
+
+  restore(s: readonly (readonly [string, number])[]): void {
+    for (const [rrn, t] of s) this.note(rrn, t);
+  }
+
   private prune(watermark: number): void {
     // At the end of input the watermark jumps to +infinity and every held attempt is released at once: keep them all.
     if (watermark === Infinity) return;

@@ -17,6 +17,7 @@
  */
 import type { Anomaly, AnomalyKind, Evidence, EvidenceEvent } from '../../events/anomaly.js';
 import type { StoredAnomalies } from '../../sinks/clickhouse/stored-anomalies.js';
+import type { LedgerEntryState } from './checkpoint/state.js';
 
 /** Rows per read of the ledger load: bounds the memory of one ClickHouse answer. */
 export const LEDGER_PAGE_ROWS = 50_000;
@@ -177,5 +178,34 @@ export class Ledger {
       if (keep === 0) this.byRrn.delete(rrn);
     }
     return out;
+  }
+
+  /**
+   * For a checkpoint: the stored anomalies at or above `minTime` (the lowest
+   * floor: below it everything is final and nothing re-decides it), with
+   * what the rebuild learnt of each. Restored, they keep suppressing,
+   * merging evidence and retracting exactly as before the restart.
+   */
+  toState(minTime: number): LedgerEntryState[] {
+    const out: LedgerEntryState[] = [];
+    for (const s of this.stored.values()) if (s.row.event_time >= minTime) out.push({ row: s.row, touched: s.touched, partition: s.partition });
+    return out;
+  }
+
+  static fromState(entries: readonly LedgerEntryState[]): Ledger {
+    const l = new Ledger();
+    for (const e of entries) {
+      l.add(e.row);
+      const s = l.stored.get(e.row.anomaly_id)!;
+      s.touched = e.touched;
+      s.partition = e.partition;
+    }
+    // add() listed every debit row by rrn; the touched ones are done with.
+    for (const [rrn, list] of l.byRrn) {
+      const open = list.filter((s) => !s.touched);
+      if (open.length === 0) l.byRrn.delete(rrn);
+      else l.byRrn.set(rrn, open);
+    }
+    return l;
   }
 }

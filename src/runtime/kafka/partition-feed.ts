@@ -11,6 +11,7 @@ import type { AnyEvent, BankEvent, SourceRef, Stream } from '../../events/index.
 import type { BadRecord } from '../../ingest/source.js';
 import type { CardStage } from './card-stage.js';
 import type { Ledger } from './ledger.js';
+import type { SharedDuplicates } from '../../engine/shared-duplicates.js';
 import { epochVersion } from '../../ingest/kafka/offsets.js';
 import type { PartitionTarget } from '../../ingest/kafka/partition-targets.js';
 import type { PartitionTask } from './partition-task.js';
@@ -22,6 +23,8 @@ export interface GenerationParts {
   readonly tasks: Map<number, PartitionTask>;
   readonly stage: CardStage;
   readonly ledger: Ledger;
+  /** The duplicate-debit index all partition engines share. */
+  readonly duplicates: SharedDuplicates;
   /** Reversals to the engine that holds their debit (reversal-router.ts). */
   readonly reversals: ReversalRouter;
   /** Versions of card-pattern anomalies: above every partition's previous epoch. */

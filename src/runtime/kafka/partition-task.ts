@@ -13,11 +13,14 @@ import type { Anomaly } from '../../events/anomaly.js';
 import { TerminalFaultSpikes } from '../../detect/patterns/fault-spike.js';
 import type { CardPatternDetector } from '../../detect/patterns/types.js';
 import { Engine, type EngineCounters } from '../../engine/engine.js';
+import type { EngineOptions } from '../../engine/engine-types.js';
 import type { SharedDuplicates } from '../../engine/shared-duplicates.js';
 import type { TransactionRecord } from '../../events/transaction.js';
 import { STREAMS, type AnyEvent, type SourceRef, type Stream } from '../../events/index.js';
 import { DEBIT_KINDS } from './ledger.js';
 import { OffsetLog, commitSpans, encodeMeta } from '../../ingest/kafka/offsets.js';
+import { snapNum, unsnapNum } from '../../util/snapshot-num.js';
+import type { TaskOwnState } from './checkpoint/state.js';
 import { stateCensus } from '../../util/state-census.js';
 import { ForeignOnlyRrns } from './foreign-only.js';
 
@@ -49,7 +52,9 @@ const PARTITION_KINDS = new Set(['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_D
 
 export class PartitionTask {
   readonly engine: Engine;
-  readonly logs: Record<Stream, OffsetLog>;
+  /** This partition's fault-spike windows (its engine feeds them; a checkpoint holds them). */
+  readonly faultSpikes: TerminalFaultSpikes;
+  logs: Record<Stream, OffsetLog>;
   /** Debit anomalies the engine still holds (any status, until t + horizon): anomaly_id → event_time. */
   readonly pins = new Map<string, number>();
   /** The committed floor: only grows. Starts at the floor read at rebuild. */
@@ -65,7 +70,7 @@ export class PartitionTask {
   /** Streams of this partition released by the feed rules now (feed-rules.ts): stamped on every anomaly decided meanwhile. */
   feedGaps: readonly Stream[] = [];
   /** Largest event_time pushed per stream (own and foreign events). */
-  private readonly maxTime: Record<Stream, number> = { terminal: -Infinity, gateway: -Infinity, bank: -Infinity };
+  private maxTime: Record<Stream, number> = { terminal: -Infinity, gateway: -Infinity, bank: -Infinity };
   private foreign: Record<Stream, Foreign[]> = { terminal: [], gateway: [], bank: [] };
   /** rrns whose reversal-only golden record here came from a broadcast reversal (foreign-only.ts). */
   private readonly foreignOnly = new ForeignOnlyRrns();
@@ -82,6 +87,8 @@ export class PartitionTask {
     private readonly out: TaskOutput,
     /** Duplicate-debit groups shared by every partition engine of this process. */
     duplicateGroups?: SharedDuplicates,
+    /** Builds the engine from its options: a new one, or one restored from a checkpoint. */
+    makeEngine: (opts: EngineOptions) => Engine = (opts) => new Engine(opts),
   ) {
     this.floor = floorAtStart;
     this.logs = { terminal: new OffsetLog(starts.terminal), gateway: new OffsetLog(starts.gateway), bank: new OffsetLog(starts.bank) };
@@ -89,11 +96,12 @@ export class PartitionTask {
     stateCensus.track('foreign_reversals', this, (t) => STREAMS.reduce((n, s) => n + t.foreign[s].length, 0));
     stateCensus.track('offset_log_blocks', this, (t) => STREAMS.reduce((n, s) => n + t.logs[s].size(), 0));
     const emit = (a: Anomaly) => this.onAnomaly(a);
-    this.engine = new Engine({
+    this.faultSpikes = new TerminalFaultSpikes(rules, emit);
+    this.engine = makeEngine({
       rules,
       duplicateGroups,
       cardPatterns: cards,
-      faultSpikes: new TerminalFaultSpikes(rules, emit),
+      faultSpikes: this.faultSpikes,
       output: {
         anomaly: emit,
         transaction: (t) => {
@@ -250,6 +258,32 @@ export class PartitionTask {
 
   get counters(): EngineCounters {
     return this.engine.counters;
+  }
+
+  /** This task's own bookkeeping for a checkpoint (the engine and fault spikes are snapshotted by their owners). */
+  ownState(): TaskOwnState {
+    const streams = <U>(f: (s: Stream) => U): Record<Stream, U> => ({ terminal: f('terminal'), gateway: f('gateway'), bank: f('bank') });
+    return {
+      v: 1, partition: this.partition, floor: snapNum(this.floor), floorAtStart: snapNum(this.floorAtStart),
+      pins: [...this.pins], logs: streams((s) => this.logs[s].toState()), maxTime: streams((s) => snapNum(this.maxTime[s])),
+      foreign: streams((s) => this.foreign[s].map((f) => ({ e: f.e, ref: f.ref, origRrn: f.origRrn }))),
+      foreignOnly: this.foreignOnly.toState(), ownEvents: this.ownEvents, feedGaps: [...this.feedGaps],
+      suppressedBelowFloor: this.suppressedBelowFloor, foreignDelivered: this.foreignDelivered,
+    };
+  }
+
+  /** Restores ownState() into a task built with the same partition (its queued foreign reversals wait from `now`). */
+  restoreOwn(s: TaskOwnState, now: number): void {
+    this.floor = unsnapNum(s.floor);
+    for (const [id, t] of s.pins) this.pins.set(id, t);
+    this.logs = { terminal: OffsetLog.fromState(s.logs.terminal), gateway: OffsetLog.fromState(s.logs.gateway), bank: OffsetLog.fromState(s.logs.bank) };
+    this.maxTime = { terminal: unsnapNum(s.maxTime.terminal), gateway: unsnapNum(s.maxTime.gateway), bank: unsnapNum(s.maxTime.bank) };
+    for (const st of STREAMS) this.foreign[st] = s.foreign[st].map((f) => ({ stream: st, e: f.e, ref: f.ref, at: now, origRrn: f.origRrn }));
+    this.foreignOnly.restore(s.foreignOnly);
+    this.ownEvents = s.ownEvents;
+    this.feedGaps = s.feedGaps;
+    this.suppressedBelowFloor = s.suppressedBelowFloor;
+    this.foreignDelivered = s.foreignDelivered;
   }
 }
 

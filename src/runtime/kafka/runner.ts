@@ -37,6 +37,8 @@ import { newRunStats, type RunStats } from './run-stats.js';
 import { RunStore } from './run-store.js';
 import { TaskManager } from './task-manager.js';
 import type { FeedFigures } from './feed-rules.js';
+import type { CheckpointStore } from '../../ingest/checkpoint-store.js';
+import { Checkpointer } from './checkpoint/checkpointer.js';
 
 export type { RunStats } from './run-stats.js';
 
@@ -91,6 +93,12 @@ export class KafkaRun {
   private readonly tasks: TaskManager;
   private readonly reporting: Reporting;
   private timers: NodeJS.Timeout[] = [];
+  /** With run.checkpointIntervalMs > 0, from start() on (docs/kafka.md, "Checkpoints"). */
+  private checkpointer: Checkpointer | null = null;
+  private checkpointStore: CheckpointStore | null = null;
+  private readonly metrics?: DetectorMetrics;
+  private readonly rules: () => Rules;
+  private readonly base: Logger;
   private readonly started: number;
   private resolveDone!: (r: RunResult) => void;
   private rejectDone!: (e: unknown) => void;
@@ -104,6 +112,10 @@ export class KafkaRun {
     this.now = opts.now ?? Date.now;
     const base = opts.log === undefined ? logger() : typeof opts.log === 'function' ? callbackLogger(opts.log) : opts.log;
     this.log = base.child({ component: 'run' });
+    this.metrics = opts.metrics;
+    this.rules = opts.rules;
+    this.base = base;
+    const checkpoints = this.cfg.run.checkpointIntervalMs > 0;
     const shared = { config: this.cfg, state: this.runState, stats: this.stats, now: this.now, metrics: opts.metrics };
     this.store = new RunStore({ ...shared, rules: opts.rules, logBase: base });
     this.source = new KafkaSource({
@@ -111,12 +123,15 @@ export class KafkaRun {
       flushOutputs: () => this.store.flush(),
       output: { backlog: () => this.store.backlog(), drain: () => this.store.sink.drain() },
       onEndOfInput: () => void this.finish(),
+      // Skipped when a barrier is in progress: one waiting for this batch's end would wait for it forever (the one in progress runs right after).
+      onRevoke: checkpoints ? (inBatch) => this.checkpoint('partitions revoked', !inBatch, true) : undefined,
       onFatal: (e) => void this.fail(e),
     });
     this.tasks = new TaskManager({
       ...shared, rules: opts.rules, summary: this.summary, store: this.store, group: this.source,
       log: base.child({ component: 'tasks' }), onAnomaly: opts.onAnomaly,
       logEnd: (stream, partition) => this.source.logEnd(this.cfg.topics[stream], partition),
+      checkpoints: checkpoints ? { restore: (plans, build) => this.checkpointer!.restore(plans, build), forget: (p) => opts.metrics?.checkpoint.forget(p) } : undefined,
     });
     this.source.attach(this.tasks);
     this.reporting = new Reporting({ ...shared, summary: this.summary, tasks: this.tasks, source: this.source, store: this.store, log: this.log });
@@ -139,6 +154,7 @@ export class KafkaRun {
     this.runState.starting();
     try {
       await this.source.connect();
+      if (this.cfg.run.checkpointIntervalMs > 0) await this.openCheckpoints();
       await this.store.openUnlessHeld();
       await this.source.openDeadLetters();
       await this.source.join();
@@ -146,9 +162,11 @@ export class KafkaRun {
       await this.fail(e, false);
       throw e;
     }
+    const [every, what] = this.checkpointer === null ? [this.cfg.run.commitIntervalMs, 'commit'] : [this.cfg.run.checkpointIntervalMs, 'checkpoint'];
     this.timers.push(setInterval(() => {
-      void this.commit('interval').catch((e) => this.log.warn(`commit failed, retrying at the next interval: ${(e as Error).message}`));
-    }, this.cfg.run.commitIntervalMs));
+      if (this.runState.draining) return;
+      void (this.checkpointer === null ? this.commit('interval') : this.checkpoint('interval', true, true)).catch((e) => this.log.warn(`${what} failed, retrying at the next interval: ${(e as Error).message}`));
+    }, every));
     // At least four ticks per quietAfter, so the feed rules act within a quarter of it.
     const tickMs = Math.max(100, Math.min(1_000, this.cfg.run.statusIntervalMs || 1_000, Math.floor(this.cfg.feeds.quietAfterMs / 4)));
     this.timers.push(setInterval(() => this.tick(), tickMs));
@@ -156,9 +174,29 @@ export class KafkaRun {
     this.runState.running();
   }
 
-  /** Makes what is safe durable and commits it (see KafkaSource.commit). */
-  commit(why: string): Promise<void> {
-    return this.source.commit(why);
+  /** The state topic checked (created when allowed) and the barrier wired (checkpoint/checkpointer.ts). */
+  private async openCheckpoints(): Promise<void> {
+    const log = this.base.child({ component: 'checkpoint' });
+    const store = (this.checkpointStore = await this.source.openCheckpointStore(this.metrics?.checkpoint, log));
+    this.checkpointer = new Checkpointer({ group: this.cfg.kafka.groupId, rules: this.rules, store, log, now: this.now, metrics: this.metrics?.checkpoint }, {
+      snapshot: (b) => this.tasks.snapshot(b),
+      atBatchBoundary: (fn) => this.source.atBatchBoundary(fn),
+      flushOutputs: async () => {
+        await this.store.flush();
+        await this.source.flushDeadLetters();
+      },
+      commitExactly: (plan) => this.source.commitExactly(plan),
+    });
+  }
+
+  /** Makes what is safe durable and commits it: a checkpoint barrier with checkpoints on, else the floor commit (KafkaSource.commit). */
+  async commit(why: string): Promise<void> {
+    await (this.checkpointer === null ? this.source.commit(why) : this.checkpoint(why));
+  }
+
+  /** A barrier (`atBoundary` false: the caller is between two records already). */
+  private async checkpoint(why: string, atBoundary = true, skipIfBusy = false): Promise<void> {
+    if (await this.checkpointer?.take(why, atBoundary, skipIfBusy)) this.stats.checkpoints++;
   }
 
   private tick(): void {
@@ -249,7 +287,9 @@ export class KafkaRun {
   private async close(reason: RunResult['reason']): Promise<void> {
     if (!this.runState.close(false)) return;
     for (const t of this.timers) clearInterval(t);
+    this.checkpointer?.close();
     await this.source.close();
+    await this.checkpointStore?.close();
     await this.store.close();
     const counters = this.tasks.closeCounters();
     this.runState.closedDone();
@@ -260,7 +300,9 @@ export class KafkaRun {
     if (!this.runState.close(true)) return;
     if (log) this.log.error((e as Error)?.message ?? String(e));
     for (const t of this.timers) clearInterval(t);
+    this.checkpointer?.close();
     await this.source.closeAfterFailure();
+    await this.checkpointStore?.close().catch(() => undefined);
     await this.store.closeAfterFailure();
     this.runState.closedDone();
     this.rejectDone(e);

@@ -34,6 +34,9 @@ import type { RebuildPlan } from '../../ingest/kafka/rebuild.js';
 import type { RunState } from './run-state.js';
 import { addCounters, addLedgerStats, zeroCounters, type RunStats } from './run-stats.js';
 import type { RunStore } from './run-store.js';
+import { restoreTasks, type AcceptedRestore } from './checkpoint/restore.js';
+import { snapshotGeneration, type BarrierSnapshot } from './checkpoint/snapshot.js';
+import { streamOfTopic } from '../../ingest/kafka/topics.js';
 
 /** One consumer-group generation's state: built when partitions are assigned, dropped at the next rebalance. */
 interface Generation extends GenerationParts {
@@ -58,6 +61,12 @@ export interface TaskManagerOptions {
   readonly logEnd?: (stream: Stream, partition: number) => number | undefined;
   /** Too-old records, counted per stream (docs/metrics.md). */
   readonly metrics?: { tooOld(stream: Stream): void };
+  /** With checkpoints on: restores at a rebuild (checkpoint/checkpointer.ts); commits then move only at barriers. */
+  readonly checkpoints?: {
+    restore<T>(plans: readonly RebuildPlan[], build: (d: AcceptedRestore) => T): Promise<{ plans: RebuildPlan[]; built: T } | null>;
+    /** A partition no longer held (its checkpoint age stops being reported). */
+    forget(partition: number): void;
+  };
 }
 
 export class TaskManager implements PartitionTargets {
@@ -87,6 +96,7 @@ export class TaskManager implements PartitionTargets {
   // --------------------------------------------------- PartitionTargets
 
   assigned(gen: number, partitions: readonly number[]): void {
+    for (const p of this.assignment) if (!partitions.includes(p)) this.o.checkpoints?.forget(p);
     this.generation = gen;
     this.assignment = partitions;
     // Start rebuilding now: with nothing left to fetch no batch would trigger it.
@@ -119,7 +129,19 @@ export class TaskManager implements PartitionTargets {
     return true;
   }
 
+  /** With checkpoints on, offsets move only at barriers (snapshot()). */
   commitPlan(): CommitPlan | null {
+    return this.o.checkpoints === undefined ? this.floorPlan() : null;
+  }
+
+  /** A barrier's snapshot of the current generation and its exact commit (checkpoint/snapshot.ts), or null. */
+  snapshot(barrier: number): BarrierSnapshot | null {
+    const st = this.current;
+    const plan = this.floorPlan();
+    return st === null || plan === null ? null : snapshotGeneration(st, barrier, this.o.config.kafka.groupId, plan, streamOfTopic(this.o.config.topics), this.o.now());
+  }
+
+  private floorPlan(): CommitPlan | null {
     const st = this.current;
     if (st === null || st.tasks.size === 0 || this.commits === 'checking-ownership') return null;
     // One floor for the whole process: a reversal read on partition q may settle a debit of partition p.
@@ -164,17 +186,22 @@ export class TaskManager implements PartitionTargets {
     await this.retireCurrent();
     if (stale()) return;
     // The commits keepState read are still current: nothing of ours commits while the state is null.
-    const plans = keep ?? await this.o.group.plan(this.assignment);
+    const planned = keep ?? await this.o.group.plan(this.assignment);
     if (stale()) return;
+    // A checkpoint's generation is built before anything is claimed: a restore that throws leaves the rebuild intact.
+    const restored = planned.length > 0 && this.o.checkpoints !== undefined ? await this.o.checkpoints.restore(planned, (d) => this.buildGeneration(gen, d.plans, d)) : null;
+    if (stale()) return;
+    const plans = restored?.plans ?? planned;
     if (plans.length > 0) {
       await this.o.group.claim(plans);
       for (const pl of plans) this.o.group.seek(pl.p, pl.starts);
     }
-    const ledger = await this.loadLedger(plans);
+    const ledger = restored === null ? await this.loadLedger(plans) : null;
     if (stale()) return;
-    this.current = this.buildGeneration(gen, plans, ledger);
+    this.current = restored?.built ?? this.buildGeneration(gen, plans, ledger!);
+    if (restored !== null) this.o.stats.restores++;
     this.o.stats.rebuilds++;
-    if (plans.length > 0) {
+    if (plans.length > 0 && restored === null) {
       this.log.info(`rebuilt ${plans.length} partition${plans.length > 1 ? 's' : ''}: ${plans.map((pl) => `p${pl.p} from ${STREAMS.map((s) => pl.starts[s]).join('/')} (epoch ${pl.epoch}${Number.isFinite(pl.floor) ? `, floor ${new Date(pl.floor).toISOString()}` : ''})`).join('; ')}`);
     }
   }
@@ -216,15 +243,20 @@ export class TaskManager implements PartitionTargets {
     return ledger;
   }
 
-  private buildGeneration(gen: number, plans: readonly RebuildPlan[], ledger: Ledger): Generation {
+  /** A new generation: rebuilt from `plans` with `from` the ledger, or restored from an accepted checkpoint. */
+  private buildGeneration(gen: number, plans: readonly RebuildPlan[], from: Ledger | AcceptedRestore): Generation {
     const cardEpoch = plans.reduce((m, pl) => Math.max(m, pl.epoch), 0);
     const stage = new CardStage(this.o.rules, (a) => this.emitCard(a), this.o.config.run.idleTimeoutMs, this.o.now);
-    const tasks = new Map<number, PartitionTask>();
     const out = this.taskOutput();
     // One duplicate-debit index for all partitions: a merchant's terminals may sit in different partitions.
-    const duplicateGroups = new SharedDuplicates();
-    for (const pl of plans) tasks.set(pl.p, new PartitionTask(pl.p, pl.epoch, pl.floor, pl.starts, this.o.rules, stage.source(pl.p), out, duplicateGroups));
-    const parts: GenerationParts = { tasks, stage, ledger, cardEpoch, reversals: new ReversalRouter() };
+    const duplicates = new SharedDuplicates();
+    let tasks = new Map<number, PartitionTask>();
+    let ledger: Ledger;
+    if (from instanceof Ledger) {
+      ledger = from;
+      for (const pl of plans) tasks.set(pl.p, new PartitionTask(pl.p, pl.epoch, pl.floor, pl.starts, this.o.rules, stage.source(pl.p), out, duplicates));
+    } else ({ tasks, ledger } = restoreTasks(from, { rules: this.o.rules, stage, out, duplicates, now: this.o.now() }));
+    const parts: GenerationParts = { tasks, stage, ledger, cardEpoch, duplicates, reversals: new ReversalRouter() };
     const feeds = new Map<number, PartitionFeed>();
     for (const t of tasks.values()) feeds.set(t.partition, new PartitionFeed(parts, t, this.feedContext));
     return { ...parts, gen, feeds };

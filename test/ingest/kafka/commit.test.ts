@@ -43,7 +43,7 @@ describeKafka('offsets and floors move with the data; a second run starts from t
     const { config } = loadRunConfig({
       env: {},
       flags: {
-        brokers: env.brokers, group, data: dataDir, untilEnd: true, statusIntervalMs: '0', format: 'avro', commitIntervalMs: '100',
+        brokers: env.brokers, group, data: dataDir, untilEnd: true, statusIntervalMs: '0', format: 'avro', commitIntervalMs: '100', checkpointIntervalMs: '0',
         terminalTopic: topics.terminal, gatewayTopic: topics.gateway, bankTopic: topics.bank, dlqTopic: topics.dlq,
       },
     });

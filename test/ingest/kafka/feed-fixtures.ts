@@ -103,7 +103,7 @@ export async function startLiveRun(o: {
   const { config } = loadRunConfig({
     env: {},
     flags: {
-      brokers: o.brokers, group: o.group, data: o.dataDir, statusIntervalMs: '0', format: 'json', commitIntervalMs: '200', skipRawEvents: true,
+      brokers: o.brokers, group: o.group, data: o.dataDir, statusIntervalMs: '0', format: 'json', commitIntervalMs: '200', checkpointIntervalMs: '0', skipRawEvents: true,
       terminalTopic: o.topics.terminal, gatewayTopic: o.topics.gateway, bankTopic: o.topics.bank, dlqTopic: o.topics.dlq,
       quietAfterMs: String(o.quietAfterMs), stallReleaseMs: String(o.stallReleaseMs), stallAlertAfterMs: String(o.stallReleaseMs),
     },

@@ -123,11 +123,16 @@ export interface Child {
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
 }
 
-/** Starts `posguard <args>` as a child process. */
+/**
+ * Starts `posguard <args>` as a child process. Checkpoints are off unless the
+ * caller turns them on (`--checkpoint-interval-ms` or the variable): these
+ * suites test the floor commits and the rebuild, which stay the fallback
+ * (the checkpoint suites are checkpoint-*.test.ts).
+ */
 export function startCli(args: readonly string[], env: Record<string, string | undefined> = {}): Child {
   const proc = spawn(process.execPath, [...cliCommand(), ...args], {
     cwd: ROOT,
-    env: { ...process.env, CLICKHOUSE_URL: '', KAFKAJS_NO_PARTITIONER_WARNING: '1', POSGUARD_METRICS_PORT: '0', ...env },
+    env: { ...process.env, CLICKHOUSE_URL: '', KAFKAJS_NO_PARTITIONER_WARNING: '1', POSGUARD_METRICS_PORT: '0', POSGUARD_CHECKPOINT_INTERVAL_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -111,7 +111,7 @@ function runConfig(env: KafkaTestEnv, topics: ReturnType<typeof uniqueTopics>, g
   return loadRunConfig({
     env: {},
     flags: {
-      brokers: env.brokers, group, data: dataDir, untilEnd: true, statusIntervalMs: '0', format: 'avro', commitIntervalMs: '100',
+      brokers: env.brokers, group, data: dataDir, untilEnd: true, statusIntervalMs: '0', format: 'avro', commitIntervalMs: '100', checkpointIntervalMs: '0',
       terminalTopic: topics.terminal, gatewayTopic: topics.gateway, bankTopic: topics.bank, dlqTopic: topics.dlq,
     },
   }).config;

@@ -33,7 +33,7 @@ const SIM = { seed: 11, minutes: 12, tps: 3, startMs: SIM_DEFAULTS.startMs, badR
 
 class FakeGroup implements GroupOffsets {
   async plan(partitions: readonly number[]): Promise<RebuildPlan[]> {
-    return partitions.map((p) => ({ p, epoch: 0, floor: -Infinity, starts: { terminal: 0, gateway: 0, bank: 0 } }));
+    return partitions.map((p) => ({ p, epoch: 0, floor: -Infinity, starts: { terminal: 0, gateway: 0, bank: 0 }, checkpoint: null, committed: { terminal: -1, gateway: -1, bank: -1 }, logStart: { terminal: 0, gateway: 0, bank: 0 } }));
   }
   async claim(): Promise<void> {}
   seek(): void {}

@@ -31,7 +31,7 @@ class FakeGroup implements GroupOffsets {
 
   async plan(partitions: readonly number[]): Promise<RebuildPlan[]> {
     if (this.hold !== null) await this.hold;
-    return partitions.map((p) => ({ p, epoch: (this.epochs.get(p) ?? -1) + 1, floor: -Infinity, starts: { terminal: 0, gateway: 0, bank: 0 } }));
+    return partitions.map((p) => ({ p, epoch: (this.epochs.get(p) ?? -1) + 1, floor: -Infinity, starts: { terminal: 0, gateway: 0, bank: 0 }, checkpoint: null, committed: { terminal: -1, gateway: -1, bank: -1 }, logStart: { terminal: 0, gateway: 0, bank: 0 } }));
   }
 
   async claim(plans: readonly RebuildPlan[]): Promise<void> {

@@ -1,0 +1,87 @@
+/**
+ * Size and cost of a `posguard run` checkpoint (issue 13): the simulator's
+ * traffic through four partition tasks sharing one card stage and one
+ * duplicate index (as `posguard run` wires them), then one barrier's
+ * snapshot, encoded as JSON with zlib at levels 1, 6 and 9, gzip 6 and
+ * brotli 4 and 9. Prints per encoding the bytes and the time to encode and
+ * decode, and bytes per open attempt and per active card.
+ *
+ *   node --import tsx bench/checkpoint-state.ts [minutes] [tps]
+ */
+import { brotliCompressSync, brotliDecompressSync, constants, deflateSync, gzipSync, gunzipSync, inflateSync } from 'node:zlib';
+import { DEFAULT_RULES } from '../src/config/rules.js';
+import { SharedDuplicates } from '../src/engine/shared-duplicates.js';
+import type { AnyEvent, Stream } from '../src/events/index.js';
+import { partitionForKey } from '../src/ingest/kafka/partitioner.js';
+import { validateEvent } from '../src/ingest/validate.js';
+import { CardStage } from '../src/runtime/kafka/card-stage.js';
+import { Ledger } from '../src/runtime/kafka/ledger.js';
+import { PartitionTask, type TaskOutput } from '../src/runtime/kafka/partition-task.js';
+import { ReversalRouter } from '../src/runtime/kafka/reversal-router.js';
+import { snapshotGeneration } from '../src/runtime/kafka/checkpoint/snapshot.js';
+import { SIM_DEFAULTS, simulate } from '../src/sim/index.js';
+
+const minutes = Number(process.argv[2] ?? 20);
+const tps = Number(process.argv[3] ?? 20);
+const PARTITIONS = 4;
+const rules = () => DEFAULT_RULES;
+const stage = new CardStage(rules, () => undefined, 30_000);
+const duplicates = new SharedDuplicates();
+const out: TaskOutput = { anomaly: () => undefined, transaction: () => undefined, late: () => undefined };
+const tasks = new Map<number, PartitionTask>();
+for (let p = 0; p < PARTITIONS; p++) tasks.set(p, new PartitionTask(p, 0, -Infinity, { terminal: 0, gateway: 0, bank: 0 }, rules, stage.source(p), out, duplicates));
+const offsets = new Map<string, number>();
+let events = 0;
+for (const r of simulate({ seed: 3, minutes, tps, startMs: SIM_DEFAULTS.startMs }).records) {
+  let v;
+  try {
+    v = validateEvent(r.stream, JSON.parse(r.line));
+  } catch {
+    continue; // the simulator's poison records
+  }
+  if (!v.ok) continue;
+  const e = v.event as AnyEvent;
+  const p = partitionForKey(e.terminal_id, PARTITIONS);
+  const k = `${r.stream}:${p}`;
+  const offset = offsets.get(k) ?? 0;
+  offsets.set(k, offset + 1);
+  const t = tasks.get(p)!;
+  t.logs[r.stream as Stream].add(offset, e.event_time);
+  t.push(r.stream as Stream, e, { source: r.stream, partition: p, offset: String(offset) });
+  events++;
+}
+const parts = { tasks, stage, ledger: new Ledger(), duplicates, reversals: new ReversalRouter(), cardEpoch: 0 };
+const floorPlan = { entries: [], committed: () => undefined };
+let t0 = performance.now();
+const snap = snapshotGeneration(parts, 1, 'g', floorPlan, new Map(), Date.now());
+const snapshotMs = performance.now() - t0;
+t0 = performance.now();
+const json = Buffer.from(JSON.stringify(snap.records.map((r) => r.record)), 'utf8');
+const jsonMs = performance.now() - t0;
+const open = [...tasks.values()].reduce((n, t) => n + t.engine.openAttempts(), 0);
+const cards = stage.patterns.activeCards();
+console.log(`${minutes} min × ${tps} tps: ${events} events, ${open} open attempts, ${cards} active cards; snapshot ${snapshotMs.toFixed(0)} ms, JSON ${(json.length / 1e6).toFixed(2)} MB in ${jsonMs.toFixed(0)} ms`);
+const codecs: [string, (b: Buffer) => Buffer, (b: Buffer) => Buffer][] = [
+  ['zlib 1', (b) => deflateSync(b, { level: 1 }), inflateSync],
+  ['zlib 6', (b) => deflateSync(b, { level: 6 }), inflateSync],
+  ['zlib 9', (b) => deflateSync(b, { level: 9 }), inflateSync],
+  ['gzip 6', (b) => gzipSync(b), gunzipSync],
+  ['brotli 4', (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } }), brotliDecompressSync],
+  ['brotli 9', (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 9 } }), brotliDecompressSync],
+];
+for (const [name, enc, dec] of codecs) {
+  const times: number[] = [];
+  const dtimes: number[] = [];
+  let size = 0;
+  for (let i = 0; i < 5; i++) {
+    const a = performance.now();
+    const z = enc(json);
+    const b = performance.now();
+    dec(z);
+    dtimes.push(performance.now() - b);
+    times.push(b - a);
+    size = z.length;
+  }
+  const med = (x: number[]) => x.sort((p, q) => p - q)[2].toFixed(0);
+  console.log(`${name.padEnd(9)} ${(size / 1e3).toFixed(0).padStart(7)} kB (${(json.length / size).toFixed(1)}×), encode ${med(times)} ms, decode ${med(dtimes)} ms; ${(size / Math.max(open, 1)).toFixed(0)} B per open attempt, ${(size / Math.max(cards, 1)).toFixed(0)} B per active card`);
+}

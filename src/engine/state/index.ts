@@ -1,0 +1,4 @@
+/** Engine snapshot/restore (issue 13): the types and names other layers use. */
+export { AttemptRefs, SHARED_HOLDER, type AttemptRef } from './attempt-refs.js';
+export { ENGINE_STATE_VERSION, type EngineState } from './engine-state.js';
+export type { SharedDuplicatesState } from './shared-state.js';

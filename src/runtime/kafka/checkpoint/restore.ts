@@ -1,0 +1,122 @@
+/**
+ * Restore at a rebuild (docs/kafka.md, "Checkpoints"): read the latest
+ * checkpoint of every assigned partition (in parallel), check that together
+ * they are one barrier this group's commits stand for, and build the
+ * generation's tasks, card stage, duplicate index and ledger from them.
+ * Anything else is a fallback to the rebuild from offsets, for every
+ * partition: never a partial or a wrong state.
+ *
+ * Accepted, per partition p (its commit metadata: epoch E claimed last, checkpoint ref R):
+ *  - the record is the one R names (epoch and barrier), or
+ *  - no restart since it was written: its epoch is E and its barrier is above
+ *    R's (written, then the process died before committing it);
+ * and every record has the barrier of the lowest partition's record, which
+ * lists exactly the assigned partitions, and positions at or above each log's
+ * start. A zombie's late write (an older epoch) never matches.
+ */
+import type { CheckpointExpectation, CheckpointStore, CheckpointUnusable } from '../../../ingest/checkpoint-store.js';
+import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
+import { STREAMS, type Stream } from '../../../events/index.js';
+import type { Rules } from '../../../config/rules.js';
+import type { SharedDuplicates } from '../../../engine/shared-duplicates.js';
+import { unsnapNum } from '../../../util/snapshot-num.js';
+import type { CardStage } from '../card-stage.js';
+import { Ledger } from '../ledger.js';
+import { PartitionTask, type TaskOutput } from '../partition-task.js';
+import { newAttemptNames, restoreEngine, restoreShared, restoreSpikes, restoreStage } from './parts.js';
+import { decodeState, type StateRecord } from './state.js';
+
+export type FallbackReason = CheckpointUnusable | 'mismatch' | 'fenced' | 'below_log_start';
+
+export const FALLBACK_REASONS: readonly FallbackReason[] = ['missing', 'corrupt', 'incompatible_format', 'different_rules', 'mismatch', 'fenced', 'below_log_start'];
+
+export interface ReadCheckpoint {
+  readonly p: number;
+  readonly record: StateRecord;
+  readonly offsets: Readonly<Record<Stream, number>>;
+}
+
+export type RestoreDecision =
+  | { readonly ok: true; readonly records: ReadonlyMap<number, StateRecord>; readonly plans: RebuildPlan[]; readonly barrier: number }
+  | { readonly ok: false; readonly reason: FallbackReason; readonly detail: string };
+
+export type AcceptedRestore = Extract<RestoreDecision, { ok: true }>;
+
+type Read = { ok: true; value: ReadCheckpoint } | { ok: false; reason: FallbackReason; detail: string };
+
+/** Reads and decodes the latest checkpoint of every planned partition (parallel). */
+export async function readCheckpoints(store: CheckpointStore, group: string, plans: readonly RebuildPlan[], expect: CheckpointExpectation): Promise<Read[]> {
+  return Promise.all(plans.map(async (pl): Promise<Read> => {
+    const r = await store.readLatest({ group, partition: pl.p }, expect);
+    if (!r.ok) return { ok: false, reason: r.reason, detail: `p${pl.p}: ${r.detail}` };
+    try {
+      return { ok: true, value: { p: pl.p, record: decodeState(r.checkpoint.payload), offsets: r.checkpoint.meta.offsets } };
+    } catch (e) {
+      return { ok: false, reason: 'corrupt', detail: `p${pl.p}: cannot decode: ${(e as Error).message}` };
+    }
+  }));
+}
+
+/** Pure: restore from these reads, or why not. */
+export function decideRestore(plans: readonly RebuildPlan[], reads: readonly Read[]): RestoreDecision {
+  const bad = reads.find((r) => !r.ok);
+  if (bad !== undefined && !bad.ok) return { ok: false, reason: bad.reason, detail: bad.detail };
+  const got = new Map(reads.map((r) => [(r as { value: ReadCheckpoint }).value.p, (r as { value: ReadCheckpoint }).value]));
+  const sorted = [...plans].sort((a, b) => a.p - b.p);
+  const head = got.get(sorted[0].p)!.record;
+  const barrier = head.barrier;
+  const want = sorted.map((pl) => pl.p).join(',');
+  if (head.process === null || head.process.partitions.join(',') !== want) {
+    return { ok: false, reason: 'mismatch', detail: `p${sorted[0].p}: the checkpoint covers partitions ${head.process?.partitions.join(',') ?? '(none)'}, this member holds ${want}` };
+  }
+  const out: RebuildPlan[] = [];
+  for (const pl of sorted) {
+    const c = got.get(pl.p)!;
+    const rec = c.record;
+    if (rec.barrier !== barrier) return { ok: false, reason: 'mismatch', detail: `p${pl.p}: barrier ${rec.barrier}, p${sorted[0].p} has ${barrier} (a barrier that did not complete)` };
+    const committedEpoch = pl.epoch - 1;
+    const named = pl.checkpoint !== null && pl.checkpoint.epoch === rec.epoch && pl.checkpoint.barrier === rec.barrier;
+    const unclaimedSince = rec.epoch === committedEpoch && (pl.checkpoint === null || rec.barrier > pl.checkpoint.barrier);
+    if (!named && !unclaimedSince) {
+      return { ok: false, reason: 'fenced', detail: `p${pl.p}: checkpoint (epoch ${rec.epoch}, barrier ${rec.barrier}) is not the one the commits name (${pl.checkpoint === null ? 'none' : `epoch ${pl.checkpoint.epoch}, barrier ${pl.checkpoint.barrier}`}; epoch claimed ${committedEpoch})` };
+    }
+    const low = STREAMS.find((s) => c.offsets[s] < pl.logStart[s]);
+    if (low !== undefined) return { ok: false, reason: 'below_log_start', detail: `p${pl.p}: ${low} position ${c.offsets[low]} is below the log start ${pl.logStart[low]}` };
+    const rebuildFrom = {} as Record<Stream, number>;
+    for (const s of STREAMS) rebuildFrom[s] = Math.min(pl.starts[s], c.offsets[s]);
+    out.push({ ...pl, starts: { ...c.offsets }, resume: { checkpoint: { epoch: rec.epoch, barrier: rec.barrier }, rebuildFrom } });
+  }
+  return { ok: true, records: new Map([...got].map(([p, v]) => [p, v.record])), plans: out, barrier };
+}
+
+export interface RestoreContext {
+  readonly rules: () => Rules;
+  readonly stage: CardStage;
+  readonly out: TaskOutput;
+  readonly duplicates: SharedDuplicates;
+  readonly now: number;
+}
+
+/**
+ * Builds the tasks of an accepted restore, in the contract's order: card
+ * stage, every engine (ascending partition, engine id = partition) with the
+ * fresh shared duplicate index, then the index itself. Returns them with the ledger.
+ */
+export function restoreTasks(d: AcceptedRestore, ctx: RestoreContext): { tasks: Map<number, PartitionTask>; ledger: Ledger } {
+  const head = d.records.get(d.plans[0].p)!;
+  const process = head.process!;
+  restoreStage(ctx.stage, process.cardStage);
+  const refs = newAttemptNames();
+  const tasks = new Map<number, PartitionTask>();
+  for (const pl of d.plans) {
+    const rec = d.records.get(pl.p)!;
+    const own = rec.task;
+    const task = new PartitionTask(pl.p, pl.epoch, unsnapNum(own.floorAtStart), pl.starts, ctx.rules, ctx.stage.source(pl.p), ctx.out, ctx.duplicates,
+      (opts) => restoreEngine(opts, rec.engine, refs, rec.engineId));
+    restoreSpikes(task.faultSpikes, rec.faultSpikes);
+    task.restoreOwn(own, ctx.now);
+    tasks.set(pl.p, task);
+  }
+  restoreShared(ctx.duplicates, process.sharedDuplicates, refs);
+  return { tasks, ledger: Ledger.fromState(process.ledger) };
+}

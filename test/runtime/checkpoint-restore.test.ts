@@ -1,0 +1,67 @@
+/**
+ * The restore decision (runtime/kafka/checkpoint/restore.ts) and the state
+ * encoding: which checkpoints a start may use, and everything else falls
+ * back to the rebuild (never a wrong state).
+ */
+import { deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { RebuildPlan } from '../../src/ingest/kafka/rebuild.js';
+import { decideRestore } from '../../src/runtime/kafka/checkpoint/restore.js';
+import { decodeState, encodeState, STATE_FORMAT, type StateRecord } from '../../src/runtime/kafka/checkpoint/state.js';
+
+const offs = (n: number) => ({ terminal: n, gateway: n + 1, bank: n + 2 });
+
+function plan(p: number, o: Partial<RebuildPlan> = {}): RebuildPlan {
+  return { p, epoch: 3, floor: 1000, starts: offs(10), checkpoint: { epoch: 2, barrier: 7 }, committed: offs(50), logStart: offs(0), ...o };
+}
+
+function record(p: number, o: Partial<StateRecord> = {}, partitions = [0, 1]): StateRecord {
+  const process = p === Math.min(...partitions) ? { partitions, cardStage: {}, sharedDuplicates: {}, ledger: [] } : null;
+  return { v: STATE_FORMAT, barrier: 7, epoch: 2, task: {} as StateRecord['task'], engineId: p, engine: {}, faultSpikes: {}, process, ...o };
+}
+
+const read = (p: number, rec: StateRecord, at = offs(50)) => ({ ok: true as const, value: { p, record: rec, offsets: at } });
+
+describe('checkpoint restore decision', () => {
+  it('restores the checkpoint the commits name: starts at its positions, claims it with the rebuild offsets kept', () => {
+    const d = decideRestore([plan(1), plan(0)], [read(1, record(1)), read(0, record(0))]);
+    expect(d.ok).toBe(true);
+    if (!d.ok) return;
+    expect(d.barrier).toBe(7);
+    expect(d.plans.map((pl) => pl.p)).toEqual([0, 1]);
+    expect(d.plans[0].starts).toEqual(offs(50));
+    expect(d.plans[0].resume).toEqual({ checkpoint: { epoch: 2, barrier: 7 }, rebuildFrom: offs(10) });
+    expect(d.plans[0].epoch).toBe(3);
+  });
+
+  it('restores a newer checkpoint of the last owner whose commit did not happen (crash between write and commit)', () => {
+    const d = decideRestore([plan(0), plan(1)], [read(0, record(0, { barrier: 8 })), read(1, record(1, { barrier: 8 }))]);
+    expect(d.ok && d.barrier).toBe(8);
+  });
+
+  it('ignores a zombie\'s late write (an older epoch than the one claimed) and a barrier that did not complete everywhere', () => {
+    const zombie = decideRestore([plan(0, { epoch: 4 }), plan(1, { epoch: 4 })], [read(0, record(0, { barrier: 8 })), read(1, record(1, { barrier: 8 }))]);
+    expect(zombie).toMatchObject({ ok: false, reason: 'fenced' });
+    const torn = decideRestore([plan(0), plan(1)], [read(0, record(0, { barrier: 8 })), read(1, record(1))]);
+    expect(torn).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(!torn.ok && torn.detail).toContain('barrier 7, p0 has 8');
+  });
+
+  it('falls back when the partitions differ, a position was deleted by retention, or any read failed', () => {
+    const other = decideRestore([plan(0), plan(1)], [read(0, record(0, {}, [0, 1, 2])), read(1, record(1, {}, [0, 1, 2]))]);
+    expect(other).toMatchObject({ ok: false, reason: 'mismatch' });
+    const low = decideRestore([plan(0, { logStart: { terminal: 0, gateway: 60, bank: 0 } }), plan(1)], [read(0, record(0)), read(1, record(1))]);
+    expect(low).toMatchObject({ ok: false, reason: 'below_log_start' });
+    const corrupt = decideRestore([plan(0), plan(1)], [read(0, record(0)), { ok: false, reason: 'corrupt', detail: 'p1: chunk 2 of 4 is missing' }]);
+    expect(corrupt).toEqual({ ok: false, reason: 'corrupt', detail: 'p1: chunk 2 of 4 is missing' });
+  });
+});
+
+describe('checkpoint state encoding', () => {
+  it('round-trips a record and refuses another STATE_FORMAT or garbage', () => {
+    const r = record(0);
+    expect(decodeState(encodeState(r))).toEqual(r);
+    expect(() => decodeState(deflateSync(Buffer.from(JSON.stringify({ ...r, v: STATE_FORMAT + 1 }))))).toThrow(/format/);
+    expect(() => decodeState(Buffer.from('not deflated'))).toThrow();
+  });
+});
