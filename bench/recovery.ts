@@ -343,6 +343,8 @@ async function produceWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<Recovery
   const plantedRecords = planted.sent.terminal + planted.sent.gateway + planted.sent.bank;
   const feed = new ArrivalFeed(simulate({ seed: o.seed, minutes: o.hours * 60, tps: o.tps, startMs: trafficStart }).records);
   const tailFromMs = TRAFFIC_END_MS - variants * b.liveMs;
+  // Every variant's backlog must be traffic: its live slices may take at most half of it.
+  if (tailFromMs < trafficStart + (TRAFFIC_END_MS - trafficStart) / 2) throw new Error(`${variants} live slices of ${b.liveMs / 1000} s take more than half of ${o.hours} h of traffic: more --hours or fewer --live-seconds`);
   await b.producer.send(feed.until(tailFromMs));
   const secs = (performance.now() - t0) / 1000;
   const r = b.producer.result();

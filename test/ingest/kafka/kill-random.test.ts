@@ -184,7 +184,7 @@ describeKafka('posguard run: SIGKILL at seeded random moments, restart, batch re
     expect(finalCode, finalOutput.slice(-3000)).toBe(0);
   });
 
-  // KNOWN FAILURE with checkpoints on (ck-wire 201633c, 2026-12-06): 2 of 3 runs ended with FALSE_POSITIVE
+  // KNOWN FAILURE with checkpoints on (ck-wire, 2026-12-06): 2 of 5 runs (one on READY 201633c) ended with FALSE_POSITIVE
   // ORPHAN_DEBITs (d459fcc9ff941aabb87851a362d0397f, 2037099f149ff749a7dd2a16364e3fd9: still OPEN where the
   // reference retracts or resolves them) after restores; notes/ck-bench.md. Strict without checkpoints
   // (today's rebuild); with them only when POSGUARD_KILL_STRICT=1, until that is fixed.
