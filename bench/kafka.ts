@@ -15,6 +15,7 @@
  * mostly the final flush).
  *
  *   node --import tsx bench/kafka.ts [--minutes 30] [--tps 100] [--partitions 4] [--registry-less]
+ *   node --import tsx bench/kafka.ts --recovery [flags of bench/recovery.ts]   (restart after SIGKILL, checkpoints)
  *
  * TLS and SASL as for `posguard run`, from the environment (KAFKA_SSL, KAFKA_SSL_CA,
  * KAFKA_SSL_CERT/_KEY/_KEY_PASSPHRASE, KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD): point
@@ -58,20 +59,20 @@ interface E2eResult {
   steadyRate: number | null;
 }
 
-function servicesEnv(): Map<string, string> {
+export function servicesEnv(): Map<string, string> {
   const file = join(process.env.POSGUARD_SERVICES_DIR || '/tmp/posguard-services', 'services.env');
   if (!existsSync(file)) return new Map();
   return new Map(readFileSync(file, 'utf8').split('\n').map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim())).filter((m) => m !== null).map((m) => [m![1], m![2]] as const));
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en');
+export const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
 /** The KAFKA_* security variables of this process (TLS, SASL), for the run config of a child. */
 function kafkaEnv(): Record<string, string | undefined> {
   return Object.fromEntries(RUN_ENV.filter(([name, path]) => path.startsWith('kafka.') && name !== 'KAFKA_BROKERS').map(([name]) => [name, process.env[name]]));
 }
 
-function kafkaOptions(brokers: string): KafkaClientOptions {
+export function kafkaOptions(brokers: string): KafkaClientOptions {
   return { ...kafkaClientOptions(loadKafkaSettings({ env: kafkaEnv(), flags: { brokers } }), 'posguard-bench'), logLevel: 'error' };
 }
 
@@ -212,7 +213,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     process.exit(0);
   }
   const num = (flag: string) => (argv.includes(flag) ? Number(argv[argv.indexOf(flag) + 1]) : undefined);
-  const rows = await benchKafka({ minutes: num('--minutes'), tps: num('--tps'), partitions: num('--partitions'), ...(argv.includes('--registry-less') ? { registry: null } : {}) });
+  // --recovery: the recovery benchmark (bench/recovery.ts) instead, with its flags.
+  const { benchRecovery, recoveryFlags } = await import('./recovery.js');
+  const rows = argv.includes('--recovery') ? await benchRecovery(recoveryFlags(argv)) : await benchKafka({ minutes: num('--minutes'), tps: num('--tps'), partitions: num('--partitions'), ...(argv.includes('--registry-less') ? { registry: null } : {}) });
   console.log(printTable(rows));
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
 }

@@ -86,8 +86,15 @@ async function connectProducer(kafka: KafkaClientOptions): Promise<Producer> {
   return producer;
 }
 
-/** Sends `records` to the topics of `o` (registering the schemas first with a registry). */
-export async function produceRecords(o: ProduceOptions, records: Iterable<ProducerRecord>): Promise<ProduceResult> {
+/** A connected producer for the topics of `o`: several `send` calls share one connection (a paced feed); `close` disconnects. */
+export interface RecordProducer {
+  send(records: Iterable<ProducerRecord>): Promise<void>;
+  result(): ProduceResult;
+  close(): Promise<void>;
+}
+
+/** Registers the schemas (with a registry) and connects one producer for `o`. */
+export async function openRecordProducer(o: ProduceOptions): Promise<RecordProducer> {
   const schemaIds = await registerSchemas(o);
   const format: ValueFormat = o.registryUrl !== null ? 'confluent' : (o.format ?? 'avro');
   const producer = await connectProducer(o.kafka);
@@ -105,23 +112,40 @@ export async function produceRecords(o: ProduceOptions, records: Iterable<Produc
     }
     o.onProgress?.(sent.terminal + sent.gateway + sent.bank);
   };
-  const from = o.fromRecord ?? 0;
-  const to = o.toRecord ?? Infinity;
+  return {
+    async send(records) {
+      let n = 0;
+      for (const r of records) {
+        const v = encodeValue(r, format, schemaIds);
+        if (v.bad) bad++;
+        pending[r.stream].push({ key: r.key, value: v.value });
+        if (++n % batch === 0) await flush();
+      }
+      await flush();
+    },
+    result: () => ({ sent: { ...sent }, bad, schemaIds }),
+    close: () => producer.disconnect().catch(() => undefined),
+  };
+}
+
+/** Records [from, to) of `records`. */
+function* slice<T>(records: Iterable<T>, from: number, to: number): Generator<T> {
   let index = -1;
-  let n = 0;
-  try {
-    for (const r of records) {
-      index++;
-      if (index < from) continue;
-      if (index >= to) break;
-      const v = encodeValue(r, format, schemaIds);
-      if (v.bad) bad++;
-      pending[r.stream].push({ key: r.key, value: v.value });
-      if (++n % batch === 0) await flush();
-    }
-    await flush();
-  } finally {
-    await producer.disconnect().catch(() => undefined);
+  for (const r of records) {
+    index++;
+    if (index < from) continue;
+    if (index >= to) return;
+    yield r;
   }
-  return { sent, bad, schemaIds };
+}
+
+/** Sends `records` to the topics of `o` (registering the schemas first with a registry). */
+export async function produceRecords(o: ProduceOptions, records: Iterable<ProducerRecord>): Promise<ProduceResult> {
+  const p = await openRecordProducer(o);
+  try {
+    await p.send(slice(records, o.fromRecord ?? 0, o.toRecord ?? Infinity));
+  } finally {
+    await p.close();
+  }
+  return p.result();
 }

@@ -24,6 +24,7 @@ import { kafkaCall } from '../topics.js';
 import { chunkKey, chunksOf, encodeManifest, manifestKey, otherSlot, SEQ_HEADER, sha256, STORE_FORMAT, statePartition, type Slot } from './format.js';
 import { endOffset, scanKey } from './scan.js';
 import { chooseLatest, type WriterState } from './slots.js';
+import { testHoldBeforeManifest } from './test-hold.js';
 import { checkStateTopic, type StateTopicInfo } from './topic.js';
 
 export interface KafkaCheckpointStoreOptions {
@@ -153,6 +154,7 @@ export class KafkaCheckpointStore implements CheckpointStore {
     const records: Message[] = chunks.map((value, i) => ({ key: chunkKey(key, slot, i), value, headers: { [SEQ_HEADER]: String(seq) }, partition }));
     for (let i = chunks.length; i < w.chunkSpan[slot]; i++) records.push({ key: chunkKey(key, slot, i), value: null, partition });
     await this.sendAll(records);
+    await testHoldBeforeManifest(`${key.group}/${key.partition}`);
     const manifest = encodeManifest({
       store: STORE_FORMAT, group: key.group, partition: key.partition, slot, seq, chunks: chunks.length, bytes: payload.length, sha256: sha256(payload), meta,
     });
