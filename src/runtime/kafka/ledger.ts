@@ -192,6 +192,38 @@ export class Ledger {
     return out;
   }
 
+  /**
+   * After a restore: what the crashed run stored since the floor (`stored`, loaded from ClickHouse),
+   * including what it decided after the checkpoint. The restored run re-reads that tail, maybe in
+   * another interleaving of the topics, and need not re-emit such an anomaly (a reversal arriving
+   * before the decision this time, not after): left alone, a stale OPEN would stay stored
+   * (kill-random.test.ts found one). So a stored row newer than this ledger joins it:
+   * - one the restored engines decided before the checkpoint (`pinned`): they keep deciding it,
+   *   and their next emission supersedes it (touched: written as it comes);
+   * - a debit anomaly whose attempt a restored engine holds (`holder` gives its partition):
+   *   untouched, so it is retracted at its decision time unless re-emitted, as after a rebuild;
+   * - anything else (final, or a pattern): as a rebuild's ledger has it.
+   * Returns how many rows joined.
+   */
+  absorbAfterRestore(stored: Ledger, pinned: (id: string) => boolean, holder: (rrn: string) => number | null): number {
+    let n = 0;
+    for (const s of stored.stored.values()) {
+      const mine = this.stored.get(s.row.anomaly_id);
+      if (mine !== undefined && mine.row.version >= s.row.version) continue;
+      this.add(s.row);
+      const joined = this.stored.get(s.row.anomaly_id)!;
+      n++;
+      if (pinned(s.row.anomaly_id)) joined.touched = true;
+      else if (DEBIT_KINDS.has(s.row.kind) && s.row.rrn !== null) joined.partition = holder(s.row.rrn);
+    }
+    for (const [rrn, list] of this.byRrn) {
+      const open = list.filter((x) => !x.touched && this.stored.get(x.row.anomaly_id) === x);
+      if (open.length === 0) this.byRrn.delete(rrn);
+      else this.byRrn.set(rrn, open);
+    }
+    return n;
+  }
+
   static fromState(entries: readonly LedgerEntryState[]): Ledger {
     const l = new Ledger();
     for (const e of entries) {

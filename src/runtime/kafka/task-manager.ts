@@ -34,7 +34,7 @@ import type { RebuildPlan } from '../../ingest/kafka/rebuild.js';
 import type { RunState } from './run-state.js';
 import { addCounters, addLedgerStats, zeroCounters, type RunStats } from './run-stats.js';
 import type { RunStore } from './run-store.js';
-import { restoreTasks, type AcceptedRestore } from './checkpoint/restore.js';
+import { absorbStored, restoreTasks, type AcceptedRestore } from './checkpoint/restore.js';
 import { snapshotGeneration, type BarrierSnapshot } from './checkpoint/snapshot.js';
 import { streamOfTopic } from '../../ingest/kafka/topics.js';
 
@@ -196,9 +196,10 @@ export class TaskManager implements PartitionTargets {
       await this.o.group.claim(plans);
       for (const pl of plans) this.o.group.seek(pl.p, pl.starts);
     }
-    const ledger = restored === null ? await this.loadLedger(plans) : null;
+    const ledger = await this.loadLedger(plans);
     if (stale()) return;
-    this.current = restored?.built ?? this.buildGeneration(gen, plans, ledger!);
+    if (restored !== null) absorbStored(restored.built, ledger, this.log);
+    this.current = restored?.built ?? this.buildGeneration(gen, plans, ledger);
     if (restored !== null) this.o.stats.restores++;
     this.o.stats.rebuilds++;
     if (plans.length > 0 && restored === null) {

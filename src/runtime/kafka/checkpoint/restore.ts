@@ -120,3 +120,10 @@ export function restoreTasks(d: AcceptedRestore, ctx: RestoreContext): { tasks: 
   restoreShared(ctx.duplicates, process.sharedDuplicates, refs);
   return { tasks, ledger: Ledger.fromState(process.ledger) };
 }
+
+/** A restored generation learns what the crashed run stored after its checkpoint (Ledger.absorbAfterRestore). */
+export function absorbStored(g: { readonly tasks: ReadonlyMap<number, PartitionTask>; readonly ledger: Ledger }, stored: Ledger, log: { info(msg: string): void }): void {
+  const tasks = [...g.tasks.values()];
+  const n = g.ledger.absorbAfterRestore(stored, (id) => tasks.some((t) => t.pins.has(id)), (rrn) => tasks.find((t) => t.engine.holdsAttempt(rrn))?.partition ?? null);
+  if (n > 0) log.info(`restore: ${n} anomalies stored after the checkpoint reconciled`);
+}
