@@ -10,6 +10,7 @@ const BENCHES: { title: string; args: string[] }[] = [
   { title: 'engine state size: attempts waiting for the issuer', args: ['bench/engine.ts', '--heap'] },
   { title: 'engine state size: terminal-side attempts', args: ['bench/engine.ts', '--heap', '--terminal-only'] },
   { title: 'card patterns (stage 2)', args: ['bench/patterns.ts'] },
+  { title: 'replay against its parse floor (read + JSON.parse of the same files)', args: ['bench/replay.ts'] },
   { title: 'ClickHouse sink (embedded chdb)', args: ['bench/clickhouse-sink.ts'] },
   { title: 'backtest: events_raw through two detectors (embedded chdb)', args: ['bench/backtest.ts'] },
 ];
