@@ -32,7 +32,7 @@ import { PosguardError } from '../../errors.js';
 import { maskPans, scrubPans } from '../../util/pan.js';
 import type { DeadLetter, RawEventRecord, Sink } from '../types.js';
 import { backoff } from './backoff.js';
-import { cardDataProblem } from './card-data.js';
+import { cardDataProblem, cardDataProblemEncoded } from './card-data.js';
 import { resolveOptions, type ClickHouseSinkEvent, type ClickHouseSinkOptions, type ClickHouseSinkStats, type ResolvedOptions, type SinkLogger } from './sink-options.js';
 import { TableBatches, type Pending } from './table-batches.js';
 import { TABLES, encodeAnomaly, encodeAnomalyWithRules, encodeDeadLetter, encodeRawEvent, encodeTransaction, type TableName } from './tables.js';
@@ -125,9 +125,10 @@ export class ClickHouseSink implements Sink {
   private event(table: 'events_raw' | 'late_events', r: RawEventRecord): void {
     if (this.skipped(table)) return;
     const e = r.event;
-    const bad = cardDataProblem(e);
+    const line = encodeRawEvent(r);
+    const bad = cardDataProblemEncoded(e, line);
     if (bad !== null) return this.refuse(table, e, bad, r);
-    this.add(table, encodeRawEvent(r));
+    this.add(table, line);
   }
 
   private skipped(table: TableName): boolean {
