@@ -75,41 +75,6 @@ function hasLongRun(s: string): boolean {
   return false;
 }
 
-/**
- * hasLongRun over the string literals of a JSON text (keys and values; the
- * numbers between them, epoch times and offsets, are skipped), in one loop.
- * JSON writes digits, spaces and dashes as themselves and every character
- * that breaks a run as something that breaks it too (an escape starts with a
- * backslash), so false means no string in the text has a run of 13 digits:
- * no string there can hold a card number. True only means "look closer"
- * (an escape's own digits may join a run).
- */
-export function jsonStringsHaveLongRun(json: string): boolean {
-  const n = json.length;
-  let inString = false;
-  let run = 0;
-  for (let i = 0; i < n; i++) {
-    const c = json.charCodeAt(i);
-    if (!inString) {
-      if (c === 34) {
-        inString = true;
-        run = 0;
-      }
-    } else if (c >= 48 && c <= 57) {
-      if (++run >= MIN_DIGITS) return true;
-    } else if (c === 34) {
-      inString = false;
-    } else if (c === 92) {
-      // An escape: the character after the backslash is part of it, never the string's end.
-      i++;
-      run = 0;
-    } else if (c !== 32 && c !== 45) {
-      run = 0;
-    }
-  }
-  return false;
-}
-
 /** True when the single digit group s[from, to) sits inside a long hexadecimal word (a hash). */
 function inHexWord(s: string, from: number, to: number): boolean {
   const before = from > 0 ? s.charCodeAt(from - 1) : 0;

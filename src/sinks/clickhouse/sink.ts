@@ -32,7 +32,7 @@ import { PosguardError } from '../../errors.js';
 import { maskPans, scrubPans } from '../../util/pan.js';
 import type { DeadLetter, RawEventRecord, Sink } from '../types.js';
 import { backoff } from './backoff.js';
-import { cardDataProblem, cardDataProblemEncoded } from './card-data.js';
+import { cardDataProblem } from './card-data.js';
 import { resolveOptions, type ClickHouseSinkEvent, type ClickHouseSinkOptions, type ClickHouseSinkStats, type ResolvedOptions, type SinkLogger } from './sink-options.js';
 import { TableBatches, type Pending } from './table-batches.js';
 import { TABLES, encodeAnomaly, encodeAnomalyWithRules, encodeDeadLetter, encodeRawEvent, encodeTransaction, type TableName } from './tables.js';
@@ -125,10 +125,9 @@ export class ClickHouseSink implements Sink {
   private event(table: 'events_raw' | 'late_events', r: RawEventRecord): void {
     if (this.skipped(table)) return;
     const e = r.event;
-    const line = encodeRawEvent(r);
-    const bad = cardDataProblemEncoded(e, line);
+    const bad = cardDataProblem(e);
     if (bad !== null) return this.refuse(table, e, bad, r);
-    this.add(table, line);
+    this.add(table, encodeRawEvent(r));
   }
 
   private skipped(table: TableName): boolean {
