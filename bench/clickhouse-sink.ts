@@ -2,9 +2,7 @@
  * Rows per second written to the embedded engine (chdb), per table: the plain
  * client call (`client.insert` with row objects as JSONEachRow, what one writes
  * first) against ClickHouseSink (rows encoded as JSONCompactEachRow lines as
- * they arrive, written in 10,000-row batches, as one Buffer through the
- * embedded engine's raw insert, and, for comparison, through `client.exec`
- * as one SQL string, the path before), same
+ * they arrive, inserted through `client.exec` in 10,000-row batches), same
  * rows, materialized views included, background merges running. Then all three
  * tables at once through one sink, as the detector writes them.
  *
@@ -23,7 +21,7 @@ import { openClickHouse } from '../src/sinks/clickhouse/connection.js';
 import { migrate } from '../src/sinks/clickhouse/migrate.js';
 import { ClickHouseSink } from '../src/sinks/clickhouse/sink.js';
 import { ANOMALY_COLUMNS, RAW_EVENT_COLUMNS, TRANSACTION_COLUMNS, dt64, txnTime } from '../src/sinks/clickhouse/tables.js';
-import { batchWriterFor, clientBatchWriter } from '../src/sinks/clickhouse/writer.js';
+import { clientBatchWriter } from '../src/sinks/clickhouse/writer.js';
 import type { RawEventRecord } from '../src/sinks/types.js';
 import { buildSinkInput } from '../test/sinks/fixtures.js';
 
@@ -69,17 +67,15 @@ function asObjects(w: Partial<Workload>): Record<string, Record<string, unknown>
   };
 }
 
-/** Wall seconds and CPU µs (process.cpuUsage: every thread) of fn. */
-async function timed(fn: () => Promise<void>): Promise<number> {
+/** Wall seconds of fn; its CPU µs (process.cpuUsage: every thread) are added to cpu.us. */
+async function timed(fn: () => Promise<void>, cpu: { us: number } = { us: 0 }): Promise<number> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
   const c = process.cpuUsage(c0);
-  cpuUs = c.user + c.system;
+  cpu.us += c.user + c.system;
   return (performance.now() - t0) / 1000;
 }
-/** The CPU µs of the last timed() call. */
-let cpuUs = 0;
 
 export async function benchClickHouseSink(opts: { scale?: number } = {}): Promise<Row[]> {
   const scale = opts.scale ?? 1;
@@ -90,7 +86,7 @@ export async function benchClickHouseSink(opts: { scale?: number } = {}): Promis
     await migrate(ch.client);
     const w = workload(scale);
     const client: ClickHouseClient = ch.client;
-    const row = (table: string, method: string, rows: number, seconds: number, cpu: number): Row => ({ bench: 'clickhouse-sink', table, method, rows, seconds: round(seconds, 3), rowsPerSec: Math.round(rows / seconds), cpuUsPerRow: round(cpu / rows, 2) });
+    const row = (table: string, method: string, rows: number, seconds: number, cpu: { us: number }): Row => ({ bench: 'clickhouse-sink', table, method, rows, seconds: round(seconds, 3), rowsPerSec: Math.round(rows / seconds), cpuUsPerRow: round(cpu.us / rows, 2) });
     const truncate = async () => {
       for (const t of ['anomalies', 'anomalies_latest', 'anomalies_1m', 'transactions', 'transactions_1m', 'events_raw']) await client.command({ query: `TRUNCATE TABLE ${t}` });
     };
@@ -100,24 +96,16 @@ export async function benchClickHouseSink(opts: { scale?: number } = {}): Promis
     for (const table of ['events_raw', 'transactions', 'anomalies'] as const) {
       await truncate();
       const records: unknown[] = table === 'events_raw' ? w.raw : table === 'transactions' ? w.transactions : w.anomalies;
-      // The sink as it writes on the embedded engine (one Buffer per batch), and through client.exec (one SQL string: the path before).
-      const sink = new ClickHouseSink(batchWriterFor(ch), { log: () => {} });
-      const execSink = new ClickHouseSink(clientBatchWriter(client), { log: () => {} });
-      const putInto = (s: ClickHouseSink) => table === 'events_raw' ? (r: unknown) => s.rawEvent(r as RawEventRecord)
-        : table === 'transactions' ? (r: unknown) => s.transaction(r as TransactionRecord) : (r: unknown) => s.anomaly(r as Anomaly);
-      const put = putInto(sink);
-      const putExec = putInto(execSink);
+      const sink = new ClickHouseSink(clientBatchWriter(client), { log: () => {} });
+      const put = table === 'events_raw' ? (r: unknown) => sink.rawEvent(r as RawEventRecord)
+        : table === 'transactions' ? (r: unknown) => sink.transaction(r as TransactionRecord) : (r: unknown) => sink.anomaly(r as Anomaly);
       let clientS = 0;
       let sinkS = 0;
-      let execS = 0;
       let clientRows = 0;
       let sinkRows = 0;
-      let execRows = 0;
-      let clientCpu = 0;
-      let sinkCpu = 0;
-      let execCpu = 0;
+      const clientCpu = { us: 0 };
+      const sinkCpu = { us: 0 };
       const half = Math.floor(records.length / 2);
-      const quarter = Math.floor(half / 2);
       for (let i = 0, round = 0; i < half; i += 10_000, round++) {
         const viaClient = async () => {
           // The first half of the rows goes through the client, the second through the sink: no key is written twice.
@@ -125,33 +113,29 @@ export async function benchClickHouseSink(opts: { scale?: number } = {}): Promis
           clientS += await timed(async () => {
             const chunk = asObjects(table === 'events_raw' ? { raw: part as RawEventRecord[] } : table === 'transactions' ? { transactions: part as TransactionRecord[] } : { anomalies: part as Anomaly[] })[table];
             await client.insert({ table, values: chunk, format: 'JSONEachRow', clickhouse_settings: { date_time_input_format: 'basic' } });
-          });
-          clientCpu += cpuUs;
+          }, clientCpu);
           clientRows += part.length;
         };
-        // The second half of the rows: one quarter through each sink, 5,000 rows a turn.
-        const viaSink = async (s: ClickHouseSink, p: (r: unknown) => void, from: number) => {
-          const chunk = records.slice(from + i / 2, from + Math.min(i / 2 + 5_000, quarter));
-          const secs = await timed(async () => {
-            for (const r of chunk) p(r);
-            await s.flush();
-          });
-          if (s === sink) { sinkS += secs; sinkCpu += cpuUs; sinkRows += chunk.length; } else { execS += secs; execCpu += cpuUs; execRows += chunk.length; }
+        const viaSink = async () => {
+          const chunk = records.slice(half + i, half + Math.min(i + 10_000, half));
+          sinkS += await timed(async () => {
+            for (const r of chunk) put(r);
+            await sink.flush();
+          }, sinkCpu);
+          sinkRows += chunk.length;
         };
-        const turns = [viaClient, () => viaSink(sink, put, half), () => viaSink(execSink, putExec, half + quarter)];
-        for (let t = 0; t < 3; t++) await turns[(t + round) % 3]();
+        if (round % 2 === 0) { await viaClient(); await viaSink(); } else { await viaSink(); await viaClient(); }
       }
       await sink.close();
-      await execSink.close();
       out.push(row(table, 'client.insert, JSONEachRow objects', clientRows, clientS, clientCpu));
-      out.push(row(table, 'ClickHouseSink via client.exec (string)', execRows, execS, execCpu));
-      out.push(row(table, 'ClickHouseSink, Buffer insert (default)', sinkRows, sinkS, sinkCpu));
+      out.push(row(table, 'ClickHouseSink, JSONCompactEachRow', sinkRows, sinkS, sinkCpu));
     }
 
     // All three at once, as the detector writes them: one insert in flight per table.
     await truncate();
-    const sink = new ClickHouseSink(batchWriterFor(ch), { log: () => {} });
+    const sink = new ClickHouseSink(clientBatchWriter(client), { log: () => {} });
     const total = w.raw.length + w.transactions.length + w.anomalies.length;
+    const allCpu = { us: 0 };
     const t = await timed(async () => {
       const per = Math.ceil(w.raw.length / w.transactions.length);
       let a = 0;
@@ -163,8 +147,8 @@ export async function benchClickHouseSink(opts: { scale?: number } = {}): Promis
       }
       while (a < w.anomalies.length) sink.anomaly(w.anomalies[a++]);
       await sink.flush();
-    });
-    out.push(row('all three, interleaved', 'ClickHouseSink, one insert in flight per table', total, t, cpuUs));
+    }, allCpu);
+    out.push(row('all three, interleaved', 'ClickHouseSink, one insert in flight per table', total, t, allCpu));
   } finally {
     await ch.close();
     rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { RulesHolder } from '../config/rules-holder.js';
 import { SimSource } from '../ingest/sim-source.js';
 import { createMetrics, startMetricsServer, type DetectorMetrics } from '../metrics/index.js';
 import { simulate } from '../sim/index.js';
-import { ClickHouseSink, batchWriterFor, migrate, openClickHouse, type ClickHouseSinkStats } from '../sinks/clickhouse/index.js';
+import { ClickHouseSink, clientBatchWriter, migrate, openClickHouse, type ClickHouseSinkStats } from '../sinks/clickhouse/index.js';
 import { describeTarget, resolveTarget } from '../config/clickhouse-target.js';
 import type { Sink } from '../sinks/types.js';
 import { loadActive } from '../suppress/store.js';
@@ -69,7 +69,7 @@ export async function demoJob(o: DemoJobOptions): Promise<DemoJobResult> {
     const metrics = await openMetrics(job, o, {
       registry: new Registry(), engine: () => driver?.pipeline.engine, cardPatterns: () => driver?.pipeline.cardPatterns, sinkStats: () => chSink?.stats(), suppressions: () => suppressor, census: () => stateCensus,
     }, () => driver !== undefined);
-    chSink = new ClickHouseSink(batchWriterFor(handle), { highWaterRows: DEMO_SINK_HIGH_WATER_ROWS, onEvent: metrics?.sinkEvent, rules: holder.source });
+    chSink = new ClickHouseSink(clientBatchWriter(handle.client), { highWaterRows: DEMO_SINK_HIGH_WATER_ROWS, onEvent: metrics?.sinkEvent, rules: holder.source });
     const sink = job.resources.own('clickhouse sink', o.wrapSink ? o.wrapSink(chSink) : chSink, (s) => s.close());
 
     const records = simulate({ seed: o.seed, minutes: o.minutes, tps: o.tps, startMs: o.startMs, rules: holder.get() }).records;

@@ -12,7 +12,7 @@ import type { Rules } from '../../config/rules.js';
 import type { RunConfig } from '../../config/run-config.js';
 import { PosguardError } from '../../errors.js';
 import type { DetectorMetrics } from '../../metrics/index.js';
-import { ClickHouseSink, batchWriterFor, dataDirHolder, migrate, openClickHouse, type ClickHouseHandle, type ClickHouseSinkStats } from '../../sinks/clickhouse/index.js';
+import { ClickHouseSink, clientBatchWriter, dataDirHolder, migrate, openClickHouse, type ClickHouseHandle, type ClickHouseSinkStats } from '../../sinks/clickhouse/index.js';
 import { describeTarget } from '../../config/clickhouse-target.js';
 import { clickHouseStoredAnomalies, type StoredAnomalies } from '../../sinks/clickhouse/stored-anomalies.js';
 import { loadActive } from '../../suppress/store.js';
@@ -69,7 +69,7 @@ export class RunStore {
     });
     await this.suppressor.start();
     const out = this.o.config.output;
-    this.store = new ClickHouseSink(batchWriterFor(handle), {
+    this.store = new ClickHouseSink(clientBatchWriter(handle.client), {
       highWaterRows: out.sinkHighWaterRows,
       batchRows: out.sinkBatchRows,
       skipTables: out.skipRawEvents ? ['events_raw'] : [],

@@ -12,7 +12,6 @@ import type { ClickHouseTarget, ServerTarget } from '../../config/clickhouse-tar
 import { PosguardError } from '../../errors.js';
 import { mkdirPrivateSync, narrowPrivateDirSync } from '../../util/private-files.js';
 import { logger } from '../../util/log.js';
-import type { RawInsert } from './writer.js';
 
 /** The createClient options for a server target (reads the TLS files). */
 export function serverClientOptions(t: ServerTarget, database: string = t.database): Parameters<typeof createClient>[0] {
@@ -47,8 +46,6 @@ export function serverClientOptions(t: ServerTarget, database: string = t.databa
 export interface ClickHouseHandle {
   readonly client: ClickHouseClient;
   readonly target: ClickHouseTarget;
-  /** Embedded engine only: its insert that takes the rows as a Buffer (writer.ts, rawBatchWriter). */
-  readonly rawInsert?: RawInsert;
   close(): Promise<void>;
 }
 
@@ -95,9 +92,7 @@ export async function openClickHouse(target: ClickHouseTarget, opts: { create?: 
   // chdb types its Connection against its own copy of @clickhouse/client-common;
   // the shapes are the same at run time, the declarations just differ in origin.
   const client = createClient({ connection: connection as unknown as ClientConnection, log: { level: ClickHouseLogLevel.OFF } });
-  const chdb = connection.chdb;
-  const rawInsert: RawInsert = (p) => chdb.rawInsert({ ...p, columns: [...p.columns] });
-  return { client, target, rawInsert, close: () => client.close() };
+  return { client, target, close: () => client.close() };
 }
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;

@@ -1,5 +1,5 @@
 /** ClickHouse storage: connection, migrations, the sink, and the analyst query runner. */
-import { batchWriterFor } from './writer.js';
+import { clientBatchWriter } from './writer.js';
 import type { ClickHouseTarget } from '../../config/clickhouse-target.js';
 import { openClickHouse } from './connection.js';
 import { ClickHouseSink, type ClickHouseSinkOptions } from './sink.js';
@@ -14,5 +14,5 @@ export * from './query.js';
 /** Opens the target and returns a sink whose close() also closes the client. */
 export async function openClickHouseSink(target: ClickHouseTarget, opts: Omit<ClickHouseSinkOptions, 'onClose'> = {}): Promise<ClickHouseSink> {
   const handle = await openClickHouse(target);
-  return new ClickHouseSink(batchWriterFor(handle), { ...opts, onClose: () => handle.close() });
+  return new ClickHouseSink(clientBatchWriter(handle.client), { ...opts, onClose: () => handle.close() });
 }
