@@ -32,6 +32,8 @@ export interface Row {
   readonly rows: number;
   readonly seconds: number;
   readonly rowsPerSec: number;
+  /** CPU (this process, every thread: the embedded engine's too) per row while this method wrote. */
+  readonly cpuUsPerRow: number;
 }
 
 interface Workload {
@@ -65,9 +67,13 @@ function asObjects(w: Partial<Workload>): Record<string, Record<string, unknown>
   };
 }
 
-async function timed(fn: () => Promise<void>): Promise<number> {
+/** Wall seconds of fn; its CPU µs (process.cpuUsage: every thread) are added to cpu.us. */
+async function timed(fn: () => Promise<void>, cpu: { us: number } = { us: 0 }): Promise<number> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
+  const c = process.cpuUsage(c0);
+  cpu.us += c.user + c.system;
   return (performance.now() - t0) / 1000;
 }
 
@@ -80,7 +86,7 @@ export async function benchClickHouseSink(opts: { scale?: number } = {}): Promis
     await migrate(ch.client);
     const w = workload(scale);
     const client: ClickHouseClient = ch.client;
-    const row = (table: string, method: string, rows: number, seconds: number): Row => ({ bench: 'clickhouse-sink', table, method, rows, seconds: round(seconds, 3), rowsPerSec: Math.round(rows / seconds) });
+    const row = (table: string, method: string, rows: number, seconds: number, cpu: { us: number }): Row => ({ bench: 'clickhouse-sink', table, method, rows, seconds: round(seconds, 3), rowsPerSec: Math.round(rows / seconds), cpuUsPerRow: round(cpu.us / rows, 2) });
     const truncate = async () => {
       for (const t of ['anomalies', 'anomalies_latest', 'anomalies_1m', 'transactions', 'transactions_1m', 'events_raw']) await client.command({ query: `TRUNCATE TABLE ${t}` });
     };
@@ -97,6 +103,8 @@ export async function benchClickHouseSink(opts: { scale?: number } = {}): Promis
       let sinkS = 0;
       let clientRows = 0;
       let sinkRows = 0;
+      const clientCpu = { us: 0 };
+      const sinkCpu = { us: 0 };
       const half = Math.floor(records.length / 2);
       for (let i = 0, round = 0; i < half; i += 10_000, round++) {
         const viaClient = async () => {
@@ -105,7 +113,7 @@ export async function benchClickHouseSink(opts: { scale?: number } = {}): Promis
           clientS += await timed(async () => {
             const chunk = asObjects(table === 'events_raw' ? { raw: part as RawEventRecord[] } : table === 'transactions' ? { transactions: part as TransactionRecord[] } : { anomalies: part as Anomaly[] })[table];
             await client.insert({ table, values: chunk, format: 'JSONEachRow', clickhouse_settings: { date_time_input_format: 'basic' } });
-          });
+          }, clientCpu);
           clientRows += part.length;
         };
         const viaSink = async () => {
@@ -113,20 +121,21 @@ export async function benchClickHouseSink(opts: { scale?: number } = {}): Promis
           sinkS += await timed(async () => {
             for (const r of chunk) put(r);
             await sink.flush();
-          });
+          }, sinkCpu);
           sinkRows += chunk.length;
         };
         if (round % 2 === 0) { await viaClient(); await viaSink(); } else { await viaSink(); await viaClient(); }
       }
       await sink.close();
-      out.push(row(table, 'client.insert, JSONEachRow objects', clientRows, clientS));
-      out.push(row(table, 'ClickHouseSink, JSONCompactEachRow', sinkRows, sinkS));
+      out.push(row(table, 'client.insert, JSONEachRow objects', clientRows, clientS, clientCpu));
+      out.push(row(table, 'ClickHouseSink, JSONCompactEachRow', sinkRows, sinkS, sinkCpu));
     }
 
     // All three at once, as the detector writes them: one insert in flight per table.
     await truncate();
     const sink = new ClickHouseSink(clientBatchWriter(client), { log: () => {} });
     const total = w.raw.length + w.transactions.length + w.anomalies.length;
+    const allCpu = { us: 0 };
     const t = await timed(async () => {
       const per = Math.ceil(w.raw.length / w.transactions.length);
       let a = 0;
@@ -138,8 +147,8 @@ export async function benchClickHouseSink(opts: { scale?: number } = {}): Promis
       }
       while (a < w.anomalies.length) sink.anomaly(w.anomalies[a++]);
       await sink.flush();
-    });
-    out.push(row('all three, interleaved', 'ClickHouseSink, one insert in flight per table', total, t));
+    }, allCpu);
+    out.push(row('all three, interleaved', 'ClickHouseSink, one insert in flight per table', total, t, allCpu));
   } finally {
     await ch.close();
     rmSync(dir, { recursive: true, force: true });
@@ -153,8 +162,8 @@ function round(x: number, d: number): number {
 }
 
 export function formatRows(rows: readonly Row[]): string {
-  const head = ['table', 'method', 'rows', 'seconds', 'rows/s'];
-  const body = rows.map((r) => [r.table, r.method, String(r.rows), r.seconds.toFixed(3), r.rowsPerSec.toLocaleString('en-US')]);
+  const head = ['table', 'method', 'rows', 'seconds', 'rows/s', 'CPU-µs/row'];
+  const body = rows.map((r) => [r.table, r.method, String(r.rows), r.seconds.toFixed(3), r.rowsPerSec.toLocaleString('en-US'), r.cpuUsPerRow.toFixed(2)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');

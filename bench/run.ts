@@ -12,6 +12,7 @@ const BENCHES: { title: string; args: string[] }[] = [
   { title: 'card patterns (stage 2)', args: ['bench/patterns.ts'] },
   { title: 'engine checkpoint: snapshot size and cost (issue 13)', args: ['bench/engine-snapshot.ts'] },
   { title: 'card patterns: checkpoint size and time (issue 13)', args: ['bench/pattern-snapshot.ts'] },
+  { title: 'replay against its parse floor (read + JSON.parse of the same files)', args: ['bench/replay.ts'] },
   { title: 'ClickHouse sink (embedded chdb)', args: ['bench/clickhouse-sink.ts'] },
   { title: 'backtest: events_raw through two detectors (embedded chdb)', args: ['bench/backtest.ts'] },
 ];
