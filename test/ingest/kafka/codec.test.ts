@@ -128,4 +128,24 @@ describe('Ledger', () => {
     expect(r.map((a) => [a.anomaly_id, a.status])).toEqual([['a1', 'RETRACTED']]);
     expect(l.retractionsDue(3, Infinity, 0)).toEqual([]);
   });
+
+  it('after a restore, learns what the crashed run stored after the checkpoint: a stale decision the restored run does not re-emit is retracted', () => {
+    // The checkpoint's ledger knew a1 at version 3 (decided before the checkpoint, still held: pinned).
+    const restored = Ledger.fromState([{ row: base, touched: true, partition: 0 }]);
+    const stored = new Ledger();
+    stored.add({ ...base, version: 5, status: 'AUTO_RESOLVED' }); // a1 moved on after the checkpoint
+    stored.add({ ...base, anomaly_id: 'a2', rrn: 'R2', version: 1 }); // a2 first decided after the checkpoint, its attempt held on p2
+    stored.add({ ...base, anomaly_id: 'a3', rrn: 'R3', version: 1 }); // a3: no restored engine holds R3 (final)
+    stored.add({ ...base, version: 2 }); // older than what the checkpoint knew: ignored
+    const n = restored.absorbAfterRestore(stored, (id) => id === 'a1', (rrn) => (rrn === 'R2' ? 2 : null));
+    expect(n).toBe(3);
+    // a1 stays with the engines that hold it: their next emission is written, whatever it says.
+    expect(restored.admit({ ...base, version: 4, status: 'AUTO_RESOLVED' })).toBe(true);
+    expect(restored.retractionsDue(2, 999, 0)).toEqual([]); // a2 not yet at its decision time (event_time 1000)
+    expect(restored.retractionsDue(0, Infinity, 0)).toEqual([]); // nothing of p0's
+    const r = restored.retractionsDue(2, Infinity, 0);
+    expect(r.map((a) => [a.anomaly_id, a.status])).toEqual([['a2', 'RETRACTED']]);
+    // a3 was re-emitted identically: not written again; never retracted (no holder).
+    expect(restored.admit({ ...base, anomaly_id: 'a3', rrn: 'R3', version: 1 })).toBe(false);
+  });
 });
