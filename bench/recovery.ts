@@ -52,7 +52,7 @@ export interface RecoveryOptions {
   readonly spanHours?: number;
   readonly partitions?: number;
   readonly liveSeconds?: number;
-  /** 'off', 'default' (no flag: the run's default), 'main' (no flag, for a build without checkpoints) or an interval in ms. */
+  /** 'off', 'default' (60 s, the interval the issue names; the run's default is off for now), 'main' (no flag, for a build without checkpoints) or an interval in ms. */
   readonly intervals?: readonly string[];
   /** Of `intervals`, those measured for their catch-up throughput only (no live feed, no kill). */
   readonly catchupOnly?: readonly string[];
@@ -231,7 +231,7 @@ interface VariantResult {
 }
 
 function runArgs(b: Bench, group: string, dataDir: string, interval: string): string[] {
-  const ck = interval === 'main' || interval === 'default' ? [] : ['--checkpoint-interval-ms', interval === 'off' ? '0' : interval];
+  const ck = interval === 'main' ? [] : ['--checkpoint-interval-ms', interval === 'off' ? '0' : interval === 'default' ? '60000' : interval];
   return [
     'run', '--brokers', b.brokers, '--format', 'avro', '--group', group, '--data', dataDir,
     '--terminal-topic', b.topics.terminal, '--gateway-topic', b.topics.gateway, '--bank-topic', b.topics.bank,
@@ -319,7 +319,7 @@ const PLANT_MINUTES = 10;
 
 
 function variantRows(interval: string, v: VariantResult, offRate: number | null): Row[] {
-  const label = interval === 'off' || interval === 'main' ? `checkpoints ${interval}` : (interval === 'default' ? 'checkpoints at the default interval (60 s)' : `checkpoints every ${interval} ms`);
+  const label = interval === 'off' || interval === 'main' ? `checkpoints ${interval}` : (interval === 'default' ? 'checkpoints every 60 s' : `checkpoints every ${interval} ms`);
   const rows: Row[] = [
     { benchmark: `${label}: catch-up`, value: `${fmt(v.catchupRate)}/s`, note: `${fmt(v.backlog)} records in ${v.catchupSeconds.toFixed(1)} s from process start to lag 0; steady 10–90 % ${v.steadyRate === null ? '?' : fmt(v.steadyRate)}/s${offRate ? `; ${(v.catchupRate / offRate).toFixed(2)} of checkpoints off` : ''}` },
     { benchmark: `${label}: records re-read after SIGKILL`, value: fmt(v.reRead), note: `killed ${v.killAfterSeconds.toFixed(1)} s into the live feed (${fmt(v.live)} records paced)${v.perInterval ? `; ${(v.reRead / v.perInterval).toFixed(2)} checkpoint intervals of live input (${fmt(v.perInterval)} per interval)` : ''}; restart: ${v.restartFrom}` },
