@@ -13,7 +13,7 @@ import { cpus, loadavg } from 'node:os';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DEFAULT_RULES } from '../src/config/rules.js';
 import { CardPatterns } from '../src/detect/patterns/card-patterns.js';
-import { printRows, workload, type Row } from './patterns.js';
+import { filledPatterns, printRows, type Row } from './patterns.js';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,13 +44,7 @@ function main(): void {
   // ~57k ordinary cards drawn 3 times each leave ~50k active (some are never drawn).
   const cards = arg('cards', 57_000);
   const n = cards * 3;
-  const cp = new CardPatterns(() => DEFAULT_RULES, () => undefined);
-  const g = workload(n, 42, cards);
-  for (let i = 0; i < n; i++) {
-    const f = g.next();
-    if ((i & 1023) === 0) cp.advance(f.event_time);
-    cp.push(f);
-  }
+  const cp = filledPatterns(n, cards);
   const active = cp.activeCards();
   const state = cp.snapshot();
   const json = JSON.stringify(state);

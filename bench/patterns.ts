@@ -145,8 +145,8 @@ function heapStructures(facts: readonly CardFact[]): number {
 }
 
 /** Everything a card costs: facts made on the fly (as the engine does), so those the detector keeps count too. */
-function heapTotal(n: number, cards: number): { perCard: number; active: number } {
-  const before = heapAfterGc();
+/** A CardPatterns fed n facts of the workload over `cards` normal cards, advancing every 1,024 facts. */
+export function filledPatterns(n: number, cards: number): CardPatterns {
   const cp = new CardPatterns(() => DEFAULT_RULES, () => undefined);
   const g = workload(n, 42, cards);
   for (let i = 0; i < n; i++) {
@@ -154,6 +154,12 @@ function heapTotal(n: number, cards: number): { perCard: number; active: number 
     if ((i & 1023) === 0) cp.advance(f.event_time);
     cp.push(f);
   }
+  return cp;
+}
+
+function heapTotal(n: number, cards: number): { perCard: number; active: number } {
+  const before = heapAfterGc();
+  const cp = filledPatterns(n, cards);
   const after = heapAfterGc();
   return { perCard: (after - before) / cp.activeCards(), active: cp.activeCards() };
 }
