@@ -19,6 +19,7 @@ import { Ledger } from '../src/runtime/kafka/ledger.js';
 import { PartitionTask, type TaskOutput } from '../src/runtime/kafka/partition-task.js';
 import { ReversalRouter } from '../src/runtime/kafka/reversal-router.js';
 import { snapshotGeneration } from '../src/runtime/kafka/checkpoint/snapshot.js';
+import { SegmentEncoder } from '../src/runtime/kafka/checkpoint/segment.js';
 import { SIM_DEFAULTS, simulate } from '../src/sim/index.js';
 
 const minutes = Number(process.argv[2] ?? 20);
@@ -53,14 +54,23 @@ for (const r of simulate({ seed: 3, minutes, tps, startMs: SIM_DEFAULTS.startMs 
 const parts = { tasks, stage, ledger: new Ledger(), duplicates, reversals: new ReversalRouter(), cardEpoch: 0 };
 const floorPlan = { entries: [], committed: () => undefined };
 let t0 = performance.now();
-const snap = snapshotGeneration(parts, 1, 'g', floorPlan, new Map(), Date.now());
+// The item tables (a base: every item) into a segment as the barrier writes it (checkpoint/segment.ts).
+const segment = new SegmentEncoder(1, true);
+const snap = snapshotGeneration(parts, 1, 'g', floorPlan, new Map(), Date.now(), {
+  full: () => true,
+  consume: (t) => {
+    segment.table('attempts', t.attempts);
+    segment.table('cards', t.cards);
+  },
+});
+const segmentFigures = segment.finish().figures;
 const snapshotMs = performance.now() - t0;
 t0 = performance.now();
 const json = Buffer.from(JSON.stringify(snap.records.map((r) => r.record)), 'utf8');
 const jsonMs = performance.now() - t0;
 const open = [...tasks.values()].reduce((n, t) => n + t.engine.openAttempts(), 0);
 const cards = stage.patterns.activeCards();
-console.log(`${minutes} min × ${tps} tps: ${events} events, ${open} open attempts, ${cards} active cards; snapshot ${snapshotMs.toFixed(0)} ms, JSON ${(json.length / 1e6).toFixed(2)} MB in ${jsonMs.toFixed(0)} ms`);
+console.log(`${minutes} min × ${tps} tps: ${events} events, ${open} open attempts, ${cards} active cards; snapshot ${snapshotMs.toFixed(0)} ms (segment: ${segmentFigures.upserts} items, ${(segmentFigures.jsonBytes / 1e6).toFixed(2)} MB JSON), JSON ${(json.length / 1e6).toFixed(2)} MB in ${jsonMs.toFixed(0)} ms`);
 const codecs: [string, (b: Buffer) => Buffer, (b: Buffer) => Buffer][] = [
   ['zlib 1', (b) => deflateSync(b, { level: 1 }), inflateSync],
   ['zlib 6', (b) => deflateSync(b, { level: 6 }), inflateSync],

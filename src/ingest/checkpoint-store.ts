@@ -70,9 +70,47 @@ export interface CheckpointWritten {
   readonly durationMs: number;
 }
 
+/**
+ * One segment of a checkpoint chain (STATE_FORMAT 2): the item deltas of one
+ * barrier, written under keys of its own, never overwritten (unique per writer
+ * and barrier), deleted by tombstones once no durable manifest names it.
+ * `partition` is the writer's lowest input partition (whose record holds the
+ * chain manifest), `epoch` the epoch it held that partition under: a zombie's
+ * late segment never lands on a live writer's key.
+ */
+export interface SegmentId {
+  readonly group: string;
+  readonly partition: number;
+  readonly epoch: number;
+  readonly barrier: number;
+}
+
+/** A written segment, as a chain manifest names it: enough to find and verify every byte. */
+export interface SegmentRef extends SegmentId {
+  readonly bytes: number;
+  readonly chunks: number;
+  /** sha256 (hex) of the whole segment. */
+  readonly sha256: string;
+}
+
+export type SegmentRead =
+  | { readonly ok: true; readonly ref: SegmentRef; readonly bytes: Buffer }
+  /** Missing chunks, a length or sha256 that does not match: one line saying which. */
+  | { readonly ok: false; readonly ref: SegmentRef; readonly detail: string };
+
 export interface CheckpointStore {
   /** Checks the store is usable (the topic exists, is compacted) and learns its message limit. */
   open(): Promise<void>;
+  /**
+   * Writes a segment from its bytes as they come (cut into chunks as they
+   * fill: the whole segment is never one buffer); resolves once every chunk
+   * is durable, with what a manifest must name.
+   */
+  writeSegment(id: SegmentId, pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<SegmentRef>;
+  /** The named segments, each verified against its ref (one read for all), in the order asked. */
+  readSegments(refs: readonly SegmentRef[]): Promise<SegmentRead[]>;
+  /** Tombstones every chunk of the named segments (durable when it resolves). Idempotent. */
+  deleteSegments(refs: readonly SegmentRef[]): Promise<void>;
   /** Resolves once the checkpoint is durable (acknowledged by every in-sync replica). Writes of one key are serialised. */
   write(key: CheckpointKey, payload: Uint8Array, meta: CheckpointMeta): Promise<CheckpointWritten>;
   /** The latest complete checkpoint of `key` that matches `expect`, or the reason there is none. */

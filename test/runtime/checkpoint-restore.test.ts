@@ -16,11 +16,14 @@ function plan(p: number, o: Partial<RebuildPlan> = {}): RebuildPlan {
 }
 
 function record(p: number, o: Partial<StateRecord> = {}, partitions = [0, 1]): StateRecord {
-  const process = p === Math.min(...partitions) ? { partitions, cardStage: {}, sharedDuplicates: {}, ledger: [] } : null;
+  const process = p === Math.min(...partitions) ? { partitions, cardStage: {}, sharedDuplicates: {}, attemptTable: null, ledger: [] } : null;
   return { v: STATE_FORMAT, barrier: 7, epoch: 2, task: {} as StateRecord['task'], engineId: p, engine: {}, faultSpikes: {}, process, ...o };
 }
 
-const read = (p: number, rec: StateRecord, at = offs(50)) => ({ ok: true as const, value: { p, record: rec, offsets: at } });
+const segment = (barrier: number) => ({ group: 'g', partition: 0, epoch: 2, barrier, bytes: 10, chunks: 1, sha256: '0'.repeat(64) });
+/** A read record; the lowest partition's names a chain ending at its barrier. */
+const read = (p: number, rec: StateRecord, at = offs(50), chain = rec.process === null ? null : [segment(rec.barrier - 1), segment(rec.barrier)]) =>
+  ({ ok: true as const, value: { p, record: rec, chain, offsets: at } });
 
 describe('checkpoint restore decision', () => {
   it('restores the checkpoint the commits name: starts at its positions, claims it with the rebuild offsets kept', () => {
@@ -58,10 +61,24 @@ describe('checkpoint restore decision', () => {
 });
 
 describe('checkpoint state encoding', () => {
-  it('round-trips a record and refuses another STATE_FORMAT or garbage', () => {
+  it('round-trips a record with its chain manifest (or none) and refuses another STATE_FORMAT or garbage', () => {
     const r = record(0);
-    expect(decodeState(encodeState(r))).toEqual(r);
-    expect(() => decodeState(deflateSync(Buffer.from(JSON.stringify({ ...r, v: STATE_FORMAT + 1 }))))).toThrow(/format/);
+    const chain = [segment(6), segment(7)];
+    expect(decodeState(encodeState(r, chain))).toEqual({ record: r, chain });
+    expect(decodeState(encodeState(r, null))).toEqual({ record: r, chain: null });
+    // A format-1 payload (the record alone, as before the chain) is refused, as is a future one.
+    expect(() => decodeState(deflateSync(Buffer.from(JSON.stringify({ ...r, v: 1 }))))).toThrow(/format/);
+    expect(() => decodeState(deflateSync(Buffer.from(JSON.stringify({ v: STATE_FORMAT + 1, chain, record: { ...r, v: STATE_FORMAT + 1 } }))))).toThrow(/format/);
+    expect(() => decodeState(deflateSync(Buffer.from(JSON.stringify({ v: STATE_FORMAT, chain: [{ ...segment(7), sha256: 'x' }], record: r }))))).toThrow(/chain/);
     expect(() => decodeState(Buffer.from('not deflated'))).toThrow();
+  });
+
+  it('refuses as corrupt a lowest record without a chain, or with a chain that ends at another barrier', () => {
+    const none = decideRestore([plan(0), plan(1)], [read(0, record(0), offs(50), null), read(1, record(1))]);
+    expect(none).toMatchObject({ ok: false, reason: 'corrupt', detail: 'p0: the chain manifest is missing' });
+    const behind = decideRestore([plan(0), plan(1)], [read(0, record(0), offs(50), [segment(5), segment(6)]), read(1, record(1))]);
+    expect(behind).toMatchObject({ ok: false, reason: 'corrupt', detail: 'p0: the chain manifest ends at barrier 6, the record is of 7' });
+    const ok = decideRestore([plan(0), plan(1)], [read(0, record(0)), read(1, record(1))]);
+    expect(ok.ok && ok.chain.map((c) => c.barrier)).toEqual([6, 7]);
   });
 });

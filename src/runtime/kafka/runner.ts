@@ -179,7 +179,7 @@ export class KafkaRun {
     const log = this.base.child({ component: 'checkpoint' });
     const store = (this.checkpointStore = await this.source.openCheckpointStore(this.metrics?.checkpoint, log));
     this.checkpointer = new Checkpointer({ group: this.cfg.kafka.groupId, rules: this.rules, store, log, now: this.now, metrics: this.metrics?.checkpoint }, {
-      snapshot: (b) => this.tasks.snapshot(b),
+      snapshot: (b, items) => this.tasks.snapshot(b, items),
       atBatchBoundary: (fn) => this.source.atBatchBoundary(fn),
       flushOutputs: async () => {
         await this.store.flush();

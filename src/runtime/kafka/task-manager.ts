@@ -35,7 +35,7 @@ import type { RunState } from './run-state.js';
 import { addCounters, addLedgerStats, zeroCounters, type RunStats } from './run-stats.js';
 import type { RunStore } from './run-store.js';
 import { absorbStored, restoreTasks, type AcceptedRestore } from './checkpoint/restore.js';
-import { snapshotGeneration, type BarrierSnapshot } from './checkpoint/snapshot.js';
+import { snapshotGeneration, type BarrierSnapshot, type ItemSink } from './checkpoint/snapshot.js';
 import { streamOfTopic } from '../../ingest/kafka/topics.js';
 
 /** One consumer-group generation's state: built when partitions are assigned, dropped at the next rebalance. */
@@ -135,10 +135,10 @@ export class TaskManager implements PartitionTargets {
   }
 
   /** A barrier's snapshot of the current generation and its exact commit (checkpoint/snapshot.ts), or null. */
-  snapshot(barrier: number): BarrierSnapshot | null {
+  snapshot(barrier: number, items: ItemSink): BarrierSnapshot | null {
     const st = this.current;
     const plan = this.floorPlan();
-    return st === null || plan === null ? null : snapshotGeneration(st, barrier, this.o.config.kafka.groupId, plan, streamOfTopic(this.o.config.topics), this.o.now());
+    return st === null || plan === null ? null : snapshotGeneration(st, barrier, this.o.config.kafka.groupId, plan, streamOfTopic(this.o.config.topics), this.o.now(), items);
   }
 
   private floorPlan(): CommitPlan | null {

@@ -59,10 +59,19 @@ export function applyRecord(records: KeyRecords, key: CheckpointKey, m: KafkaMes
 
 export async function scanKey(kafka: Kafka, admin: Admin, key: CheckpointKey, o: ScanOptions): Promise<ScanResult> {
   const records = emptyKeyRecords();
+  const { endOffset: end, recordsRead } = await scanPartition(kafka, admin, key.group, o, (m) => applyRecord(records, key, m));
+  return { records, endOffset: end, recordsRead };
+}
+
+/**
+ * Reads the partition from its start to the end offset seen when the scan
+ * begins, handing every record to `apply` (which keeps what it needs).
+ */
+export async function scanPartition(kafka: Kafka, admin: Admin, group: string, o: ScanOptions, apply: (m: KafkaMessage) => void): Promise<{ endOffset: number; recordsRead: number }> {
   const { low, high } = await endOffset(admin, o.topic, o.partition);
-  if (high <= low) return { records, endOffset: high, recordsRead: 0 };
+  if (high <= low) return { endOffset: high, recordsRead: 0 };
   const consumer = kafka.consumer({
-    groupId: `${key.group}.checkpoint-read.${randomUUID()}`,
+    groupId: `${group}.checkpoint-read.${randomUUID()}`,
     maxBytesPerPartition: o.maxBytesPerPartition,
     maxBytes: Math.max(o.maxBytesPerPartition, 10 * 1024 * 1024),
     allowAutoTopicCreation: false,
@@ -90,7 +99,7 @@ export async function scanKey(kafka: Kafka, admin: Admin, key: CheckpointKey, o:
           for (const m of batch.messages) {
             const offset = Number(m.offset);
             if (offset >= high) break;
-            applyRecord(records, key, m);
+            apply(m);
             recordsRead++;
           }
           if (Number(batch.lastOffset()) >= high - 1) resolve();
@@ -101,5 +110,5 @@ export async function scanKey(kafka: Kafka, admin: Admin, key: CheckpointKey, o:
     clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
   }
-  return { records, endOffset: high, recordsRead };
+  return { endOffset: high, recordsRead };
 }

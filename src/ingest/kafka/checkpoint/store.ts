@@ -18,11 +18,12 @@ import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { PosguardError } from '../../../errors.js';
 import { logger, type Logger } from '../../../util/log.js';
 import type {
-  CheckpointExpectation, CheckpointKey, CheckpointMeta, CheckpointObserver, CheckpointStore, CheckpointWritten, ReadLatestResult,
+  CheckpointExpectation, CheckpointKey, CheckpointMeta, CheckpointObserver, CheckpointStore, CheckpointWritten, ReadLatestResult, SegmentId, SegmentRead, SegmentRef,
 } from '../../checkpoint-store.js';
 import { kafkaCall } from '../topics.js';
 import { chunkKey, chunksOf, encodeManifest, manifestKey, otherSlot, SEQ_HEADER, sha256, STORE_FORMAT, statePartition, type Slot } from './format.js';
-import { endOffset, scanKey } from './scan.js';
+import { endOffset, scanKey, scanPartition } from './scan.js';
+import { chunkStream, SegmentCollector, segmentChunkKey } from './segments.js';
 import { chooseLatest, type WriterState } from './slots.js';
 import { testHoldBeforeManifest } from './test-hold.js';
 import { checkStateTopic, type StateTopicInfo } from './topic.js';
@@ -123,6 +124,55 @@ export class KafkaCheckpointStore implements CheckpointStore {
     });
   }
 
+  writeSegment(id: SegmentId, pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<SegmentRef> {
+    return this.serial(segmentLane(id), async () => {
+      const partition = statePartition(id, this.ready().info.partitions);
+      // One record batch at a time: the segment is never held whole here.
+      let batch: Message[] = [];
+      let held = 0;
+      const budget = this.ready().info.maxMessageBytes - 1024;
+      const total = await chunkStream(pieces, this.chunkBytes, async (value, i) => {
+        if (held + value.length > budget) {
+          await this.sendAll(batch);
+          batch = [];
+          held = 0;
+        }
+        batch.push({ key: segmentChunkKey(id, i), value, partition });
+        held += value.length + 256;
+      });
+      await this.sendAll(batch);
+      return { ...id, ...total };
+    });
+  }
+
+  async readSegments(refs: readonly SegmentRef[]): Promise<SegmentRead[]> {
+    if (refs.length === 0) return [];
+    const { admin, info } = this.ready();
+    const bySp = new Map<number, SegmentRef[]>();
+    for (const r of refs) {
+      const sp = statePartition(r, info.partitions);
+      bySp.set(sp, [...(bySp.get(sp) ?? []), r]);
+    }
+    // One scan per state partition holding any of them (a chain's segments all share one).
+    const per = await Promise.all([...bySp].map(async ([partition, mine]) => {
+      const got = new SegmentCollector(mine);
+      await scanPartition(this.o.kafka, admin, mine[0].group, {
+        topic: this.o.topic, partition, maxBytesPerPartition: info.maxMessageBytes + BATCH_MARGIN_BYTES, timeoutMs: this.o.readTimeoutMs ?? 60_000,
+      }, (m) => got.apply(m));
+      return got.result(mine);
+    }));
+    const byName = new Map(per.flat().map((r) => [mapKey(segmentLane(r.ref)), r]));
+    return refs.map((r) => byName.get(mapKey(segmentLane(r)))!);
+  }
+
+  async deleteSegments(refs: readonly SegmentRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    const { info } = this.ready();
+    const tombstones: Message[] = [];
+    for (const r of refs) for (let i = 0; i < r.chunks; i++) tombstones.push({ key: segmentChunkKey(r, i), value: null, partition: statePartition(r, info.partitions) });
+    await this.sendAll(tombstones);
+  }
+
   private report(key: CheckpointKey, r: ReadLatestResult): void {
     const what = `checkpoint of ${key.group}/${key.partition}`;
     if (r.ok && r.skipped.length > 0) this.log.warn(`${what}: using checkpoint ${r.checkpoint.seq}, passed over a newer one: ${r.skipped.map((s) => `${s.reason} (${s.detail})`).join('; ')}`);
@@ -210,3 +260,5 @@ export class KafkaCheckpointStore implements CheckpointStore {
 }
 
 const mapKey = (k: CheckpointKey): string => `${k.partition}\u0000${k.group}`;
+/** Segments queue apart from the records of their partition (a barrier writes the segment, then the records). */
+const segmentLane = (id: SegmentId): CheckpointKey => ({ group: `${id.group}\u0000seg\u0000${id.epoch}\u0000${id.barrier}`, partition: id.partition });

@@ -4,23 +4,28 @@
  *
  * Barrier (every run.checkpointIntervalMs, on clean shutdown, on
  * revocation): at a batch boundary nothing is pushed → snapshot every task
- * and the process part (synchronously: one consistent point) → flush the
- * sink and the dead letters (every result derived before the snapshot is
- * durable) → write every record (in parallel; each resolves once durable) →
- * commit per partition exactly the positions the checkpoint was taken at,
- * with (epoch, barrier) and the rebuild offsets in the metadata. A failed
- * write commits nothing: the previous checkpoint and commit stay the pair a
- * restart uses.
+ * and the process part (synchronously: one consistent point): skeletons
+ * frozen as JSON, the item tables (a base or a delta, chain.ts) streamed
+ * into the barrier's segment → flush the sink and the dead letters (every
+ * result derived before the snapshot is durable) → write the segment, then
+ * every record (in parallel; each resolves once durable), the lowest
+ * partition's naming the chain → commit per partition exactly the positions
+ * the checkpoint was taken at, with (epoch, barrier) and the rebuild offsets
+ * in the metadata → tombstone the segments a newer base has made useless.
+ * A failed write commits nothing: the previous checkpoint and commit stay the
+ * pair a restart uses, and the next barrier is a base.
  */
 import type { Rules } from '../../../config/rules.js';
 import { rulesStamp } from '../../../config/rules-version.js';
-import type { CheckpointExpectation, CheckpointStore } from '../../../ingest/checkpoint-store.js';
+import type { CheckpointExpectation, CheckpointStore, SegmentRef } from '../../../ingest/checkpoint-store.js';
 import type { CommitPlan } from '../../../ingest/kafka/partition-targets.js';
 import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
 import type { Logger } from '../../../util/log.js';
-import { decideRestore, readCheckpoints, type AcceptedRestore, type FallbackReason, type RestoreDecision } from './restore.js';
-import type { BarrierSnapshot } from './snapshot.js';
-import { compressState, serializeState, STATE_FORMAT } from './state.js';
+import { ChainPolicy, type BaseReason } from './chain.js';
+import { decideRestore, loadChain, readCheckpoints, type AcceptedRestore, type FallbackReason, type RestoreDecision } from './restore.js';
+import { SegmentEncoder, type SegmentFigures } from './segment.js';
+import type { BarrierSnapshot, ItemSink } from './snapshot.js';
+import { compressState, envelope, serializeState, STATE_FORMAT } from './state.js';
 
 export interface CheckpointerOptions {
   readonly group: string;
@@ -30,13 +35,23 @@ export interface CheckpointerOptions {
   readonly log: Logger;
   readonly now: () => number;
   /** Restores by result: `restored` or the fallback reason (posguard_checkpoint_restores_total). */
-  readonly metrics?: { restore(result: 'restored' | FallbackReason): void };
+  readonly metrics?: { restore(result: 'restored' | FallbackReason): void; segment?(e: SegmentWrittenEvent): void };
+  /** Chain policy (tests): default ChainPolicy(). */
+  readonly chain?: ChainPolicy;
+}
+
+/** One barrier's segment, for the metrics (posguard_checkpoint_segment_*). */
+export interface SegmentWrittenEvent {
+  readonly kind: 'base' | 'delta';
+  readonly bytes: number;
+  readonly upserts: number;
+  readonly removes: number;
 }
 
 /** What a barrier needs of the rest of the run. */
 export interface BarrierParts {
-  /** The snapshot and its commit, or null when nothing is held (or ownership is being checked). */
-  snapshot(barrier: number): BarrierSnapshot | null;
+  /** The snapshot and its commit, or null when nothing is held (or ownership is being checked). The item tables go to `items`. */
+  snapshot(barrier: number, items: ItemSink): BarrierSnapshot | null;
   /** Runs fn with no batch in progress and none starting. */
   atBatchBoundary<T>(fn: () => Promise<T>): Promise<T>;
   /** Sink flush and dead letters acknowledged. */
@@ -48,9 +63,22 @@ export interface BarrierFigures {
   readonly barrier: number;
   readonly records: number;
   readonly bytes: number;
-  /** Input held for the snapshot and its JSON. */
+  /** The segment: a base (and why) or a delta. */
+  readonly kind: 'delta' | BaseReason;
+  readonly segmentBytes: number;
+  readonly items: number;
+  /** Input held for the snapshot, its JSON and the segment's lines. */
   readonly heldMs: number;
   readonly writeMs: number;
+}
+
+/** What the held part of a barrier hands to the rest. */
+interface Captured {
+  readonly snap: BarrierSnapshot;
+  readonly frozen: readonly Buffer[];
+  readonly reason: BaseReason | null;
+  readonly figures: SegmentFigures;
+  readonly frames: () => AsyncIterable<Buffer>;
 }
 
 export class Checkpointer {
@@ -61,8 +89,11 @@ export class Checkpointer {
   /** Set at close: no barrier starts or writes any more. */
   private closed = false;
   failures = 0;
+  private readonly chain: ChainPolicy;
 
-  constructor(private readonly o: CheckpointerOptions, private readonly parts: BarrierParts) {}
+  constructor(private readonly o: CheckpointerOptions, private readonly parts: BarrierParts) {
+    this.chain = o.chain ?? new ChainPolicy();
+  }
 
   expectation(): CheckpointExpectation {
     return { formatVersion: STATE_FORMAT, rulesVersion: rulesStamp(this.o.rules()).version };
@@ -98,34 +129,88 @@ export class Checkpointer {
     this.closed = true;
   }
 
-  /** The input is held only while the state is captured and frozen as JSON; compressing, flushing, writing and committing run with the input flowing. */
+  /** The input is held only while the state is captured (skeletons as JSON, items as segment lines); compressing, flushing, writing and committing run with the input flowing. */
   private async barrierNow(why: string, atBoundary: boolean): Promise<boolean> {
-    const capture = async () => {
-      const snap = this.parts.snapshot(++this.barrier);
-      return snap === null ? null : { snap, json: snap.records.map((r) => serializeState(r.record)) };
-    };
     const t0 = this.o.now();
-    const got = atBoundary ? await this.parts.atBatchBoundary(capture) : await capture();
+    const got = atBoundary ? await this.parts.atBatchBoundary(async () => this.capture()) : this.capture();
     if (got === null) return false;
-    const { snap } = got;
     const heldMs = this.o.now() - t0;
-    const payloads = await Promise.all(got.json.map((j) => compressState(j)));
-    await this.parts.flushOutputs();
-    if (this.closed) return false;
-    const t2 = this.o.now();
-    const expect = this.expectation();
+    let seg: SegmentRef | null = null;
+    let payloads: Buffer[];
+    let t2: number;
     try {
+      await this.parts.flushOutputs();
+      if (this.closed) throw new Closed();
+      t2 = this.o.now();
+      const { snap } = got;
+      seg = await this.o.store.writeSegment({ group: this.o.group, partition: snap.writer.partition, epoch: snap.writer.epoch, barrier: snap.barrier }, got.frames());
+      const chain = this.chain.manifest(seg, got.reason !== null);
+      payloads = await Promise.all(got.frozen.map((f, i) => compressState(envelope(f, i === 0 ? chain : null))));
+      const expect = this.expectation();
       await Promise.all(snap.records.map((r, i) => this.o.store.write(r.key, payloads[i], { ...r.meta, formatVersion: expect.formatVersion, rulesVersion: expect.rulesVersion })));
     } catch (e) {
+      // The parts handed out their changes: whatever reached the topic, the next barrier is a base.
+      this.chain.failed(seg);
+      if (e instanceof Closed) return false;
       this.failures++;
-      this.o.log.warn(`checkpoint ${snap.barrier} (${why}) not written, offsets not committed (the previous checkpoint stays the latest): ${(e as Error).message}`);
+      this.o.log.warn(`checkpoint ${got.snap.barrier} (${why}) not written, offsets not committed (the previous checkpoint stays the latest): ${(e as Error).message}`);
       return false;
     }
-    await this.parts.commitExactly(snap.plan);
-    const bytes = payloads.reduce((n, p) => n + p.length, 0);
-    this.last = { barrier: snap.barrier, records: payloads.length, bytes, heldMs, writeMs: this.o.now() - t2 };
-    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes (captured in ${heldMs} ms at a batch boundary, written in ${this.last.writeMs} ms), offsets committed`);
+    await this.committed(got, seg, payloads, why, heldMs, t2);
     return true;
+  }
+
+  /** The held part: the snapshot, its records frozen, its items in the segment's lines. */
+  private capture(): Captured | null {
+    const barrier = ++this.barrier;
+    let enc: SegmentEncoder | null = null;
+    let reason: BaseReason | null = null;
+    const sink: ItemSink = {
+      full: (generation) => {
+        reason = this.chain.decide(generation);
+        enc = new SegmentEncoder(barrier, reason !== null);
+        return reason !== null;
+      },
+      consume: (t) => {
+        enc!.table('attempts', t.attempts);
+        enc!.table('cards', t.cards);
+      },
+    };
+    try {
+      const snap = this.parts.snapshot(barrier, sink);
+      if (snap === null) return null;
+      if (enc === null) throw new Error('the snapshot captured no item tables');
+      const { figures, frames } = (enc as SegmentEncoder).finish();
+      return { snap, frozen: snap.records.map((r) => serializeState(r.record)), reason, figures, frames };
+    } catch (e) {
+      if (enc !== null) this.chain.failed(null);
+      throw e;
+    }
+  }
+
+  /** Records durable: commit, tombstone what a newer base made useless, figures. */
+  private async committed(got: Captured, seg: SegmentRef, payloads: readonly Buffer[], why: string, heldMs: number, t2: number): Promise<void> {
+    const { snap } = got;
+    const drop = this.chain.durable(seg, got.reason !== null, snap.records.map((r) => r.key.partition));
+    try {
+      await this.parts.commitExactly(snap.plan);
+    } catch (e) {
+      this.chain.undeleted(drop);
+      throw e;
+    }
+    if (drop.length > 0) {
+      await this.o.store.deleteSegments(drop).catch((e: unknown) => {
+        this.chain.undeleted(drop);
+        this.o.log.warn(`checkpoint ${snap.barrier}: ${drop.length} old segments not deleted, trying again after the next barrier: ${(e as Error).message}`);
+      });
+    }
+    const kind = got.reason ?? 'delta';
+    const items = got.figures.upserts + got.figures.removes;
+    this.o.metrics?.segment?.({ kind: got.reason === null ? 'delta' : 'base', bytes: seg.bytes, upserts: got.figures.upserts, removes: got.figures.removes });
+    const bytes = payloads.reduce((n, p) => n + p.length, 0);
+    this.last = { barrier: snap.barrier, records: payloads.length, bytes, kind, segmentBytes: seg.bytes, items, heldMs, writeMs: this.o.now() - t2 };
+    const seg1 = got.reason === null ? `delta of ${items} items` : `base (${got.reason}) of ${items} items`;
+    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes, segment ${seg1} ${seg.bytes} bytes, chain of ${this.chain.current.length} (captured in ${heldMs} ms at a batch boundary, written in ${this.last.writeMs} ms), offsets committed`);
   }
 
   /**
@@ -153,17 +238,26 @@ export class Checkpointer {
       return null;
     }
     this.barrier = Math.max(this.barrier, d.barrier);
+    // The restored chain is the dead writer's: dropped once this process's first base is durable.
+    this.chain.restored(d.chain);
     const at = d.plans.map((pl) => `p${pl.p} at ${pl.starts.terminal}/${pl.starts.gateway}/${pl.starts.bank}`).join('; ');
     this.o.log.info(`restored checkpoint ${d.barrier} of ${d.plans.length} partition${d.plans.length > 1 ? 's' : ''} in ${this.o.now() - t0} ms: ${at}`);
     return { plans: d.plans, built: built as T };
   }
 
-  private async decide(plans: readonly RebuildPlan[]): Promise<RestoreDecision> {
+  /** Records as before, then the chain they name: read, verified, merged. */
+  private async decide(plans: readonly RebuildPlan[]): Promise<AcceptedRestore | Extract<RestoreDecision, { ok: false }>> {
     if (plans.length === 0) return { ok: false, reason: 'missing', detail: 'no partition held' };
     try {
-      return decideRestore(plans, await readCheckpoints(this.o.store, this.o.group, plans, this.expectation()));
+      const d = decideRestore(plans, await readCheckpoints(this.o.store, this.o.group, plans, this.expectation()));
+      if (!d.ok) return d;
+      const c = await loadChain(this.o.store, d.chain);
+      return c.ok ? { ...d, items: c.items } : c;
     } catch (e) {
       return { ok: false, reason: 'corrupt', detail: `cannot read the checkpoints: ${(e as Error).message}` };
     }
   }
 }
+
+/** A barrier stopped because the run is closing (not a failure). */
+class Closed extends Error {}

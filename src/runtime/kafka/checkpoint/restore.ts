@@ -13,8 +13,11 @@
  * and every record has the barrier of the lowest partition's record, which
  * lists exactly the assigned partitions, and positions at or above each log's
  * start. A zombie's late write (an older epoch) never matches.
+ * Then the lowest record's chain manifest: its segments read (one scan),
+ * verified (sha256) and merged into the item tables the parts restore from;
+ * a segment missing or corrupt is a fallback (`corrupt`), as a bad record is.
  */
-import type { CheckpointExpectation, CheckpointStore, CheckpointUnusable } from '../../../ingest/checkpoint-store.js';
+import type { CheckpointExpectation, CheckpointStore, CheckpointUnusable, SegmentRef } from '../../../ingest/checkpoint-store.js';
 import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
 import { STREAMS, type Stream } from '../../../events/index.js';
 import type { Rules } from '../../../config/rules.js';
@@ -23,7 +26,8 @@ import { unsnapNum } from '../../../util/snapshot-num.js';
 import type { CardStage } from '../card-stage.js';
 import { Ledger } from '../ledger.js';
 import { PartitionTask, type TaskOutput } from '../partition-task.js';
-import { newAttemptNames, restoreEngine, restoreShared, restoreSpikes, restoreStage } from './parts.js';
+import { restoreSession, restoreSpikes } from './parts.js';
+import { applySegment, emptyItems, type MergedItems } from './segment.js';
 import { decodeState, type StateRecord } from './state.js';
 
 export type FallbackReason = CheckpointUnusable | 'mismatch' | 'fenced' | 'below_log_start';
@@ -33,14 +37,18 @@ export const FALLBACK_REASONS: readonly FallbackReason[] = ['missing', 'corrupt'
 export interface ReadCheckpoint {
   readonly p: number;
   readonly record: StateRecord;
+  readonly chain: readonly SegmentRef[] | null;
   readonly offsets: Readonly<Record<Stream, number>>;
 }
 
-export type RestoreDecision =
-  | { readonly ok: true; readonly records: ReadonlyMap<number, StateRecord>; readonly plans: RebuildPlan[]; readonly barrier: number }
-  | { readonly ok: false; readonly reason: FallbackReason; readonly detail: string };
+export type Fallback = { readonly ok: false; readonly reason: FallbackReason; readonly detail: string };
 
-export type AcceptedRestore = Extract<RestoreDecision, { ok: true }>;
+export type RestoreDecision =
+  | { readonly ok: true; readonly records: ReadonlyMap<number, StateRecord>; readonly plans: RebuildPlan[]; readonly barrier: number; readonly chain: readonly SegmentRef[] }
+  | Fallback;
+
+/** A decision with its chain read and merged: what the parts restore from. */
+export type AcceptedRestore = Extract<RestoreDecision, { ok: true }> & { readonly items: MergedItems };
 
 type Read = { ok: true; value: ReadCheckpoint } | { ok: false; reason: FallbackReason; detail: string };
 
@@ -50,7 +58,8 @@ export async function readCheckpoints(store: CheckpointStore, group: string, pla
     const r = await store.readLatest({ group, partition: pl.p }, expect);
     if (!r.ok) return { ok: false, reason: r.reason, detail: `p${pl.p}: ${r.detail}` };
     try {
-      return { ok: true, value: { p: pl.p, record: decodeState(r.checkpoint.payload), offsets: r.checkpoint.meta.offsets } };
+      const { record, chain } = decodeState(r.checkpoint.payload);
+      return { ok: true, value: { p: pl.p, record, chain, offsets: r.checkpoint.meta.offsets } };
     } catch (e) {
       return { ok: false, reason: 'corrupt', detail: `p${pl.p}: cannot decode: ${(e as Error).message}` };
     }
@@ -64,10 +73,14 @@ export function decideRestore(plans: readonly RebuildPlan[], reads: readonly Rea
   const got = new Map(reads.map((r) => [(r as { value: ReadCheckpoint }).value.p, (r as { value: ReadCheckpoint }).value]));
   const sorted = [...plans].sort((a, b) => a.p - b.p);
   const head = got.get(sorted[0].p)!.record;
+  const chain = got.get(sorted[0].p)!.chain;
   const barrier = head.barrier;
   const want = sorted.map((pl) => pl.p).join(',');
   if (head.process === null || head.process.partitions.join(',') !== want) {
     return { ok: false, reason: 'mismatch', detail: `p${sorted[0].p}: the checkpoint covers partitions ${head.process?.partitions.join(',') ?? '(none)'}, this member holds ${want}` };
+  }
+  if (chain === null || chain[chain.length - 1].barrier !== barrier) {
+    return { ok: false, reason: 'corrupt', detail: `p${sorted[0].p}: the chain manifest ${chain === null ? 'is missing' : `ends at barrier ${chain[chain.length - 1].barrier}, the record is of ${barrier}`}` };
   }
   const out: RebuildPlan[] = [];
   for (const pl of sorted) {
@@ -86,7 +99,32 @@ export function decideRestore(plans: readonly RebuildPlan[], reads: readonly Rea
     for (const s of STREAMS) rebuildFrom[s] = Math.min(pl.starts[s], c.offsets[s]);
     out.push({ ...pl, starts: { ...c.offsets }, resume: { checkpoint: { epoch: rec.epoch, barrier: rec.barrier }, rebuildFrom } });
   }
-  return { ok: true, records: new Map([...got].map(([p, v]) => [p, v.record])), plans: out, barrier };
+  return { ok: true, records: new Map([...got].map(([p, v]) => [p, v.record])), plans: out, barrier, chain };
+}
+
+/**
+ * The chain's item tables: every segment read and verified, then applied in
+ * order (the base, then each delta: upserts overwrite, removes delete).
+ * Memory: the chain's compressed bytes while read, then one frame's JSON at a time.
+ */
+export async function loadChain(store: CheckpointStore, chain: readonly SegmentRef[]): Promise<{ ok: true; items: MergedItems } | Fallback> {
+  const reads = await store.readSegments(chain);
+  const bad = reads.find((r) => !r.ok);
+  if (bad !== undefined && !bad.ok) return { ok: false, reason: 'corrupt', detail: `p${bad.ref.partition}: ${bad.detail}` };
+  return mergeSegments(reads.map((r) => (r as { bytes: Buffer }).bytes), chain);
+}
+
+/** Pure: the segments' bytes (in chain order) merged, or why they cannot be. */
+export function mergeSegments(bytes: readonly Buffer[], chain: readonly SegmentRef[]): { ok: true; items: MergedItems } | Fallback {
+  const items = emptyItems();
+  for (const [i, ref] of chain.entries()) {
+    try {
+      applySegment(items, bytes[i], ref.barrier, i === 0);
+    } catch (e) {
+      return { ok: false, reason: 'corrupt', detail: `p${ref.partition}: ${(e as Error).message}` };
+    }
+  }
+  return { ok: true, items };
 }
 
 export interface RestoreContext {
@@ -105,19 +143,20 @@ export interface RestoreContext {
 export function restoreTasks(d: AcceptedRestore, ctx: RestoreContext): { tasks: Map<number, PartitionTask>; ledger: Ledger } {
   const head = d.records.get(d.plans[0].p)!;
   const process = head.process!;
-  restoreStage(ctx.stage, process.cardStage);
-  const refs = newAttemptNames();
+  const session = restoreSession(process.attemptTable, d.items);
+  session.stage(ctx.stage, process.cardStage);
   const tasks = new Map<number, PartitionTask>();
   for (const pl of d.plans) {
     const rec = d.records.get(pl.p)!;
     const own = rec.task;
     const task = new PartitionTask(pl.p, pl.epoch, unsnapNum(own.floorAtStart), pl.starts, ctx.rules, ctx.stage.source(pl.p), ctx.out, ctx.duplicates,
-      (opts) => restoreEngine(opts, rec.engine, refs, rec.engineId));
+      (opts) => session.engine(opts, rec.engine, rec.engineId));
     restoreSpikes(task.faultSpikes, rec.faultSpikes);
     task.restoreOwn(own, ctx.now);
     tasks.set(pl.p, task);
   }
-  restoreShared(ctx.duplicates, process.sharedDuplicates, refs);
+  session.shared(ctx.duplicates, process.sharedDuplicates);
+  session.finish();
   return { tasks, ledger: Ledger.fromState(process.ledger) };
 }
 

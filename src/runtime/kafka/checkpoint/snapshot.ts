@@ -1,7 +1,9 @@
 /**
  * One barrier's snapshot of a generation (docs/kafka.md, "Checkpoints"):
  * taken synchronously, between two batches, so every task, the card stage
- * and the shared duplicate index are at one consistent point. Returns the
+ * and the shared duplicate index are at one consistent point. The skeletons
+ * go into the records; the item tables (full or a delta, as the chain asks
+ * for this generation) go to `items` as they are captured. Returns the
  * records to write and the commit that goes with them: per partition its
  * exact positions (the offsets the checkpoint was taken at), with the
  * checkpoint (epoch, barrier) and the floor's rebuild offsets in the
@@ -12,8 +14,27 @@ import { encodeMeta } from '../../../ingest/kafka/offsets.js';
 import type { CommitEntry, CommitPlan } from '../../../ingest/kafka/partition-targets.js';
 import type { Stream } from '../../../events/index.js';
 import type { GenerationParts } from '../partition-feed.js';
-import { newAttemptNames, snapshotEngine, snapshotShared, snapshotSpikes, snapshotStage } from './parts.js';
-import type { ProcessPart, StateRecord } from './state.js';
+import { captureSession, snapshotSpikes } from './parts.js';
+import type { ItemTables } from './segment.js';
+import { STATE_FORMAT, type ProcessPart, type StateRecord } from './state.js';
+
+/** Where a barrier's item tables go (the checkpointer's segment encoder). */
+export interface ItemSink {
+  /** Whether this barrier captures every item (a base) in generation `generation` (chain.ts). */
+  full(generation: number): boolean;
+  /** Consumes the tables synchronously (inside the barrier). */
+  consume(tables: ItemTables): void;
+}
+
+/** Generations as numbers, for the chain: a new one starts a new base. Weak: an old generation is not kept alive. */
+const generations = new WeakMap<GenerationParts, number>();
+let nextGeneration = 1;
+
+function generationOf(parts: GenerationParts): number {
+  let g = generations.get(parts);
+  if (g === undefined) generations.set(parts, (g = nextGeneration++));
+  return g;
+}
 
 export interface BarrierRecord {
   readonly key: CheckpointKey;
@@ -23,6 +44,8 @@ export interface BarrierRecord {
 
 export interface BarrierSnapshot {
   readonly barrier: number;
+  /** Epoch under which the lowest held partition (the chain's writer) is held. */
+  readonly writer: { readonly partition: number; readonly epoch: number };
   readonly records: readonly BarrierRecord[];
   /** Commit of exactly the checkpoint's positions; its `committed()` raises the floors as a floor commit does. */
   readonly plan: CommitPlan;
@@ -32,23 +55,25 @@ export interface BarrierSnapshot {
  * `floorPlan` is the commit the floor rule allows now (task-manager.ts
  * commitPlan): its offsets become the rebuild offsets in the metadata.
  */
-export function snapshotGeneration(parts: GenerationParts, barrier: number, group: string, floorPlan: CommitPlan, streamOf: ReadonlyMap<string, Stream>, nowMs: number): BarrierSnapshot {
+export function snapshotGeneration(
+  parts: GenerationParts, barrier: number, group: string, floorPlan: CommitPlan, streamOf: ReadonlyMap<string, Stream>, nowMs: number, items: ItemSink,
+): BarrierSnapshot {
   const tasks = [...parts.tasks.values()].sort((a, b) => a.partition - b.partition);
-  const refs = newAttemptNames();
+  const session = captureSession(parts);
   const records: BarrierRecord[] = [];
-  const engines = tasks.map((t) => ({ t, engine: snapshotEngine(t.engine, refs, t.partition), spikes: snapshotSpikes(t.faultSpikes), own: t.ownState() }));
+  const engines = tasks.map((t) => ({ t, engine: session.engine(t.engine, t.partition), spikes: snapshotSpikes(t.faultSpikes), own: t.ownState() }));
   const minFloor = floorPlan.entries.reduce((m, e) => Math.min(m, e.floor), Infinity);
+  const cardStage = session.stage(parts.stage);
+  const sharedDuplicates = session.shared(parts.duplicates);
+  items.consume(session.items(items.full(generationOf(parts))));
   const process: ProcessPart = {
-    partitions: tasks.map((t) => t.partition),
-    cardStage: snapshotStage(parts.stage),
-    sharedDuplicates: snapshotShared(parts.duplicates, refs),
-    ledger: parts.ledger.toState(minFloor),
+    partitions: tasks.map((t) => t.partition), cardStage, sharedDuplicates, attemptTable: session.tableState(), ledger: parts.ledger.toState(minFloor),
   };
   for (const [i, x] of engines.entries()) {
     const w = x.t.engine.watermark;
     records.push({
       key: { group, partition: x.t.partition },
-      record: { v: 1, barrier, epoch: x.t.epoch, task: x.own, engineId: x.t.partition, engine: x.engine, faultSpikes: x.spikes, process: i === 0 ? process : null },
+      record: { v: STATE_FORMAT, barrier, epoch: x.t.epoch, task: x.own, engineId: x.t.partition, engine: x.engine, faultSpikes: x.spikes, process: i === 0 ? process : null },
       meta: { offsets: { terminal: x.t.logs.terminal.next, gateway: x.t.logs.gateway.next, bank: x.t.logs.bank.next }, takenAtEventMs: Number.isFinite(w) ? w : 0, takenAtWallMs: nowMs },
     });
   }
@@ -58,6 +83,6 @@ export function snapshotGeneration(parts: GenerationParts, barrier: number, grou
     const ck = { epoch: t.epoch, barrier };
     return { ...e, offset: t.logs[stream].next, metadata: encodeMeta({ floor: Number.isFinite(e.floor) ? e.floor : null, epoch: t.epoch, ck, rebuildFrom: e.offset }) };
   });
-  return { barrier, records, plan: { entries, committed: () => floorPlan.committed() } };
+  return { barrier, writer: { partition: tasks[0].partition, epoch: tasks[0].epoch }, records, plan: { entries, committed: () => floorPlan.committed() } };
 }
 

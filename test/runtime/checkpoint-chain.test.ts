@@ -1,0 +1,211 @@
+/**
+ * The checkpoint chain (STATE_FORMAT 2): when a barrier writes a base
+ * (chain.ts), segments as written and read (segment.ts), and the checkpointer
+ * with an in-memory store: a restore merges base + deltas into exactly the
+ * live tables; a missing or corrupt segment falls back (corrupt); a torn
+ * barrier leaves the previous chain; a rollover tombstones the old chain only
+ * once the new base is durable.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SegmentRef } from '../../src/ingest/checkpoint-store.js';
+import { ChainPolicy } from '../../src/runtime/kafka/checkpoint/chain.js';
+import { applySegment, emptyItems, SegmentEncoder, type MergedItems } from '../../src/runtime/kafka/checkpoint/segment.js';
+import { harness, restartPlans, type Harness } from './checkpoint-harness.js';
+
+const seg = (barrier: number, bytes = 100, partition = 0): SegmentRef => ({ group: 'g', partition, epoch: 1, barrier, bytes, chunks: 1, sha256: 'f'.repeat(64) });
+
+describe('chain policy', () => {
+  it('a base at the first barrier of a generation, then deltas up to the length bound', () => {
+    const c = new ChainPolicy(3);
+    expect(c.decide(1)).toBe('generation');
+    expect(c.durable(seg(1), true, [0])).toEqual([]);
+    expect(c.decide(1)).toBeNull();
+    c.durable(seg(2, 10), false, [0]);
+    expect(c.decide(1)).toBeNull();
+    c.durable(seg(3, 10), false, [0]);
+    expect(c.decide(1)).toBe('length');
+    expect(c.decide(2)).toBe('generation');
+  });
+
+  it('a base when the deltas weigh more than the base', () => {
+    const c = new ChainPolicy();
+    c.decide(1);
+    c.durable(seg(1, 100), true, [0]);
+    c.durable(seg(2, 60), false, [0]);
+    expect(c.decide(1)).toBeNull();
+    c.durable(seg(3, 41), false, [0]);
+    expect(c.decide(1)).toBe('bytes');
+  });
+
+  it('after a failure: a base; the failed segment and the old chain go only once the new base is durable', () => {
+    const c = new ChainPolicy();
+    c.decide(1);
+    c.durable(seg(1), true, [0]);
+    c.durable(seg(2, 1), false, [0]);
+    c.failed(seg(3, 1));
+    expect(c.decide(1)).toBe('failed');
+    expect(c.manifest(seg(4), true)).toEqual([seg(4)]);
+    c.failed(seg(4));
+    expect(c.decide(1)).toBe('failed');
+    expect(c.current.map((s) => s.barrier)).toEqual([1, 2]);
+    expect(c.durable(seg(5), true, [0]).map((s) => s.barrier).sort()).toEqual([1, 2, 3, 4]);
+    expect(c.decide(1)).toBeNull();
+    expect(c.manifest(seg(6, 1), false).map((s) => s.barrier)).toEqual([5, 6]);
+  });
+
+  it('keeps a chain whose partition is held elsewhere now; retries tombstones that failed; drops a restored chain after the first base', () => {
+    const c = new ChainPolicy();
+    c.restored([seg(7, 100, 2), seg(8, 1, 2)]);
+    expect(c.decide(1)).toBe('generation');
+    expect(c.durable(seg(9, 100, 2), true, [2, 3]).map((s) => s.barrier)).toEqual([7, 8]);
+    // A rebalance: the new generation's lowest partition is 3; the chain of 2 is the new holder's.
+    expect(c.decide(2)).toBe('generation');
+    expect(c.durable(seg(10, 100, 3), true, [3])).toEqual([]);
+    c.undeleted([seg(1)]);
+    expect(c.durable(seg(11, 1, 3), false, [3])).toEqual([seg(1)]);
+    expect(c.pending).toBe(0);
+  });
+});
+
+async function encodeAsync(barrier: number, full: boolean, attempts: Iterable<readonly [string, unknown]>, removes: string[] = [], cards: [string, unknown][] = []): Promise<Buffer> {
+  const e = new SegmentEncoder(barrier, full);
+  e.table('attempts', { full, upserts: attempts, removes });
+  e.table('cards', { full, upserts: cards, removes: [] });
+  const parts: Buffer[] = [];
+  for await (const b of e.finish().frames()) parts.push(b);
+  return Buffer.concat(parts);
+}
+
+describe('segments', () => {
+  it('round-trip many frames of items; a delta overwrites and removes; NaN-free JSON data as given', async () => {
+    const big = 'x'.repeat(10_000);
+    const items = Array.from({ length: 300 }, (_, i) => [`${i}`, { i, big, nested: [i, null, 'é'] }] as const);
+    const base = await encodeAsync(1, true, items, [], [['tok1', { n: 1 }]]);
+    const into = emptyItems();
+    const f = applySegment(into, base, 1, true);
+    expect(f).toMatchObject({ upserts: 301, removes: 0 });
+    expect(f.jsonBytes).toBeGreaterThan(3_000_000);
+    expect(into.attempts.size).toBe(300);
+    expect(into.attempts.get('299')).toEqual({ i: 299, big, nested: [299, null, 'é'] });
+    applySegment(into, await encodeAsync(2, false, [['5', 'five'], ['new', 1]], ['7', 'absent']), 2, false);
+    expect([into.attempts.get('5'), into.attempts.get('new'), into.attempts.has('7'), into.attempts.size]).toEqual(['five', 1, false, 300]);
+    expect(into.cards).toEqual(new Map([['tok1', { n: 1 }]]));
+  });
+
+  it('refuses a cut segment, another barrier, a delta where a base is due, and a count that does not match', async () => {
+    const bytes = await encodeAsync(3, false, [['a', 1], ['b', 2]], ['c']);
+    expect(() => applySegment(emptyItems(), bytes.subarray(0, bytes.length - 3), 3, false)).toThrow(/runs past the end/);
+    expect(() => applySegment(emptyItems(), bytes, 4, false)).toThrow(/header/);
+    expect(() => applySegment(emptyItems(), bytes, 3, true)).toThrow(/a base/);
+    expect(() => applySegment(emptyItems(), Buffer.concat([bytes, bytes]), 3, false)).toThrow(/after its end/);
+    expect(() => new SegmentEncoder(1, true).table('cards', { full: false, upserts: [], removes: [] })).toThrow(/delta/);
+  });
+});
+
+const snapshotOf = (h: Harness): MergedItems => ({ attempts: new Map(h.attempts.items), cards: new Map(h.cards.items) });
+
+async function restoreItems(h: Harness): Promise<MergedItems | null> {
+  const r = await h.ck.restore(restartPlans(), (d) => d.items);
+  return r === null ? null : r.built;
+}
+
+describe('checkpointer with a chain', () => {
+  it('a restore merges the base and every delta into exactly the live tables (items over many chunks)', async () => {
+    const h = harness({ chunkBytes: 50 });
+    for (let i = 0; i < 40; i++) h.attempts.set(`${i}`, { i });
+    h.cards.set('tokA', { seen: 1 });
+    expect(await h.ck.take('interval')).toBe(true);
+    h.attempts.set('3', { i: 3, changed: true });
+    h.attempts.delete('4');
+    h.cards.set('tokB', { seen: 2 });
+    expect(await h.ck.take('interval')).toBe(true);
+    h.attempts.delete('5');
+    h.attempts.set('40', { i: 40 });
+    h.cards.delete('tokA');
+    expect(await h.ck.take('interval')).toBe(true);
+    expect(h.segments.map((s) => [s.kind, s.upserts, s.removes])).toEqual([['base', 41, 0], ['delta', 2, 1], ['delta', 1, 2]]);
+    const restarted = harness({ store: h.store });
+    expect(await restoreItems(restarted)).toEqual(snapshotOf(h));
+    expect(restarted.restores).toEqual(['restored']);
+  });
+
+  it('a missing segment, or a corrupt one, falls back to the rebuild (corrupt): one warning, one count', async () => {
+    for (const damage of ['missing', 'flipped'] as const) {
+      const h = harness();
+      h.attempts.set('a', 1);
+      await h.ck.take('interval');
+      h.attempts.set('b', 2);
+      await h.ck.take('interval');
+      const chunks = h.store.segments.get('0/1/1')!;
+      if (damage === 'missing') chunks.delete(1);
+      else chunks.set(0, Buffer.from(chunks.get(0)!.map((b, i) => (i === 9 ? b ^ 1 : b))));
+      const restarted = harness({ store: h.store });
+      expect(await restoreItems(restarted)).toBeNull();
+      expect(restarted.restores).toEqual(['corrupt']);
+      const warns = restarted.got.filter((l) => l.level === 'warn').map((l) => l.msg);
+      expect(warns).toHaveLength(1);
+      expect(warns[0]).toMatch(damage === 'missing' ? /no checkpoint restored \(corrupt: p0: segment 1 \(0\/1\/1\): chunk 1 of \d+ is missing\)/ : /corrupt: p0: segment 1 \(0\/1\/1\): the sha256 of its chunks does not match/);
+    }
+  });
+
+  it('a torn barrier (segment written, records not) leaves the previous chain; the next barrier is a base and drops all three', async () => {
+    const h = harness();
+    h.attempts.set('a', 1);
+    await h.ck.take('interval');
+    h.attempts.set('b', 2);
+    await h.ck.take('interval');
+    const atTwo = snapshotOf(h);
+    h.attempts.set('c', 3);
+    h.store.failWrite = 'all';
+    expect(await h.ck.take('interval')).toBe(false);
+    expect(h.store.segmentBarriers()).toEqual([1, 2, 3]);
+    expect(await restoreItems(harness({ store: h.store }))).toEqual(atTwo);
+    h.store.failWrite = null;
+    expect(await h.ck.take('interval')).toBe(true);
+    expect(h.segments.at(-1)).toMatchObject({ kind: 'base', upserts: 3 });
+    expect(h.store.segmentBarriers()).toEqual([4]);
+    expect(await restoreItems(harness({ store: h.store }))).toEqual(snapshotOf(h));
+  });
+
+  it('rolls the chain over at its length bound: the old segments are tombstoned after the new base is durable, not before', async () => {
+    const h = harness({ maxSegments: 3 });
+    // A base that outweighs two small deltas: the length bound, not the bytes rule, ends this chain.
+    for (let i = 0; i < 50; i++) h.attempts.set(`base${i}`, { i });
+    for (let b = 1; b <= 3; b++) {
+      h.attempts.set(`k${b}`, b);
+      await h.ck.take('interval');
+    }
+    expect(h.store.segmentBarriers()).toEqual([1, 2, 3]);
+    h.attempts.set('k4', 4);
+    await h.ck.take('interval');
+    expect(h.steps.slice(-3)).toEqual(['write p1', 'commit', 'delete 1,2,3']);
+    expect(h.store.segmentBarriers()).toEqual([4]);
+    expect(h.segments.map((s) => s.kind)).toEqual(['base', 'delta', 'delta', 'base']);
+    expect(await restoreItems(harness({ store: h.store }))).toEqual(snapshotOf(h));
+    // A tombstone that fails is tried again after the next barrier.
+    h.store.failDelete = true;
+    for (let b = 5; b <= 7; b++) await h.ck.take('interval');
+    expect(h.store.segmentBarriers()).toEqual([4, 5, 6, 7]);
+    h.store.failDelete = false;
+    await h.ck.take('interval');
+    expect(h.store.segmentBarriers()).toEqual([7, 8]);
+  });
+
+  it('a new generation starts a base; a restored process writes a base first and drops the chain it restored', async () => {
+    const h = harness();
+    h.attempts.set('a', 1);
+    await h.ck.take('interval');
+    await h.ck.take('interval');
+    h.newGeneration();
+    h.attempts.set('z', 26);
+    await h.ck.take('interval');
+    expect(h.segments.map((s) => s.kind)).toEqual(['base', 'delta', 'base']);
+    expect(h.store.segmentBarriers()).toEqual([3]);
+    const restarted = harness({ store: h.store });
+    restarted.attempts.set('z', 26);
+    expect(await restoreItems(restarted)).toEqual(snapshotOf(h));
+    await restarted.ck.take('interval');
+    expect(restarted.segments.map((s) => s.kind)).toEqual(['base']);
+    expect(h.store.segmentBarriers()).toEqual([4]);
+  });
+});

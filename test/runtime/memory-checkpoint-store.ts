@@ -1,0 +1,64 @@
+/**
+ * A CheckpointStore in memory for the runtime's tests (checkpointer, chain):
+ * the latest record per key, segments cut into chunks by the Kafka store's
+ * own cutter and verified by its own assembler, tombstones deleting chunks.
+ * Faults on demand: a write or segment write that throws, a chunk dropped or flipped.
+ */
+import type { CheckpointKey, CheckpointMeta, CheckpointStore, ReadLatestResult, SegmentId, SegmentRead, SegmentRef } from '../../src/ingest/checkpoint-store.js';
+import { assembleSegment, chunkStream, segmentName } from '../../src/ingest/kafka/checkpoint/segments.js';
+
+export class MemoryCheckpointStore implements CheckpointStore {
+  readonly records = new Map<number, { payload: Buffer; meta: CheckpointMeta; seq: number }>();
+  /** Segment chunks by segmentName (partition/epoch/barrier). */
+  readonly segments = new Map<string, Map<number, Buffer>>();
+  readonly steps: string[] = [];
+  /** Throws on a record write of this partition / on a segment write, while set. */
+  failWrite: number | 'all' | null = null;
+  failSegment = false;
+  failDelete = false;
+
+  constructor(private readonly chunkBytes = 64) {}
+
+  open = async (): Promise<void> => undefined;
+  close = async (): Promise<void> => undefined;
+
+  async write(key: CheckpointKey, payload: Uint8Array, meta: CheckpointMeta) {
+    this.steps.push(`write p${key.partition}`);
+    if (key.partition === this.failWrite || this.failWrite === 'all') throw new Error('broker said no');
+    const seq = (this.records.get(key.partition)?.seq ?? 0) + 1;
+    this.records.set(key.partition, { payload: Buffer.from(payload), meta, seq });
+    return { seq, bytes: payload.length, chunks: 1, durationMs: 1 };
+  }
+
+  async readLatest(key: CheckpointKey): Promise<ReadLatestResult> {
+    const r = this.records.get(key.partition);
+    if (r === undefined) return { ok: false, reason: 'missing', detail: 'nothing written', skipped: [] };
+    return { ok: true, checkpoint: { key, meta: r.meta, payload: r.payload, seq: r.seq }, skipped: [] };
+  }
+
+  async writeSegment(id: SegmentId, pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<SegmentRef> {
+    this.steps.push(`segment ${id.barrier}`);
+    if (this.failSegment) throw new Error('segment refused');
+    const chunks = new Map<number, Buffer>();
+    const total = await chunkStream(pieces, this.chunkBytes, async (c, i) => {
+      chunks.set(i, c);
+    });
+    this.segments.set(segmentName(id), chunks);
+    return { ...id, ...total };
+  }
+
+  async readSegments(refs: readonly SegmentRef[]): Promise<SegmentRead[]> {
+    return refs.map((r) => assembleSegment(r, this.segments.get(segmentName(r)) ?? new Map()));
+  }
+
+  async deleteSegments(refs: readonly SegmentRef[]): Promise<void> {
+    this.steps.push(`delete ${refs.map((r) => r.barrier).join(',')}`);
+    if (this.failDelete) throw new Error('tombstones refused');
+    for (const r of refs) this.segments.delete(segmentName(r));
+  }
+
+  /** Barriers of the segments present, ascending. */
+  segmentBarriers(): number[] {
+    return [...this.segments.keys()].map((k) => Number(k.split('/')[2])).sort((a, b) => a - b);
+  }
+}
