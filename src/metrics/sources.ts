@@ -98,4 +98,6 @@ export interface CheckpointEventsView {
   forget(partition: number): void;
   /** A restore attempt's result: restored, or the fallback reason (runtime/kafka/checkpoint/restore.ts). */
   restore(result: string): void;
+  /** A barrier's segment once its checkpoint is durable (runtime/kafka/checkpoint/checkpointer.ts). */
+  segment(e: { readonly kind: 'base' | 'delta'; readonly bytes: number; readonly upserts: number; readonly removes: number }): void;
 }

@@ -9,6 +9,10 @@ import { scrapedGauge } from '../scrape.js';
 import type { CheckpointEventsView } from '../sources.js';
 
 const DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** 1 KiB to 1 GiB by ×4: a delta of a quiet minute to a base of a large state. */
+const SEGMENT_BYTES_BUCKETS = Array.from({ length: 11 }, (_, i) => 1024 * 4 ** i);
+/** 10 to 10 M by ×10 (items per barrier). */
+const ITEM_BUCKETS = Array.from({ length: 7 }, (_, i) => 10 ** (i + 1));
 
 interface Last {
   takenAtWallMs: number;
@@ -44,6 +48,20 @@ export function registerCheckpointMetrics(registry: Registry, now: () => number)
     labelNames: ['result'],
     registers: [registry],
   });
+  const segmentBytes = new Histogram({
+    name: 'posguard_checkpoint_segment_bytes',
+    help: 'Bytes of each barrier\'s segment (its item tables, deflated), by kind: base (every item) or delta (the changes since the previous barrier).',
+    labelNames: ['kind'],
+    buckets: SEGMENT_BYTES_BUCKETS,
+    registers: [registry],
+  });
+  const segmentItems = new Histogram({
+    name: 'posguard_checkpoint_segment_items',
+    help: 'Items each barrier\'s segment holds (upserts and removes of attempts and cards), by kind: base or delta.',
+    labelNames: ['kind'],
+    buckets: ITEM_BUCKETS,
+    registers: [registry],
+  });
   registerLastGauges(registry, last, now);
   return {
     written(e) {
@@ -66,6 +84,10 @@ export function registerCheckpointMetrics(registry: Registry, now: () => number)
     },
     restore(result) {
       restores.inc({ result });
+    },
+    segment(e) {
+      segmentBytes.observe({ kind: e.kind }, e.bytes);
+      segmentItems.observe({ kind: e.kind }, e.upserts + e.removes);
     },
   };
 }

@@ -1,0 +1,133 @@
+/**
+ * Segments of the checkpoint chain (ingest/kafka/checkpoint/segments.ts):
+ * the cutter and the verifier alone, then against the real broker: a segment
+ * streamed in pieces comes back byte for byte whatever the chunk size, many
+ * are read in one scan in the order asked (beside records and other writers'
+ * segments in the same state partition), a tombstoned, missing or flipped
+ * chunk is reported, never passed as a segment.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kafka, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SegmentId } from '../../../src/ingest/checkpoint-store.js';
+import { createKafka } from '../../../src/ingest/kafka/client.js';
+import { statePartition } from '../../../src/ingest/kafka/checkpoint/format.js';
+import { assembleSegment, chunkStream, parseSegmentKey, segmentChunkKey } from '../../../src/ingest/kafka/checkpoint/segments.js';
+import { KafkaCheckpointStore } from '../../../src/ingest/kafka/checkpoint/store.js';
+import { createStateTopic } from '../../../src/ingest/kafka/checkpoint/topic.js';
+import { deleteTestTopics, describeKafka, uniqueGroup, uniqueTopics } from './helpers.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** `bytes` as pieces of uneven sizes (1 byte up to 3 chunks' worth). */
+function* piecesOf(bytes: Buffer, sizes = [1, 7, 2500, 13, 999, 1000, 1001, 3]): Generator<Buffer> {
+  let i = 0;
+  for (let at = 0; at < bytes.length; i++) {
+    const n = sizes[i % sizes.length];
+    yield bytes.subarray(at, at + n);
+    at += n;
+  }
+}
+
+describe('segment chunks (pure)', () => {
+  it('cuts pieces of any size into chunks of exactly chunkBytes (the last shorter), hashing the whole', async () => {
+    const bytes = randomBytes(10_007);
+    const got: Buffer[] = [];
+    const total = await chunkStream(piecesOf(bytes), 1000, async (c, i) => {
+      expect(i).toBe(got.length);
+      got.push(c);
+    });
+    expect(got.map((c) => c.length)).toEqual([...Array(10).fill(1000), 7]);
+    expect(Buffer.concat(got).equals(bytes)).toBe(true);
+    expect(total).toEqual({ bytes: 10_007, chunks: 11, sha256: sha(bytes) });
+    const empty: Buffer[] = [];
+    expect(await chunkStream([], 1000, async (c) => void empty.push(c))).toEqual({ bytes: 0, chunks: 1, sha256: sha(Buffer.alloc(0)) });
+    expect(empty).toEqual([Buffer.alloc(0)]);
+  });
+
+  it('parses its keys (the group last, any character) and verifies chunks against the ref', () => {
+    const id: SegmentId = { group: 'g/with/seg/0/1/2/c3/slashes', partition: 12, epoch: 3, barrier: 40 };
+    expect(parseSegmentKey(Buffer.from(segmentChunkKey(id, 5)))).toEqual({ ...id, index: 5 });
+    expect(parseSegmentKey(Buffer.from('ckpt/0/a/m/g'))).toBeNull();
+    const bytes = Buffer.from('abcdefghij');
+    const ref = { ...id, bytes: 10, chunks: 2, sha256: sha(bytes) };
+    const chunks = new Map([[0, bytes.subarray(0, 5)], [1, bytes.subarray(5)]]);
+    expect(assembleSegment(ref, chunks)).toMatchObject({ ok: true });
+    expect(assembleSegment(ref, new Map([[0, bytes.subarray(0, 5)]]))).toMatchObject({ ok: false, detail: 'segment 40 (12/3/40): chunk 1 of 2 is missing' });
+    expect(assembleSegment({ ...ref, bytes: 11 }, chunks)).toMatchObject({ ok: false, detail: 'segment 40 (12/3/40): 10 bytes, the manifest says 11' });
+    expect(assembleSegment(ref, new Map([[0, Buffer.from('abcdX')], [1, bytes.subarray(5)]]))).toMatchObject({ ok: false, detail: 'segment 40 (12/3/40): the sha256 of its chunks does not match the manifest' });
+  });
+});
+
+describeKafka('checkpoint segments on a compacted topic', (env) => {
+  const topic = uniqueTopics('cseg').state;
+  let kafka: Kafka;
+  let raw: Producer;
+  const stores: KafkaCheckpointStore[] = [];
+  const newStore = async (chunkBytes?: number) => {
+    const s = new KafkaCheckpointStore({ kafka, topic, chunkBytes });
+    stores.push(s);
+    await s.open();
+    return s;
+  };
+
+  beforeAll(async () => {
+    kafka = createKafka({ brokers: env.brokers.split(','), clientId: 'posguard-test', logLevel: 'error' });
+    const admin = kafka.admin();
+    await admin.connect();
+    await createStateTopic(admin, topic, 2, null);
+    await admin.disconnect();
+    raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await raw.connect();
+  });
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+    await raw?.disconnect();
+    await deleteTestTopics(env.brokers, [topic]);
+  });
+
+  it('streams 3 MB in uneven pieces (async) into chunks; a new store reads it back byte for byte', async () => {
+    const id = { group: uniqueGroup('seg'), partition: 1, epoch: 4, barrier: 9 };
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const pieces = async function* () {
+      yield* piecesOf(bytes, [65_536, 1, 300_000]);
+    };
+    const ref = await (await newStore(100_000)).writeSegment(id, pieces());
+    expect(ref).toEqual({ ...id, bytes: bytes.length, chunks: Math.ceil(bytes.length / 100_000), sha256: sha(bytes) });
+    const [r] = await (await newStore()).readSegments([ref]);
+    expect(r.ok && r.bytes.equals(bytes)).toBe(true);
+  }, 60_000);
+
+  it('reads a chain in one call in the order asked, beside records and another writer\'s segments; tombstones delete exactly the named', async () => {
+    const group = uniqueGroup('chain');
+    const store = await newStore(10);
+    // Partitions 0 and 2 share state partition 0; another group writes the same segment ids.
+    const ids = [{ group, partition: 0, epoch: 1, barrier: 1 }, { group, partition: 0, epoch: 1, barrier: 2 }, { group, partition: 2, epoch: 5, barrier: 1 }];
+    const refs = [];
+    for (const [i, id] of ids.entries()) {
+      refs.push(await store.writeSegment(id, [Buffer.from(`segment ${i} `.repeat(i + 2))]));
+      await store.write({ group, partition: id.partition }, Buffer.from(`record ${i}`), { formatVersion: 2, rulesVersion: 'r', offsets: { terminal: 1, gateway: 1, bank: 1 }, takenAtEventMs: 0, takenAtWallMs: 0 });
+      await store.writeSegment({ ...id, group: `${group}-other` }, [Buffer.from('not this one')]);
+    }
+    expect(new Set(ids.map((id) => statePartition(id, 2)))).toEqual(new Set([0]));
+    const reader = await newStore();
+    const got = await reader.readSegments([refs[2], refs[0], refs[1]]);
+    expect(got.map((r) => (r.ok ? r.bytes.toString() : r.detail))).toEqual([2, 0, 1].map((i) => `segment ${i} `.repeat(i + 2)));
+    await store.deleteSegments([refs[0]]);
+    const after = await reader.readSegments(refs);
+    expect(after.map((r) => (r.ok ? 'ok' : r.detail))).toEqual([`segment 1 (0/1/1): chunk 0 of ${refs[0].chunks} is missing`, 'ok', 'ok']);
+    const rec = await reader.readLatest({ group, partition: 2 }, { formatVersion: 2, rulesVersion: 'r' });
+    expect(rec.ok && rec.checkpoint.payload.toString()).toBe('record 2');
+  }, 60_000);
+
+  it('a flipped chunk fails the sha256; a chunk never written is missing', async () => {
+    const store = await newStore(8);
+    const id = { group: uniqueGroup('flip'), partition: 1, epoch: 1, barrier: 3 };
+    const ref = await store.writeSegment(id, [Buffer.from('0123456789abcdefXYZ')]);
+    expect(ref.chunks).toBe(3);
+    await raw.send({ topic, acks: -1, messages: [{ key: segmentChunkKey(id, 1), value: Buffer.from('89abcdeF'), partition: statePartition(id, 2) }] });
+    const [flipped, short] = await store.readSegments([ref, { ...ref, barrier: 4 }]);
+    expect(flipped).toMatchObject({ ok: false, detail: 'segment 3 (1/1/3): the sha256 of its chunks does not match the manifest' });
+    expect(short).toMatchObject({ ok: false, detail: 'segment 4 (1/1/4): chunk 0 of 3 is missing' });
+  }, 60_000);
+});
