@@ -6,21 +6,27 @@
  *   frame := u32 (big-endian) length, then deflate-raw of whole JSON lines (about PIECE_BYTES of them)
  *   lines := {"v":1,"barrier":N,"full":bool} | ["a"|"c", key, item] (upsert) | ["a"|"c", key] (remove) | {"end":true,"upserts":u,"removes":r}
  *
- * Written streamed: items one by one into lines, a frame cut every
- * PIECE_BYTES of JSON (never one giant string). Frames deflate on libuv's
- * pool while the barrier goes on, up to ASYNC_BUDGET_BYTES of JSON per
- * segment; past that (a base of a large state) they deflate inline, so the
- * JSON waiting for the pool stays bounded. Memory: that budget plus the
+ * Written streamed: items one by one into lines written straight into a
+ * frame buffer, cut every PIECE_BYTES of JSON (never one giant string).
+ * Frames deflate on libuv's pool while the barrier goes on, up to
+ * ASYNC_BUDGET_BYTES of JSON per segment; past that they deflate inline, so
+ * the JSON waiting for the pool stays bounded. Memory: that budget plus the
  * compressed frames until the segment is written. Read frame by frame.
+ *
+ * The pool pays only with cores to spare: on a 2-core machine under load
+ * (bench/segment.ts, 200k items, 104 MB JSON) a base held the input 2.1–2.6 s
+ * deflating inline and 3.0–4.5 s handing frames to the pool, whose threads
+ * took the main thread's core. So the budget is 0 below 4 cores.
  */
+import { availableParallelism } from 'node:os';
 import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ItemDelta } from '../../../util/item-delta.js';
 
 export const SEGMENT_FORMAT = 1;
 /** JSON per frame. */
 const PIECE_BYTES = 1 << 20;
-/** JSON of one segment handed to the thread pool; the rest deflates on the main thread (bounded memory). */
-const ASYNC_BUDGET_BYTES = 64 << 20;
+/** JSON of one segment handed to the thread pool; the rest deflates on the main thread (bounded memory). 0 below 4 cores (above). */
+const ASYNC_BUDGET_BYTES = availableParallelism() >= 4 ? 64 << 20 : 0;
 /** zlib level 1, as the records (state.ts). */
 const LEVEL = 1;
 
@@ -40,8 +46,9 @@ export interface SegmentFigures {
 }
 
 export class SegmentEncoder {
-  private lines: string[] = [];
-  private pieceBytes = 0;
+  /** The frame being filled: lines are written straight into it (no joined string, no copy). */
+  private piece = Buffer.allocUnsafe(PIECE_BYTES);
+  private at = 0;
   private asyncBytes = 0;
   private readonly frames: (Buffer | Promise<Buffer>)[] = [];
   private upserts = 0;
@@ -58,8 +65,7 @@ export class SegmentEncoder {
     if (d.full !== this.full) throw new Error(`segment ${this.barrier}: the ${name} capture is ${d.full ? 'full' : 'a delta'}, the segment ${this.full ? 'a base' : 'a delta'}`);
     const tag = TAG[name];
     for (const [key, item] of d.upserts) {
-      const json = JSON.stringify([tag, key, item]);
-      this.line(json);
+      this.line(JSON.stringify([tag, key, item]));
       this.upserts++;
     }
     for (const key of d.removes) this.line(JSON.stringify([tag, key]));
@@ -88,17 +94,22 @@ export class SegmentEncoder {
   }
 
   private line(json: string): void {
-    this.lines.push(json);
-    // Length in UTF-16 units: close enough to bytes for cutting frames.
-    this.pieceBytes += json.length + 1;
-    if (this.pieceBytes >= PIECE_BYTES) this.cut();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, or cut first.
+    const most = json.length * 3 + 1;
+    if (this.at + most > this.piece.length) {
+      this.cut();
+      // A line larger than a frame gets a frame of its own size.
+      if (most > this.piece.length) this.piece = Buffer.allocUnsafe(most);
+    }
+    this.at += this.piece.write(json, this.at, 'utf8');
+    this.piece[this.at++] = 0x0a;
   }
 
   private cut(): void {
-    if (this.lines.length === 0) return;
-    const json = Buffer.from(this.lines.join('\n') + '\n', 'utf8');
-    this.lines = [];
-    this.pieceBytes = 0;
+    if (this.at === 0) return;
+    const json = this.piece.subarray(0, this.at);
+    this.piece = Buffer.allocUnsafe(PIECE_BYTES);
+    this.at = 0;
     this.jsonBytes += json.length;
     if (this.asyncBytes + json.length <= ASYNC_BUDGET_BYTES) {
       this.asyncBytes += json.length;
