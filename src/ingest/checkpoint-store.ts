@@ -93,6 +93,11 @@ export interface SegmentRef extends SegmentId {
   readonly sha256: string;
 }
 
+/** A segment found on the topic (by listSegments): where it is, and how many chunks to tombstone. */
+export interface SegmentListing extends SegmentId {
+  readonly chunks: number;
+}
+
 export type SegmentRead =
   | { readonly ok: true; readonly ref: SegmentRef; readonly bytes: Buffer }
   /** Missing chunks, a length or sha256 that does not match: one line saying which. */
@@ -110,7 +115,9 @@ export interface CheckpointStore {
   /** The named segments, each verified against its ref (one read for all), in the order asked. */
   readSegments(refs: readonly SegmentRef[]): Promise<SegmentRead[]>;
   /** Tombstones every chunk of the named segments (durable when it resolves). Idempotent. */
-  deleteSegments(refs: readonly SegmentRef[]): Promise<void>;
+  deleteSegments(refs: readonly SegmentListing[]): Promise<void>;
+  /** Every segment of `group` written under writer partition `partition` still on the topic (to sweep orphans). */
+  listSegments(group: string, partition: number): Promise<SegmentListing[]>;
   /** Resolves once the checkpoint is durable (acknowledged by every in-sync replica). Writes of one key are serialised. */
   write(key: CheckpointKey, payload: Uint8Array, meta: CheckpointMeta): Promise<CheckpointWritten>;
   /** The latest complete checkpoint of `key` that matches `expect`, or the reason there is none. */

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SegmentRef } from '../../src/ingest/checkpoint-store.js';
-import { ChainPolicy } from '../../src/runtime/kafka/checkpoint/chain.js';
+import { ChainPolicy, orphans } from '../../src/runtime/kafka/checkpoint/chain.js';
 import { applySegment, emptyItems, SegmentEncoder, type MergedItems } from '../../src/runtime/kafka/checkpoint/segment.js';
 import { harness, restartPlans, type Harness } from './checkpoint-harness.js';
 
@@ -64,6 +64,15 @@ describe('chain policy', () => {
     c.undeleted([seg(1)]);
     expect(c.durable(seg(11, 1, 3), false, [3])).toEqual([seg(1)]);
     expect(c.pending).toBe(0);
+  });
+});
+
+describe('orphan sweep (pure)', () => {
+  it('takes older epochs, and older barriers of this epoch, not named by the chain, of the writer partition only; never a newer epoch', () => {
+    const l = (partition: number, epoch: number, barrier: number) => ({ group: 'g', partition, epoch, barrier, chunks: 2 });
+    const listed = [l(0, 1, 50), l(0, 2, 3), l(0, 2, 4), l(0, 2, 5), l(0, 2, 6), l(0, 3, 1), l(1, 1, 1)];
+    const chain = [{ ...seg(4), epoch: 2 }, { ...seg(5), epoch: 2 }];
+    expect(orphans(listed, { partition: 0, epoch: 2 }, 4, chain).map((s) => `${s.epoch}/${s.barrier}`)).toEqual(['1/50', '2/3']);
   });
 });
 
@@ -207,5 +216,26 @@ describe('checkpointer with a chain', () => {
     await restarted.ck.take('interval');
     expect(restarted.segments.map((s) => s.kind)).toEqual(['base']);
     expect(h.store.segmentBarriers()).toEqual([4]);
+  });
+
+  it('sweeps the orphans a crashed writer left (a torn barrier, a chain no restore took) after the next writer\'s first base; a zombie never sweeps a newer epoch', async () => {
+    const a = harness({ epoch: 1 });
+    a.attempts.set('a', 1);
+    await a.ck.take('interval');
+    await a.ck.take('interval');
+    a.store.failWrite = 'all';
+    await a.ck.take('interval');
+    a.store.failWrite = null;
+    expect(a.store.segmentNames()).toEqual(['1/1', '1/2', '1/3']);
+    // The successor rebuilt (no restore): its own barriers from 1, under epoch 2.
+    const b = harness({ store: a.store, epoch: 2 });
+    b.attempts.set('b', 2);
+    await b.ck.take('interval');
+    expect(a.store.segmentNames()).toEqual(['2/1']);
+    expect(b.got.filter((l) => /3 orphan segments of p0 deleted/.test(l.msg))).toHaveLength(1);
+    // A zombie of epoch 1 writes on: its sweep leaves the newer owner's segments alone.
+    const zombie = harness({ store: a.store, epoch: 1 });
+    await zombie.ck.take('interval');
+    expect(a.store.segmentNames()).toEqual(['1/1', '2/1']);
   });
 });

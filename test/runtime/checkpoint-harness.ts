@@ -75,7 +75,7 @@ export interface Harness {
 }
 
 /** `store`: a store another harness wrote (this one is the restarted process). */
-export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: MemoryCheckpointStore } = {}): Harness {
+export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: MemoryCheckpointStore; epoch?: number } = {}): Harness {
   const store = o.store ?? new MemoryCheckpointStore(o.chunkBytes ?? 64);
   const steps = store.steps;
   const commits: CommitPlan[] = [];
@@ -99,7 +99,7 @@ export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: 
       items.consume({ attempts: h.attempts.capture(full), cards: h.cards.capture(full) });
       const meta = { offsets: { terminal: 5, gateway: 6, bank: 7 }, takenAtEventMs: 1, takenAtWallMs: 2 };
       return {
-        barrier, writer: { partition: 0, epoch: 1 },
+        barrier, writer: { partition: 0, epoch: o.epoch ?? 1 },
         records: [0, 1].map((p) => ({ key: { group: 'g', partition: p }, record: record(p, barrier), meta })),
         plan: { entries: [], committed: () => void steps.push('committed') },
       };

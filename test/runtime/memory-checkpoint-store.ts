@@ -4,7 +4,7 @@
  * own cutter and verified by its own assembler, tombstones deleting chunks.
  * Faults on demand: a write or segment write that throws, a chunk dropped or flipped.
  */
-import type { CheckpointKey, CheckpointMeta, CheckpointStore, ReadLatestResult, SegmentId, SegmentRead, SegmentRef } from '../../src/ingest/checkpoint-store.js';
+import type { CheckpointKey, CheckpointMeta, CheckpointStore, ReadLatestResult, SegmentId, SegmentListing, SegmentRead, SegmentRef } from '../../src/ingest/checkpoint-store.js';
 import { assembleSegment, chunkStream, segmentName } from '../../src/ingest/kafka/checkpoint/segments.js';
 
 export class MemoryCheckpointStore implements CheckpointStore {
@@ -51,7 +51,14 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return refs.map((r) => assembleSegment(r, this.segments.get(segmentName(r)) ?? new Map()));
   }
 
-  async deleteSegments(refs: readonly SegmentRef[]): Promise<void> {
+  async listSegments(group: string, partition: number): Promise<SegmentListing[]> {
+    return [...this.segments].map(([name, chunks]) => {
+      const [p, epoch, barrier] = name.split('/').map(Number);
+      return { group, partition: p, epoch, barrier, chunks: chunks.size };
+    }).filter((s) => s.partition === partition);
+  }
+
+  async deleteSegments(refs: readonly SegmentListing[]): Promise<void> {
     this.steps.push(`delete ${refs.map((r) => r.barrier).join(',')}`);
     if (this.failDelete) throw new Error('tombstones refused');
     for (const r of refs) this.segments.delete(segmentName(r));
@@ -60,5 +67,10 @@ export class MemoryCheckpointStore implements CheckpointStore {
   /** Barriers of the segments present, ascending. */
   segmentBarriers(): number[] {
     return [...this.segments.keys()].map((k) => Number(k.split('/')[2])).sort((a, b) => a - b);
+  }
+
+  /** `epoch/barrier` of the segments present. */
+  segmentNames(): string[] {
+    return [...this.segments.keys()].map((k) => k.split('/').slice(1).join('/')).sort();
   }
 }

@@ -48,20 +48,7 @@ export function registerCheckpointMetrics(registry: Registry, now: () => number)
     labelNames: ['result'],
     registers: [registry],
   });
-  const segmentBytes = new Histogram({
-    name: 'posguard_checkpoint_segment_bytes',
-    help: 'Bytes of each barrier\'s segment (its item tables, deflated), by kind: base (every item) or delta (the changes since the previous barrier).',
-    labelNames: ['kind'],
-    buckets: SEGMENT_BYTES_BUCKETS,
-    registers: [registry],
-  });
-  const segmentItems = new Histogram({
-    name: 'posguard_checkpoint_segment_items',
-    help: 'Items each barrier\'s segment holds (upserts and removes of attempts and cards), by kind: base or delta.',
-    labelNames: ['kind'],
-    buckets: ITEM_BUCKETS,
-    registers: [registry],
-  });
+  const segment = registerSegmentHistograms(registry);
   registerLastGauges(registry, last, now);
   return {
     written(e) {
@@ -85,10 +72,29 @@ export function registerCheckpointMetrics(registry: Registry, now: () => number)
     restore(result) {
       restores.inc({ result });
     },
-    segment(e) {
-      segmentBytes.observe({ kind: e.kind }, e.bytes);
-      segmentItems.observe({ kind: e.kind }, e.upserts + e.removes);
-    },
+    segment,
+  };
+}
+
+/** Per durable barrier, its segment's bytes and items by kind (base or delta: STATE_FORMAT 2's chain). */
+function registerSegmentHistograms(registry: Registry): CheckpointEventsView['segment'] {
+  const segmentBytes = new Histogram({
+    name: 'posguard_checkpoint_segment_bytes',
+    help: 'Bytes of each barrier\'s segment (its item tables, deflated), by kind: base (every item) or delta (the changes since the previous barrier).',
+    labelNames: ['kind'],
+    buckets: SEGMENT_BYTES_BUCKETS,
+    registers: [registry],
+  });
+  const segmentItems = new Histogram({
+    name: 'posguard_checkpoint_segment_items',
+    help: 'Items each barrier\'s segment holds (upserts and removes of attempts and cards), by kind: base or delta.',
+    labelNames: ['kind'],
+    buckets: ITEM_BUCKETS,
+    registers: [registry],
+  });
+  return (e) => {
+    segmentBytes.observe({ kind: e.kind }, e.bytes);
+    segmentItems.observe({ kind: e.kind }, e.upserts + e.removes);
   };
 }
 

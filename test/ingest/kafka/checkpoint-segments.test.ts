@@ -116,6 +116,9 @@ describeKafka('checkpoint segments on a compacted topic', (env) => {
     await store.deleteSegments([refs[0]]);
     const after = await reader.readSegments(refs);
     expect(after.map((r) => (r.ok ? 'ok' : r.detail))).toEqual([`segment 1 (0/1/1): chunk 0 of ${refs[0].chunks} is missing`, 'ok', 'ok']);
+    // What a sweep sees: this group's segments of writer partition 0 with chunks left (not the tombstoned one, not p2's, not the other group's).
+    expect(await reader.listSegments(group, 0)).toEqual([{ ...ids[1], chunks: refs[1].chunks }]);
+    expect(await reader.listSegments(group, 2)).toEqual([{ ...ids[2], chunks: refs[2].chunks }]);
     const rec = await reader.readLatest({ group, partition: 2 }, { formatVersion: 2, rulesVersion: 'r' });
     expect(rec.ok && rec.checkpoint.payload.toString()).toBe('record 2');
   }, 60_000);

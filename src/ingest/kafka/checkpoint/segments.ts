@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
-import type { SegmentId, SegmentRead, SegmentRef } from '../../checkpoint-store.js';
+import type { SegmentId, SegmentListing, SegmentRead, SegmentRef } from '../../checkpoint-store.js';
 
 export function segmentChunkKey(id: SegmentId, index: number): string {
   return `seg/${id.partition}/${id.epoch}/${id.barrier}/c${index}/${id.group}`;
@@ -60,6 +60,30 @@ export class SegmentCollector {
   /** Each wanted segment, verified, in the order of `refs`. */
   result(refs: readonly SegmentRef[]): SegmentRead[] {
     return refs.map((ref) => assembleSegment(ref, this.chunks.get(fullName(ref)) ?? new Map()));
+  }
+}
+
+/** The segments of one writer partition a scan finds: per segment, the chunk indices whose latest record is not a tombstone. */
+export class SegmentLister {
+  private readonly found = new Map<string, { id: SegmentId; present: Set<number> }>();
+
+  constructor(private readonly group: string, private readonly partition: number) {}
+
+  apply(m: KafkaMessage): void {
+    const k = parseSegmentKey(m.key);
+    if (k === null || k.group !== this.group || k.partition !== this.partition) return;
+    const name = segmentName(k);
+    let f = this.found.get(name);
+    if (f === undefined) this.found.set(name, (f = { id: { group: k.group, partition: k.partition, epoch: k.epoch, barrier: k.barrier }, present: new Set() }));
+    if (m.value === null) f.present.delete(k.index);
+    else f.present.add(k.index);
+  }
+
+  /** Segments with any chunk left; `chunks` one past the highest (what tombstones must cover). */
+  result(): SegmentListing[] {
+    const out: SegmentListing[] = [];
+    for (const { id, present } of this.found.values()) if (present.size > 0) out.push({ ...id, chunks: Math.max(...present) + 1 });
+    return out;
   }
 }
 

@@ -18,12 +18,12 @@ import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { PosguardError } from '../../../errors.js';
 import { logger, type Logger } from '../../../util/log.js';
 import type {
-  CheckpointExpectation, CheckpointKey, CheckpointMeta, CheckpointObserver, CheckpointStore, CheckpointWritten, ReadLatestResult, SegmentId, SegmentRead, SegmentRef,
+  CheckpointExpectation, CheckpointKey, CheckpointMeta, CheckpointObserver, CheckpointStore, CheckpointWritten, ReadLatestResult, SegmentId, SegmentListing, SegmentRead, SegmentRef,
 } from '../../checkpoint-store.js';
 import { kafkaCall } from '../topics.js';
 import { chunkKey, chunksOf, encodeManifest, manifestKey, otherSlot, SEQ_HEADER, sha256, STORE_FORMAT, statePartition, type Slot } from './format.js';
 import { endOffset, scanKey, scanPartition } from './scan.js';
-import { chunkStream, SegmentCollector, segmentChunkKey } from './segments.js';
+import { chunkStream, SegmentCollector, segmentChunkKey, SegmentLister } from './segments.js';
 import { chooseLatest, type WriterState } from './slots.js';
 import { testHoldBeforeManifest } from './test-hold.js';
 import { checkStateTopic, type StateTopicInfo } from './topic.js';
@@ -156,16 +156,21 @@ export class KafkaCheckpointStore implements CheckpointStore {
     // One scan per state partition holding any of them (a chain's segments all share one).
     const per = await Promise.all([...bySp].map(async ([partition, mine]) => {
       const got = new SegmentCollector(mine);
-      await scanPartition(this.o.kafka, admin, mine[0].group, {
-        topic: this.o.topic, partition, maxBytesPerPartition: info.maxMessageBytes + BATCH_MARGIN_BYTES, timeoutMs: this.o.readTimeoutMs ?? 60_000,
-      }, (m) => got.apply(m));
+      await scanPartition(this.o.kafka, admin, mine[0].group, this.scanOptions(partition), (m) => got.apply(m));
       return got.result(mine);
     }));
     const byName = new Map(per.flat().map((r) => [mapKey(segmentLane(r.ref)), r]));
     return refs.map((r) => byName.get(mapKey(segmentLane(r)))!);
   }
 
-  async deleteSegments(refs: readonly SegmentRef[]): Promise<void> {
+  async listSegments(group: string, partition: number): Promise<SegmentListing[]> {
+    const { admin, info } = this.ready();
+    const found = new SegmentLister(group, partition);
+    await scanPartition(this.o.kafka, admin, group, this.scanOptions(statePartition({ group, partition }, info.partitions)), (m) => found.apply(m));
+    return found.result();
+  }
+
+  async deleteSegments(refs: readonly SegmentListing[]): Promise<void> {
     if (refs.length === 0) return;
     const { info } = this.ready();
     const tombstones: Message[] = [];
@@ -239,6 +244,10 @@ export class KafkaCheckpointStore implements CheckpointStore {
       size += bytes;
     }
     await flush();
+  }
+
+  private scanOptions(partition: number): { topic: string; partition: number; maxBytesPerPartition: number; timeoutMs: number } {
+    return { topic: this.o.topic, partition, maxBytesPerPartition: this.ready().info.maxMessageBytes + BATCH_MARGIN_BYTES, timeoutMs: this.o.readTimeoutMs ?? 60_000 };
   }
 
   private ready(): { admin: Admin; producer: Producer; info: StateTopicInfo } {

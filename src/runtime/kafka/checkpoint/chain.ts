@@ -18,11 +18,12 @@
  * Tombstones: a segment goes only once a manifest naming a newer base is
  * durable, and only if its writer partition is still held here (otherwise the
  * partition's new holder may still restore from it: it is theirs to drop).
- * Bounded: the chain (≤ MAX_SEGMENTS refs) plus the segments waiting for a
+ * Orphans (named by no manifest) are swept after a generation's first base
+ * (`orphans`). Bounded: the chain (≤ MAX_SEGMENTS refs) plus the segments waiting for a
  * base (those of the failed barriers since the last durable one and one
  * restored chain).
  */
-import type { SegmentRef } from '../../../ingest/checkpoint-store.js';
+import type { SegmentId, SegmentListing, SegmentRef } from '../../../ingest/checkpoint-store.js';
 
 /** Segments of a chain, base included. */
 export const MAX_SEGMENTS = 30;
@@ -104,4 +105,16 @@ export class ChainPolicy {
   }
 }
 
-const sameSegment = (a: SegmentRef, b: SegmentRef): boolean => a.group === b.group && a.partition === b.partition && a.epoch === b.epoch && a.barrier === b.barrier;
+/**
+ * Orphans among the segments listed under the writer partition, once the
+ * first base of a generation is durable (and committed): every segment of an
+ * older epoch, or of this epoch and an older barrier, that the chain does not
+ * name. They are left by crashes (a segment written, its records not), by a
+ * process whose successor rebuilt instead of restoring, or by tombstones lost.
+ * Newer epochs are a newer owner's (this process may be a zombie): never touched.
+ */
+export function orphans(listed: readonly SegmentListing[], writer: { readonly partition: number; readonly epoch: number }, base: number, chain: readonly SegmentRef[]): SegmentListing[] {
+  return listed.filter((s) => s.partition === writer.partition && (s.epoch < writer.epoch || (s.epoch === writer.epoch && s.barrier < base)) && !chain.some((c) => sameSegment(c, s)));
+}
+
+const sameSegment = (a: SegmentId, b: SegmentId): boolean => a.group === b.group && a.partition === b.partition && a.epoch === b.epoch && a.barrier === b.barrier;

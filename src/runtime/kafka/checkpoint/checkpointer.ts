@@ -21,7 +21,7 @@ import type { CheckpointExpectation, CheckpointStore, SegmentRef } from '../../.
 import type { CommitPlan } from '../../../ingest/kafka/partition-targets.js';
 import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
 import type { Logger } from '../../../util/log.js';
-import { ChainPolicy, type BaseReason } from './chain.js';
+import { ChainPolicy, orphans, type BaseReason } from './chain.js';
 import { decideRestore, loadChain, readCheckpoints, type AcceptedRestore, type FallbackReason, type RestoreDecision } from './restore.js';
 import { SegmentEncoder, type SegmentFigures } from './segment.js';
 import type { BarrierSnapshot, ItemSink } from './snapshot.js';
@@ -204,6 +204,7 @@ export class Checkpointer {
         this.o.log.warn(`checkpoint ${snap.barrier}: ${drop.length} old segments not deleted, trying again after the next barrier: ${(e as Error).message}`);
       });
     }
+    if (got.reason === 'generation') await this.sweep(snap, seg);
     const kind = got.reason ?? 'delta';
     const items = got.figures.upserts + got.figures.removes;
     this.o.metrics?.segment?.({ kind: got.reason === null ? 'delta' : 'base', bytes: seg.bytes, upserts: got.figures.upserts, removes: got.figures.removes });
@@ -211,6 +212,18 @@ export class Checkpointer {
     this.last = { barrier: snap.barrier, records: payloads.length, bytes, kind, segmentBytes: seg.bytes, items, heldMs, writeMs: this.o.now() - t2 };
     const seg1 = got.reason === null ? `delta of ${items} items` : `base (${got.reason}) of ${items} items`;
     this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes, segment ${seg1} ${seg.bytes} bytes, chain of ${this.chain.current.length} (captured in ${heldMs} ms at a batch boundary, written in ${this.last.writeMs} ms), offsets committed`);
+  }
+
+  /** After a generation's first base: tombstones the segments under its writer partition that no manifest can name any more (chain.ts orphans). */
+  private async sweep(snap: BarrierSnapshot, base: SegmentRef): Promise<void> {
+    try {
+      const found = orphans(await this.o.store.listSegments(this.o.group, snap.writer.partition), snap.writer, base.barrier, this.chain.current);
+      if (found.length === 0) return;
+      await this.o.store.deleteSegments(found);
+      this.o.log.info(`checkpoint ${snap.barrier}: ${found.length} orphan segment${found.length > 1 ? 's' : ''} of p${snap.writer.partition} deleted (of a write cut short, or of a chain no restore took)`);
+    } catch (e) {
+      this.o.log.warn(`checkpoint ${snap.barrier}: orphan segments not swept (tried again after the next generation's first base): ${(e as Error).message}`);
+    }
   }
 
   /**
