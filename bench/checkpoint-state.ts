@@ -55,7 +55,7 @@ const parts = { tasks, stage, ledger: new Ledger(), duplicates, reversals: new R
 const floorPlan = { entries: [], committed: () => undefined };
 let t0 = performance.now();
 // The item tables (a base: every item) into a segment as the barrier writes it (checkpoint/segment.ts).
-const segment = new SegmentEncoder(1, true);
+const segment = new SegmentEncoder(1);
 const snap = snapshotGeneration(parts, 1, 'g', floorPlan, new Map(), Date.now(), {
   full: () => true,
   consume: (t) => {

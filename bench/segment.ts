@@ -38,7 +38,7 @@ for (let r = 1; r <= ROUNDS; r++) {
   const h0 = heapMb();
   const e0 = extMb();
   let t0 = performance.now();
-  const enc = new SegmentEncoder(1, true);
+  const enc = new SegmentEncoder(1);
   enc.table('attempts', { full: true, upserts: items, removes: [] });
   enc.table('cards', { full: true, upserts: [], removes: [] });
   const { figures, frames } = enc.finish();

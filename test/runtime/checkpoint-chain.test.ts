@@ -77,7 +77,7 @@ describe('orphan sweep (pure)', () => {
 });
 
 async function encodeAsync(barrier: number, full: boolean, attempts: Iterable<readonly [string, unknown]>, removes: string[] = [], cards: [string, unknown][] = []): Promise<Buffer> {
-  const e = new SegmentEncoder(barrier, full);
+  const e = new SegmentEncoder(barrier);
   e.table('attempts', { full, upserts: attempts, removes });
   e.table('cards', { full, upserts: cards, removes: [] });
   const parts: Buffer[] = [];
@@ -101,13 +101,35 @@ describe('segments', () => {
     expect(into.cards).toEqual(new Map([['tok1', { n: 1 }]]));
   });
 
+  it('a table captured full inside a delta segment replaces that table alone', async () => {
+    const into = emptyItems();
+    const base = new SegmentEncoder(1);
+    base.table('attempts', { full: true, upserts: [['a', 1], ['b', 2]], removes: [] });
+    base.table('cards', { full: true, upserts: [['x', 1], ['y', 2]], removes: [] });
+    const frames = async (e: SegmentEncoder) => {
+      const out: Buffer[] = [];
+      for await (const b of e.finish().frames()) out.push(b);
+      return Buffer.concat(out);
+    };
+    expect(applySegment(into, await frames(base), 1, true).base).toBe(true);
+    const mixed = new SegmentEncoder(2);
+    mixed.table('attempts', { full: false, upserts: [['c', 3]], removes: [] });
+    mixed.table('cards', { full: true, upserts: [['z', 26]], removes: [] });
+    const bytes = await frames(mixed);
+    expect(applySegment(into, bytes, 2, false).base).toBe(false);
+    expect(into).toEqual({ attempts: new Map([['a', 1], ['b', 2], ['c', 3]]), cards: new Map([['z', 26]]) });
+    expect(() => applySegment(emptyItems(), bytes, 2, true)).toThrow(/base holds a delta of attempts/);
+  });
+
   it('refuses a cut segment, another barrier, a delta where a base is due, and a count that does not match', async () => {
     const bytes = await encodeAsync(3, false, [['a', 1], ['b', 2]], ['c']);
     expect(() => applySegment(emptyItems(), bytes.subarray(0, bytes.length - 3), 3, false)).toThrow(/runs past the end/);
     expect(() => applySegment(emptyItems(), bytes, 4, false)).toThrow(/header/);
     expect(() => applySegment(emptyItems(), bytes, 3, true)).toThrow(/a base/);
     expect(() => applySegment(emptyItems(), Buffer.concat([bytes, bytes]), 3, false)).toThrow(/after its end/);
-    expect(() => new SegmentEncoder(1, true).table('cards', { full: false, upserts: [], removes: [] })).toThrow(/delta/);
+    const twice = new SegmentEncoder(1);
+    twice.table('cards', { full: false, upserts: [], removes: [] });
+    expect(() => twice.table('cards', { full: false, upserts: [], removes: [] })).toThrow(/twice/);
   });
 });
 
@@ -237,5 +259,35 @@ describe('checkpointer with a chain', () => {
     const zombie = harness({ store: a.store, epoch: 1 });
     await zombie.ck.take('interval');
     expect(a.store.segmentNames()).toEqual(['1/1', '2/1']);
+  });
+
+  it('parts answering full where a delta was asked make a base (the old chain goes); a part answering a delta to a full capture fails the barrier', async () => {
+    const h = harness();
+    for (let i = 0; i < 20; i++) h.attempts.set(`k${i}`, i);
+    await h.ck.take('interval');
+    h.attempts.set('k1', 'one');
+    await h.ck.take('interval');
+    h.attempts.answer = 'full';
+    h.cards.answer = 'full';
+    expect(await h.ck.take('interval')).toBe(true);
+    expect(h.segments.map((s) => s.kind)).toEqual(['base', 'delta', 'base']);
+    expect(h.store.segmentBarriers()).toEqual([3]);
+    expect(h.got.filter((l) => /segment base \(parts\) of 20 items/.test(l.msg))).toHaveLength(1);
+    // Only cards answered full: a delta segment that resets the card table.
+    h.cards.set('tok', 1);
+    await h.ck.take('interval');
+    h.cards.answer = 'full';
+    h.cards.delete('tok');
+    h.cards.set('tok2', 2);
+    await h.ck.take('interval');
+    expect(h.segments.map((s) => s.kind).slice(3)).toEqual(['delta', 'delta']);
+    expect(await restoreItems(harness({ store: h.store }))).toEqual(snapshotOf(h));
+    h.newGeneration();
+    h.cards.answer = 'delta';
+    // As any snapshot that throws: the barrier rejects (the run logs it and retries at the next interval), nothing written.
+    await expect(h.ck.take('interval')).rejects.toThrow(/a full capture was asked for \(generation\) and a part answered a delta/);
+    expect(h.steps.filter((s) => s === 'segment 6')).toEqual([]);
+    expect(await h.ck.take('interval')).toBe(true);
+    expect(h.got.filter((l) => /checkpoint 7 \(interval\).*segment base \(failed\)/.test(l.msg))).toHaveLength(1);
   });
 });

@@ -20,6 +20,8 @@ export class TrackedTable {
   readonly items = new Map<string, unknown>();
   private readonly changed = new Set<string>();
   private readonly gone = new Set<string>();
+  /** Answers the next capture full whatever is asked (a tracker that overflowed) / a delta (a broken part). */
+  answer: 'full' | 'delta' | null = null;
 
   set(k: string, v: unknown): void {
     this.items.set(k, v);
@@ -33,7 +35,9 @@ export class TrackedTable {
     this.gone.add(k);
   }
 
-  capture(full: boolean): ItemDelta {
+  capture(asked: boolean): ItemDelta {
+    const full = this.answer === null ? asked : this.answer === 'full';
+    this.answer = null;
     const items = this.items;
     const changed = [...this.changed];
     const removes = full ? [] : [...this.gone];

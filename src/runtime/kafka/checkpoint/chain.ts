@@ -28,7 +28,8 @@ import type { SegmentId, SegmentListing, SegmentRef } from '../../../ingest/chec
 /** Segments of a chain, base included. */
 export const MAX_SEGMENTS = 30;
 
-export type BaseReason = 'generation' | 'failed' | 'bytes' | 'length';
+/** `parts`: a delta was asked for and every part answered a full capture (a tracker that overflowed). */
+export type BaseReason = 'generation' | 'failed' | 'bytes' | 'length' | 'parts';
 
 export class ChainPolicy {
   /** The chain the last durable manifest names (base first). */

@@ -168,7 +168,7 @@ export class Checkpointer {
     const sink: ItemSink = {
       full: (generation) => {
         reason = this.chain.decide(generation);
-        enc = new SegmentEncoder(barrier, reason !== null);
+        enc = new SegmentEncoder(barrier);
         return reason !== null;
       },
       consume: (t) => {
@@ -181,6 +181,9 @@ export class Checkpointer {
       if (snap === null) return null;
       if (enc === null) throw new Error('the snapshot captured no item tables');
       const { figures, frames } = (enc as SegmentEncoder).finish();
+      if (reason !== null && !figures.base) throw new Error(`barrier ${barrier}: a full capture was asked for (${reason as string}) and a part answered a delta`);
+      // A part may answer full where a delta was asked for (its tracker overflowed): every table full is a base.
+      if (reason === null && figures.base) reason = 'parts';
       return { snap, frozen: snap.records.map((r) => serializeState(r.record)), reason, figures, frames };
     } catch (e) {
       if (enc !== null) this.chain.failed(null);

@@ -1,10 +1,15 @@
 /**
  * A segment of the checkpoint chain (STATE_FORMAT 2, docs/kafka.md
- * "Checkpoints"): one barrier's item deltas (the `attempts` and `cards`
- * tables), as JSON lines in deflated frames.
+ * "Checkpoints"): one barrier's captures of the `attempts` and `cards`
+ * tables, each full or a delta, as JSON lines in deflated frames.
  *
  *   frame := u32 (big-endian) length, then deflate-raw of whole JSON lines (about PIECE_BYTES of them)
- *   lines := {"v":1,"barrier":N,"full":bool} | ["a"|"c", key, item] (upsert) | ["a"|"c", key] (remove) | {"end":true,"upserts":u,"removes":r}
+ *   lines := {"v":1,"barrier":N}, then per table {"table":"a"|"c","full":bool} and its items:
+ *            ["a"|"c", key, item] (upsert) | ["a"|"c", key] (remove); last {"end":true,"upserts":u,"removes":r}
+ *
+ * Fullness is per table: a part may answer a full capture where a delta was
+ * asked for (ck-pat's card tracker after an overflow), which resets that table
+ * alone in the merge. A segment is a base when every table in it is full.
  *
  * Written streamed: items one by one into lines written straight into a
  * frame buffer, cut every PIECE_BYTES of JSON (never one giant string).
@@ -43,6 +48,8 @@ export interface SegmentFigures {
   readonly removes: number;
   /** JSON bytes before compression. */
   readonly jsonBytes: number;
+  /** Every table full: a base. */
+  readonly base: boolean;
 }
 
 export class SegmentEncoder {
@@ -54,16 +61,19 @@ export class SegmentEncoder {
   private upserts = 0;
   private removes = 0;
   private jsonBytes = 0;
+  private readonly full = new Map<TableName, boolean>();
   private finished = false;
 
-  constructor(readonly barrier: number, readonly full: boolean) {
-    this.line(JSON.stringify({ v: SEGMENT_FORMAT, barrier, full }));
+  constructor(readonly barrier: number) {
+    this.line(JSON.stringify({ v: SEGMENT_FORMAT, barrier }));
   }
 
   /** Consumes one table's capture now (synchronously: inside the barrier). */
   table(name: TableName, d: ItemDelta): void {
-    if (d.full !== this.full) throw new Error(`segment ${this.barrier}: the ${name} capture is ${d.full ? 'full' : 'a delta'}, the segment ${this.full ? 'a base' : 'a delta'}`);
+    if (this.full.has(name)) throw new Error(`segment ${this.barrier}: the ${name} table twice`);
+    this.full.set(name, d.full);
     const tag = TAG[name];
+    this.line(JSON.stringify({ table: tag, full: d.full }));
     for (const [key, item] of d.upserts) {
       this.line(JSON.stringify([tag, key, item]));
       this.upserts++;
@@ -79,8 +89,9 @@ export class SegmentEncoder {
     this.line(JSON.stringify({ end: true, upserts: this.upserts, removes: this.removes }));
     this.cut();
     const frames = this.frames;
+    const base = TABLES.every((t) => this.full.get(t) === true);
     return {
-      figures: { upserts: this.upserts, removes: this.removes, jsonBytes: this.jsonBytes },
+      figures: { upserts: this.upserts, removes: this.removes, jsonBytes: this.jsonBytes, base },
       frames: async function* () {
         for (const f of frames) {
           const body = await f;
@@ -128,59 +139,83 @@ export interface MergedItems {
 
 export const emptyItems = (): MergedItems => ({ attempts: new Map(), cards: new Map() });
 
+const TABLES: readonly TableName[] = ['attempts', 'cards'];
 const TABLE_OF: Record<string, TableName> = { a: 'attempts', c: 'cards' };
 
-interface Header { readonly v?: unknown; readonly barrier?: unknown; readonly full?: unknown }
-interface End { readonly upserts?: unknown; readonly removes?: unknown }
+/** Reads one segment's lines into the tables, checking their order and counts. */
+class SegmentReader {
+  private header = false;
+  private end: { readonly upserts?: unknown; readonly removes?: unknown } | null = null;
+  private readonly full = new Map<TableName, boolean>();
+  upserts = 0;
+  removes = 0;
+
+  constructor(private readonly into: MergedItems, private readonly barrier: number) {}
+
+  line(raw: string): void {
+    const line = JSON.parse(raw) as unknown;
+    const what = (): string => `segment ${this.barrier}: ${raw.slice(0, 120)}`;
+    if (this.end !== null) throw new Error(`segment ${this.barrier}: lines after its end line`);
+    if (!this.header) {
+      const h = line as { v?: unknown; barrier?: unknown } | null;
+      if (h === null || h.v !== SEGMENT_FORMAT || h.barrier !== this.barrier) throw new Error(`${what()}: not the header of a segment of format ${SEGMENT_FORMAT}, barrier ${this.barrier}`);
+      this.header = true;
+    } else if (Array.isArray(line)) {
+      this.item(line, what);
+    } else if (line !== null && typeof line === 'object' && 'table' in line) {
+      const t = TABLE_OF[(line as { table: string }).table];
+      const full = (line as { full?: unknown }).full;
+      if (t === undefined || typeof full !== 'boolean' || this.full.has(t)) throw new Error(`${what()}: a table line that does not fit`);
+      this.full.set(t, full);
+      // A full capture is the whole table: what the chain had before goes.
+      if (full) this.into[t].clear();
+    } else {
+      this.end = line as { upserts?: unknown; removes?: unknown };
+    }
+  }
+
+  private item(line: unknown[], what: () => string): void {
+    const t = TABLE_OF[line[0] as string];
+    if (t === undefined || !this.full.has(t) || typeof line[1] !== 'string' || line.length < 2 || line.length > 3) throw new Error(`${what()}: a line that is no item of a table begun`);
+    if (line.length === 3) {
+      this.into[t].set(line[1], line[2]);
+      this.upserts++;
+    } else {
+      this.into[t].delete(line[1]);
+      this.removes++;
+    }
+  }
+
+  /** Throws unless the segment ended whole, with both tables, full ones where a base is due. True: it is a base. */
+  done(base: boolean): boolean {
+    const e = this.end;
+    if (e === null || e.upserts !== this.upserts || e.removes !== this.removes) throw new Error(`segment ${this.barrier}: ${this.upserts} upserts and ${this.removes} removes read, its end line says ${JSON.stringify(e)}`);
+    for (const t of TABLES) {
+      if (!this.full.has(t)) throw new Error(`segment ${this.barrier}: no ${t} table`);
+      if (base && !this.full.get(t)) throw new Error(`segment ${this.barrier}: the chain's base holds a delta of ${t}, not a base`);
+    }
+    return TABLES.every((t) => this.full.get(t));
+  }
+}
 
 /**
- * Applies one segment to `into` (upserts overwrite, removes delete). Throws,
- * saying what is wrong, on anything but a whole segment of `barrier` of the
- * expected kind (a base clears the tables first). Memory: one frame's JSON.
+ * Applies one segment to `into`: a full table replaces what was there,
+ * upserts overwrite, removes delete. Throws, saying what is wrong, on
+ * anything but a whole segment of `barrier` (a base: every table full).
+ * Memory: one frame's JSON.
  */
 export function applySegment(into: MergedItems, bytes: Buffer, barrier: number, base: boolean): SegmentFigures {
-  let header = null as Header | null;
-  let end = null as End | null;
-  let upserts = 0;
-  let removes = 0;
+  const r = new SegmentReader(into, barrier);
   let jsonBytes = 0;
   for (let at = 0; at < bytes.length;) {
-    if (end !== null) throw new Error(`segment ${barrier}: bytes after its end line`);
     if (at + 4 > bytes.length) throw new Error(`segment ${barrier}: a frame header is cut at byte ${at}`);
     const len = bytes.readUInt32BE(at);
     if (at + 4 + len > bytes.length) throw new Error(`segment ${barrier}: a frame of ${len} bytes at byte ${at} runs past the end`);
     const text = inflateRawSync(bytes.subarray(at + 4, at + 4 + len)).toString('utf8');
     jsonBytes += text.length;
     at += 4 + len;
-    for (const raw of text.split('\n')) {
-      if (raw === '') continue;
-      const line = JSON.parse(raw) as unknown;
-      if (header === null) {
-        header = line as Header | null;
-        if (header === null || header.v !== SEGMENT_FORMAT || header.barrier !== barrier || header.full !== base) {
-          throw new Error(`segment ${barrier}: header ${raw.slice(0, 120)}, expected format ${SEGMENT_FORMAT}, barrier ${barrier}, ${base ? 'a base' : 'a delta'}`);
-        }
-        if (base) {
-          into.attempts.clear();
-          into.cards.clear();
-        }
-        continue;
-      }
-      if (!Array.isArray(line)) {
-        end = line as End;
-        continue;
-      }
-      const table = TABLE_OF[line[0] as string];
-      if (table === undefined || typeof line[1] !== 'string' || line.length < 2 || line.length > 3) throw new Error(`segment ${barrier}: a line that is no item: ${raw.slice(0, 120)}`);
-      if (line.length === 3) {
-        into[table].set(line[1], line[2]);
-        upserts++;
-      } else {
-        into[table].delete(line[1]);
-        removes++;
-      }
-    }
+    for (const raw of text.split('\n')) if (raw !== '') r.line(raw);
   }
-  if (end === null || end.upserts !== upserts || end.removes !== removes) throw new Error(`segment ${barrier}: ${upserts} upserts and ${removes} removes read, its end line says ${JSON.stringify(end)}`);
-  return { upserts, removes, jsonBytes };
+  const isBase = r.done(base);
+  return { upserts: r.upserts, removes: r.removes, jsonBytes, base: isBase };
 }
