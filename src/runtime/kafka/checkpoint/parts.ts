@@ -50,7 +50,12 @@ export interface RestoreSession {
 
 const nothing = (full: boolean): ItemDelta => ({ full, upserts: [], removes: [] });
 
-/** CONTRACT: the generation's AttemptTable (ck-eng) is the session's; today AttemptRefs names attempts across engines. */
+/**
+ * CONTRACT: the generation's AttemptTable (ck-eng: one per process, living as
+ * long as its engines), e.g. a WeakMap<SharedDuplicates, AttemptTable> keyed by
+ * `parts.duplicates` (one per generation); today a per-barrier AttemptRefs
+ * names attempts across engines.
+ */
 export function captureSession(parts: GenerationParts): CaptureSession {
   const refs = new AttemptRefs();
   return {
@@ -63,9 +68,13 @@ export function captureSession(parts: GenerationParts): CaptureSession {
   };
 }
 
-/** CONTRACT: AttemptTable.restore(tableState, items.attempts, …) first, then the skeletons against it. */
-export function restoreSession(tableState: unknown, items: MergedItems): RestoreSession {
+/**
+ * CONTRACT: AttemptTable.restore(tableState, items.attempts) first, kept as the
+ * generation's table (keyed by its duplicate index, as captureSession finds it), then the skeletons against it.
+ */
+export function restoreSession(tableState: unknown, items: MergedItems, duplicates: SharedDuplicates): RestoreSession {
   void tableState;
+  void duplicates;
   if (items.attempts.size > 0 || items.cards.size > 0) throw new Error(`the chain holds ${items.attempts.size} attempts and ${items.cards.size} cards, and this build's parts take none`);
   const refs = new AttemptRefs();
   return {

@@ -143,7 +143,7 @@ export interface RestoreContext {
 export function restoreTasks(d: AcceptedRestore, ctx: RestoreContext): { tasks: Map<number, PartitionTask>; ledger: Ledger } {
   const head = d.records.get(d.plans[0].p)!;
   const process = head.process!;
-  const session = restoreSession(process.attemptTable, d.items);
+  const session = restoreSession(process.attemptTable, d.items, ctx.duplicates);
   session.stage(ctx.stage, process.cardStage);
   const tasks = new Map<number, PartitionTask>();
   for (const pl of d.plans) {
