@@ -38,6 +38,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Admin } from 'kafkajs';
 import { createKafka, type KafkaClientOptions } from '../src/ingest/kafka/client.js';
+import { barrierSummary } from './barrier-figures.js';
 import { createStateTopic } from '../src/ingest/kafka/checkpoint/topic.js';
 import { openRecordProducer, type ProducerRecord, type RecordProducer } from '../src/ingest/kafka/producer.js';
 import { createTopics, type TopicNames } from '../src/ingest/kafka/topics.js';
@@ -228,6 +229,8 @@ interface VariantResult {
   live: number; killAfterSeconds: number; reRead: number; perInterval: number | null;
   firstNewDecisionSeconds: number; caughtUpSeconds: number; restartFrom: string;
   checkpointBytes: number | null; openAttempts: number | null; activeCards: number | null;
+  /** The killed run's barriers (bench/barrier-figures.ts), null without checkpoints. */
+  barriers: string | null;
 }
 
 function runArgs(b: Bench, group: string, dataDir: string, interval: string): string[] {
@@ -257,7 +260,7 @@ function steadyRate(st: readonly Status[], total: number): number | null {
 
 const NOT_MEASURED: VariantResult = {
   backlog: 0, catchupSeconds: NaN, catchupRate: NaN, steadyRate: null, live: 0, killAfterSeconds: NaN, reRead: NaN, perInterval: null,
-  firstNewDecisionSeconds: NaN, caughtUpSeconds: NaN, restartFrom: '-', checkpointBytes: null, openAttempts: null, activeCards: null,
+  firstNewDecisionSeconds: NaN, caughtUpSeconds: NaN, restartFrom: '-', checkpointBytes: null, openAttempts: null, activeCards: null, barriers: null,
 };
 
 /** One variant: catch up, live feed, SIGKILL, restart; see the header. */
@@ -306,6 +309,7 @@ async function variant(b: Bench, k: number, interval: string, tailFromMs: number
       firstNewDecisionSeconds: (newDecision.at - r.startedAt) / 1000, caughtUpSeconds: (up.at - r.startedAt) / 1000,
       restartFrom: restartLine(r.output()),
       checkpointBytes: m.posguard_checkpoint_size_bytes, openAttempts: m.posguard_open_attempts, activeCards: m.posguard_active_cards,
+      barriers: barrierSummary(a.output()),
     };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -327,8 +331,9 @@ function variantRows(interval: string, v: VariantResult, offRate: number | null)
     { benchmark: `${label}: restart → caught up`, value: `${v.caughtUpSeconds.toFixed(1)} s`, note: 'lag 0 and watermark past the kill point' },
   ];
   if (Number.isNaN(v.reRead)) rows.splice(1); // catch-up only
+  if (v.barriers !== null) rows.push({ benchmark: `${label}: barriers before the kill`, value: v.barriers.split(';')[0], note: v.barriers });
   if (v.checkpointBytes !== null) {
-    rows.push({ benchmark: `${label}: checkpoint size`, value: `${fmt(v.checkpointBytes)} B`, note: `sum over keys before the kill; ${v.openAttempts ?? '?'} open attempts, ${v.activeCards ?? '?'} active cards${v.openAttempts ? `: ${(v.checkpointBytes / v.openAttempts).toFixed(0)} B per open attempt (cards included)` : ''}` });
+    rows.push({ benchmark: `${label}: checkpoint size`, value: `${fmt(v.checkpointBytes)} B`, note: `records (skeletons; the item tables are in the segments, row above), sum over keys before the kill; ${v.openAttempts ?? '?'} open attempts, ${v.activeCards ?? '?'} active cards${v.openAttempts ? `: ${(v.checkpointBytes / v.openAttempts).toFixed(0)} B per open attempt (cards included)` : ''}` });
   }
   return rows;
 }
