@@ -62,7 +62,8 @@ export function captureSession(parts: GenerationParts): CaptureSession {
     engine: (e, id) => e.snapshot(refs, id), // CONTRACT: e.captureSkeleton(table, id)
     shared: (d) => d.snapshot(refs), // CONTRACT: d.captureSkeleton(table)
     stage: (c) => c.snapshot(), // CONTRACT: c.captureSkeleton()
-    // CONTRACT: { attempts: table.capture(full), cards: parts.stage.captureCards(full) }
+    // CONTRACT: cards = parts.stage.captureCards(full) first (it may answer full where a delta was asked),
+    // then { attempts: table.capture(full || cards.full), cards }: a base when both are full.
     items: (full) => (void parts, { attempts: nothing(full), cards: nothing(full) }),
     tableState: () => null, // CONTRACT: table.toState()
   };
