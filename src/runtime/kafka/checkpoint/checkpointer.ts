@@ -201,6 +201,8 @@ export class Checkpointer {
       this.chain.undeleted(drop);
       throw e;
     }
+    // Until durable and committed: the tombstones and the sweep below are housekeeping.
+    const writeMs = this.o.now() - t2;
     if (drop.length > 0) {
       await this.o.store.deleteSegments(drop).catch((e: unknown) => {
         this.chain.undeleted(drop);
@@ -212,7 +214,7 @@ export class Checkpointer {
     const items = got.figures.upserts + got.figures.removes;
     this.o.metrics?.segment?.({ kind: got.reason === null ? 'delta' : 'base', bytes: seg.bytes, upserts: got.figures.upserts, removes: got.figures.removes });
     const bytes = payloads.reduce((n, p) => n + p.length, 0);
-    this.last = { barrier: snap.barrier, records: payloads.length, bytes, kind, segmentBytes: seg.bytes, items, heldMs, writeMs: this.o.now() - t2 };
+    this.last = { barrier: snap.barrier, records: payloads.length, bytes, kind, segmentBytes: seg.bytes, items, heldMs, writeMs };
     const seg1 = got.reason === null ? `delta of ${items} items` : `base (${got.reason}) of ${items} items`;
     this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes, segment ${seg1} ${seg.bytes} bytes, chain of ${this.chain.current.length} (captured in ${heldMs} ms at a batch boundary, written in ${this.last.writeMs} ms), offsets committed`);
   }
