@@ -38,6 +38,8 @@ export interface CaptureSession {
   items(full: boolean): ItemTables;
   /** After items(): the attempt table's own state (its stable-id counter). */
   tableState(): unknown;
+  /** The barrier failed between skeletons and items (ck-eng: table.discardRound()). */
+  abandon(): void;
 }
 
 export interface RestoreSession {
@@ -66,6 +68,7 @@ export function captureSession(parts: GenerationParts): CaptureSession {
     // then { attempts: table.capture(full || cards.full), cards }: a base when both are full.
     items: (full) => (void parts, { attempts: nothing(full), cards: nothing(full) }),
     tableState: () => null, // CONTRACT: table.toState()
+    abandon: () => undefined, // CONTRACT: table.discardRound()
   };
 }
 

@@ -14,7 +14,8 @@ import { encodeMeta } from '../../../ingest/kafka/offsets.js';
 import type { CommitEntry, CommitPlan } from '../../../ingest/kafka/partition-targets.js';
 import type { Stream } from '../../../events/index.js';
 import type { GenerationParts } from '../partition-feed.js';
-import { captureSession, snapshotSpikes } from './parts.js';
+import type { PartitionTask } from '../partition-task.js';
+import { captureSession, snapshotSpikes, type CaptureSession } from './parts.js';
 import type { ItemTables } from './segment.js';
 import { STATE_FORMAT, type ProcessPart, type StateRecord } from './state.js';
 
@@ -51,6 +52,18 @@ export interface BarrierSnapshot {
   readonly plan: CommitPlan;
 }
 
+/** Skeletons (engines in ascending partition, card stage, shared index), then the item tables, then the table's own state: the contract's order. */
+function captureParts(parts: GenerationParts, tasks: readonly PartitionTask[], session: CaptureSession, items: ItemSink, minFloor: number) {
+  const engines = tasks.map((t) => ({ t, engine: session.engine(t.engine, t.partition), spikes: snapshotSpikes(t.faultSpikes), own: t.ownState() }));
+  const cardStage = session.stage(parts.stage);
+  const sharedDuplicates = session.shared(parts.duplicates);
+  items.consume(session.items(items.full(generationOf(parts))));
+  const process: ProcessPart = {
+    partitions: tasks.map((t) => t.partition), cardStage, sharedDuplicates, attemptTable: session.tableState(), ledger: parts.ledger.toState(minFloor),
+  };
+  return { engines, process };
+}
+
 /**
  * `floorPlan` is the commit the floor rule allows now (task-manager.ts
  * commitPlan): its offsets become the rebuild offsets in the metadata.
@@ -61,14 +74,14 @@ export function snapshotGeneration(
   const tasks = [...parts.tasks.values()].sort((a, b) => a.partition - b.partition);
   const session = captureSession(parts);
   const records: BarrierRecord[] = [];
-  const engines = tasks.map((t) => ({ t, engine: session.engine(t.engine, t.partition), spikes: snapshotSpikes(t.faultSpikes), own: t.ownState() }));
-  const minFloor = floorPlan.entries.reduce((m, e) => Math.min(m, e.floor), Infinity);
-  const cardStage = session.stage(parts.stage);
-  const sharedDuplicates = session.shared(parts.duplicates);
-  items.consume(session.items(items.full(generationOf(parts))));
-  const process: ProcessPart = {
-    partitions: tasks.map((t) => t.partition), cardStage, sharedDuplicates, attemptTable: session.tableState(), ledger: parts.ledger.toState(minFloor),
-  };
+  let captured: ReturnType<typeof captureParts>;
+  try {
+    captured = captureParts(parts, tasks, session, items, floorPlan.entries.reduce((m, e) => Math.min(m, e.floor), Infinity));
+  } catch (e) {
+    session.abandon();
+    throw e;
+  }
+  const { engines, process } = captured;
   for (const [i, x] of engines.entries()) {
     const w = x.t.engine.watermark;
     records.push({
