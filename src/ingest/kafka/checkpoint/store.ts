@@ -13,6 +13,11 @@
  * Operations on one key are serialised; keys are independent. Bounded: per key
  * known to this process, a few numbers (where its slots are); a read holds at
  * most the two slots of one key.
+ *
+ * Segments of a checkpoint chain (segments.ts): writeSegment streams pieces
+ * into chunks, holding one record batch; readSegments holds the chunks of the
+ * segments asked for (a chain: about twice its base, deflated); listSegments
+ * a few numbers per segment found; deleteSegments sends tombstones.
  */
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { PosguardError } from '../../../errors.js';
