@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/recovery.ts [--hours 1] [--full] [--tps 100] [--span-hours 13]
  *     [--partitions 4] [--live-seconds 150] [--intervals off,default] [--catchup-only off] [--seed 13]
+ *     [--prefix P --produce-only | --prefix P --reuse]
  *   npm run bench:kafka -- --recovery [same flags]
  *
  * Workload (docs/benchmarks.md, "Recovery"): orphaned debits planted in the
@@ -13,6 +14,10 @@
  * At the kill point the planted orphans are > 12 h old and still OPEN (the
  * resolution horizon is 24 h), so today's restart re-reads back to them: the
  * whole input, at least the 6 h at 100 tps the issue names.
+ *
+ * `--produce-only` writes the workload to topics `P.*` and keeps them; a later run with the same
+ * flags and `--reuse` reads them instead of producing (a 6 h workload takes longer to produce than to
+ * read). One `--reuse` per produced workload: its live slices are appended to the topics.
  *
  * Per variant (`--intervals`: `off` = checkpoints off, a number = interval in ms,
  * `default` = the run's default; `main` = pass no checkpoint flag, for code
@@ -58,6 +63,10 @@ export interface RecoveryOptions {
   /** Of `intervals`, those measured for their catch-up throughput only (no live feed, no kill). */
   readonly catchupOnly?: readonly string[];
   readonly seed?: number;
+  /** Topic prefix (default: a new one per run). With `reuse`, the topics a `--produce-only --prefix P` run left. */
+  readonly prefix?: string;
+  /** 'only': produce the workload, keep the topics and stop; 'reuse': produce nothing, read what 'only' left (same workload flags). */
+  readonly produce?: 'yes' | 'only' | 'reuse';
 }
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -265,7 +274,8 @@ const NOT_MEASURED: VariantResult = {
 
 /** One variant: catch up, live feed, SIGKILL, restart; see the header. */
 async function variant(b: Bench, k: number, interval: string, tailFromMs: number, catchupOnly: boolean): Promise<VariantResult> {
-  const group = `${b.prefix}-${k}-${interval}`;
+  // The run's own suffix: several runs may read one kept workload (--reuse), each with fresh groups.
+  const group = `${b.prefix}-${RUN_ID}-${k}-${interval}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'posguard-bench-recovery-'));
   const args = runArgs(b, group, dataDir, interval);
   try {
@@ -316,7 +326,8 @@ async function variant(b: Bench, k: number, interval: string, tailFromMs: number
   }
 }
 
-const DEFAULTS = { hours: 1, tps: 100, spanHours: 13, partitions: 4, liveSeconds: 150, seed: 13 };
+const RUN_ID = Date.now().toString(36);
+const DEFAULTS = { hours: 1, tps: 100, spanHours: 13, partitions: 4, liveSeconds: 150, seed: 13, produce: 'yes' as 'yes' | 'only' | 'reuse' };
 /** Traffic ends at 16:00 UTC of the simulator's day (a shopping afternoon: the diurnal profile near 1). */
 const TRAFFIC_END_MS = Date.UTC(2026, 2, 2, 16, 0, 0);
 const PLANT_MINUTES = 10;
@@ -338,11 +349,12 @@ function variantRows(interval: string, v: VariantResult, offRate: number | null)
   return rows;
 }
 
-async function produceWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOptions, 'intervals' | 'catchupOnly'>>, variants: number): Promise<{ feed: ArrivalFeed; tailFromMs: number; rows: Row[] }> {
+async function produceWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOptions, 'intervals' | 'catchupOnly' | 'prefix'>>, variants: number): Promise<{ feed: ArrivalFeed; tailFromMs: number; rows: Row[] }> {
   const trafficStart = TRAFFIC_END_MS - o.hours * 3_600_000;
   const plantStart = TRAFFIC_END_MS - o.spanHours * 3_600_000;
   const t0 = performance.now();
   // Planted: 10 minutes of traffic (with its injected orphans) at the start of the span; nothing until the traffic.
+  if (o.produce === 'reuse') return reuseWorkload(b, o, variants, plantStart, trafficStart);
   await b.producer.send(simulate({ seed: o.seed + 1, minutes: PLANT_MINUTES, tps: 20, startMs: plantStart }).records);
   const planted = b.producer.result();
   const plantedRecords = planted.sent.terminal + planted.sent.gateway + planted.sent.bank;
@@ -363,6 +375,22 @@ async function produceWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<Recovery
   };
 }
 
+/**
+ * The workload a `--produce-only` run left in the topics: nothing is sent; the feed is moved to where the
+ * live slices start (the same simulator, seed and flags give the same records), and the topics' record
+ * count is checked against it.
+ */
+async function reuseWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOptions, 'intervals' | 'catchupOnly' | 'prefix'>>, variants: number, plantStart: number, trafficStart: number): Promise<{ feed: ArrivalFeed; tailFromMs: number; rows: Row[] }> {
+  let expected = 0;
+  for (const _ of simulate({ seed: o.seed + 1, minutes: PLANT_MINUTES, tps: 20, startMs: plantStart }).records) expected++;
+  const feed = new ArrivalFeed(simulate({ seed: o.seed, minutes: o.hours * 60, tps: o.tps, startMs: trafficStart }).records);
+  const tailFromMs = TRAFFIC_END_MS - variants * b.liveMs;
+  for (const _ of feed.until(tailFromMs)) expected++;
+  const held = [...(await endOffsets(b.admin, b.topics)).values()].reduce((x, y) => x + y, 0);
+  if (held !== expected) throw new Error(`topics ${b.prefix}.* hold ${held} records, this workload has ${expected}: produce it with the same flags and --produce-only`);
+  return { feed, tailFromMs, rows: [{ benchmark: 'recovery workload', value: `${fmt(held)} records`, note: `reused from ${b.prefix} (${o.hours} h at ${o.tps} tps; ${variants} live slice(s) of ${b.liveMs / 1000} s; ${o.partitions} partitions, seed ${o.seed})` }] };
+}
+
 export async function benchRecovery(opts: RecoveryOptions = {}): Promise<Row[]> {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & RecoveryOptions;
   const env = servicesEnv();
@@ -370,16 +398,16 @@ export async function benchRecovery(opts: RecoveryOptions = {}): Promise<Row[]> 
   if (!brokers) throw new Error('bench:kafka needs a broker: npm run services:up (or set KAFKA_BROKERS)');
   const kafka: KafkaClientOptions = kafkaOptions(brokers);
   const intervals = o.intervals ?? ['off', 'default'];
-  const prefix = `bench-rec-${Date.now().toString(36)}`;
+  const prefix = o.prefix ?? `bench-rec-${RUN_ID}`;
   const topics: TopicNames = { terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq`, state: `${prefix}.posguard.state` };
   const admin = createKafka(kafka).admin();
   await admin.connect();
   // Registry-less plain Avro: the run children get no registry either.
   const producer = await openRecordProducer({ kafka, topics, registryUrl: null, format: 'avro', batchMessages: 5_000 });
   try {
-    await createTopics(admin, topics, o.partitions, 1);
+    if (o.produce !== 'reuse') await createTopics(admin, topics, o.partitions, 1);
     // A just-created topic's metadata may lag on a busy broker (UNKNOWN_TOPIC_OR_PARTITION while waiting for leaders): again, it is then checked.
-    for (let i = 0; ; i++) {
+    for (let i = 0; o.produce !== 'reuse'; i++) {
       try {
         await createStateTopic(admin, topics.state, o.partitions, null);
         break;
@@ -392,6 +420,7 @@ export async function benchRecovery(opts: RecoveryOptions = {}): Promise<Row[]> 
     const base = { admin, producer, topics, brokers, prefix, liveMs: o.liveSeconds * 1000, random: () => rng.float() };
     const w = await produceWorkload(base, o, intervals.length);
     const rows = [...w.rows];
+    if (o.produce === 'only') return rows;
     const results: [string, VariantResult][] = [];
     for (const [k, interval] of intervals.entries()) {
       const v = await variant({ ...base, feed: w.feed }, k, interval, w.tailFromMs + k * base.liveMs, (o.catchupOnly ?? []).includes(interval));
@@ -403,7 +432,7 @@ export async function benchRecovery(opts: RecoveryOptions = {}): Promise<Row[]> 
     return rows;
   } finally {
     await producer.close();
-    await admin.deleteTopics({ topics: [topics.terminal, topics.gateway, topics.bank, topics.dlq, topics.state] }).catch(() => undefined);
+    if (o.produce === 'yes') await admin.deleteTopics({ topics: [topics.terminal, topics.gateway, topics.bank, topics.dlq, topics.state] }).catch(() => undefined);
     await admin.disconnect();
   }
 }
@@ -417,6 +446,8 @@ export function recoveryFlags(argv: readonly string[]): RecoveryOptions {
     hours: argv.includes('--full') ? 6 : num('--hours'), tps: num('--tps'), spanHours: num('--span-hours'), partitions: num('--partitions'),
     liveSeconds: num('--live-seconds'), seed: num('--seed'), intervals: at >= 0 ? argv[at + 1].split(',') : undefined,
     catchupOnly: only >= 0 ? argv[only + 1].split(',') : undefined,
+    prefix: argv.includes('--prefix') ? argv[argv.indexOf('--prefix') + 1] : undefined,
+    produce: argv.includes('--produce-only') ? 'only' : argv.includes('--reuse') ? 'reuse' : undefined,
   };
 }
 
