@@ -50,7 +50,7 @@ function main(): void {
   const json = JSON.stringify(state);
   const gz = gzipSync(json);
   const gz1 = gzipSync(json, { level: 1 });
-  const held = state.cards.reduce((k, c) => k + c.facts.length, 0);
+  const held = state.cards.reduce((k, [, c]) => k + c.facts.length, 0);
   const per = (bytes: number): number => Math.round(bytes / active);
   const tSnap = ms(() => cp.snapshot());
   const tJson = ms(() => JSON.stringify(cp.snapshot()));

@@ -108,18 +108,18 @@ describe('CardPatterns snapshot/restore', () => {
       const base = drive(newCards, ops, applyCard, []);
       for (const a of base.out) seen.kinds.add(a.kind);
       seen.revised += base.out.filter((a) => a.version > 1).length;
-      seen.late += base.final.counters.late;
-      seen.duplicates += base.final.counters.duplicates;
+      seen.late += base.final.skeleton.counters.late;
+      seen.duplicates += base.final.skeleton.counters.duplicates;
       const cuts = [...randomCuts(seed * 7919, ops.length, 6), ...interestingCardCuts(ops, base), ops.length];
       for (const c of cuts) {
         const run = drive(newCards, ops, applyCard, [c]);
         expectSameRun(run, base, `seed ${seed}, cut at op ${c} of ${ops.length}`);
         const s = run.states.get(c)!;
         seen.cuts++;
-        const wmDay = typeof s.frame.wm === 'number' ? dayOf(s.frame.wm) : Infinity;
-        const windows = s.cards.flatMap((card) => [card.testing, card.velocity, card.travel]);
+        const wmDay = typeof s.skeleton.frame.wm === 'number' ? dayOf(s.skeleton.frame.wm) : Infinity;
+        const windows = s.cards.flatMap(([, card]) => [card.testing, card.velocity, card.travel]);
         if (windows.some((w) => w !== null && w.fired.some(([day]) => day < wmDay))) seen.cutsWithOldFiredDay++;
-        if (s.cards.some((card) => card.travel !== null && card.travel.radiusKm !== 0)) seen.cutsWithTravelCircle++;
+        if (s.cards.some(([, card]) => card.travel !== null && card.travel.radiusKm !== 0)) seen.cutsWithTravelCircle++;
       }
       // Several cuts in one run: a chain of restores.
       const chain = drive(newCards, ops, applyCard, randomCuts(seed, ops.length, 5));
@@ -144,7 +144,7 @@ describe('CardPatterns snapshot/restore', () => {
     const base = drive(newCards, ops, applyCard, []);
     expect(base.out).toHaveLength(1);
     const run = drive(newCards, ops, applyCard, [3]);
-    expect(run.states.get(3)!.cards[0].testing!.events).toHaveLength(3);
+    expect(run.states.get(3)!.cards[0][1].testing!.events).toHaveLength(3);
     expect(run.out).toEqual(base.out);
   });
 
@@ -162,8 +162,8 @@ describe('CardPatterns snapshot/restore', () => {
     const cp = newCards(() => undefined);
     cp.push(fact({ t: START, card: 'cz', amount: 500 }));
     const s = cp.snapshot();
-    expect(s.v).toBe(PATTERN_STATE_VERSION);
-    expect(() => newCards(() => undefined).restore({ ...s, v: 2 } as unknown as CardPatternsState)).toThrow(PosguardError);
+    expect(s.skeleton.v).toBe(PATTERN_STATE_VERSION);
+    expect(() => newCards(() => undefined).restore({ ...s, skeleton: { ...s.skeleton, v: 1 } } as unknown as CardPatternsState)).toThrow(PosguardError);
     expect(() => cp.restore(s)).toThrow(/fresh instance/);
   });
 });

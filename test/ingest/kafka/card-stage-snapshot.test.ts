@@ -83,12 +83,12 @@ describe('CardStage snapshot/restore', () => {
       const ops = stageScript(seed);
       const base = drive(newStage, ops, applyStage, []);
       for (const a of base.out) seen.kinds.add(a.kind);
-      seen.late += base.final.patterns.counters.late;
+      seen.late += base.final.skeleton.patterns.counters.late;
       const afterFire = base.emitted.findIndex((k) => k > 0) + 1;
       for (const c of [...randomCuts(seed * 131, ops.length, 8), afterFire, ops.length]) {
         const run = drive(newStage, ops, applyStage, [c]);
         expectSameRun(run, base, `seed ${seed}, cut at op ${c} of ${ops.length}`);
-        const s: CardStageState = run.states.get(c)!;
+        const s = run.states.get(c)!.skeleton;
         if (s.sources.some((x) => x.held.length > 0)) seen.cutsHolding++;
         const slow = s.sources.find((x) => x.partition === 2);
         if (slow !== undefined && s.sources.some((x) => x.partition !== 2 && x.frontier > slow.frontier && x.held.length > 0)) seen.cutsWithSlowSource++;
@@ -137,7 +137,7 @@ describe('CardStage snapshot/restore', () => {
     const stage = newStage(() => undefined);
     stage.source(0).push(fact({ t: START }));
     const s = stage.snapshot();
-    expect(() => newStage(() => undefined).restore({ ...s, v: 9 } as unknown as CardStageState)).toThrow(/version 9/);
+    expect(() => newStage(() => undefined).restore({ ...s, skeleton: { ...s.skeleton, v: 9 } } as unknown as CardStageState)).toThrow(/version 9/);
     expect(() => stage.restore(s)).toThrow(/fresh instance/);
   });
 });
