@@ -56,6 +56,8 @@ import {
 /** One card's windows; a window is null while the card has nothing in it. */
 class CardState implements Schedulable {
   scheduled = false;
+  /** In the change tracker's list (change-tracker.ts). */
+  marked = false;
   /** Its key in the expiry heap (it is there exactly once while in the Map). */
   due = -Infinity;
   /** The last in-order fact's (event_time, event_id): anything not after it is late or a duplicate. */
@@ -93,7 +95,7 @@ export class CardPatterns implements CardPatternDetector {
   private readonly travel: ImpossibleTravel;
   readonly counters: CardPatternCounters = { facts: 0, ignored: 0, duplicates: 0, late: 0, released: 0 };
   /** Cards changed or released since the previous checkpoint capture (issue 13); bounds in change-tracker.ts. */
-  private readonly changes = new ChangeTracker<CardState>(() => this.cards.size);
+  private readonly changes = new ChangeTracker<CardState>(() => this.cards.size, (c) => this.cards.get(c.token) === c);
 
   constructor(private readonly rules: RulesSource, emit: Emit) {
     this.testing = new CardTesting(emit);

@@ -12,7 +12,7 @@ import type { Rules } from '../../../src/config/rules.js';
 import type { Anomaly } from '../../../src/events/anomaly.js';
 import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
 import { TerminalFaultSpikes } from '../../../src/detect/patterns/fault-spike.js';
-import { REMOVED_FLOOR } from '../../../src/detect/patterns/change-tracker.js';
+import { GONE_FLOOR } from '../../../src/detect/patterns/change-tracker.js';
 import { PATTERN_STATE_VERSION } from '../../../src/detect/patterns/state/codec.js';
 import type { CardPatternsState } from '../../../src/detect/patterns/state/card-patterns-state.js';
 import type { FaultSpikeState } from '../../../src/detect/patterns/state/fault-spike-state.js';
@@ -180,28 +180,34 @@ describe('CardPatterns snapshot/restore', () => {
     expect(again.removes).toEqual([]);
   });
 
-  it('the tracker is bounded: past max(REMOVED_FLOOR, live cards) released tokens it gives up and the next capture is a base', () => {
+  it('the tracker is bounded: past max(GONE_FLOOR, live cards) cards released since the capture it gives up and the next capture is a base', () => {
     const cp = newCards(() => undefined);
     const t = Date.UTC(2024, 2, 10, 12);
-    const n = REMOVED_FLOOR + 10;
+    const n = GONE_FLOOR + 10;
     const push = (from: number, to: number): void => {
       for (let i = from; i < to; i++) cp.push(fact({ t: t + i, card: `b${i}`, amount: 500 }));
     };
     push(0, 5);
     expect(cp.captureCards(false).full).toBe(true);
     push(5, n);
-    cp.advance(t + 2 * DAY_MS); // releases every card: n tokens gone, none live
-    expect(cp.activeCards()).toBe(0);
+    cp.push(fact({ t: t + 2 * DAY_MS - MIN, card: 'keep', amount: 500 })); // changed, and live after the release
+    cp.advance(t + 2 * DAY_MS); // releases every other card: n gone, 1 live
+    expect(cp.activeCards()).toBe(1);
     const after = cp.captureCards(false);
     expect(after.full).toBe(true);
-    expect([...after.upserts]).toEqual([]);
-    // Just under the bound it is a delta naming every token released.
-    push(n, n + REMOVED_FLOOR);
+    expect([...after.upserts].map(([k]) => k)).toEqual(['keep']);
+    // Tracking is back on and forgot what it held when it gave up: a change to the card is in the next delta.
+    cp.push(fact({ t: t + 2 * DAY_MS, card: 'keep', amount: 500 }));
+    const next = cp.captureCards(false);
+    expect(next.full).toBe(false);
+    expect([...next.upserts].map(([k]) => k)).toEqual(['keep']);
+    // Just at the bound it is a delta naming every token released.
+    push(n, n + GONE_FLOOR - 1);
     expect(cp.captureCards(false).full).toBe(false);
     cp.advance(t + 4 * DAY_MS);
     const delta = cp.captureCards(false);
     expect(delta.full).toBe(false);
-    expect(delta.removes).toHaveLength(REMOVED_FLOOR);
+    expect(delta.removes).toHaveLength(GONE_FLOOR);
   });
 
   it('restoreFrom refuses a card table that is not the skeleton\'s', () => {
