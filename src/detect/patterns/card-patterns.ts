@@ -47,11 +47,19 @@ import { ImpossibleTravel, TravelWindow } from './impossible-travel.js';
 import type { CardFact, CardPatternDetector, Emit, RulesSource } from './types.js';
 import { stateCensus } from '../../util/state-census.js';
 import { firstOpenDay, type Frame } from './window.js';
-import { restoreCardPatterns, snapshotCardPatterns, type CardPatternsParts, type CardPatternsState } from './state/card-patterns-state.js';
+import type { ItemDelta } from '../../util/item-delta.js';
+import { ChangeTracker } from './change-tracker.js';
+import {
+  cardPatternsSkeleton, encodeCard, restoreCardPatterns, type CardItem, type CardPatternsParts, type CardPatternsSkeleton, type CardPatternsState,
+} from './state/card-patterns-state.js';
 
 /** One card's windows; a window is null while the card has nothing in it. */
 class CardState implements Schedulable {
   scheduled = false;
+  /** In the change tracker's list (change-tracker.ts). */
+  marked = false;
+  /** Its key in the expiry heap (it is there exactly once while in the Map). */
+  due = -Infinity;
   /** The last in-order fact's (event_time, event_id): anything not after it is late or a duplicate. */
   lastT = -Infinity;
   lastId = '';
@@ -86,6 +94,8 @@ export class CardPatterns implements CardPatternDetector {
   private readonly velocity: CardVelocity;
   private readonly travel: ImpossibleTravel;
   readonly counters: CardPatternCounters = { facts: 0, ignored: 0, duplicates: 0, late: 0, released: 0 };
+  /** Cards changed or released since the previous checkpoint capture (issue 13); bounds in change-tracker.ts. */
+  private readonly changes = new ChangeTracker<CardState>(() => this.cards.size, (c) => this.cards.get(c.token) === c);
 
   constructor(private readonly rules: RulesSource, emit: Emit) {
     this.testing = new CardTesting(emit);
@@ -108,6 +118,10 @@ export class CardPatterns implements CardPatternDetector {
     if (c === undefined) {
       c = new CardState(f.card_token);
       this.cards.set(f.card_token, c);
+      this.changes.added(c);
+    } else {
+      // Every path below may change the card (a duplicate does not, but telling it apart costs more than an item).
+      this.changes.changed(c);
     }
     const fr = this.frame;
     fr.grace = r.time.allowedLatenessMs;
@@ -125,7 +139,12 @@ export class CardPatterns implements CardPatternDetector {
       !this.pushOutOfOrder(c, f, r, small, debit, located)) {
       return;
     }
-    if (!c.scheduled) this.expiries.push(c, this.expiry(c, r));
+    if (!c.scheduled) this.schedule(c, this.expiry(c, r));
+  }
+
+  private schedule(c: CardState, due: number): void {
+    c.due = due;
+    this.expiries.push(c, due);
   }
 
   /** Returns false for a duplicate. */
@@ -161,10 +180,13 @@ export class CardPatterns implements CardPatternDetector {
       const c = this.expiries.pop();
       if (this.trim(c, r)) {
         this.cards.delete(c.token);
+        this.changes.gone(c);
         this.counters.released++;
       } else {
         // Still needed: the heap entry was stale (the card got later facts). Re-schedule at its real expiry (>= wm).
-        this.expiries.push(c, this.expiry(c, r));
+        // Trimmed windows and a new heap key: the card's item changed.
+        this.changes.changed(c);
+        this.schedule(c, this.expiry(c, r));
       }
     }
   }
@@ -201,14 +223,42 @@ export class CardPatterns implements CardPatternDetector {
     return x;
   }
 
-  /** Checkpoint (issue 13): this detector's whole state as plain data (state/card-patterns-state.ts). */
-  snapshot(): CardPatternsState {
-    return snapshotCardPatterns(this.stateParts());
+  /** Checkpoint (issue 13): what is not per card (frame, counters, card count), small; with captureCards at the same instant. */
+  captureSkeleton(): CardPatternsSkeleton {
+    return cardPatternsSkeleton(this.stateParts());
   }
 
-  /** On a fresh instance, before any push or advance: takes the state a snapshot() gave. */
+  /**
+   * The card table keyed by card_token: every card (`full`, and also when no delta can be given: the first capture
+   * of a detector not restored, or the tracker gave up, see change-tracker.ts), else the cards changed and the
+   * tokens released since the previous capture. Items are encoded as `upserts` is iterated: consume it before the
+   * next push or advance.
+   */
+  captureCards(full: boolean): ItemDelta {
+    const base = full || !this.changes.tracking;
+    const { dirty, removed } = this.changes.take();
+    if (base) return { full: true, upserts: this.items(this.cards.values()), removes: [] };
+    return { full: false, upserts: this.items(dirty), removes: [...removed] };
+  }
+
+  private *items(cards: Iterable<CardState>): Generator<readonly [string, CardItem]> {
+    for (const c of cards) yield [c.token, encodeCard(c)];
+  }
+
+  /** On a fresh instance, before any push or advance: the state of a skeleton and its whole card table (base and deltas merged). */
+  restoreFrom(skeleton: unknown, cards: ReadonlyMap<string, unknown>): void {
+    restoreCardPatterns(skeleton, cards, this.stateParts());
+    this.changes.take(); // a delta from here is against the restored table
+  }
+
+  /** The full form at once (skeleton and every card in Map order), without touching the change tracking: tests, benches. */
+  snapshot(): CardPatternsState {
+    return { skeleton: this.captureSkeleton(), cards: [...this.items(this.cards.values())].map(([k, x]) => [k, x]) };
+  }
+
+  /** On a fresh instance: takes the state a snapshot() gave. */
   restore(s: CardPatternsState): void {
-    restoreCardPatterns(s, this.stateParts());
+    this.restoreFrom(s.skeleton, new Map(s.cards));
   }
 
   private stateParts(): CardPatternsParts<CardState> {

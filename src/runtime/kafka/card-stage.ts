@@ -16,7 +16,8 @@
 import { CardPatterns } from '../../detect/patterns/card-patterns.js';
 import type { CardFact, CardPatternDetector, Emit, RulesSource } from '../../detect/patterns/types.js';
 import { stateCensus } from '../../util/state-census.js';
-import { restoreCardStage, snapshotCardStage, type CardStageState } from './card-stage-state.js';
+import type { ItemDelta } from '../../util/item-delta.js';
+import { cardStageSkeleton, restoreCardStage, type CardStageSkeleton, type CardStageState } from './card-stage-state.js';
 
 class Source implements CardPatternDetector {
   fifo: CardFact[] = [];
@@ -137,14 +138,32 @@ export class CardStage {
     return n;
   }
 
-  /** Checkpoint (issue 13): sources, frontier and CardPatterns as plain data (card-stage-state.ts). */
-  snapshot(): CardStageState {
-    return snapshotCardStage(this.frontier, this.sources, this.patterns);
+  /** Checkpoint (issue 13): sources (frontier, held facts), frontier and CardPatterns' skeleton; with captureCards at the same instant. */
+  captureSkeleton(): CardStageSkeleton {
+    return cardStageSkeleton(this.frontier, this.sources, this.patterns);
   }
 
-  /** On a fresh stage (no source asked for yet): takes the state a snapshot() gave; every source's lastActivity is now(). */
-  restore(s: CardStageState): void {
+  /** CardPatterns' card table, whole or as a delta (CardPatterns.captureCards). */
+  captureCards(full: boolean): ItemDelta {
+    return this.patterns.captureCards(full);
+  }
+
+  /**
+   * On a fresh stage (no source asked for yet): a skeleton and its whole card table (base and deltas merged);
+   * every source's lastActivity is now(). Throws unless the table is the one the skeleton names.
+   */
+  restoreFrom(skeleton: unknown, cards: ReadonlyMap<string, unknown>): void {
     const fresh = this.sources.size === 0 && this.frontier === -Infinity;
-    this.frontier = restoreCardStage(s, fresh, (p) => this.source(p) as Source, this.patterns);
+    this.frontier = restoreCardStage(skeleton, cards, fresh, (p) => this.source(p) as Source, this.patterns);
+  }
+
+  /** The full form at once (skeleton and every card), without touching the change tracking: tests, and parts.ts until it calls the above. */
+  snapshot(): CardStageState {
+    return { skeleton: this.captureSkeleton(), cards: this.patterns.snapshot().cards };
+  }
+
+  /** On a fresh stage: takes the state a snapshot() gave. */
+  restore(s: CardStageState): void {
+    this.restoreFrom(s.skeleton, new Map(s.cards));
   }
 }

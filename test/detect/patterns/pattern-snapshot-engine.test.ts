@@ -15,6 +15,7 @@ import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
 import { TerminalFaultSpikes } from '../../../src/detect/patterns/fault-spike.js';
 import { randomScenario, rng, type Arrival } from '../../support/scenarios.js';
 import { rules } from './helpers.js';
+import { driveDeltas, expectRealDeltas } from './delta-helpers.js';
 import { applyCard, applySignal, drive, expectSameRun, randomCuts, type CardOp, type SignalOp } from './snapshot-helpers.js';
 
 const WALL = Date.UTC(2030, 0, 1);
@@ -85,5 +86,23 @@ describe('pattern snapshot/restore on the engine\'s own call sequences', () => {
     }
     expect([...kinds].sort()).toEqual(['CARD_TESTING', 'CARD_VELOCITY', 'TERMINAL_FAULT_SPIKE']);
     expect(lateFacts).toBeGreaterThan(0);
+  });
+
+  it('card patterns: base + delta captures equal a full capture at every cut, and restores from them continue exactly', () => {
+    let restores = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const { cardOps } = recorded(seed);
+      const make = (emit: (a: Anomaly) => void): CardPatterns => new CardPatterns(() => R, emit);
+      const base = driveDeltas(make, cardOps, applyCard, [], () => false);
+      const cuts = [...randomCuts(seed * 23, cardOps.length, 25), cardOps.length];
+      const everyOp = cardOps.map((_, i) => i + 1);
+      for (const [what, at, restoreAt] of [['every cut', cuts, () => true], ['every 7th of a capture at every op', everyOp, (k: number) => k % 7 === 6]] as const) {
+        const run = driveDeltas(make, cardOps, applyCard, at, restoreAt);
+        expectSameRun(run, base, `seed ${seed}, restore at ${what}`);
+        expectRealDeltas(run.stats);
+        restores += run.stats.restores;
+      }
+    }
+    expect(restores).toBeGreaterThan(200);
   });
 });

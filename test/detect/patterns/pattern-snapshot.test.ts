@@ -12,6 +12,7 @@ import type { Rules } from '../../../src/config/rules.js';
 import type { Anomaly } from '../../../src/events/anomaly.js';
 import { CardPatterns } from '../../../src/detect/patterns/card-patterns.js';
 import { TerminalFaultSpikes } from '../../../src/detect/patterns/fault-spike.js';
+import { GONE_FLOOR } from '../../../src/detect/patterns/change-tracker.js';
 import { PATTERN_STATE_VERSION } from '../../../src/detect/patterns/state/codec.js';
 import type { CardPatternsState } from '../../../src/detect/patterns/state/card-patterns-state.js';
 import type { FaultSpikeState } from '../../../src/detect/patterns/state/fault-spike-state.js';
@@ -20,6 +21,7 @@ import { DAY_MS, dayOf } from '../../../src/detect/patterns/window.js';
 import { PosguardError } from '../../../src/errors.js';
 import { rng } from '../../support/scenarios.js';
 import { fact, MIN, rules, SEC, signal } from './helpers.js';
+import { driveDeltas, expectRealDeltas } from './delta-helpers.js';
 import { applyCard, applySignal, drive, expectSameRun, randomCuts, roundTrip, type CardOp, type Run, type SignalOp } from './snapshot-helpers.js';
 
 const WALL = Date.UTC(2030, 0, 1);
@@ -36,17 +38,18 @@ const CITIES = [[52.52, 13.405], [52.52, 13.405], [48.137, 11.575], [40.4168, -3
 // ---------------------------------------------------------------- card patterns
 
 /** Random facts for a few cards over ~a day and a half, in order; then an arrival script with redeliveries, late and very late facts. */
-function cardScript(seed: number, n = 450): CardOp[] {
+function cardScript(seed: number, n = 450, cardCount = 5): CardOp[] {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   let t = START;
+  const cards = Array.from({ length: cardCount }, (_, k) => `c${k + 1}`);
   const facts: CardFact[] = [];
   for (let i = 0; i < n; i++) {
     t += Math.floor(r() * r() * 5 * MIN);
     if (r() < 0.01) t += 4 * 3_600_000;
     const loc = pick(CITIES);
     facts.push(fact({
-      t, card: pick(['c1', 'c2', 'c3', 'c4', 'c5']), merchant: pick(['M00000000000001', 'M00000000000002', 'M00000000000003']),
+      t, card: pick(cards), merchant: pick(['M00000000000001', 'M00000000000002', 'M00000000000003']),
       amount: pick([300, 900, 1500, 2001, 250_000, 2_600_000]), currency: r() < 0.85 ? 'EUR' : 'USD', approved: r() < 0.45,
       txn_type: pick(['SALE', 'SALE', 'PREAUTH', 'REFUND']), lat: loc === null ? null : loc[0], lon: loc === null ? null : loc[1],
     }));
@@ -108,18 +111,18 @@ describe('CardPatterns snapshot/restore', () => {
       const base = drive(newCards, ops, applyCard, []);
       for (const a of base.out) seen.kinds.add(a.kind);
       seen.revised += base.out.filter((a) => a.version > 1).length;
-      seen.late += base.final.counters.late;
-      seen.duplicates += base.final.counters.duplicates;
+      seen.late += base.final.skeleton.counters.late;
+      seen.duplicates += base.final.skeleton.counters.duplicates;
       const cuts = [...randomCuts(seed * 7919, ops.length, 6), ...interestingCardCuts(ops, base), ops.length];
       for (const c of cuts) {
         const run = drive(newCards, ops, applyCard, [c]);
         expectSameRun(run, base, `seed ${seed}, cut at op ${c} of ${ops.length}`);
         const s = run.states.get(c)!;
         seen.cuts++;
-        const wmDay = typeof s.frame.wm === 'number' ? dayOf(s.frame.wm) : Infinity;
-        const windows = s.cards.flatMap((card) => [card.testing, card.velocity, card.travel]);
+        const wmDay = typeof s.skeleton.frame.wm === 'number' ? dayOf(s.skeleton.frame.wm) : Infinity;
+        const windows = s.cards.flatMap(([, card]) => [card.testing, card.velocity, card.travel]);
         if (windows.some((w) => w !== null && w.fired.some(([day]) => day < wmDay))) seen.cutsWithOldFiredDay++;
-        if (s.cards.some((card) => card.travel !== null && card.travel.radiusKm !== 0)) seen.cutsWithTravelCircle++;
+        if (s.cards.some(([, card]) => card.travel !== null && card.travel.radiusKm !== 0)) seen.cutsWithTravelCircle++;
       }
       // Several cuts in one run: a chain of restores.
       const chain = drive(newCards, ops, applyCard, randomCuts(seed, ops.length, 5));
@@ -135,6 +138,88 @@ describe('CardPatterns snapshot/restore', () => {
     expect(seen.cuts).toBeGreaterThan(60);
   });
 
+  it('delta captures: base + deltas equal a full capture at every cut, and a restore from them continues exactly', () => {
+    const seen = { restores: 0, deltas: 0, upserted: 0, tableItems: 0, crossedMidnight: 0, lateBeforeCut: 0 };
+    for (let seed = 1; seed <= 6; seed++) {
+      for (const [n, cardCount] of [[450, 5], [900, 30]]) {
+        const ops = cardScript(seed, n, cardCount);
+        const full = drive(newCards, ops, applyCard, []);
+        const base = driveDeltas(newCards, ops, applyCard, [], () => false);
+        expect(base.out).toEqual(full.out);
+        const cuts = [...new Set([...randomCuts(seed * 104_729 + n, ops.length, 30), ...interestingCardCuts(ops, full), ops.length])].sort((a, b) => a - b);
+        const firstDay = dayOf(START);
+        seen.crossedMidnight += cuts.some((c) => ops.slice(0, c).some((op) => 'advance' in op && op.advance !== Infinity && dayOf(op.advance) > firstDay)) ? 1 : 0;
+        seen.lateBeforeCut += cuts.some((c) => 'push' in ops[c - 1] && (ops[c - 1] as { push: CardFact }).push.late) ? 1 : 0;
+        for (const [what, restoreAt] of [['every cut', () => true], ['every third cut', (k: number) => k % 3 === 2]] as const) {
+          const run = driveDeltas(newCards, ops, applyCard, cuts, restoreAt);
+          expectSameRun(run, base, `seed ${seed}, ${cardCount} cards, restore at ${what}`);
+          expectRealDeltas(run.stats);
+          seen.restores += run.stats.restores;
+          seen.deltas += run.stats.deltas;
+          seen.upserted += run.stats.upserted;
+          seen.tableItems += run.stats.tableItems;
+        }
+      }
+    }
+    expect(seen.restores).toBeGreaterThan(400);
+    expect(seen.crossedMidnight).toBe(12);
+    expect(seen.lateBeforeCut).toBeGreaterThan(6);
+    // With 30 cards, a delta is well under the table.
+    expect(seen.upserted).toBeLessThan(seen.tableItems * 0.7);
+  });
+
+  it('a capture right after another is empty; a first capture is a base', () => {
+    const cp = newCards(() => undefined);
+    cp.push(fact({ t: START, card: 'cz', amount: 500 }));
+    const first = cp.captureCards(false);
+    expect(first.full).toBe(true);
+    expect([...first.upserts].map(([k]) => k)).toEqual(['cz']);
+    const again = cp.captureCards(false);
+    expect(again.full).toBe(false);
+    expect([...again.upserts]).toEqual([]);
+    expect(again.removes).toEqual([]);
+  });
+
+  it('the tracker is bounded: past max(GONE_FLOOR, live cards) cards released since the capture it gives up and the next capture is a base', () => {
+    const cp = newCards(() => undefined);
+    const t = Date.UTC(2024, 2, 10, 12);
+    const n = GONE_FLOOR + 10;
+    const push = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) cp.push(fact({ t: t + i, card: `b${i}`, amount: 500 }));
+    };
+    push(0, 5);
+    expect(cp.captureCards(false).full).toBe(true);
+    push(5, n);
+    cp.push(fact({ t: t + 2 * DAY_MS - MIN, card: 'keep', amount: 500 })); // changed, and live after the release
+    cp.advance(t + 2 * DAY_MS); // releases every other card: n gone, 1 live
+    expect(cp.activeCards()).toBe(1);
+    const after = cp.captureCards(false);
+    expect(after.full).toBe(true);
+    expect([...after.upserts].map(([k]) => k)).toEqual(['keep']);
+    // Tracking is back on and forgot what it held when it gave up: a change to the card is in the next delta.
+    cp.push(fact({ t: t + 2 * DAY_MS, card: 'keep', amount: 500 }));
+    const next = cp.captureCards(false);
+    expect(next.full).toBe(false);
+    expect([...next.upserts].map(([k]) => k)).toEqual(['keep']);
+    // Just at the bound it is a delta naming every token released.
+    push(n, n + GONE_FLOOR - 1);
+    expect(cp.captureCards(false).full).toBe(false);
+    cp.advance(t + 4 * DAY_MS);
+    const delta = cp.captureCards(false);
+    expect(delta.full).toBe(false);
+    expect(delta.removes).toHaveLength(GONE_FLOOR);
+  });
+
+  it('restoreFrom refuses a card table that is not the skeleton\'s', () => {
+    const cp = newCards(() => undefined);
+    for (const card of ['ca', 'cb']) cp.push(fact({ t: START, card, amount: 500 }));
+    const { skeleton, cards } = roundTrip(cp.snapshot());
+    expect(() => newCards(() => undefined).restoreFrom(skeleton, new Map(cards.slice(1)))).toThrow(/names 2 cards, the card table holds 1/);
+    expect(() => newCards(() => undefined).restoreFrom(skeleton, new Map<string, unknown>([cards[0], ['cb', { bogus: 1 }]]))).toThrow(PosguardError);
+    expect(() => newCards(() => undefined).restoreFrom({ ...skeleton, v: 1 }, new Map(cards))).toThrow(/version 1/);
+    newCards(() => undefined).restoreFrom(skeleton, new Map(cards));
+  });
+
   it('a window mid-way: the restored detector fires at the same later fact, with the earlier facts as evidence', () => {
     // CARD_TESTING needs 4 small attempts, 2 declined, 2 merchants: cut after 3.
     const t = Date.UTC(2024, 2, 10, 12);
@@ -144,7 +229,7 @@ describe('CardPatterns snapshot/restore', () => {
     const base = drive(newCards, ops, applyCard, []);
     expect(base.out).toHaveLength(1);
     const run = drive(newCards, ops, applyCard, [3]);
-    expect(run.states.get(3)!.cards[0].testing!.events).toHaveLength(3);
+    expect(run.states.get(3)!.cards[0][1].testing!.events).toHaveLength(3);
     expect(run.out).toEqual(base.out);
   });
 
@@ -162,8 +247,8 @@ describe('CardPatterns snapshot/restore', () => {
     const cp = newCards(() => undefined);
     cp.push(fact({ t: START, card: 'cz', amount: 500 }));
     const s = cp.snapshot();
-    expect(s.v).toBe(PATTERN_STATE_VERSION);
-    expect(() => newCards(() => undefined).restore({ ...s, v: 2 } as unknown as CardPatternsState)).toThrow(PosguardError);
+    expect(s.skeleton.v).toBe(PATTERN_STATE_VERSION);
+    expect(() => newCards(() => undefined).restore({ ...s, skeleton: { ...s.skeleton, v: 1 } } as unknown as CardPatternsState)).toThrow(PosguardError);
     expect(() => cp.restore(s)).toThrow(/fresh instance/);
   });
 });

@@ -7,11 +7,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CardStage } from '../../../src/runtime/kafka/card-stage.js';
-import type { CardStageState } from '../../../src/runtime/kafka/card-stage-state.js';
+import type { CardStageSkeleton, CardStageState } from '../../../src/runtime/kafka/card-stage-state.js';
 import type { Anomaly } from '../../../src/events/anomaly.js';
 import type { CardFact } from '../../../src/detect/patterns/types.js';
 import { rng } from '../../support/scenarios.js';
 import { fact, MIN, rules } from '../../detect/patterns/helpers.js';
+import { driveDeltas, expectRealDeltas } from '../../detect/patterns/delta-helpers.js';
 import { drive, expectSameRun, randomCuts, roundTrip } from '../../detect/patterns/snapshot-helpers.js';
 
 const WALL = Date.UTC(2030, 0, 1);
@@ -83,12 +84,12 @@ describe('CardStage snapshot/restore', () => {
       const ops = stageScript(seed);
       const base = drive(newStage, ops, applyStage, []);
       for (const a of base.out) seen.kinds.add(a.kind);
-      seen.late += base.final.patterns.counters.late;
+      seen.late += base.final.skeleton.patterns.counters.late;
       const afterFire = base.emitted.findIndex((k) => k > 0) + 1;
       for (const c of [...randomCuts(seed * 131, ops.length, 8), afterFire, ops.length]) {
         const run = drive(newStage, ops, applyStage, [c]);
         expectSameRun(run, base, `seed ${seed}, cut at op ${c} of ${ops.length}`);
-        const s: CardStageState = run.states.get(c)!;
+        const s = run.states.get(c)!.skeleton;
         if (s.sources.some((x) => x.held.length > 0)) seen.cutsHolding++;
         const slow = s.sources.find((x) => x.partition === 2);
         if (slow !== undefined && s.sources.some((x) => x.partition !== 2 && x.frontier > slow.frontier && x.held.length > 0)) seen.cutsWithSlowSource++;
@@ -102,6 +103,27 @@ describe('CardStage snapshot/restore', () => {
     expect(seen.cutsWithSlowSource).toBeGreaterThan(10);
     expect(seen.late).toBeGreaterThan(0);
     expect(seen.lateHeld).toBeGreaterThan(0);
+  });
+
+  it('three sources, one behind: base + delta captures equal a full capture at every cut, and restores from them continue exactly', () => {
+    const seen = { restores: 0, cutsHolding: 0, late: 0 };
+    for (let seed = 1; seed <= 6; seed++) {
+      const ops = stageScript(seed);
+      const base = driveDeltas(newStage, ops, applyStage, [], () => false);
+      const cuts = [...randomCuts(seed * 337, ops.length, 30), ops.length];
+      const dense = [...ops.map((_, i) => i + 1).filter((i) => i % 3 === seed % 3), ops.length];
+      for (const [what, at, restoreAt] of [['every cut', cuts, () => true], ['every 7th of a capture at every third op', dense, (k: number) => k % 7 === 6]] as const) {
+        const run = driveDeltas(newStage, ops, applyStage, at, restoreAt);
+        expectSameRun(run, base, `seed ${seed}, restore at ${what}`);
+        expectRealDeltas(run.stats);
+        seen.restores += run.stats.restores;
+        seen.cutsHolding += [...run.states.values()].filter((s) => (s.skeleton as CardStageSkeleton).sources.some((x) => x.held.length > 0)).length;
+      }
+      seen.late += (base.final.skeleton as CardStageSkeleton).patterns.counters.late;
+    }
+    expect(seen.restores).toBeGreaterThan(200);
+    expect(seen.cutsHolding).toBeGreaterThan(100);
+    expect(seen.late).toBeGreaterThan(0);
   });
 
   it('lastActivity is wall clock: after a restore every source counts as active until idleMs passes again', () => {
@@ -137,7 +159,7 @@ describe('CardStage snapshot/restore', () => {
     const stage = newStage(() => undefined);
     stage.source(0).push(fact({ t: START }));
     const s = stage.snapshot();
-    expect(() => newStage(() => undefined).restore({ ...s, v: 9 } as unknown as CardStageState)).toThrow(/version 9/);
+    expect(() => newStage(() => undefined).restore({ ...s, skeleton: { ...s.skeleton, v: 9 } } as unknown as CardStageState)).toThrow(/version 9/);
     expect(() => stage.restore(s)).toThrow(/fresh instance/);
   });
 });

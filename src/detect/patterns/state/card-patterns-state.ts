@@ -1,15 +1,23 @@
 /**
- * Checkpoint of CardPatterns (card-patterns.ts): every card with its three
- * windows, the expiry heap entry by entry, the frame and the counters.
+ * Checkpoint of CardPatterns (card-patterns.ts), split for incremental
+ * checkpoints (issue 13, STATE_FORMAT 2): a skeleton (frame, counters, the
+ * card count) written whole every barrier, and one item per card keyed by its
+ * card_token (its windows, last in-order fact and expiry-heap key), of which a
+ * barrier writes only those changed since the previous capture
+ * (change-tracker.ts).
  *
  * Exactness: a restored CardPatterns takes every later call exactly as the
- * original would. The cards keep their Map order; the heap entries keep their
- * keys (which may be stale: lazily updated, see expiry-heap.ts) and their
- * array order, so the same cards are trimmed at the same watermarks in the
- * same order. Derived values are rebuilt, not stored: CARD_TESTING's counts
- * (by the window's own hooks), a card's `scheduled` flag (it is in the heap),
- * IMPOSSIBLE_TRAVEL's horizon cache (from the rules at the next call).
+ * original would. The expiry heap is not stored: every card is in it exactly
+ * once (card-patterns.ts), under the key its item carries (`due`, possibly
+ * stale: lazily updated, see expiry-heap.ts), so pushing every card with its
+ * key rebuilds a heap that pops the same keys. Cards with equal keys may pop
+ * in another order than in the original, and the Map's order may differ:
+ * neither is observable, because trimming a card emits nothing and touches
+ * no other card, and the Map is only looked up by key. Derived values are
+ * rebuilt, not stored: CARD_TESTING's counts (by the window's own hooks), a
+ * card's `scheduled` flag, IMPOSSIBLE_TRAVEL's horizon cache.
  */
+import { PosguardError } from '../../../errors.js';
 import { snapNum, unsnapNum, type SnapNum } from '../../../util/snapshot-num.js';
 import { TestingWindow } from '../card-testing.js';
 import { VelocityWindow } from '../card-velocity.js';
@@ -19,8 +27,8 @@ import type { CardPatternCounters } from '../card-patterns.js';
 import type { CardFact } from '../types.js';
 import type { Frame } from '../window.js';
 import {
-  checkFresh, checkVersion, decodeFact, encodeFact, encodeFrame, encodeKeyed, PATTERN_STATE_VERSION, restoreCounters, restoreFrame, restoreHeap,
-  type FactTuple, type FrameState, type HeapEntry,
+  checkFresh, checkVersion, decodeFact, encodeFact, encodeFrame, PATTERN_STATE_VERSION, restoreCounters, restoreFrame,
+  type FactTuple, type FrameState,
 } from './codec.js';
 import { encodeWindow, EventTable, refillWindow, type WindowState } from './window-state.js';
 
@@ -31,11 +39,13 @@ export interface TravelWindowState extends WindowState {
   radiusKm: SnapNum;
 }
 
-export interface CardEntryState {
-  token: string;
+/** One card's item (its key, the card_token, is not repeated in it). */
+export interface CardItem {
   /** The last in-order fact's (event_time, event_id). */
   lastT: SnapNum;
   lastId: string;
+  /** The card's key in the expiry heap. */
+  due: SnapNum;
   /** Every fact the card's windows hold or name as a trigger, once each; the windows index into it. */
   facts: FactTuple[];
   testing: WindowState | null;
@@ -43,20 +53,25 @@ export interface CardEntryState {
   travel: TravelWindowState | null;
 }
 
-export interface CardPatternsState {
+export interface CardPatternsSkeleton {
   v: typeof PATTERN_STATE_VERSION;
   frame: FrameState;
   counters: CardPatternCounters;
-  /** In the detector's Map order. */
-  cards: CardEntryState[];
-  /** The expiry heap in array order; items are indices into `cards`. */
-  expiries: HeapEntry[];
+  /** How many cards (items) the table holds: a restore given another number refuses. */
+  cards: number;
+}
+
+/** The full form (skeleton and every card, in the detector's Map order): tests, benches, and the full-snapshot API. */
+export interface CardPatternsState {
+  skeleton: CardPatternsSkeleton;
+  cards: [card_token: string, item: CardItem][];
 }
 
 /** What card-patterns.ts lets the checkpoint see of a card. */
 export interface CardSlot {
   readonly token: string;
   scheduled: boolean;
+  due: number;
   lastT: number;
   lastId: string;
   testing: TestingWindow | null;
@@ -73,20 +88,21 @@ export interface CardPatternsParts<C extends CardSlot> {
   newCard(token: string): C;
 }
 
-function encodeCard(c: CardSlot): CardEntryState {
+export function encodeCard(c: CardSlot): CardItem {
   const table = new EventTable<CardFact>();
   const testing = c.testing === null ? null : encodeWindow(c.testing, table);
   const velocity = c.velocity === null ? null : encodeWindow(c.velocity, table);
   const travel = c.travel === null ? null : {
     ...encodeWindow(c.travel, table), cLat: snapNum(c.travel.cLat), cLon: snapNum(c.travel.cLon), radiusKm: snapNum(c.travel.radiusKm),
   };
-  return { token: c.token, lastT: snapNum(c.lastT), lastId: c.lastId, facts: table.list.map(encodeFact), testing, velocity, travel };
+  return { lastT: snapNum(c.lastT), lastId: c.lastId, due: snapNum(c.due), facts: table.list.map(encodeFact), testing, velocity, travel };
 }
 
-function decodeCard<C extends CardSlot>(s: CardEntryState, c: C): C {
+function decodeCard<C extends CardSlot>(s: CardItem, c: C): C {
   c.lastT = unsnapNum(s.lastT);
   c.lastId = s.lastId;
-  const facts = s.facts.map((t) => decodeFact(t, s.token));
+  c.due = unsnapNum(s.due);
+  const facts = s.facts.map((t) => decodeFact(t, c.token));
   if (s.testing !== null) refillWindow((c.testing = new TestingWindow()), s.testing, facts);
   if (s.velocity !== null) refillWindow((c.velocity = new VelocityWindow()), s.velocity, facts);
   if (s.travel !== null) {
@@ -96,23 +112,36 @@ function decodeCard<C extends CardSlot>(s: CardEntryState, c: C): C {
     w.cLon = unsnapNum(s.travel.cLon);
     w.radiusKm = unsnapNum(s.travel.radiusKm);
   }
+  if (c.testing === null && c.velocity === null && c.travel === null) throw new Error('no window');
   return c;
 }
 
-export function snapshotCardPatterns<C extends CardSlot>(p: CardPatternsParts<C>): CardPatternsState {
-  const { list, expiries } = encodeKeyed(p.cards.values(), encodeCard, p.expiries.entries());
-  return { v: PATTERN_STATE_VERSION, frame: encodeFrame(p.frame), counters: { ...p.counters }, cards: list, expiries };
+export function cardPatternsSkeleton<C extends CardSlot>(p: CardPatternsParts<C>): CardPatternsSkeleton {
+  return { v: PATTERN_STATE_VERSION, frame: encodeFrame(p.frame), counters: { ...p.counters }, cards: p.cards.size };
 }
 
-export function restoreCardPatterns<C extends CardSlot>(s: CardPatternsState, p: CardPatternsParts<C>): void {
-  checkVersion('CardPatterns', s.v);
+/**
+ * Fills a fresh detector from a skeleton and its complete card table (base and deltas merged), in the table's
+ * order. Throws PG_INTERNAL on anything else: another version, a card count that differs, an item that is not one.
+ */
+export function restoreCardPatterns<C extends CardSlot>(skeleton: unknown, cards: ReadonlyMap<string, unknown>, p: CardPatternsParts<C>): void {
+  const s = skeleton as CardPatternsSkeleton;
+  checkVersion('CardPatterns', s?.v);
   checkFresh('CardPatterns', p.cards.size === 0 && p.expiries.size === 0 && p.counters.facts === 0);
-  const cards = s.cards.map((cs) => {
-    const c = decodeCard(cs, p.newCard(cs.token));
-    p.cards.set(cs.token, c);
-    return c;
-  });
-  restoreHeap(p.expiries, cards, s.expiries);
+  if (cards.size !== s.cards) {
+    throw new PosguardError('PG_INTERNAL', `CardPatterns state names ${s.cards} cards, the card table holds ${cards.size}`);
+  }
+  for (const [token, item] of cards) {
+    let c: C;
+    try {
+      c = decodeCard(item as CardItem, p.newCard(token));
+    } catch (e) {
+      if (e instanceof PosguardError) throw e;
+      throw new PosguardError('PG_INTERNAL', `CardPatterns state: the item of a card is not a card state (${(e as Error).message})`);
+    }
+    p.cards.set(token, c);
+    p.expiries.push(c, c.due);
+  }
   restoreFrame(p.frame, s.frame);
   restoreCounters(p.counters, s.counters);
 }

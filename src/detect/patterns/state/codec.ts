@@ -16,8 +16,11 @@ import { snapNum, unsnapNum, type SnapNum } from '../../../util/snapshot-num.js'
 import type { CardFact, HardwareSignal } from '../types.js';
 import type { Frame } from '../window.js';
 
-/** Version of every pattern-side state (fault spikes, card patterns, card stage); its `v` field. */
-export const PATTERN_STATE_VERSION = 1;
+/**
+ * Version of every pattern-side state (fault spikes, card patterns, card stage); its `v` field.
+ * 2: card patterns and the card stage split into a skeleton and per-card items (issue 13, incremental checkpoints).
+ */
+export const PATTERN_STATE_VERSION = 2;
 
 /** A card fact without its card_token: the card (or the entry) it is held under names it. */
 export type FactTuple = [

@@ -1,0 +1,78 @@
+/**
+ * Incremental card checkpoints (issue 13, STATE_FORMAT 2) on `posguard run`'s
+ * wiring (bench/run-workload.ts) filled with `minutes` of simulated traffic:
+ * the card stage's full snapshot of today (snapshot() + JSON), one FULL
+ * capture (skeleton + every card item) and DELTA captures after each further
+ * `interval` seconds of traffic. Item bytes are each item's JSON line as the
+ * chain writes it; CPU time as well as wall (the machine may be shared).
+ *
+ *   node --import tsx bench/card-stage-checkpoint.ts [minutes=60] [tps=100] [intervalS=60] [deltas=3]
+ */
+import { SIM_DEFAULTS, simulate } from '../src/sim/index.js';
+import { runWorkload } from './run-workload.js';
+
+const minutes = Number(process.argv[2] ?? 60);
+const tps = Number(process.argv[3] ?? 100);
+const intervalMs = Number(process.argv[4] ?? 60) * 1000;
+const deltas = Number(process.argv[5] ?? 3);
+
+interface Mark { wall: number; cpu: NodeJS.CpuUsage }
+const mark = (): Mark => ({ wall: performance.now(), cpu: process.cpuUsage() });
+const took = (t0: Mark): string => {
+  const c = process.cpuUsage(t0.cpu);
+  return `${Math.round((c.user + c.system) / 1000)} ms CPU (${Math.round(performance.now() - t0.wall)} wall)`;
+};
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;
+
+const w = runWorkload();
+const stage = w.stage;
+const records = simulate({ seed: 3, minutes: minutes + Math.ceil((deltas * intervalMs) / 60_000) + 1, tps, startMs: SIM_DEFAULTS.startMs }).records[Symbol.iterator]();
+let pending: { arrivalMs: number; stream: string; line: string } | undefined;
+/** Feeds the records that arrive before `arrivalMs`; returns how many were events. */
+function feedUntil(arrivalMs: number): number {
+  let n = 0;
+  for (let r = pending ?? records.next().value; r !== undefined; r = records.next().value) {
+    if (r.arrivalMs >= arrivalMs) {
+      pending = r;
+      return n;
+    }
+    if (w.feed(r)) n++;
+  }
+  pending = undefined;
+  return n;
+}
+
+let clock = SIM_DEFAULTS.startMs + minutes * 60_000;
+const t0 = mark();
+const events = feedUntil(clock);
+console.log(`${minutes} min × ${tps} tps: ${events} events in ${took(t0)}; ${stage.patterns.activeCards()} active cards, ${stage.pending()} facts held in the stage`);
+{
+  const t = mark();
+  const json = JSON.stringify(stage.snapshot());
+  console.log(`full snapshot() + JSON.stringify (one string): ${mb(json.length)} in ${took(t)}`);
+}
+
+function barrier(full: boolean): void {
+  const t = mark();
+  const skeleton = JSON.stringify(stage.captureSkeleton());
+  const d = stage.captureCards(full);
+  let bytes = 0;
+  let items = 0;
+  let biggest = 0;
+  for (const [k, v] of d.upserts) {
+    const n = JSON.stringify([k, v]).length + 1;
+    bytes += n;
+    biggest = Math.max(biggest, n);
+    items++;
+  }
+  const cards = stage.patterns.activeCards();
+  console.log(`${d.full ? 'FULL ' : 'delta'}: skeleton ${mb(skeleton.length)}; ${items} items (${((100 * items) / cards).toFixed(1)}% of ${cards}), ${d.removes.length} removes; `
+    + `${mb(bytes)} JSON lines, ${(bytes / Math.max(items, 1)).toFixed(0)} B per item (biggest ${biggest}); capture + serialize ${took(t)}`);
+}
+barrier(true);
+for (let i = 0; i < deltas; i++) {
+  clock += intervalMs;
+  const n = feedUntil(clock);
+  process.stdout.write(`+${intervalMs / 1000} s (${n} events) → `);
+  barrier(false);
+}
