@@ -80,6 +80,7 @@ export const RUN_CONFIG_SCHEMA = {
       rulesFile: str(null, 'rules file (YAML/JSON); SIGHUP reloads it'),
       commitIntervalMs: int(5_000, 100, 'how often durable results are committed'),
       idleTimeoutMs: int(30_000, 100, 'a partition without events this long stops holding back card patterns'),
+      alignAheadMs: int(600_000, 0, 'reading a backlog, an input topic-partition more than this far ahead in event time of the slowest one still behind is paused until it comes within (0 = off; docs/kafka.md, "Alignment")'),
       shutdownTimeoutMs: int(30_000, 1_000, 'SIGTERM/SIGINT: longest time to flush, commit and leave before exiting anyway'),
       untilEnd: bool(false, 'bounded run: stop at the end offsets seen at start, take every pending decision, exit'),
       statusIntervalMs: int(10_000, 0, 'status line period (0 = none)'),
@@ -149,6 +150,7 @@ export interface RunConfig {
     readonly rulesFile: string | null;
     readonly commitIntervalMs: number;
     readonly idleTimeoutMs: number;
+    readonly alignAheadMs: number;
     readonly shutdownTimeoutMs: number;
     readonly untilEnd: boolean;
     readonly statusIntervalMs: number;

@@ -42,6 +42,7 @@ function renderSummary(result: RunResult, cfg: RunConfig): string {
     'records read': `${s.records} in ${secs.toFixed(1)} s (${Math.round(s.records / Math.max(secs, 0.001))}/s)`,
     'dead-lettered': `${Object.values(s.poison).reduce((a, b) => a + b, 0)} (${Object.entries(s.poison).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), ${s.deadLettersSent} sent to ${cfg.topics.dlq}`,
     'commits / rebuilds / pauses': `${s.commits} / ${s.rebuilds} / ${s.pauses}`,
+    'alignment pauses': `${s.alignmentPauses} (input topic-partitions paused while ahead in event time)`,
     'checkpoints / restores': `${s.checkpoints} written / ${s.restores} restored`,
     'rebuild reconciliation': `${s.ledger.loaded} stored anomalies loaded, ${s.ledger.suppressedIdentical + s.ledger.suppressedLaterTrigger} re-emissions skipped, ${s.ledger.retracted} retracted, ${s.suppressedBelowFloor} below the floor`,
   });
@@ -82,6 +83,7 @@ export function registerRun(program: Command): void {
     .option('--skip-raw-events', 'do not copy the input events to events_raw (the largest table)')
     .option('--commit-interval-ms <ms>', 'how often durable results are committed (default 5000)')
     .option('--checkpoint-interval-ms <ms>', 'how often the state is checkpointed to the state topic and the offsets committed with it (default 60000; 0 = off)')
+    .option('--align-ahead-ms <ms>', 'reading a backlog, pause an input topic-partition this far ahead in event time of the slowest (default 600000; 0 = off)')
     .option('--idle-timeout-ms <ms>', 'a partition without events this long stops holding back card patterns (default 30000)')
     .option('--shutdown-timeout-ms <ms>', 'longest drain on SIGTERM/SIGINT (default 30000)')
     .option('--session-timeout-ms <ms>', 'consumer group session timeout (default 30000)')

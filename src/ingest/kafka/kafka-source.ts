@@ -29,6 +29,8 @@ import { claimEpochs, planRebuild, type RebuildPlan } from './rebuild.js';
 import { RecordPlacement } from './record-placement.js';
 import { Registry, registryOptions } from './registry.js';
 import { groupLags } from './lag.js';
+import { heldInputs } from './alignment.js';
+import { InputFlow } from './input-flow.js';
 import { SourceBatches } from './source-batches.js';
 import type { PartitionLag, SourceReports, SourceRunState, SourceStats } from './source-context.js';
 import { checkCoPartitioned, inputTopics, kafkaCall, partitionCounts, streamOfTopic } from './topics.js';
@@ -82,8 +84,8 @@ export class KafkaSource implements GroupOffsets {
   private assignment: number[] = [];
   /** The end offsets seen at start (--until-end), by topic:partition. */
   private endOffsets: Map<string, number> | null = null;
-  /** Fetching state under backpressure: paused while the sink drains. */
-  private flow: 'fetching' | 'paused-for-sink' = 'fetching';
+  /** Pauses and resumes of fetching: the sink's backpressure and the event-time alignment. */
+  private readonly flow: InputFlow;
   private committing: Promise<void> | null = null;
   private readonly lastCommitted = new Map<string, string>();
   /** Log-end offsets by topic:partition, refreshed by refreshLogEnds() (the feed rules' "caught up"). */
@@ -95,6 +97,10 @@ export class KafkaSource implements GroupOffsets {
     this.log = o.log;
     this.topics = inputTopics(this.cfg.topics);
     this.streamOf = streamOfTopic(this.cfg.topics);
+    this.flow = new InputFlow({
+      topics: this.topics, alignAheadMs: this.cfg.run.alignAheadMs, sinkHighWaterRows: this.cfg.output.sinkHighWaterRows,
+      stats: o.stats, output: o.output, draining: () => o.state.draining,
+    });
   }
 
   /** Where batches go (the task manager); set once, before `connect`. */
@@ -103,7 +109,7 @@ export class KafkaSource implements GroupOffsets {
   }
 
   get pausedForSink(): boolean {
-    return this.flow === 'paused-for-sink';
+    return this.flow.pausedForSink;
   }
 
   // ------------------------------------------------------------------ connect
@@ -203,6 +209,7 @@ export class KafkaSource implements GroupOffsets {
   private onJoin(assignment: Record<string, number[]>, groupId: string): void {
     this.generation++;
     this.assignment = partitionNumbers(assignment, this.topics);
+    this.flow.reset(this.consumer);
     this.o.metrics?.rebalance(this.assignment.length);
     const none = this.cfg.kafka.assignment === 'exact' ? 'none: standing by while another member holds them all (assignment exact)' : 'none';
     this.log.info(`joined group ${groupId} (generation ${this.generation}): partitions ${this.assignment.join(', ') || none}`);
@@ -214,9 +221,16 @@ export class KafkaSource implements GroupOffsets {
   private async eachBatch(p: EachBatchPayload): Promise<void> {
     if (this.o.state.draining) return;
     await this.batches.run(p, this.targets, () => this.generation, () => {
-      this.backpressure();
+      this.flow.backpressure(this.consumer!);
+      this.align();
       this.checkEnd();
     });
+  }
+
+  /** Pauses input running ahead in event time, resumes what came within (alignment.ts): after each batch and every tick. */
+  align(): void {
+    const gen = this.generation;
+    if (this.consumer !== null) this.flow.align(this.consumer, () => heldInputs(this.assignment, this.cfg.topics, (p) => this.targets.target(gen, p), (t, p) => this.logEnd(t, p)));
   }
 
   /** heartbeat() that, when the group is rebalancing, first commits what is safe (our onPartitionsRevoked). */
@@ -229,20 +243,6 @@ export class KafkaSource implements GroupOffsets {
       }
       throw e;
     }
-  }
-
-  /** The sink is behind: stop fetching every input topic until it drains. */
-  private backpressure(): void {
-    const backlog = this.o.output.backlog();
-    if (this.flow === 'paused-for-sink' || backlog === null || backlog < this.cfg.output.sinkHighWaterRows) return;
-    this.flow = 'paused-for-sink';
-    this.o.stats.pauses++;
-    const all = this.topics.map((topic) => ({ topic }));
-    this.consumer!.pause(all);
-    void this.o.output.drain().then(() => {
-      this.flow = 'fetching';
-      if (!this.o.state.draining) this.consumer!.resume(all);
-    });
   }
 
   /** --until-end: when every held partition has reached the end offsets seen at start, the input has ended. */

@@ -30,6 +30,8 @@ export interface PartitionTarget {
   bad(b: BadRecord & { readonly stream: Stream; readonly offset: string }): void;
   /** The batch is done: time-driven work (idle sources, foreign reversals, retractions due). */
   batchDone(): void;
+  /** Largest event time read on `stream` (−∞ before any): the input alignment's measure (alignment.ts). */
+  maxEventTime(stream: Stream): number;
 }
 
 /** One offset to commit, with the floor it stands for (reported to `onCommit`). */

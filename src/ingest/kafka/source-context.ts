@@ -28,6 +28,8 @@ export interface SourceStats {
   deadLettersSent: number;
   commits: number;
   pauses: number;
+  /** Topic-partitions paused for running ahead in event time (alignment.ts). */
+  alignmentPauses: number;
 }
 
 /** What the source reports (the runtime passes its metrics). */

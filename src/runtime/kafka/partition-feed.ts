@@ -58,6 +58,10 @@ export class PartitionFeed implements PartitionTarget {
     return this.task.logs[stream].next;
   }
 
+  maxEventTime(stream: Stream): number {
+    return this.task.maxEventTime(stream);
+  }
+
   event(stream: Stream, e: AnyEvent, ref: SourceRef): void {
     this.task.recordRead(stream);
     const log = this.task.logs[stream];

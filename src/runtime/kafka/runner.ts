@@ -201,6 +201,7 @@ export class KafkaRun {
 
   private tick(): void {
     this.source.refreshLogEnds();
+    this.source.align();
     this.tasks.tick();
     this.source.checkEnd();
     this.reporting.maybeLogStatus();

@@ -44,6 +44,9 @@ class Target implements PartitionTarget {
     this.refused.push(b.reason);
   }
   batchDone(): void {}
+  maxEventTime(): number {
+    return -Infinity;
+  }
 }
 
 /** A terminal_id that hashes to partition p. */
