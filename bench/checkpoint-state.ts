@@ -9,47 +9,17 @@
  *   node --import tsx bench/checkpoint-state.ts [minutes] [tps]
  */
 import { brotliCompressSync, brotliDecompressSync, constants, deflateSync, gzipSync, gunzipSync, inflateSync } from 'node:zlib';
-import { DEFAULT_RULES } from '../src/config/rules.js';
-import { SharedDuplicates } from '../src/engine/shared-duplicates.js';
-import type { AnyEvent, Stream } from '../src/events/index.js';
-import { partitionForKey } from '../src/ingest/kafka/partitioner.js';
-import { validateEvent } from '../src/ingest/validate.js';
-import { CardStage } from '../src/runtime/kafka/card-stage.js';
 import { Ledger } from '../src/runtime/kafka/ledger.js';
-import { PartitionTask, type TaskOutput } from '../src/runtime/kafka/partition-task.js';
 import { ReversalRouter } from '../src/runtime/kafka/reversal-router.js';
 import { snapshotGeneration } from '../src/runtime/kafka/checkpoint/snapshot.js';
 import { SIM_DEFAULTS, simulate } from '../src/sim/index.js';
+import { runWorkload } from './run-workload.js';
 
 const minutes = Number(process.argv[2] ?? 20);
 const tps = Number(process.argv[3] ?? 20);
-const PARTITIONS = 4;
-const rules = () => DEFAULT_RULES;
-const stage = new CardStage(rules, () => undefined, 30_000);
-const duplicates = new SharedDuplicates();
-const out: TaskOutput = { anomaly: () => undefined, transaction: () => undefined, late: () => undefined };
-const tasks = new Map<number, PartitionTask>();
-for (let p = 0; p < PARTITIONS; p++) tasks.set(p, new PartitionTask(p, 0, -Infinity, { terminal: 0, gateway: 0, bank: 0 }, rules, stage.source(p), out, duplicates));
-const offsets = new Map<string, number>();
+const { tasks, stage, duplicates, feed } = runWorkload();
 let events = 0;
-for (const r of simulate({ seed: 3, minutes, tps, startMs: SIM_DEFAULTS.startMs }).records) {
-  let v;
-  try {
-    v = validateEvent(r.stream, JSON.parse(r.line));
-  } catch {
-    continue; // the simulator's poison records
-  }
-  if (!v.ok) continue;
-  const e = v.event as AnyEvent;
-  const p = partitionForKey(e.terminal_id, PARTITIONS);
-  const k = `${r.stream}:${p}`;
-  const offset = offsets.get(k) ?? 0;
-  offsets.set(k, offset + 1);
-  const t = tasks.get(p)!;
-  t.logs[r.stream as Stream].add(offset, e.event_time);
-  t.push(r.stream as Stream, e, { source: r.stream, partition: p, offset: String(offset) });
-  events++;
-}
+for (const r of simulate({ seed: 3, minutes, tps, startMs: SIM_DEFAULTS.startMs }).records) if (feed(r)) events++;
 const parts = { tasks, stage, ledger: new Ledger(), duplicates, reversals: new ReversalRouter(), cardEpoch: 0 };
 const floorPlan = { entries: [], committed: () => undefined };
 let t0 = performance.now();

@@ -1,0 +1,51 @@
+/**
+ * The `posguard run` wiring the checkpoint benches fill: four partition tasks
+ * sharing one card stage and one duplicate index, fed the simulator's
+ * records routed by terminal (bench/checkpoint-state.ts, bench/engine-checkpoint.ts).
+ */
+import { DEFAULT_RULES } from '../src/config/rules.js';
+import { SharedDuplicates } from '../src/engine/shared-duplicates.js';
+import type { AnyEvent, Stream } from '../src/events/index.js';
+import { partitionForKey } from '../src/ingest/kafka/partitioner.js';
+import { validateEvent } from '../src/ingest/validate.js';
+import { CardStage } from '../src/runtime/kafka/card-stage.js';
+import { PartitionTask, type TaskOutput } from '../src/runtime/kafka/partition-task.js';
+
+export const PARTITIONS = 4;
+
+export interface RunWorkload {
+  tasks: Map<number, PartitionTask>;
+  stage: CardStage;
+  duplicates: SharedDuplicates;
+  /** Routes one simulator record to its task; false for a record the validator refuses. */
+  feed(r: { stream: string; line: string }): boolean;
+}
+
+export function runWorkload(): RunWorkload {
+  const rules = () => DEFAULT_RULES;
+  const stage = new CardStage(rules, () => undefined, 30_000);
+  const duplicates = new SharedDuplicates();
+  const out: TaskOutput = { anomaly: () => undefined, transaction: () => undefined, late: () => undefined };
+  const tasks = new Map<number, PartitionTask>();
+  for (let p = 0; p < PARTITIONS; p++) tasks.set(p, new PartitionTask(p, 0, -Infinity, { terminal: 0, gateway: 0, bank: 0 }, rules, stage.source(p), out, duplicates));
+  const offsets = new Map<string, number>();
+  const feed = (r: { stream: string; line: string }): boolean => {
+    let v;
+    try {
+      v = validateEvent(r.stream as Stream, JSON.parse(r.line));
+    } catch {
+      return false; // the simulator's poison records
+    }
+    if (!v.ok) return false;
+    const e = v.event as AnyEvent;
+    const p = partitionForKey(e.terminal_id, PARTITIONS);
+    const k = `${r.stream}:${p}`;
+    const offset = offsets.get(k) ?? 0;
+    offsets.set(k, offset + 1);
+    const t = tasks.get(p)!;
+    t.logs[r.stream as Stream].add(offset, e.event_time);
+    t.push(r.stream as Stream, e, { source: r.stream, partition: p, offset: String(offset) });
+    return true;
+  };
+  return { tasks, stage, duplicates, feed };
+}
