@@ -69,8 +69,22 @@ const heapBefore = heapMb();
 const table = new AttemptTable();
 function barrier(full: boolean): void {
   const t = mark();
-  const sk = JSON.stringify({ engines: engines().map(([p, e]) => e.captureSkeleton(table, p)), shared: w.duplicates.captureSkeleton(table) });
-  const skMs = took(t);
+  const es = engines().map(([p, e]) => e.captureSkeleton(table, p));
+  const esMs = cpuMs(t);
+  const sh = mark();
+  const shared = w.duplicates.captureSkeleton(table);
+  const shMs = cpuMs(sh);
+  const j = mark();
+  const sk = JSON.stringify({ engines: es, shared });
+  if (full) {
+    const parts: Record<string, number> = {};
+    for (const e of es) for (const [k, v] of Object.entries(e)) {
+      if (k === 'p') for (const [c, x] of Object.entries(v as object)) parts[`p.${c}`] = (parts[`p.${c}`] ?? 0) + JSON.stringify(x).length;
+      else parts[k] = (parts[k] ?? 0) + JSON.stringify(v).length;
+    }
+    console.log(`engine skeleton parts: ${Object.entries(parts).map(([k, n]) => `${k} ${mb(n)}`).join(', ')}`);
+  }
+  const skMs = `${took(t)} (engines ${esMs}, shared index ${shMs} (${mb(JSON.stringify(shared).length)}), JSON ${cpuMs(j)})`;
   const c = mark();
   const d = table.capture(full);
   const capMs = took(c);

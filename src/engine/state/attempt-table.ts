@@ -32,6 +32,7 @@ import type { ItemDelta } from '../../util/item-delta.js';
 import type { DebitOwner } from '../debit-groups.js';
 import { LiveAttempt } from '../live-attempt.js';
 import { attemptItem, loadItem, type AttemptItem, type InfoLookup } from './attempt-item.js';
+import { RestoredOwners } from './owners.js';
 
 export const ATTEMPT_TABLE_VERSION = 1;
 
@@ -56,8 +57,7 @@ export class AttemptTable {
   private readonly roundEngines = new Map<object, number>();
   private readonly roundIds = new Set<number>();
   // ---- restore side ----
-  private readonly restoredEngines = new Map<number, DebitOwner>();
-  private readonly pendingOwners = new Map<number, LiveAttempt[]>();
+  private readonly owners = new RestoredOwners();
 
   /** Items the last capture (or the restore) handed over. */
   get size(): number {
@@ -108,9 +108,10 @@ export class AttemptTable {
     this.openRound();
     const reached = this.reachClosure();
     const ids = new Map(this.roundEngines);
+    // Checked before anything changes: a capture that throws leaves the table as it was (then discardRound()).
     for (const x of reached) {
-      const owner = x.info?.owner;
-      if (owner && !ids.has(owner)) throw new Error('an attempt belongs to an engine that was not captured at this barrier');
+      const owner = x.info === null ? null : x.info.owner;
+      if (owner !== null && !ids.has(owner)) throw new Error('an attempt belongs to an engine that was not captured at this barrier');
     }
     const round = this.round;
     const removes: string[] = [];
@@ -122,9 +123,11 @@ export class AttemptTable {
     }
     const out: LiveAttempt[] = [];
     for (const x of reached) {
-      if (full || x.dirty || !this.known.has(x.sid)) out.push(x);
-      x.dirty = false;
-      this.known.set(x.sid, x);
+      if (x.dirty || this.known.get(x.sid) !== x) {
+        out.push(x);
+        this.known.set(x.sid, x);
+        x.dirty = false;
+      }
     }
     this.closeRound();
     return { full, upserts: this.items(out, ids, round), removes };
@@ -151,7 +154,7 @@ export class AttemptTable {
       t.known.set(sid, x);
     }
     const strings = new Interner();
-    const look: InfoLookup<number> = { attempt: (sid) => t.item(sid), setOwner: (x, id) => t.setOwner(x, id) };
+    const look: InfoLookup<number> = { attempt: (sid) => t.item(sid), setOwner: (x, id) => t.owners.set(x, id) };
     for (const [key, item] of items) {
       const x = t.known.get(Number(key))!;
       loadItem(x, item as AttemptItem, look, strings);
@@ -172,18 +175,15 @@ export class AttemptTable {
 
   /** @internal restore: engine `id` exists; attempts owned by it get their owner now or when restored. */
   registerEngine(id: number, engine: DebitOwner): void {
-    if (this.restoredEngines.has(id)) throw new Error(`two engines restored as engine ${id}`);
-    this.restoredEngines.set(id, engine);
+    this.owners.register(id, engine);
     this.engineIds.set(engine, id);
-    for (const x of this.pendingOwners.get(id) ?? []) x.info!.owner = engine;
-    this.pendingOwners.delete(id);
   }
 
   /** Restore: throws unless every item was reached by a restored skeleton and every owner engine restored. */
   checkComplete(): void {
     const reached = this.reachClosure();
     this.reached = [];
-    if (this.pendingOwners.size > 0) throw new Error(`attempts owned by engine(s) ${[...this.pendingOwners.keys()].join(', ')} that were not restored`);
+    this.owners.checkComplete();
     const stale = this.known.size - reached.length;
     if (stale !== 0) throw new Error(`${stale} attempt item(s) reached by no restored engine nor the shared index (a stale item table)`);
   }
@@ -192,17 +192,6 @@ export class AttemptTable {
     const x = this.known.get(sid);
     if (x === undefined) throw new Error(`attempt ${sid} referenced but not present in the restored item table`);
     return x;
-  }
-
-  private setOwner(x: LiveAttempt, id: number | null): void {
-    if (id === null) return;
-    const e = this.restoredEngines.get(id);
-    if (e !== undefined) x.info!.owner = e;
-    else {
-      let l = this.pendingOwners.get(id);
-      if (l === undefined) this.pendingOwners.set(id, (l = []));
-      l.push(x);
-    }
   }
 
   /** This round's reached attempts plus those reached only through them (mergedInto, dupFirsts); on restore, sids are all set. */

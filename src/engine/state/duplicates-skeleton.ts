@@ -8,7 +8,7 @@
  */
 import { TimeHeap } from '../../util/heap.js';
 import { DuplicateGroup } from '../duplicate-group.js';
-import type { LiveAttempt } from '../live-attempt.js';
+import { H_DEBIT_AT, type LiveAttempt } from '../live-attempt.js';
 import type { SharedDuplicates } from '../shared-duplicates.js';
 import type { AttemptTable } from './attempt-table.js';
 import { PackReader, PackWriter, type Packed } from './packed.js';
@@ -40,19 +40,33 @@ export function readHeap<T>(r: PackReader, h: TimeHeap<T>, item: (u: number) => 
   h.load(times, items);
 }
 
+/**
+ * Per group: a header (members × 4 + key written? + open list out of member order?), the key only when
+ * the first member's info.group is not it, then per member (sid × 2 + time written?) [its time when not
+ * its debit time now] (seq × 2 + open?), the open positions only when they are not in member order
+ * (they are: both lists keep debit-time order), then the join counter and the two frontiers.
+ */
 export function writeDuplicateIndex(w: PackWriter, d: SharedDuplicates, sid: (x: LiveAttempt) => number): void {
   w.uint(d.groups.size);
   for (const [key, g] of d.groups) {
     const v = g.stateView();
-    w.str(key);
-    w.uint(v.members.length);
-    for (const m of v.members) {
-      w.uint(sid(m.x));
-      w.num(m.t);
-      w.uint(m.seq);
+    const ownKey = v.members.length > 0 && v.members[0].x.info?.group === key;
+    const inOrder = v.open.every((at, i) => i === 0 || at > v.open[i - 1]);
+    w.uint(v.members.length * 4 + (inOrder ? 0 : 2) + (ownKey ? 0 : 1));
+    if (!ownKey) w.str(key);
+    let next = 0;
+    v.members.forEach((m, j) => {
+      const ownT = m.t === m.x.n[H_DEBIT_AT];
+      w.uint(sid(m.x) * 2 + (ownT ? 0 : 1));
+      if (!ownT) w.num(m.t);
+      const open = inOrder && v.open[next] === j;
+      if (open) next++;
+      w.uint(m.seq * 2 + (open ? 1 : 0));
+    });
+    if (!inOrder) {
+      w.uint(v.open.length);
+      for (const i of v.open) w.uint(i);
     }
-    w.uint(v.open.length);
-    for (const i of v.open) w.uint(i);
     w.uint(v.seq);
     w.num(v.openGraceMs);
     w.num(v.maxDecidedAt);
@@ -66,11 +80,22 @@ export function readDuplicateIndex(r: PackReader, d: SharedDuplicates, get: (sid
   if (d.groups.size !== 0 || d.entries !== 0) throw new Error('restoring a duplicate index that is not empty');
   const groups = r.uint();
   for (let i = 0; i < groups; i++) {
-    const key = r.str();
+    const head = r.uint();
+    const inOrder = (head & 2) === 0;
+    let key = (head & 1) === 0 ? null : r.str();
     const members: { x: LiveAttempt; t: number; seq: number }[] = [];
-    for (let j = r.uint(); j > 0; j--) members.push({ x: get(r.uint()), t: r.num(), seq: r.uint() });
     const open: number[] = [];
-    for (let j = r.uint(); j > 0; j--) {
+    for (let j = 0, n = Math.floor(head / 4); j < n; j++) {
+      const ref = r.uint();
+      const x = get(Math.floor(ref / 2));
+      const t = ref % 2 === 0 ? x.n[H_DEBIT_AT] : r.num();
+      const seq = r.uint();
+      if (inOrder && seq % 2 === 1) open.push(j);
+      members.push({ x, t, seq: Math.floor(seq / 2) });
+    }
+    key ??= members[0]?.x.info?.group ?? null;
+    if (key === null) throw new Error('duplicate group: no key');
+    for (let j = inOrder ? 0 : r.uint(); j > 0; j--) {
       const at = r.uint();
       if (at >= members.length) throw new Error(`duplicate group ${key}: open position ${at} out of range`);
       open.push(at);

@@ -11,15 +11,15 @@
  * Not here, as for the full snapshot (engine-state.ts): card patterns, fault
  * spikes, rules, the Interner.
  */
-import type { CardFact } from '../../detect/patterns/types.js';
-import { snapNum, unsnapNum, type SnapNum } from '../../util/snapshot-num.js';
 import type { EngineCounters } from '../engine-types.js';
-import { H_DUE, LiveAttempt } from '../live-attempt.js';
+import type { TimeHeap } from '../../util/heap.js';
+import { H_DUE, H_STAN, LiveAttempt } from '../live-attempt.js';
 import type { AttemptTable } from './attempt-table.js';
-import { readDuplicateIndex, readHeap, SKELETON_VERSION, writeDuplicateIndex, writeHeap } from './duplicates-skeleton.js';
+import { readDuplicateIndex, SKELETON_VERSION, writeDuplicateIndex } from './duplicates-skeleton.js';
 import type { EngineParts } from './engine-state.js';
 import { PackReader, PackWriter, type Packed } from './packed.js';
-import { fromPlain, heapState, loadHeap, toPlain, type HeapState, type Plain } from './plain.js';
+import { heapState, loadHeap, type HeapState } from './plain.js';
+import { readCardFacts, writeCardFacts, type HeldFacts } from './card-facts-skeleton.js';
 
 export interface EngineSkeleton {
   v: 2;
@@ -27,8 +27,8 @@ export interface EngineSkeleton {
   counters: EngineCounters;
   ended: boolean;
   lifecycleEnded: boolean;
-  /** Held card facts (attempts by sid), null when the engine has no card patterns. */
-  cardFacts: { facts: HeapState<{ fact: Plain; attempt: number }>; lastFactTime: SnapNum } | null;
+  /** Held card facts (their heap times and attempts in `p`), null when the engine has no card patterns. */
+  cardFacts: HeldFacts | null;
   faultIds: [string, number][];
   faultIdExpiry: HeapState<string>;
   /** True when the engine owns its duplicate index (it is in `p`); false when it shares the process's. */
@@ -43,31 +43,13 @@ export function captureEngineSkeleton(p: EngineParts, table: AttemptTable, engin
   const w = new PackWriter();
   writeWatermarks(w, p);
   w.uint(p.index.open);
-  const { byAttempt, byRrn } = p.index.stateMaps();
-  w.uint(byAttempt.size);
-  for (const [tid, m] of byAttempt) {
-    w.str(tid);
-    w.uint(m.size);
-    for (const [stan, x] of m) {
-      w.num(stan);
-      w.uint(sid(x));
-    }
-  }
-  w.uint(byRrn.size);
-  for (const [rrn, x] of byRrn) {
-    w.str(rrn);
-    w.uint(sid(x));
-  }
+  writeIndexes(w, p, sid);
   const lc = p.lifecycle.stateParts();
-  // A released attempt's entries are skipped when they pop: 0 stands for them (sids start at 1).
-  writeHeap(w, lc.timers, (x) => (Number.isNaN(x.n[H_DUE]) ? 0 : sid(x)));
+  writeTimers(w, lc.timers, sid);
   if (!p.sharedDups) writeDuplicateIndex(w, p.dups, sid);
-  const cf = p.cardFacts?.stateParts();
+  const cardFacts = p.cardFacts === undefined ? null : writeCardFacts(w, p.cardFacts, sid);
   return {
-    v: SKELETON_VERSION, engineId, counters: structuredClone(p.counters), ended: p.ended, lifecycleEnded: lc.ended,
-    cardFacts: cf === undefined ? null : {
-      facts: heapState(cf.facts, (f) => ({ fact: toPlain(f.fact), attempt: sid(f.attempt) })), lastFactTime: snapNum(cf.lastFactTime),
-    },
+    v: SKELETON_VERSION, engineId, counters: structuredClone(p.counters), ended: p.ended, lifecycleEnded: lc.ended, cardFacts,
     faultIds: [...p.faultIds], faultIdExpiry: heapState(p.faultIdExpiry, (id) => id),
     ownDuplicates: !p.sharedDups, p: w.done(),
   };
@@ -86,35 +68,97 @@ export function restoreEngineSkeleton(p: EngineParts, s: EngineSkeleton, table: 
   const r = new PackReader(s.p);
   readWatermarks(r, p);
   p.index.open = r.uint();
-  const { byAttempt, byRrn } = p.index.stateMaps();
-  for (let i = r.uint(); i > 0; i--) {
-    const m = new Map<number, LiveAttempt>();
-    byAttempt.set(p.strings.intern(r.str()), m);
-    for (let j = r.uint(); j > 0; j--) m.set(r.num(), get(r.uint()));
-  }
-  for (let i = r.uint(); i > 0; i--) byRrn.set(r.str(), get(r.uint()));
+  readIndexes(r, p, get);
   const lc = p.lifecycle.stateParts();
-  const released = releasedAttempt();
-  readHeap(r, lc.timers, (sid) => (sid === 0 ? released : get(sid)));
+  readTimers(r, lc.timers, get);
   lc.setEnded(s.lifecycleEnded);
   if (s.ownDuplicates) readDuplicateIndex(r, p.dups, get);
+  if (s.cardFacts !== null && p.cardFacts !== undefined) readCardFacts(r, p.cardFacts, s.cardFacts, get);
   r.checkEnd();
-  loadFactsAndFaults(p, s, get);
-}
-
-/** The held card facts (attempts named as R) and the DEVICE_FAULT ids, shared by both state formats. */
-export function loadFactsAndFaults<R>(
-  p: EngineParts,
-  s: { cardFacts: { facts: HeapState<{ fact: Plain; attempt: R }>; lastFactTime: SnapNum } | null; faultIds: [string, number][]; faultIdExpiry: HeapState<string> },
-  get: (r: R) => LiveAttempt,
-): void {
-  if (s.cardFacts !== null && p.cardFacts !== undefined) {
-    const cf = p.cardFacts.stateParts();
-    loadHeap(cf.facts, s.cardFacts.facts, (f) => ({ fact: fromPlain<CardFact>(f.fact), attempt: get(f.attempt) }));
-    cf.setLastFactTime(unsnapNum(s.cardFacts.lastFactTime));
-  }
   for (const [id, t] of s.faultIds) p.faultIds.set(id, t);
   loadHeap(p.faultIdExpiry, s.faultIdExpiry, (id) => id);
+}
+
+/**
+ * Both indexes in their order. An attempt knows its own (terminal_id, stan) and rrn, so an entry is its
+ * sid × 2, + 1 with the key written out only where the key is not the attempt's own (a relinked attempt).
+ */
+function writeIndexes(w: PackWriter, p: EngineParts, sid: (x: LiveAttempt) => number): void {
+  const { byAttempt, byRrn } = p.index.stateMaps();
+  w.uint(byAttempt.size);
+  for (const [tid, m] of byAttempt) {
+    const ownTid = m.size > 0 && m.values().next().value!.tid === tid;
+    w.uint(m.size * 2 + (ownTid ? 0 : 1));
+    if (!ownTid) w.str(tid);
+    for (const [stan, x] of m) {
+      const own = x.n[H_STAN] === stan;
+      w.uint(sid(x) * 2 + (own ? 0 : 1));
+      if (!own) w.num(stan);
+    }
+  }
+  w.uint(byRrn.size);
+  for (const [rrn, x] of byRrn) {
+    const own = x.rrn === rrn;
+    w.uint(sid(x) * 2 + (own ? 0 : 1));
+    if (!own) w.str(rrn);
+  }
+}
+
+function readIndexes(r: PackReader, p: EngineParts, get: (sid: number) => LiveAttempt): void {
+  const { byAttempt, byRrn } = p.index.stateMaps();
+  const entry = (key: () => number | string) => {
+    const ref = r.uint();
+    const x = get(Math.floor(ref / 2));
+    return [ref % 2 === 0 ? null : key(), x] as const;
+  };
+  for (let i = r.uint(); i > 0; i--) {
+    const head = r.uint();
+    let tid = head % 2 === 0 ? null : r.str();
+    const m = new Map<number, LiveAttempt>();
+    for (let j = Math.floor(head / 2); j > 0; j--) {
+      const [stan, x] = entry(() => r.num());
+      m.set((stan as number | null) ?? x.n[H_STAN], x);
+      tid ??= x.tid;
+    }
+    if (tid === null) throw new Error('attempt index: an entry without its terminal');
+    byAttempt.set(p.strings.intern(tid), m);
+  }
+  for (let i = r.uint(); i > 0; i--) {
+    const [rrn, x] = entry(() => r.str());
+    if ((rrn ?? x.rrn) === null) throw new Error('attempt index: an rrn entry without its rrn');
+    byRrn.set((rrn as string | null) ?? x.rrn!, x);
+  }
+}
+
+/**
+ * The timer heap in heap order (equal times pop in the same order after a restore). A live entry's time
+ * is its attempt's H_DUE: an entry is sid × 2, + 1 with the time written out for a superseded entry; a
+ * released attempt's entries (skipped when they pop) name sid 0.
+ */
+function writeTimers(w: PackWriter, timers: TimeHeap<LiveAttempt>, sid: (x: LiveAttempt) => number): void {
+  const { times, items } = timers.entries();
+  w.uint(times.length);
+  for (let i = 0; i < times.length; i++) {
+    const x = items[i];
+    const due = x.n[H_DUE];
+    const own = due === times[i];
+    w.uint((Number.isNaN(due) ? 0 : sid(x) * 2) + (own ? 0 : 1));
+    if (!own) w.num(times[i]);
+  }
+}
+
+function readTimers(r: PackReader, timers: TimeHeap<LiveAttempt>, get: (sid: number) => LiveAttempt): void {
+  if (timers.size !== 0) throw new Error('restoring into a heap that is not empty');
+  const released = releasedAttempt();
+  const times: number[] = [];
+  const items: LiveAttempt[] = [];
+  for (let i = r.uint(); i > 0; i--) {
+    const ref = r.uint();
+    const x = ref < 2 ? released : get(Math.floor(ref / 2));
+    times.push(ref % 2 === 0 ? x.n[H_DUE] : r.num());
+    items.push(x);
+  }
+  timers.load(times, items);
 }
 
 export function restoreCounters(c: EngineCounters, s: EngineCounters): void {

@@ -30,8 +30,9 @@ import type { Watermarks } from '../watermark.js';
 import { AttemptNumbers, attemptState, loadAttempt, type AttemptState } from './attempt-state.js';
 import type { AttemptRef, AttemptRefs } from './attempt-refs.js';
 import { duplicateIndexState, loadDuplicateIndex, type DuplicateIndexState } from './duplicates-state.js';
-import { loadFactsAndFaults, releasedAttempt, restoreCounters } from './engine-skeleton.js';
-import { heapState, loadHeap, toPlain, type HeapState, type Plain } from './plain.js';
+import { releasedAttempt, restoreCounters } from './engine-skeleton.js';
+import type { CardFact } from '../../detect/patterns/types.js';
+import { fromPlain, heapState, loadHeap, toPlain, type HeapState, type Plain } from './plain.js';
 
 export const ENGINE_STATE_VERSION = 1;
 
@@ -160,4 +161,19 @@ function loadWatermarks(wm: Watermarks, s: EngineState['watermarks']): void {
     maxTerminal: unsnapNum(s.maxTerminal), maxGateway: unsnapNum(s.maxGateway), maxBank: unsnapNum(s.maxBank), closed: s.closed,
     floor: { terminal: unsnapNum(s.floor.terminal), gateway: unsnapNum(s.floor.gateway), bank: unsnapNum(s.floor.bank) }, value: unsnapNum(s.value),
   });
+}
+
+/** The held card facts (attempts named as R) and the DEVICE_FAULT ids. */
+function loadFactsAndFaults<R>(
+  p: EngineParts,
+  s: { cardFacts: { facts: HeapState<{ fact: Plain; attempt: R }>; lastFactTime: SnapNum } | null; faultIds: [string, number][]; faultIdExpiry: HeapState<string> },
+  get: (r: R) => LiveAttempt,
+): void {
+  if (s.cardFacts !== null && p.cardFacts !== undefined) {
+    const cf = p.cardFacts.stateParts();
+    loadHeap(cf.facts, s.cardFacts.facts, (f) => ({ fact: fromPlain<CardFact>(f.fact), attempt: get(f.attempt) }));
+    cf.setLastFactTime(unsnapNum(s.cardFacts.lastFactTime));
+  }
+  for (const [id, t] of s.faultIds) p.faultIds.set(id, t);
+  loadHeap(p.faultIdExpiry, s.faultIdExpiry, (id) => id);
 }

@@ -12,6 +12,8 @@ import { endianness } from 'node:os';
 
 /** Platform byte order is little-endian on every x86 and ARM host; others convert. */
 const LITTLE_ENDIAN = endianness() === 'LE';
+/** In the uint column: the value is the next double (an integer of 2^32 - 1 or more: sids of a long-lived process). */
+const WIDE = 0xffff_ffff;
 
 export interface Packed {
   f: string;
@@ -28,10 +30,13 @@ export class PackWriter {
     this.f.push(x);
   }
 
-  /** A non-negative integer below 2^32. */
+  /** A non-negative integer (5.3 base64 characters below 2^32 - 1, 16 above). */
   uint(x: number): void {
-    if (!(Number.isInteger(x) && x >= 0 && x <= 0xffff_ffff)) throw new Error(`packed state: ${x} is not a uint32`);
-    this.u.push(x);
+    if (x < WIDE && x >= 0 && Number.isInteger(x)) this.u.push(x);
+    else if (Number.isSafeInteger(x) && x >= 0) {
+      this.u.push(WIDE);
+      this.f.push(x);
+    } else throw new Error(`packed state: ${x} is not a non-negative integer`);
   }
 
   str(x: string): void {
@@ -39,7 +44,7 @@ export class PackWriter {
   }
 
   done(): Packed {
-    return { f: toBase64(Float64Array.from(this.f)), u: toBase64(Uint32Array.from(this.u)), s: this.s };
+    return { f: toBase64(new Float64Array(this.f)), u: toBase64(new Uint32Array(this.u)), s: this.s };
   }
 }
 
@@ -65,7 +70,8 @@ export class PackReader {
 
   uint(): number {
     if (this.ui >= this.u.length) throw new Error('packed state: fewer integers than the state holds');
-    return this.u[this.ui++];
+    const x = this.u[this.ui++];
+    return x === WIDE ? this.num() : x;
   }
 
   str(): string {
