@@ -8,7 +8,10 @@
  * bytes of each part; item bytes are each item's JSON line as the chain
  * writes it.
  *
- *   node --expose-gc --import tsx bench/engine-checkpoint.ts [minutes=60] [tps=100] [intervalS=60] [deltas=3]
+ *   node --expose-gc --import tsx bench/engine-checkpoint.ts [minutes=60] [tps=100] [intervalS=60] [deltas=3] [--gc]
+ *
+ * --gc: a full garbage collection before each barrier, so that the figures are the barrier's own work
+ * (without it a major GC of the multi-GB heap may land inside one of the measured steps).
  */
 import { deflateSync } from 'node:zlib';
 import { AttemptRefs } from '../src/engine/state/attempt-refs.js';
@@ -68,6 +71,7 @@ console.log(`${minutes} min × ${tps} tps: ${events} events in ${took(t0)}; ${op
 const heapBefore = heapMb();
 const table = new AttemptTable();
 function barrier(full: boolean): void {
+  if (process.argv.includes('--gc')) heapMb();
   const t = mark();
   const es = engines().map(([p, e]) => e.captureSkeleton(table, p));
   const esMs = cpuMs(t);

@@ -48,28 +48,34 @@ export function readHeap<T>(r: PackReader, h: TimeHeap<T>, item: (u: number) => 
  */
 export function writeDuplicateIndex(w: PackWriter, d: SharedDuplicates, sid: (x: LiveAttempt) => number): void {
   w.uint(d.groups.size);
+  let graceMs = NaN;
   for (const [key, g] of d.groups) {
-    const v = g.stateView();
-    const ownKey = v.members.length > 0 && v.members[0].x.info?.group === key;
-    const inOrder = v.open.every((at, i) => i === 0 || at > v.open[i - 1]);
-    w.uint(v.members.length * 4 + (inOrder ? 0 : 2) + (ownKey ? 0 : 1));
+    const inOrder = g.stateMembers();
+    const members = inOrder ?? g.stateView().members.map((m) => ({ ...m, open: false }));
+    const ownKey = members.length > 0 && members[0].x.info?.group === key;
+    w.uint(members.length * 4 + (inOrder ? 0 : 2) + (ownKey ? 0 : 1));
     if (!ownKey) w.str(key);
-    let next = 0;
-    v.members.forEach((m, j) => {
+    for (const m of members) {
       const ownT = m.t === m.x.n[H_DEBIT_AT];
       w.uint(sid(m.x) * 2 + (ownT ? 0 : 1));
       if (!ownT) w.num(m.t);
-      const open = inOrder && v.open[next] === j;
-      if (open) next++;
-      w.uint(m.seq * 2 + (open ? 1 : 0));
-    });
-    if (!inOrder) {
-      w.uint(v.open.length);
-      for (const i of v.open) w.uint(i);
+      w.uint(m.seq * 2 + (m.open ? 1 : 0));
     }
-    w.uint(v.seq);
-    w.num(v.openGraceMs);
-    w.num(v.maxDecidedAt);
+    if (!inOrder) {
+      const { open } = g.stateView();
+      w.uint(open.length);
+      for (const i of open) w.uint(i);
+    }
+    const c = g.stateCounters();
+    w.uint(c.seq);
+    // The grace is the same in (nearly) every group; the decided frontier is -Infinity or a member's time.
+    const sameGrace = Object.is(c.openGraceMs, graceMs);
+    w.uint(sameGrace ? 1 : 0);
+    if (!sameGrace) w.num((graceMs = c.openGraceMs));
+    const j = members.findIndex((m) => m.t === c.maxDecidedAt);
+    const frontier = c.maxDecidedAt === -Infinity ? 1 : j >= 0 ? j + 2 : 0;
+    w.uint(frontier);
+    if (frontier === 0) w.num(c.maxDecidedAt);
   }
   w.uint(d.entries);
   writeHeap(w, d.stateRemovals(), sid);
@@ -79,6 +85,7 @@ export function writeDuplicateIndex(w: PackWriter, d: SharedDuplicates, sid: (x:
 export function readDuplicateIndex(r: PackReader, d: SharedDuplicates, get: (sid: number) => LiveAttempt): void {
   if (d.groups.size !== 0 || d.entries !== 0) throw new Error('restoring a duplicate index that is not empty');
   const groups = r.uint();
+  let graceMs = NaN;
   for (let i = 0; i < groups; i++) {
     const head = r.uint();
     const inOrder = (head & 2) === 0;
@@ -100,8 +107,13 @@ export function readDuplicateIndex(r: PackReader, d: SharedDuplicates, get: (sid
       if (at >= members.length) throw new Error(`duplicate group ${key}: open position ${at} out of range`);
       open.push(at);
     }
+    const seq = r.uint();
+    if (r.uint() === 0) graceMs = r.num();
+    const at = r.uint();
+    const maxDecidedAt = at === 0 ? r.num() : at === 1 ? -Infinity : members[at - 2]?.t;
+    if (maxDecidedAt === undefined) throw new Error(`duplicate group ${key}: decided frontier names member ${at - 2} of ${members.length}`);
     const g = new DuplicateGroup();
-    g.loadState({ members, open, seq: r.uint(), openGraceMs: r.num(), maxDecidedAt: r.num() });
+    g.loadState({ members, open, seq, openGraceMs: graceMs, maxDecidedAt });
     d.groups.set(key, g);
   }
   d.entries = r.uint();
