@@ -16,8 +16,6 @@ import { Engine } from '../../src/engine/engine.js';
 import { SharedDuplicates } from '../../src/engine/shared-duplicates.js';
 import { AttemptRefs, type EngineState, type SharedDuplicatesState } from '../../src/engine/state/index.js';
 import { A_INFO, I_DUP_FIRSTS, I_EMITTED, I_MERGED_INTO, I_OWNER } from '../../src/engine/state/attempt-state.js';
-import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
-import { DAY, EventBuilder, HOUR, MIN, T0 } from '../eval/builders.js';
 import {
   RULES_BY_NAME, actions, apply, dupFirstsCaseActions, emptyRecording, finish, fresh, mergeCaseActions, options, type Action, type Recording, type World,
 } from '../support/engine-runs.js';
