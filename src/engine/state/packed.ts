@@ -22,21 +22,27 @@ export interface Packed {
 }
 
 export class PackWriter {
-  private readonly f: number[] = [];
-  private readonly u: number[] = [];
+  // Growable typed arrays: no boxing, and done() encodes a view instead of copying a JS array.
+  private f = new Float64Array(1024);
+  private u = new Uint32Array(4096);
+  private fn = 0;
+  private un = 0;
   private readonly s: string[] = [];
 
   num(x: number): void {
-    this.f.push(x);
+    if (this.fn === this.f.length) this.f = grow(this.f, new Float64Array(2 * this.fn));
+    this.f[this.fn++] = x;
   }
 
   /** A non-negative integer (5.3 base64 characters below 2^32 - 1, 16 above). */
   uint(x: number): void {
-    if (x < WIDE && x >= 0 && Number.isInteger(x)) this.u.push(x);
-    else if (Number.isSafeInteger(x) && x >= 0) {
-      this.u.push(WIDE);
-      this.f.push(x);
-    } else throw new Error(`packed state: ${x} is not a non-negative integer`);
+    if (!(x < WIDE && x >= 0 && Number.isInteger(x))) {
+      if (!(Number.isSafeInteger(x) && x >= 0)) throw new Error(`packed state: ${x} is not a non-negative integer`);
+      this.num(x);
+      x = WIDE;
+    }
+    if (this.un === this.u.length) this.u = grow(this.u, new Uint32Array(2 * this.un));
+    this.u[this.un++] = x;
   }
 
   str(x: string): void {
@@ -44,8 +50,13 @@ export class PackWriter {
   }
 
   done(): Packed {
-    return { f: toBase64(new Float64Array(this.f)), u: toBase64(new Uint32Array(this.u)), s: this.s };
+    return { f: toBase64(this.f.subarray(0, this.fn)), u: toBase64(this.u.subarray(0, this.un)), s: this.s };
   }
+}
+
+function grow<A extends Float64Array | Uint32Array>(from: A, to: A): A {
+  to.set(from);
+  return to;
 }
 
 export class PackReader {
