@@ -254,6 +254,19 @@ describe('a restore from an item map that does not fit the skeletons throws (a p
     expect(() => Engine.restoreFrom(options(0, DEFAULT_RULES, emptyRecording(), new SharedDuplicates()), s.engines[0], t(), 1)).toThrow(/engine 0 restored as engine 1/);
   });
 
+  it('a delta consumed after the next barrier began, an owner engine left out of the barrier', () => {
+    const t = new AttemptTable();
+    skeletons(w, t);
+    const d = t.capture(true);
+    skeletons(w, t);
+    expect(() => [...d.upserts]).toThrow(/after the next barrier began/);
+    t.discardRound();
+    // Engine 1's debits sit in the shared index, owned by it: a barrier without engine 1 cannot name their owner.
+    w.engines[0].captureSkeleton(t, 0);
+    w.dups!.captureSkeleton(t);
+    expect(() => t.capture(false)).toThrow(/not captured at this barrier/);
+  });
+
   it('one engine captured twice, or under another id than before', () => {
     const t = new AttemptTable();
     w.engines[0].captureSkeleton(t, 0);
