@@ -85,23 +85,25 @@ export function restoreEngineSkeleton(p: EngineParts, s: EngineSkeleton, table: 
  */
 function writeIndexes(w: PackWriter, p: EngineParts, sid: (x: LiveAttempt) => number): void {
   const { byAttempt, byRrn } = p.index.stateMaps();
+  // forEach, not for-of: no [key, value] pair per entry while the code is not optimized yet (a barrier a minute).
+  const stanEntry = (x: LiveAttempt, stan: number) => {
+    const own = x.n[H_STAN] === stan;
+    w.uint(sid(x) * 2 + (own ? 0 : 1));
+    if (!own) w.num(stan);
+  };
   w.uint(byAttempt.size);
-  for (const [tid, m] of byAttempt) {
+  byAttempt.forEach((m, tid) => {
     const ownTid = m.size > 0 && m.values().next().value!.tid === tid;
     w.uint(m.size * 2 + (ownTid ? 0 : 1));
     if (!ownTid) w.str(tid);
-    for (const [stan, x] of m) {
-      const own = x.n[H_STAN] === stan;
-      w.uint(sid(x) * 2 + (own ? 0 : 1));
-      if (!own) w.num(stan);
-    }
-  }
+    m.forEach(stanEntry);
+  });
   w.uint(byRrn.size);
-  for (const [rrn, x] of byRrn) {
+  byRrn.forEach((x, rrn) => {
     const own = x.rrn === rrn;
     w.uint(sid(x) * 2 + (own ? 0 : 1));
     if (!own) w.str(rrn);
-  }
+  });
 }
 
 function readIndexes(r: PackReader, p: EngineParts, get: (sid: number) => LiveAttempt): void {
