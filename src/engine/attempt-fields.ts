@@ -16,6 +16,7 @@ const DEBIT_TYPES = new Set(['SALE', 'PREAUTH']);
 
 /** Terminal event e, held as event `idx` of x. */
 export function recordTerminal(x: LiveAttempt, e: TerminalEvent, idx: number, strings: Interner): void {
+  x.touch();
   if (x.mid === null) x.mid = strings.intern(e.merchant_id);
   const n = x.n;
   if (e.event_type === 'TXN_STARTED') {
@@ -42,6 +43,7 @@ export function recordTerminal(x: LiveAttempt, e: TerminalEvent, idx: number, st
 
 /** A gateway event that is part of the attempt itself (not a reversal). */
 export function recordGateway(x: LiveAttempt, e: GatewayEvent, strings: Interner): void {
+  x.touch();
   const info = x.infoOrCreate();
   info.issuer ??= strings.intern(e.issuer_id);
   info.card ??= e.card_token;
@@ -57,6 +59,7 @@ export function recordGateway(x: LiveAttempt, e: GatewayEvent, strings: Interner
 
 /** A bank AUTH_APPROVED or AUTH_DECLINED, held as event `idx` of x; an earlier SALE/PREAUTH approval becomes the debit. */
 export function recordBankAuth(x: LiveAttempt, e: BankEvent, idx: number, strings: Interner, groups: DebitGroups): void {
+  x.touch();
   const info = x.infoOrCreate();
   info.issuer ??= strings.intern(e.issuer_id);
   const n = x.n;

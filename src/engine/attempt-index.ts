@@ -33,6 +33,7 @@ export class AttemptIndex {
   }
 
   linkAttempt(x: LiveAttempt, tid: string, stan: number): void {
+    x.touch();
     x.tid = this.strings.intern(tid);
     x.n[H_STAN] = stan;
     let m = this.byAttempt.get(x.tid);
@@ -41,6 +42,7 @@ export class AttemptIndex {
   }
 
   linkRrn(x: LiveAttempt, rrn: string): void {
+    x.touch();
     x.rrn = rrn;
     this.byRrn.set(rrn, x);
   }
@@ -122,6 +124,7 @@ export class AttemptIndex {
     } else {
       // The echoed attempt already has another rrn: keep the ids for the anomaly, index nothing.
       this.counters.linkConflicts++;
+      x.touch();
       x.tid = this.strings.intern(e.terminal_id);
       x.n[H_STAN] = Number(e.stan);
     }
@@ -162,6 +165,7 @@ export class AttemptIndex {
    * was seen alone. Returns the attempt the event belongs to.
    */
   private gatewayRelink(x: LiveAttempt, tid: string, stan: number): LiveAttempt {
+    x.touch();
     if (x.tid === tid && x.n[H_STAN] === stan) {
       x.state &= ~S_ECHO_LINKED;
       return x;
@@ -188,6 +192,8 @@ export class AttemptIndex {
 
   /** Folds `from` (known by rrn only) into the attempt `into`; returns `into`. */
   private merge(into: LiveAttempt, from: LiveAttempt): LiveAttempt {
+    into.touch();
+    from.touch();
     const rrn = from.rrn!;
     const fn = from.n;
     for (let p = HEADER; p < from.len; p += EV) {

@@ -53,6 +53,7 @@ export class AttemptLifecycle {
       const due = this.timers.peekTime();
       const x = this.timers.pop();
       if (x.n[H_DUE] !== due) continue; // superseded or released
+      x.touch();
       x.n[H_DUE] = 0;
       this.fire(x, w, due);
     }
@@ -66,6 +67,7 @@ export class AttemptLifecycle {
   /** x leaves the engine's state; `w`: the watermark now. */
   release(x: LiveAttempt, w: number): void {
     if (Number.isNaN(x.n[H_DUE])) return; // already released
+    x.touch();
     this.index.unlink(x);
     // Shared with other engines: it stays findable until every engine is past its release time.
     if (x.info?.group) this.groups.release(x, w);
@@ -92,6 +94,7 @@ export class AttemptLifecycle {
     const cur = x.n[H_DUE];
     // An entry at an earlier or equal time already exists: it will reschedule when it fires.
     if (cur !== 0 && cur <= due) return;
+    x.touch();
     x.n[H_DUE] = due;
     this.timers.push(due, x);
   }

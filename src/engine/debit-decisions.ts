@@ -69,6 +69,7 @@ export class DebitDecisions {
   /** The attempt's golden record, one version more. */
   reemitGolden(x: LiveAttempt): void {
     if (!this.out.transaction) return;
+    x.touch();
     const info = x.infoOrCreate();
     const rec = goldenRecord(x, info.txnVersion + 1);
     info.txnVersion = rec.version;
@@ -112,6 +113,7 @@ export class DebitDecisions {
       related_rrns: relatedList,
       evidence,
     };
+    x.touch();
     (info.emitted ??= new Map()).set(kind, a);
     x.state |= S_HAS_ANOMALY;
     // Stryker disable next-line LogicalOperator: equivalent: `||` stores the related list of every DUPLICATE_DEBIT version, i.e. also the empty one of a RETRACTED version, as `>= 0` below (other kinds have no related debits)
@@ -120,7 +122,10 @@ export class DebitDecisions {
       c.related.length > 0) {
       info.dupFirsts = [...c.related];
       // The first charges stay held to their horizon too: a late reversal of one still resolves this duplicate.
-      for (const y of c.related) y.state |= S_HAS_ANOMALY;
+      for (const y of c.related) {
+        y.touch();
+        y.state |= S_HAS_ANOMALY;
+      }
     }
     this.counters.anomalyVersions++;
     this.out.anomaly(a);

@@ -47,6 +47,7 @@ export class DebitGroups {
   }
 
   join(x: LiveAttempt): void {
+    x.touch();
     const i = x.info!;
     const key = `${i.bankCard}|${i.bankMerchant}|${x.n[H_DEBIT_AMOUNT]}|${i.bankCurrency}`;
     i.group = key;

@@ -183,6 +183,25 @@ export class DuplicateGroup {
     return { members, open, seq: this.seq, openGraceMs: this.openGraceMs, maxDecidedAt: this.maxDecidedAt };
   }
 
+  /**
+   * @internal state: the members in list order with whether each is on the open list, without the position
+   * map of stateView() (a checkpoint walks every group each barrier); null when the open list is not a subsequence of the
+   * member list in its order (it always is: both keep debit-time order; then use stateView()).
+   */
+  stateMembers(): { x: LiveAttempt; t: number; seq: number; open: boolean }[] | null {
+    let o = this.openHead;
+    for (let n = this.head; n !== null && o !== null; n = n.next) if (n === o) o = o.openNext;
+    if (o !== null) return null;
+    const out: { x: LiveAttempt; t: number; seq: number; open: boolean }[] = [];
+    for (let n = this.head; n !== null; n = n.next) out.push({ x: n.x, t: n.t, seq: n.seq, open: n.open });
+    return out;
+  }
+
+  /** @internal state: the join counter and the two frontiers. */
+  stateCounters(): { seq: number; openGraceMs: number; maxDecidedAt: number } {
+    return { seq: this.seq, openGraceMs: this.openGraceMs, maxDecidedAt: this.maxDecidedAt };
+  }
+
   /** @internal state: rebuilds a fresh group from stateView() (the same lists, seqs and join order). */
   loadState(v: ReturnType<DuplicateGroup['stateView']>): void {
     const nodes: Node[] = v.members.map((m) => ({ x: m.x, t: m.t, seq: m.seq, prev: null, next: null, open: false, openPrev: null, openNext: null }));

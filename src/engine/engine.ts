@@ -30,6 +30,8 @@ import type { EngineCounters, EngineOptions } from './engine-types.js';
 import { H_LAST_HI, S_DECIDED, type LiveAttempt } from './live-attempt.js';
 import { SharedDuplicates } from './shared-duplicates.js';
 import type { AttemptRefs } from './state/attempt-refs.js';
+import type { AttemptTable } from './state/attempt-table.js';
+import { captureEngineSkeleton, restoreEngineSkeleton, type EngineSkeleton } from './state/engine-skeleton.js';
 import { restoreEngine, snapshotEngine, type EngineParts, type EngineState } from './state/engine-state.js';
 import { Watermarks } from './watermark.js';
 
@@ -282,6 +284,21 @@ export class Engine {
   static restore(opts: EngineOptions, state: EngineState, refs: AttemptRefs, engineId: number): Engine {
     const e = new Engine(opts);
     restoreEngine(e.stateParts(), state, refs, engineId);
+    return e;
+  }
+
+  /**
+   * This engine's skeleton for an incremental checkpoint (issue 13, STATE_FORMAT 2): its attempts are
+   * items of `table`. Capture every engine of the process, then the shared index, then table.capture().
+   */
+  captureSkeleton(table: AttemptTable, engineId: number): EngineSkeleton {
+    return captureEngineSkeleton(this.stateParts(), table, engineId);
+  }
+
+  /** A new engine from its skeleton and a restored table (order: src/engine/state/attempt-table.ts). */
+  static restoreFrom(opts: EngineOptions, skeleton: unknown, table: AttemptTable, engineId: number): Engine {
+    const e = new Engine(opts);
+    restoreEngineSkeleton(e.stateParts(), skeleton as EngineSkeleton, table, engineId);
     return e;
   }
 

@@ -75,12 +75,23 @@ export class LiveAttempt implements AttemptView {
   /** Doubles of `n` in use (header + events); the rest is room to grow. */
   len = HEADER;
   n: number[];
+  /** Checkpoint id (issue 13, src/engine/state/attempt-table.ts): 0 until first captured. */
+  sid = 0;
+  /** Changed since the last checkpoint capture: every place that changes an attempt calls touch(). */
+  dirty = true;
+  /** The AttemptTable capture round that last reached it. */
+  seen = 0;
 
   constructor() {
     // NaN marks "none"; the array stays PACKED_DOUBLE (every slot a number), with room
     // for two events: capacity is managed here, not by V8's 1.5x growth, to keep
     // a million open attempts small.
     this.n = INITIAL.slice();
+  }
+
+  /** This attempt changed: the next incremental checkpoint writes it again. */
+  touch(): void {
+    this.dirty = true;
   }
 
   get eventCount(): number {
@@ -104,6 +115,7 @@ export class LiveAttempt implements AttemptView {
 
   /** Appends an event, returns its index. */
   add(word: number, time: number, a: number, b: number, c: number): number {
+    this.dirty = true;
     const i = this.eventCount;
     let n = this.n;
     const p = this.len;
@@ -139,6 +151,7 @@ export class LiveAttempt implements AttemptView {
   }
 
   infoOrCreate(): LiveAttemptInfo {
+    this.dirty = true;
     return (this.info ??= {
       card: null, masked: null, issuer: null,
       bankMerchant: null, bankCurrency: null, bankCard: null, gwCurrency: null,

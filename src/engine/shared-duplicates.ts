@@ -10,6 +10,8 @@ import { stateCensus } from '../util/state-census.js';
 import { DuplicateGroup } from './duplicate-group.js';
 import type { LiveAttempt } from './live-attempt.js';
 import type { AttemptRefs } from './state/attempt-refs.js';
+import type { AttemptTable } from './state/attempt-table.js';
+import { captureSharedSkeleton, restoreSharedSkeleton, type SharedSkeleton } from './state/duplicates-skeleton.js';
 import { restoreShared, snapshotShared, type SharedDuplicatesState } from './state/shared-state.js';
 
 export class SharedDuplicates {
@@ -58,6 +60,7 @@ export class SharedDuplicates {
   remove(x: LiveAttempt): void {
     const key = x.info?.group;
     if (!key) return;
+    x.touch();
     const g = this.groups.get(key);
     if (g !== undefined) {
       if (g.remove(x)) this.entries--;
@@ -74,6 +77,16 @@ export class SharedDuplicates {
   /** The index as plain data, after every engine sharing it was snapshotted with the same `refs` (issue 13). */
   snapshot(refs: AttemptRefs): SharedDuplicatesState {
     return snapshotShared(this, refs);
+  }
+
+  /** The index's skeleton (issue 13, STATE_FORMAT 2), after every engine sharing it was captured into `table`. */
+  captureSkeleton(table: AttemptTable): SharedSkeleton {
+    return captureSharedSkeleton(this, table);
+  }
+
+  /** Fills this fresh instance, after every engine sharing it was restored from `table`; then table.checkComplete(). */
+  restoreFrom(skeleton: unknown, table: AttemptTable): void {
+    restoreSharedSkeleton(this, skeleton as SharedSkeleton, table);
   }
 
   /** Fills this fresh instance, after every engine sharing it was restored with the same `refs`. */

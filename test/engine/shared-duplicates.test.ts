@@ -5,13 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SharedDuplicates } from '../../src/engine/shared-duplicates.js';
-import { H_DEBIT_AT, HEADER, type LiveAttempt } from '../../src/engine/live-attempt.js';
+import { H_DEBIT_AT, LiveAttempt } from '../../src/engine/live-attempt.js';
 
-/** The only parts of an attempt the index reads: its group key, its debit time and whether it is decided. */
+/** A debit as the index reads it: its group key, its debit time, not decided. */
 const debit = (group: string | null, debitAt = 0): LiveAttempt => {
-  const n = new Float64Array(HEADER);
-  n[H_DEBIT_AT] = debitAt;
-  return { info: { group }, n, state: 0 } as unknown as LiveAttempt;
+  const x = new LiveAttempt();
+  x.n[H_DEBIT_AT] = debitAt;
+  x.infoOrCreate().group = group;
+  return x;
 };
 /** The debits filed under `key`, in join order; undefined when there is no such group. */
 const members = (d: SharedDuplicates, key: string) => d.groups.get(key)?.members();

@@ -13,6 +13,7 @@
  */
 import { LiveAttempt } from '../live-attempt.js';
 import type { DebitOwner } from '../debit-groups.js';
+import { RestoredOwners } from './owners.js';
 
 /** [holder (engine id, or SHARED_HOLDER), index in that holder's `attempts`]. */
 export type AttemptRef = [number, number];
@@ -37,8 +38,7 @@ export class AttemptRefs {
   private readonly objects = new Map<number, LiveAttempt[]>();
   private handedOut = 0;
   private readonly filled = new Set<LiveAttempt>();
-  private readonly engines = new Map<number, DebitOwner>();
-  private readonly pendingOwners = new Map<number, LiveAttempt[]>();
+  private readonly owners = new RestoredOwners();
 
   /** Snapshot: `engine` is being written as `id` (its attempts' owner fields name it). */
   nameEngine(engine: object, id: number): void {
@@ -114,28 +114,18 @@ export class AttemptRefs {
 
   /** Restore: engine `id` exists; attempts owned by it get their owner now or when they are restored. */
   registerEngine(id: number, engine: DebitOwner): void {
-    if (this.engines.has(id)) throw new Error(`two engines restored as engine ${id}`);
-    this.engines.set(id, engine);
-    for (const x of this.pendingOwners.get(id) ?? []) x.info!.owner = engine;
-    this.pendingOwners.delete(id);
+    this.owners.register(id, engine);
   }
 
   /** Restore: sets x's owner to engine `id` (now, or once that engine is registered). */
   setOwner(x: LiveAttempt, id: number | null): void {
-    if (id === null) return;
-    const e = this.engines.get(id);
-    if (e !== undefined) x.info!.owner = e;
-    else {
-      let l = this.pendingOwners.get(id);
-      if (l === undefined) this.pendingOwners.set(id, (l = []));
-      l.push(x);
-    }
+    this.owners.set(x, id);
   }
 
   /** Restore: throws unless every name handed out was filled and every owner found (a partial restore is never used). */
   checkComplete(): void {
     const missing = this.handedOut - this.filled.size;
     if (missing > 0) throw new Error(`${missing} attempt(s) referenced but not present in the restored state`);
-    if (this.pendingOwners.size > 0) throw new Error(`attempts owned by engine(s) ${[...this.pendingOwners.keys()].join(', ')} that were not restored`);
+    this.owners.checkComplete();
   }
 }

@@ -9,28 +9,18 @@
  * Positional tuples, not objects: a checkpoint holds one per open attempt.
  */
 import { endianness } from 'node:os';
-import type { Anomaly, AnomalyKind } from '../../events/anomaly.js';
 import type { Interner } from '../../util/interner.js';
 import type { LiveAttempt, LiveAttemptInfo } from '../live-attempt.js';
 import type { AttemptRef, AttemptRefs } from './attempt-refs.js';
-import { fromPlain, toPlain, type Plain } from './plain.js';
+import { infoTuple, loadFields, loadInfo, type InfoTuple } from './attempt-item.js';
 
 type S = string | null;
 
 /** A Float64Array's bytes are the little-endian doubles as they are (every x86 and ARM host). */
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-/** LiveAttemptInfo: its strings, then the emitted versions, txnVersion, mergedInto, owner engine id, dupFirsts. */
-export type AttemptInfoState = [
-  card: S, masked: S, issuer: S, bankMerchant: S, bankCurrency: S, bankCard: S, gwCurrency: S, group: S,
-  /** [kind, last version emitted] in the map's order; null when none. */
-  emitted: [AnomalyKind, Plain][] | null,
-  txnVersion: number,
-  mergedInto: AttemptRef | null,
-  /** The engine id holding it (DebitOwner), null when none. */
-  owner: number | null,
-  dupFirsts: AttemptRef[] | null,
-];
+/** LiveAttemptInfo with the attempts it points at by AttemptRefs name. */
+export type AttemptInfoState = InfoTuple<AttemptRef>;
 
 /** len (its numbers in the holder's AttemptNumbers), n.length (its room), tid, mid, rrn, termCurrency, state bits, info. */
 export type AttemptState = [len: number, cap: number, tid: S, mid: S, rrn: S, termCurrency: S, state: number, info: AttemptInfoState | null];
@@ -41,10 +31,6 @@ export const I_EMITTED = 8;
 export const I_MERGED_INTO = 10;
 export const I_OWNER = 11;
 export const I_DUP_FIRSTS = 12;
-
-const INFO_STRINGS = ['card', 'masked', 'issuer', 'bankMerchant', 'bankCurrency', 'bankCard', 'gwCurrency', 'group'] as const;
-/** Low-cardinality strings, interned again on restore (card tokens and group keys are not). */
-const INTERNED = new Set<string>(['issuer', 'bankMerchant', 'bankCurrency', 'gwCurrency']);
 
 /** The packed numbers of a holder's attempts, in order, while they are written or read. */
 export class AttemptNumbers {
@@ -110,16 +96,7 @@ export function attemptState(x: LiveAttempt, refs: AttemptRefs, holder: number, 
 }
 
 function infoState(i: LiveAttemptInfo, refs: AttemptRefs, holder: number): AttemptInfoState {
-  const s: AttemptInfoState = [
-    i.card, i.masked, i.issuer, i.bankMerchant, i.bankCurrency, i.bankCard, i.gwCurrency, i.group,
-    i.emitted === null ? null : [...i.emitted].map(([k, a]) => [k, toPlain(a)]),
-    i.txnVersion,
-    i.mergedInto === null ? null : refs.ref(i.mergedInto, holder),
-    null,
-    i.dupFirsts === null ? null : i.dupFirsts.map((y) => refs.ref(y, holder)),
-  ];
-  s[I_OWNER] = refs.ownerId(i.owner, (id) => { s[I_OWNER] = id; });
-  return s;
+  return infoTuple(i, { ref: (y) => refs.ref(y, holder), owner: (o, patch) => refs.ownerId(o, patch) });
 }
 
 /** Fills the (fresh) object x from its state; `strings` interns the low-cardinality strings again. */
@@ -128,21 +105,6 @@ export function loadAttempt(x: LiveAttempt, s: AttemptState, refs: AttemptRefs, 
   if (!(Number.isInteger(len) && len >= 0 && cap >= len)) throw new Error(`attempt state: cap ${cap} below its ${len} numbers`);
   x.n = nums.take(len, cap);
   x.len = len;
-  const intern = (v: S) => (v === null ? null : strings.intern(v));
-  x.tid = intern(tid);
-  x.mid = intern(mid);
-  x.rrn = rrn;
-  x.termCurrency = intern(termCurrency);
-  x.state = state;
-  if (si === null) return;
-  const info = x.infoOrCreate();
-  INFO_STRINGS.forEach((k, j) => { info[k] = INTERNED.has(k) ? intern(si[j] as S) : (si[j] as S); });
-  const emitted = si[I_EMITTED];
-  info.emitted = emitted === null ? null : new Map(emitted.map(([k, a]) => [k, fromPlain<Anomaly>(a)]));
-  info.txnVersion = si[9];
-  const merged = si[I_MERGED_INTO];
-  info.mergedInto = merged === null ? null : refs.attempt(merged);
-  const firsts = si[I_DUP_FIRSTS];
-  info.dupFirsts = firsts === null ? null : firsts.map((r) => refs.attempt(r));
-  refs.setOwner(x, si[I_OWNER]);
+  loadFields(x, [tid, mid, rrn, termCurrency, state], strings);
+  if (si !== null) loadInfo(x, si, { attempt: (r) => refs.attempt(r), setOwner: (y, id) => refs.setOwner(y, id) }, strings);
 }

@@ -16,7 +16,6 @@
  * Restore: a fresh SharedDuplicates, Engine.restore for each engine with it
  * as `duplicateGroups`, then shared.restore.
  */
-import type { CardFact } from '../../detect/patterns/types.js';
 import type { TimeHeap } from '../../util/heap.js';
 import type { Interner } from '../../util/interner.js';
 import { snapNum, unsnapNum, type SnapNum } from '../../util/snapshot-num.js';
@@ -28,10 +27,11 @@ import type { EngineCounters } from '../engine-types.js';
 import { H_DUE, type LiveAttempt } from '../live-attempt.js';
 import type { SharedDuplicates } from '../shared-duplicates.js';
 import type { Watermarks } from '../watermark.js';
-import { LiveAttempt as Attempt } from '../live-attempt.js';
 import { AttemptNumbers, attemptState, loadAttempt, type AttemptState } from './attempt-state.js';
 import type { AttemptRef, AttemptRefs } from './attempt-refs.js';
 import { duplicateIndexState, loadDuplicateIndex, type DuplicateIndexState } from './duplicates-state.js';
+import { releasedAttempt, restoreCounters } from './engine-skeleton.js';
+import type { CardFact } from '../../detect/patterns/types.js';
 import { fromPlain, heapState, loadHeap, toPlain, type HeapState, type Plain } from './plain.js';
 
 export const ENGINE_STATE_VERSION = 1;
@@ -130,11 +130,7 @@ export function restoreEngine(p: EngineParts, s: EngineState, refs: AttemptRefs,
   refs.registerEngine(engineId, p.engine);
   loadAttempts(refs, engineId, s.attempts, s.attemptNumbers, p.strings);
   const get = (r: AttemptRef) => refs.attempt(r);
-  Object.assign(p.counters.events, s.counters.events);
-  Object.assign(p.counters.duplicates, s.counters.duplicates);
-  Object.assign(p.counters.late, s.counters.late);
-  Object.assign(p.counters.tooLate, s.counters.tooLate);
-  for (const k of ['linkConflicts', 'anomalyVersions', 'decisions', 'released'] as const) p.counters[k] = s.counters[k];
+  restoreCounters(p.counters, s.counters);
   p.setEnded(s.ended);
   loadWatermarks(p.wm, s.watermarks);
   const { byAttempt, byRrn } = p.index.stateMaps();
@@ -145,24 +141,11 @@ export function restoreEngine(p: EngineParts, s: EngineState, refs: AttemptRefs,
   const released = releasedAttempt();
   loadHeap(lc.timers, s.timers, (r) => (r === null ? released : get(r)));
   lc.setEnded(s.lifecycleEnded);
-  if (s.cardFacts !== null && p.cardFacts !== undefined) {
-    const cf = p.cardFacts.stateParts();
-    loadHeap(cf.facts, s.cardFacts.facts, (f) => ({ fact: fromPlain<CardFact>(f.fact), attempt: get(f.attempt) }));
-    cf.setLastFactTime(unsnapNum(s.cardFacts.lastFactTime));
-  }
-  for (const [id, t] of s.faultIds) p.faultIds.set(id, t);
-  loadHeap(p.faultIdExpiry, s.faultIdExpiry, (id) => id);
+  loadFactsAndFaults(p, s, get);
   if (s.duplicates !== null) {
     loadDuplicateIndex(p.dups, s.duplicates, refs);
     refs.checkComplete();
   }
-}
-
-/** Stands for a released attempt in the timer heap: its entry is skipped when it pops (H_DUE is NaN). */
-function releasedAttempt(): LiveAttempt {
-  const x = new Attempt();
-  x.n[H_DUE] = NaN;
-  return x;
 }
 
 function watermarkState(wm: Watermarks): EngineState['watermarks'] {
@@ -178,4 +161,19 @@ function loadWatermarks(wm: Watermarks, s: EngineState['watermarks']): void {
     maxTerminal: unsnapNum(s.maxTerminal), maxGateway: unsnapNum(s.maxGateway), maxBank: unsnapNum(s.maxBank), closed: s.closed,
     floor: { terminal: unsnapNum(s.floor.terminal), gateway: unsnapNum(s.floor.gateway), bank: unsnapNum(s.floor.bank) }, value: unsnapNum(s.value),
   });
+}
+
+/** The held card facts (attempts named as R) and the DEVICE_FAULT ids. */
+function loadFactsAndFaults<R>(
+  p: EngineParts,
+  s: { cardFacts: { facts: HeapState<{ fact: Plain; attempt: R }>; lastFactTime: SnapNum } | null; faultIds: [string, number][]; faultIdExpiry: HeapState<string> },
+  get: (r: R) => LiveAttempt,
+): void {
+  if (s.cardFacts !== null && p.cardFacts !== undefined) {
+    const cf = p.cardFacts.stateParts();
+    loadHeap(cf.facts, s.cardFacts.facts, (f) => ({ fact: fromPlain<CardFact>(f.fact), attempt: get(f.attempt) }));
+    cf.setLastFactTime(unsnapNum(s.cardFacts.lastFactTime));
+  }
+  for (const [id, t] of s.faultIds) p.faultIds.set(id, t);
+  loadHeap(p.faultIdExpiry, s.faultIdExpiry, (id) => id);
 }
