@@ -7,7 +7,7 @@
  * several engines sharing one index with events routed by terminal as
  * `posguard run` routes them (one engine per partition; a merchant's
  * terminals in different partitions). The card patterns and fault spikes are
- * recording fakes here: their own state is ck-pat's (src/detect/patterns);
+ * recording fakes here: their own state is the card patterns' (src/detect/patterns);
  * what the engine hands them, and when, is what this file checks.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * Fake run parts for the checkpointer's tests: two partitions, an item table
- * with change tracking (as ck-eng / ck-pat's trackers are to behave: a delta is
+ * with change tracking (as the engine's and card patterns' trackers behave: a delta is
  * what changed since the previous capture; a full capture lists everything),
  * and the in-memory store. The generation can be replaced (a rebuild).
  */

@@ -8,7 +8,7 @@
  *            ["a"|"c", key, item] (upsert) | ["a"|"c", key] (remove); last {"end":true,"upserts":u,"removes":r}
  *
  * Fullness is per table: a part may answer a full capture where a delta was
- * asked for (ck-pat's card tracker after an overflow), which resets that table
+ * asked for (the card tracker after an overflow), which resets that table
  * alone in the merge. A segment is a base when every table in it is full.
  *
  * Written streamed: items one by one into lines written straight into a
