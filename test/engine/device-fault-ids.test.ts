@@ -13,6 +13,7 @@ import { Engine } from '../../src/engine/engine.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { stateCensus } from '../../src/util/state-census.js';
 import { EventBuilder, T0 } from '../eval/builders.js';
+import { watermarkClock } from '../support/watermark-clock.js';
 
 type Ev = TerminalEvent | GatewayEvent | BankEvent;
 const streamOf = (e: Ev): Stream => ('account_ref' in e ? 'bank' : 'network' in e ? 'gateway' : 'terminal');
@@ -24,15 +25,10 @@ const KEPT_UNTIL = T0 + t.terminalMaxDriftMs + R;
 function harness() {
   const engine = new Engine({ rules: () => DEFAULT_RULES, output: { anomaly: () => undefined } });
   const push = (...events: Ev[]) => events.forEach((e) => engine.push(streamOf(e), e));
-  let tick = 0;
-  /** Moves W to exactly `w`: each stream's newest event sits its own lag (max delay + drift or skew) ahead. */
+  const clock = watermarkClock(t, push);
+  /** Moves W to exactly `w`. */
   const watermarkTo = (w: number) => {
-    tick++;
-    const ids = { terminal_id: 'CLOCK001', rrn: `CLK${String(tick).padStart(9, '0')}`, stan: String(tick).padStart(6, '0'), card_token: 'tok_clock' };
-    const b = new EventBuilder(ids, { firstId: 9_000_000 + tick * 10 });
-    push(b.terminal('TXN_STARTED', { event_time: w + t.maxDelayMs + t.terminalMaxDriftMs }),
-      b.gateway('REQUEST_RECEIVED', { event_time: w + t.maxDelayMs + t.clockSkewMs }),
-      b.bank('AUTH_DECLINED', { event_time: w + t.maxDelayMs + t.clockSkewMs }));
+    clock(w);
     expect(engine.watermark).toBe(w);
   };
   const heldIds = () => stateCensus.entries().filter(([s]) => s === 'device_fault_ids').reduce((n, [, v]) => n + v, 0);

@@ -14,7 +14,8 @@ import { buildRules } from '../../src/config/rules.js';
 import type { Anomaly } from '../../src/events/anomaly.js';
 import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
 import { createPipeline } from '../../src/runtime/pipeline.js';
-import { EventBuilder, MIN, T0 } from '../eval/builders.js';
+import { EventBuilder, MIN } from '../eval/builders.js';
+import { watermarkClock } from '../support/watermark-clock.js';
 
 type Ev = TerminalEvent | GatewayEvent | BankEvent;
 const streamOf = (e: Ev): Stream => ('account_ref' in e ? 'bank' : 'network' in e ? 'gateway' : 'terminal');
@@ -39,15 +40,9 @@ function run(lateAt: number): Anomaly[] {
   const out: Anomaly[] = [];
   const { engine } = createPipeline(() => RULES, { anomaly: (a) => out.push(a) });
   const push = (...events: Ev[]) => events.forEach((e) => engine.push(streamOf(e), e));
-  let tick = 0;
-  /** W to exactly `w`: each stream's newest event its own lag ahead (an attempt of another terminal and card). */
+  const clock = watermarkClock(t, push);
   const watermarkTo = (w: number) => {
-    tick++;
-    const ids = { terminal_id: 'CLOCK001', rrn: `CLK${String(tick).padStart(9, '0')}`, stan: String(tick).padStart(6, '0'), card_token: 'tok_clock' };
-    const b = new EventBuilder(ids, { firstId: 9_000_000 + tick * 10 });
-    push(b.terminal('TXN_STARTED', { event_time: w + t.maxDelayMs + t.terminalMaxDriftMs }),
-      b.gateway('REQUEST_RECEIVED', { event_time: w + t.maxDelayMs + t.clockSkewMs }),
-      b.bank('AUTH_APPROVED', { event_time: w + t.maxDelayMs + t.clockSkewMs, amount_minor: 900_000 }));
+    clock(w);
     expect(engine.watermark).toBe(w);
   };
   push(...[1, 2, 3, 4, 5].map(attempt));
