@@ -54,3 +54,28 @@ describe('a bank approval echoing another rrn\'s attempt, its reversal before or
     });
   }
 });
+
+describe('a bank approval echoing a (terminal_id, stan) not held yet, its reversal before or after it', () => {
+  // R1's terminal events at (TERM0001, 000001) and its AUTH_APPROVED; the gateway never saw R1. The approval's
+  // echo links R1 to (TERM0001, 000001) (docs/semantics.md: the bank's own terminal_id and stan stand in where the
+  // gateway never linked the rrn), so the terminal's events, arriving after, join R1's attempt, whether or not a
+  // reversal of R1 came first. No TXN_COMPLETED; the reversal, past the grace, resolves the orphan.
+  const ev = new EventBuilder().attempt({ t: T0, omit: ['TXN_COMPLETED'] });
+  const terminal = Object.values(ev).filter((e) => streamOf(e) === 'terminal');
+  const approval = ev.AUTH_APPROVED!;
+  const reversal = new EventBuilder({}, { firstId: 900 }).bank('REVERSAL_APPLIED', { event_time: T0 + 11 * MIN });
+  const terminalIds = terminal.map((e) => e.event_id).sort();
+
+  for (const [name, order] of [
+    ['approval, then reversal', [approval, reversal, ...terminal]],
+    ['reversal, then approval', [reversal, approval, ...terminal]],
+  ] as const) {
+    it(`${name}: the orphan names TERM0001 / 000001 and cites the terminal's events`, () => {
+      const out = replay(order);
+      expect(out.conflicts).toBe(0);
+      expect(out.open).toBe(0);
+      expect(out.final.map((a) => [a.kind, a.status, a.rrn, a.terminal_id, a.stan])).toEqual([['ORPHAN_DEBIT', 'AUTO_RESOLVED', 'RRN000000001', 'TERM0001', '000001']]);
+      expect(out.final[0]!.evidence.terminal.map((e) => e.event_id).sort()).toEqual(terminalIds);
+    });
+  }
+});
