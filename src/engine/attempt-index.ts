@@ -109,6 +109,9 @@ export class AttemptIndex {
     } else if (x !== undefined && byKey === undefined) {
       this.linkAttempt(x, e.terminal_id, Number(e.stan));
       x.state |= S_ECHO_LINKED;
+    } else if (x !== undefined) {
+      // x is known by rrn only (a reversal came first) and the echoed attempt has another rrn: as in createForBank.
+      this.echoConflict(x, e);
     }
     return x;
   }
@@ -122,13 +125,17 @@ export class AttemptIndex {
       this.linkAttempt(x, e.terminal_id, Number(e.stan));
       x.state |= S_ECHO_LINKED;
     } else {
-      // The echoed attempt already has another rrn: keep the ids for the anomaly, index nothing.
-      this.counters.linkConflicts++;
-      x.touch();
-      x.tid = this.strings.intern(e.terminal_id);
-      x.n[H_STAN] = Number(e.stan);
+      this.echoConflict(x, e);
     }
     return x;
+  }
+
+  /** The attempt a bank approval echoes already has another rrn: counted; x keeps the ids for its anomaly, indexed by nothing. */
+  private echoConflict(x: LiveAttempt, e: BankEvent): void {
+    this.counters.linkConflicts++;
+    x.touch();
+    x.tid = this.strings.intern(e.terminal_id);
+    x.n[H_STAN] = Number(e.stan);
   }
 
   /** x leaves both indexes (its state is released). */
@@ -235,18 +242,16 @@ export class AttemptIndex {
   /** After a merge: the earliest AUTH_APPROVED debit among the events. */
   private recomputeDebit(x: LiveAttempt): void {
     const n = x.n;
-    const before = n[H_DEBIT_AT];
     for (let i = 0, p = HEADER; p < x.len; i++, p += EV) {
       if ((n[p] & 31) === B.AUTH_APPROVED && x.earlier(i, n[H_DEBIT_IDX])) {
         n[H_DEBIT_IDX] = i;
         n[H_DEBIT_AT] = n[p + 1];
       }
     }
-    // The group keeps its debits in time order: a debit whose time moved files again.
-    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: equivalent, all of them: recomputeDebit runs only after a merge, whose target has no rrn, so no bank approval, no debit and no group before it; the leave never happens, and a leave of an attempt in no group removes nothing
-    if (n[H_DEBIT_AT] !== before && x.info?.group) this.groups.leave(x);
+    // No group to leave first: every caller merges into an attempt without an rrn, so without a bank
+    // approval, a debit or a group (a debit's time cannot move here; the `leave` that was here never ran).
     if (!Number.isNaN(n[H_DEBIT_AT]) && x.info !== null &&
-      // Stryker disable next-line ConditionalExpression: equivalent: `→ true`, since x is in no group here (line above) (→ false, killed, is hidden with it)
+      // Stryker disable next-line ConditionalExpression: equivalent: `→ true`, since x is in no group here (above) (→ false, killed, is hidden with it)
       x.info.group === null &&
       // Stryker disable next-line ConditionalExpression: equivalent: `→ true`, since a debit comes with its bank approval, which set bankCard on the attempt merged in, and mergeInfo copied it (→ false, killed, is hidden with it)
       x.info.bankCard !== null) this.groups.join(x);

@@ -307,10 +307,13 @@ export class Engine {
     return {
       engine: this, counters: this.counters, wm: this.wm, strings: this.strings, index: this.index, lifecycle: this.lifecycle,
       cardFacts: this.cardFacts, dups: this.groups.stateIndex(), sharedDups: this.groups.shared, faultIds: this.faultIds,
-      faultIdExpiry: this.faultIdExpiry, ended: this.ended, setEnded: (ended) => { this.ended = ended; },
+      faultIdExpiry: this.faultIdExpiry, ended: this.ended,
+      // Stryker disable next-line BlockStatement: equivalent (`{}`): a restored engine that had ended gets no more input, and a second end() finds nothing to do (the `ended` comments in end())
+      setEnded: (ended) => { this.ended = ended; },
     };
   }
 }
 
 /** Scratch space for a packed event id (no allocation per event). */
+// Stryker disable next-line ArrayDeclaration: equivalent (`[]`): packUuid writes all three slots before any is read
 const idParts: number[] = [0, 0, 0];
