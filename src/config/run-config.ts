@@ -85,7 +85,7 @@ export const RUN_CONFIG_SCHEMA = {
       untilEnd: bool(false, 'bounded run: stop at the end offsets seen at start, take every pending decision, exit'),
       statusIntervalMs: int(10_000, 0, 'status line period (0 = none)'),
       createDlqTopic: bool(true, 'create the dead-letter topic when missing'),
-      checkpointIntervalMs: int(0, 0, 'how often every partition task\'s state is checkpointed to topics.state and the offsets committed with it, e.g. 60000 (0 = off, the default until the capture is incremental: a full capture of 200k open attempts ran out of heap; commits follow the floor, a restart rebuilds by re-reading; docs/kafka.md, "Checkpoints")'),
+      checkpointIntervalMs: int(60_000, 0, 'how often every partition task\'s state is checkpointed to topics.state (a skeleton record per partition and a segment of the attempts and cards changed since the last one) and the offsets committed with it (0 = off: commits follow the floor, a restart rebuilds by re-reading; docs/kafka.md, "Checkpoints")'),
       createStateTopic: bool(true, 'create the state topic (compacted) when missing and checkpoints are on'),
       metricsPort: int(9464, 0, 'Prometheus /metrics, /healthz and /readyz on this port (0 = off)'),
       suppressionsReloadMs: int(30_000, 100, 'how often active suppressions are re-read from ClickHouse'),

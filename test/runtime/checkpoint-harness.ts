@@ -79,7 +79,8 @@ export interface Harness {
 }
 
 /** `store`: a store another harness wrote (this one is the restarted process). */
-export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: MemoryCheckpointStore; epoch?: number } = {}): Harness {
+/** `clock`: a settable wall clock; `holdMs` is added to it while a barrier holds the input (the hold budget's measure). */
+export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: MemoryCheckpointStore; epoch?: number; clock?: { ms: number; holdMs: number } } = {}): Harness {
   const store = o.store ?? new MemoryCheckpointStore(o.chunkBytes ?? 64);
   const steps = store.steps;
   const commits: CommitPlan[] = [];
@@ -96,7 +97,8 @@ export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: 
     },
   } as Omit<Harness, 'ck'> & { ck?: Checkpointer };
   const metrics = { restore: (r: string) => void restores.push(r), segment: (e: SegmentWrittenEvent) => void segments.push(e) };
-  h.ck = new Checkpointer({ group: 'g', rules: () => DEFAULT_RULES, store, log, now: Date.now, metrics, chain: new ChainPolicy(o.maxSegments) }, {
+  const now = o.clock === undefined ? Date.now : () => o.clock!.ms;
+  h.ck = new Checkpointer({ group: 'g', rules: () => DEFAULT_RULES, store, log, now, metrics, chain: new ChainPolicy(o.maxSegments) }, {
     snapshot: (barrier, items): BarrierSnapshot => {
       steps.push(`snapshot ${barrier}`);
       const full = items.full(generation);
@@ -110,7 +112,9 @@ export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: 
     },
     atBatchBoundary: async (fn) => {
       steps.push('hold');
-      return fn();
+      const r = await fn();
+      if (o.clock !== undefined) o.clock.ms += o.clock.holdMs;
+      return r;
     },
     flushOutputs: async () => void steps.push('flush'),
     commitExactly: async (plan) => {

@@ -23,6 +23,25 @@ describe('checkpoint barrier', () => {
     expect(t.got.filter((l) => /checkpoint 2 \(shutdown\): 2 partitions, \d+ bytes, segment delta of 0 items \d+ bytes, chain of 2/.test(l.msg))).toHaveLength(1);
   });
 
+  it('hold budget: an interval barrier waits while the last one held the input for more than 5 % of the time since it started; others never wait', async () => {
+    const clock = { ms: 1_000_000, holdMs: 10_000 };
+    const t = harness({ clock });
+    expect(await t.ck.take('interval', true, true)).toBe(true); // held 10 s
+    clock.ms += 60_000 - 10_000; // 60 s after it started: 10 s > 5 % of 60 s
+    expect(await t.ck.take('interval', true, true)).toBe(false);
+    expect(t.steps.filter((s) => s.startsWith('snapshot'))).toEqual(['snapshot 1']);
+    clock.ms += 140_000 - 1; // 1 ms short of 200 s
+    expect(await t.ck.take('interval', true, true)).toBe(false);
+    clock.ms += 1; // exactly 200 s: 10 s is 5 %
+    clock.holdMs = 500;
+    expect(await t.ck.take('interval', true, true)).toBe(true);
+    clock.ms += 10_000; // held 0.5 s: ≤ 5 % of 10.5 s
+    expect(await t.ck.take('interval', true, true)).toBe(true);
+    clock.holdMs = 10_000;
+    expect(await t.ck.take('shutdown', false)).toBe(true); // not an interval barrier: no budget
+    expect(t.steps.filter((s) => s.startsWith('snapshot'))).toHaveLength(4);
+  });
+
   it('commits nothing when a write fails, and says so once', async () => {
     const t = harness();
     t.store.failWrite = 1;

@@ -73,7 +73,7 @@ describeKafka('posguard run (Confluent Avro through the registry)', (env) => {
     const { config } = loadRunConfig({
       configFile,
       flags: {
-        brokers: env.brokers, registry: env.registry!, group, data: dataDir, untilEnd: true, statusIntervalMs: '0',
+        brokers: env.brokers, registry: env.registry!, group, data: dataDir, untilEnd: true, statusIntervalMs: '0', checkpointIntervalMs: '0',
         terminalTopic: topics.terminal, gatewayTopic: topics.gateway, bankTopic: topics.bank, dlqTopic: topics.dlq,
       },
       env: {},

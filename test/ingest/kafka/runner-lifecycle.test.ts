@@ -7,7 +7,7 @@ import { KafkaRun } from '../../../src/runtime/kafka/runner.js';
 describe('KafkaRun.stop', () => {
   it('is idempotent: two stops share one drain and one result, a third after the close returns it too', async () => {
     const lines: string[] = [];
-    const run = new KafkaRun({ config: loadRunConfig({ env: {} }).config, rules: () => DEFAULT_RULES, log: (level, msg) => void lines.push(`${level} ${msg}`) });
+    const run = new KafkaRun({ config: loadRunConfig({ env: {}, flags: { checkpointIntervalMs: '0' } }).config, rules: () => DEFAULT_RULES, log: (level, msg) => void lines.push(`${level} ${msg}`) });
     expect(run.state).toBe('created');
     const first = run.stop('received SIGTERM');
     const second = run.stop('received SIGINT');

@@ -88,7 +88,7 @@ describeKafka('101 DEVICE_FAULTs on distinct days through posguard run', (env) =
     const { config } = loadRunConfig({
       env: {},
       flags: {
-        brokers: env.brokers, group, data: dataDir, untilEnd: true, statusIntervalMs: '0', format: 'json', commitIntervalMs: '200',
+        brokers: env.brokers, group, data: dataDir, untilEnd: true, statusIntervalMs: '0', checkpointIntervalMs: '0', format: 'json', commitIntervalMs: '200',
         terminalTopic: topics.terminal, gatewayTopic: topics.gateway, bankTopic: topics.bank, dlqTopic: topics.dlq,
       },
     });

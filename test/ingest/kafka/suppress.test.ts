@@ -50,7 +50,7 @@ describeKafka('posguard run with a suppression', (env) => {
     await simulateToKafka({ kafka: { brokers: env.brokers.split(','), clientId: 'posguard-test' }, topics, registryUrl: null, format: 'json', ...SIM_S });
     const { config } = loadRunConfig({
       flags: {
-        brokers: env.brokers, format: 'json', group, data: dataDir, untilEnd: true, statusIntervalMs: '0', suppressionsReloadMs: '500',
+        brokers: env.brokers, format: 'json', group, data: dataDir, untilEnd: true, statusIntervalMs: '0', checkpointIntervalMs: '0', suppressionsReloadMs: '500',
         terminalTopic: topics.terminal, gatewayTopic: topics.gateway, bankTopic: topics.bank, dlqTopic: topics.dlq,
       },
       env: {},

@@ -14,6 +14,14 @@
  * in the metadata → tombstone the segments a newer base has made useless.
  * A failed write commits nothing: the previous checkpoint and commit stay the
  * pair a restart uses, and the next barrier is a base.
+ *
+ * Hold budget: an interval barrier is skipped while the input held by the
+ * last barrier exceeds MAX_HOLD_SHARE of the time since it started. Live
+ * traffic changes a few percent of the state per interval (deltas of well
+ * under a second), so this never acts; reading a backlog, an interval covers
+ * hours of event time, every barrier is a base of the whole state (seconds),
+ * and without it the barriers would take a fixed share of the catch-up
+ * (Flink's minimum pause between checkpoints, scaled by what they cost).
  */
 import type { Rules } from '../../../config/rules.js';
 import { rulesStamp } from '../../../config/rules-version.js';
@@ -26,6 +34,9 @@ import { decideRestore, loadChain, readCheckpoints, type AcceptedRestore, type F
 import { SegmentEncoder, type SegmentFigures } from './segment.js';
 import type { BarrierSnapshot, ItemSink } from './snapshot.js';
 import { compressState, envelope, serializeState, STATE_FORMAT } from './state.js';
+
+/** Largest share of the time the input may be held by barriers before an interval barrier is skipped (hold budget, above). */
+export const MAX_HOLD_SHARE = 0.05;
 
 export interface CheckpointerOptions {
   readonly group: string;
@@ -90,6 +101,8 @@ export class Checkpointer {
   private closed = false;
   failures = 0;
   private readonly chain: ChainPolicy;
+  /** Wall clock the last completed barrier started at (hold budget). */
+  private lastStartedMs = -Infinity;
 
   constructor(private readonly o: CheckpointerOptions, private readonly parts: BarrierParts) {
     this.chain = o.chain ?? new ChainPolicy();
@@ -116,12 +129,19 @@ export class Checkpointer {
       if (skipIfBusy) return false;
       await this.inFlight.catch(() => false);
     }
+    if (skipIfBusy && this.overBudget()) return false;
     if (this.closed) return false;
     const p = this.barrierNow(why, atBoundary).finally(() => {
       if (this.inFlight === p) this.inFlight = null;
     });
     this.inFlight = p;
     return p;
+  }
+
+  /** The last barrier's hold is more than MAX_HOLD_SHARE of the time since it started (interval barriers wait). */
+  private overBudget(): boolean {
+    const held = this.last?.heldMs ?? 0;
+    return held > MAX_HOLD_SHARE * (this.o.now() - this.lastStartedMs);
   }
 
   /** No barrier after this (the run is closing); one in progress stops before writing. */
@@ -132,6 +152,7 @@ export class Checkpointer {
   /** The input is held only while the state is captured (skeletons as JSON, items as segment lines); compressing, flushing, writing and committing run with the input flowing. */
   private async barrierNow(why: string, atBoundary: boolean): Promise<boolean> {
     const t0 = this.o.now();
+    this.lastStartedMs = t0;
     const got = atBoundary ? await this.parts.atBatchBoundary(async () => this.capture()) : this.capture();
     if (got === null) return false;
     const heldMs = this.o.now() - t0;
