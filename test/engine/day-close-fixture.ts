@@ -35,11 +35,11 @@ export function attempt(i: number): BankEvent {
 }
 
 /**
- * An engine with CARD_TESTING anomalies collected in `out`, card X's attempts 1-5 and card Y's approval at
- * MIDNIGHT + 5 min pushed (Y's fact is handed over before any late fact comes, so a late fact of T0's day is
- * behind it), and `watermarkTo(w)`: sets W to exactly w (checked).
+ * An engine with CARD_TESTING anomalies collected in `out`, card X's attempts 1-5 and (`withY`, the default)
+ * card Y's approval at MIDNIGHT + 5 min pushed (Y's fact is handed over before any late fact comes, so a late
+ * fact of T0's day is behind it), and `watermarkTo(w)`: sets W to exactly w (checked).
  */
-export function dayCloseEngine() {
+export function dayCloseEngine(o: { withY?: boolean } = {}) {
   const out: Anomaly[] = [];
   const { engine } = createPipeline(() => RULES, { anomaly: (a) => { if (a.kind === 'CARD_TESTING') out.push(a); } });
   const push = (...events: Ev[]) => events.forEach((e) => engine.push(streamOf(e), e));
@@ -49,6 +49,7 @@ export function dayCloseEngine() {
     expect(engine.watermark).toBe(w);
   };
   push(...[1, 2, 3, 4, 5].map(attempt));
+  if (o.withY === false) return { engine, out, push, watermarkTo };
   const y = new EventBuilder({ stan: '000077', rrn: 'RRN000000077', card_token: 'tok_card_Y' }, { firstId: 770 });
   push(y.bank('AUTH_APPROVED', { event_time: MIDNIGHT + 5 * MIN }));
   return { engine, out, push, watermarkTo };

@@ -1,8 +1,8 @@
 /**
- * The `late` flag of a card fact stays measured against the newest fact already
- * handed to the card patterns, not against an earlier late fact
- * (src/engine/card-facts.ts, complete(): only an in-order fact moves the
- * frontier). docs/semantics.md, "Late facts for card patterns": a late fact
+ * The `late` flag of a card fact stays measured against the frontier the card
+ * patterns were advanced to, not against an earlier late fact
+ * (src/engine/card-facts.ts, release(): the watermark of the last release
+ * is the frontier; a late fact never moves it). docs/semantics.md, "Late facts for card patterns": a late fact
  * never creates an anomaly on a UTC day already closed; card-patterns.ts closes
  * a day for late facts once its frontier - allowedLatenessMs is past the day's
  * end, i.e. (frontier = W - clockSkewMs) from W = end of day + allowedLatenessMs
