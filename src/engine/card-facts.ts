@@ -60,16 +60,15 @@ export class PendingCardFacts {
    * could still follow it (results would depend on arrival order).
    */
   release(w: number): void {
-    if (this.facts.size === 0 || this.facts.peekTime() >= w) {
-      if (w > this.releasedBelow) this.releasedBelow = w;
-      return;
-    }
-    const ready: { p: PendingFact; late: boolean }[] = [];
-    while (this.facts.size > 0 && this.facts.peekTime() < w) {
+    let ready: { p: PendingFact; late: boolean }[] | null = null;
+    // An empty heap's peekTime() is +∞: the loop ends there.
+    while (this.facts.peekTime() < w) {
       const late = this.facts.peekTime() < this.releasedBelow;
-      ready.push({ p: this.facts.pop(), late });
+      (ready ??= []).push({ p: this.facts.pop(), late });
     }
-    if (w > this.releasedBelow) this.releasedBelow = w;
+    // The watermark never decreases.
+    this.releasedBelow = w;
+    if (ready === null) return;
     // Stage 2 needs (event_time, event_id) order; one batch is all facts the watermark passed.
     ready.sort((a, b) => a.p.fact.event_time - b.p.fact.event_time || (a.p.fact.event_id < b.p.fact.event_id ? -1 : 1));
     for (const r of ready) this.cards.push(this.complete(r.p, r.late));

@@ -34,10 +34,10 @@ function attempt(i: number): BankEvent {
   return b.bank('AUTH_DECLINED', { event_time: T0 });
 }
 
-/** Attempts 2-8, then W set to `firstAt`, then attempt 1; the CARD_TESTING versions (version, trigger rrn, related). */
-function run(firstAt: number): { versions: [number, string | null, readonly string[]][]; lateBank: number } {
+/** Attempts 2-8, then W set to `firstAt`, then attempt 1; the CARD_TESTING versions (version, trigger rrn, related), facts late for the engine and for the card patterns. */
+function run(firstAt: number): { versions: [number, string | null, readonly string[]][]; lateBank: number; latePatterns: number } {
   const out: Anomaly[] = [];
-  const { engine } = createPipeline(() => RULES, { anomaly: (a) => { if (a.kind === 'CARD_TESTING') out.push(a); } });
+  const { engine, cardPatterns } = createPipeline(() => RULES, { anomaly: (a) => { if (a.kind === 'CARD_TESTING') out.push(a); } });
   const push = (...events: Ev[]) => events.forEach((e) => engine.push(streamOf(e), e));
   const clock = watermarkClock(RULES.time, push);
   push(...[2, 3, 4, 5, 6, 7, 8].map(attempt));
@@ -46,7 +46,7 @@ function run(firstAt: number): { versions: [number, string | null, readonly stri
   push(attempt(1));
   const lateBank = engine.counters.late.bank;
   engine.end();
-  return { versions: out.map((a) => [a.version, a.rrn, a.related_rrns]), lateBank };
+  return { versions: out.map((a) => [a.version, a.rrn, a.related_rrns]), lateBank, latePatterns: cardPatterns!.counters.late };
 }
 
 describe('a card fact is handed over once the watermark has passed t + clockSkewMs, not at it', () => {
@@ -55,11 +55,11 @@ describe('a card fact is handed over once the watermark has passed t + clockSkew
   const once: [number, string, string[]][] = [[1, 'RRN000000006', ['RRN000000001', 'RRN000000002', 'RRN000000003', 'RRN000000004', 'RRN000000005']]];
 
   it('attempt 1 arriving at W = T0 + clockSkewMs is on time, and the result is the in-order one: one version', () => {
-    expect(run(T0 + RULES.time.clockSkewMs)).toEqual({ versions: once, lateBank: 0 });
+    expect(run(T0 + RULES.time.clockSkewMs)).toEqual({ versions: once, lateBank: 0, latePatterns: 0 });
   });
 
   it('the same with attempt 1 arriving 1 ms earlier (control)', () => {
-    expect(run(T0 + RULES.time.clockSkewMs - 1)).toEqual({ versions: once, lateBank: 0 });
+    expect(run(T0 + RULES.time.clockSkewMs - 1)).toEqual({ versions: once, lateBank: 0, latePatterns: 0 });
   });
 });
 
