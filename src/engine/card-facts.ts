@@ -21,8 +21,13 @@ const DEBIT_TYPES = new Set(['SALE', 'PREAUTH']);
 
 export class PendingCardFacts {
   private readonly facts = new TimeHeap<PendingFact>();
-  // Stryker disable next-line UnaryOperator: equivalent: the `late` flag only changes the open-day check, and a fact released at W is never on a day before firstOpenDay(previous frontier - grace)
-  private lastFactTime = -Infinity;
+  /**
+   * The watermark of the last release: every fact held until before it has
+   * been handed over, and the card patterns were advanced to it − clockSkew.
+   * A fact held until before it arrived after that: late for the card
+   * patterns (they may have closed its day), whatever facts came before it.
+   */
+  private releasedBelow = -Infinity;
 
   constructor(private readonly cards: CardPatternDetector) {}
 
@@ -47,22 +52,32 @@ export class PendingCardFacts {
     });
   }
 
-  /** Hands every fact the watermark w has passed to the card patterns. */
+  /**
+   * Hands every fact the watermark w has passed to the card patterns. Passed
+   * means strictly: a bank event at t is still on time at W = t + clockSkew
+   * (the engine's lateness), so a fact held until t + clockSkew waits for a
+   * watermark above it, or an on-time fact of equal time and lower event_id
+   * could still follow it (results would depend on arrival order).
+   */
   release(w: number): void {
-    if (this.facts.size === 0 || this.facts.peekTime() > w) return;
-    const ready: PendingFact[] = [];
-    while (this.facts.size > 0 && this.facts.peekTime() <= w) ready.push(this.facts.pop());
+    let ready: { p: PendingFact; late: boolean }[] | null = null;
+    // An empty heap's peekTime() is +∞: the loop ends there.
+    while (this.facts.peekTime() < w) {
+      const late = this.facts.peekTime() < this.releasedBelow;
+      (ready ??= []).push({ p: this.facts.pop(), late });
+    }
+    // The watermark never decreases.
+    this.releasedBelow = w;
+    if (ready === null) return;
     // Stage 2 needs (event_time, event_id) order; one batch is all facts the watermark passed.
-    ready.sort((a, b) => a.fact.event_time - b.fact.event_time || (a.fact.event_id < b.fact.event_id ? -1 : 1));
-    for (const p of ready) this.cards.push(this.complete(p));
+    ready.sort((a, b) => a.p.fact.event_time - b.p.fact.event_time || (a.p.fact.event_id < b.p.fact.event_id ? -1 : 1));
+    for (const r of ready) this.cards.push(this.complete(r.p, r.late));
   }
 
-  private complete(p: PendingFact): CardFact {
+  private complete(p: PendingFact, late: boolean): CardFact {
     let x = p.attempt;
     while (x.info?.mergedInto) x = x.info.mergedInto;
     const f = p.fact;
-    const late = f.event_time < this.lastFactTime;
-    if (!late) this.lastFactTime = f.event_time;
     // Only the attempt's debit (its earliest SALE/PREAUTH approval) is a debit (docs/semantics.md).
     const debitIdx = x.n[H_DEBIT_IDX];
     if (f.debit) f.debit = debitIdx >= 0 && x.eventId(debitIdx) === f.event_id.toLowerCase();
@@ -74,8 +89,8 @@ export class PendingCardFacts {
     return f;
   }
 
-  /** @internal state: the held facts (heap order) and the in-order frontier, for src/engine/state (issue 13). */
+  /** @internal state: the held facts (heap order) and the frontier (`releasedBelow`, under its older name), for src/engine/state (issue 13). */
   stateParts(): { facts: TimeHeap<{ fact: Mutable<CardFact>; attempt: LiveAttempt }>; lastFactTime: number; setLastFactTime(t: number): void } {
-    return { facts: this.facts, lastFactTime: this.lastFactTime, setLastFactTime: (t) => { this.lastFactTime = t; } };
+    return { facts: this.facts, lastFactTime: this.releasedBelow, setLastFactTime: (t) => { this.releasedBelow = t; } };
   }
 }

@@ -10,46 +10,14 @@
  * engine's `w - clockSkewMs` was unpinned). Expectations by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { buildRules } from '../../src/config/rules.js';
 import type { Anomaly } from '../../src/events/anomaly.js';
-import type { BankEvent, GatewayEvent, Stream, TerminalEvent } from '../../src/events/index.js';
-import { createPipeline } from '../../src/runtime/pipeline.js';
-import { EventBuilder, MIN } from '../eval/builders.js';
-import { watermarkClock } from '../support/watermark-clock.js';
-
-type Ev = TerminalEvent | GatewayEvent | BankEvent;
-const streamOf = (e: Ev): Stream => ('account_ref' in e ? 'bank' : 'network' in e ? 'gateway' : 'terminal');
-const RULES = buildRules({
-  orphanDebit: { enabled: false }, duplicateDebit: { enabled: false }, amountMismatch: { enabled: false }, terminalFaultSpike: { enabled: false },
-  cardVelocity: { enabled: false }, impossibleTravel: { enabled: false },
-});
-const t = RULES.time;
-/** The end of T0's UTC day (2024-03-02T00:00:00Z). */
-const MIDNIGHT = Date.UTC(2024, 2, 2);
-/** The first watermark at which a late fact of T0's day is refused. */
-const CLOSED_AT = MIDNIGHT + t.allowedLatenessMs + t.clockSkewMs;
-const M = ['MERCHANT0000001', 'MERCHANT0000002', 'MERCHANT0000003'];
-
-/** Small declined attempt i (1-6) of card X, at MIDNIGHT - (7 - i) min, merchants 1, 2, 3, 1, 2, 3. */
-function attempt(i: number): BankEvent {
-  const b = new EventBuilder({ merchant_id: M[(i - 1) % 3], stan: String(i).padStart(6, '0'), rrn: `RRN00000000${i}`, card_token: 'tok_card_X', amount_minor: 100 }, { firstId: i * 10 });
-  return b.bank('AUTH_DECLINED', { event_time: MIDNIGHT - (7 - i) * MIN });
-}
+import { MIN } from '../eval/builders.js';
+import { attempt, CLOSED_AT, dayCloseEngine, MIDNIGHT } from './day-close-fixture.js';
 
 function run(lateAt: number): Anomaly[] {
-  const out: Anomaly[] = [];
-  const { engine } = createPipeline(() => RULES, { anomaly: (a) => out.push(a) });
-  const push = (...events: Ev[]) => events.forEach((e) => engine.push(streamOf(e), e));
-  const clock = watermarkClock(t, push);
-  const watermarkTo = (w: number) => {
-    clock(w);
-    expect(engine.watermark).toBe(w);
-  };
-  push(...[1, 2, 3, 4, 5].map(attempt));
-  // Another card's fact after midnight, handed over before the sixth attempt comes: that one is then late for
-  // the card patterns too (behind a fact already handed over), not only for the engine.
-  const y = new EventBuilder({ stan: '000077', rrn: 'RRN000000077', card_token: 'tok_card_Y' }, { firstId: 770 });
-  push(y.bank('AUTH_APPROVED', { event_time: MIDNIGHT + 5 * MIN }));
+  // Card Y's fact after midnight is handed over before the sixth attempt comes: that one is then late for the
+  // card patterns too (behind a fact already handed over), not only for the engine.
+  const { engine, out, push, watermarkTo } = dayCloseEngine();
   watermarkTo(lateAt);
   // The sixth attempt arrives now, late (its time + skew is far behind W, not past the retention): held, and
   // handed over at the next advance, decided against the frontier of this one.
@@ -57,7 +25,7 @@ function run(lateAt: number): Anomaly[] {
   expect(engine.counters.late.bank).toBe(1);
   watermarkTo(lateAt + 1);
   engine.end();
-  return out.filter((a) => a.kind === 'CARD_TESTING');
+  return out;
 }
 
 describe('a late card fact of a day that closes (W = end of day + allowed lateness + clock skew)', () => {
