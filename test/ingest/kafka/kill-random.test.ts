@@ -125,7 +125,7 @@ describeKafka('posguard run: SIGKILL at seeded random moments, restart, batch re
 
   /** The run's last barrier had begun writing and had not ended (committed or failed) when it was killed: a random kill can fall there too. */
   const writing = (out: string): boolean => {
-    const begun = [...out.matchAll(/checkpoint (\d+) \([^)]*\): writing/g)].map((m) => Number(m[1]));
+    const begun = [...out.matchAll(/writing the checkpoint of barrier (\d+) \(/g)].map((m) => Number(m[1]));
     if (begun.length === 0) return false;
     const last = Math.max(...begun);
     return !new RegExp(`checkpoint ${last} \\([^)]*\\)(: \\d+ partitions.*offsets committed| not written)`).test(out);

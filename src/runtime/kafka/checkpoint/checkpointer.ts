@@ -165,7 +165,7 @@ export class Checkpointer {
       t2 = this.o.now();
       const { snap } = got;
       // Until the line that ends it (committed, or not written), a crash leaves this barrier torn or absent.
-      this.o.log.info(`checkpoint ${snap.barrier} (${why}): writing`);
+      this.o.log.info(`writing the checkpoint of barrier ${snap.barrier} (${why})`);
       seg = await this.o.store.writeSegment({ group: this.o.group, partition: snap.writer.partition, epoch: snap.writer.epoch, barrier: snap.barrier }, got.frames());
       const chain = this.chain.manifest(seg, got.reason !== null);
       payloads = await Promise.all(got.frozen.map((f, i) => compressState(envelope(f, i === 0 ? chain : null))));
