@@ -9,7 +9,7 @@
  *   node --import tsx bench/card-stage-checkpoint.ts [minutes=60] [tps=100] [intervalS=60] [deltas=3]
  */
 import { SIM_DEFAULTS, simulate } from '../src/sim/index.js';
-import { runWorkload } from './run-workload.js';
+import { arrivalFeeder, runWorkload } from './run-workload.js';
 
 const minutes = Number(process.argv[2] ?? 60);
 const tps = Number(process.argv[3] ?? 100);
@@ -27,20 +27,7 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;
 const w = runWorkload();
 const stage = w.stage;
 const records = simulate({ seed: 3, minutes: minutes + Math.ceil((deltas * intervalMs) / 60_000) + 1, tps, startMs: SIM_DEFAULTS.startMs }).records[Symbol.iterator]();
-let pending: { arrivalMs: number; stream: string; line: string } | undefined;
-/** Feeds the records that arrive before `arrivalMs`; returns how many were events. */
-function feedUntil(arrivalMs: number): number {
-  let n = 0;
-  for (let r = pending ?? records.next().value; r !== undefined; r = records.next().value) {
-    if (r.arrivalMs >= arrivalMs) {
-      pending = r;
-      return n;
-    }
-    if (w.feed(r)) n++;
-  }
-  pending = undefined;
-  return n;
-}
+const feedUntil = arrivalFeeder(w, records);
 
 let clock = SIM_DEFAULTS.startMs + minutes * 60_000;
 const t0 = mark();

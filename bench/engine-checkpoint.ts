@@ -17,7 +17,7 @@ import { deflateSync } from 'node:zlib';
 import { AttemptRefs } from '../src/engine/state/attempt-refs.js';
 import { AttemptTable } from '../src/engine/state/attempt-table.js';
 import { SIM_DEFAULTS, simulate } from '../src/sim/index.js';
-import { runWorkload } from './run-workload.js';
+import { arrivalFeeder, runWorkload } from './run-workload.js';
 
 const minutes = Number(process.argv[2] ?? 60);
 const tps = Number(process.argv[3] ?? 100);
@@ -41,19 +41,7 @@ const w = runWorkload();
 const engines = () => [...w.tasks].map(([p, t]) => [p, t.engine] as const);
 const open = () => engines().reduce((n, [, e]) => n + e.openAttempts(), 0);
 const records = simulate({ seed: 3, minutes: minutes + Math.ceil((deltas * intervalMs) / 60_000) + 1, tps, startMs: SIM_DEFAULTS.startMs }).records[Symbol.iterator]();
-let pending: { arrivalMs: number; stream: string; line: string } | undefined;
-function feedUntil(arrivalMs: number): number {
-  let n = 0;
-  for (let r = pending ?? records.next().value; r !== undefined; r = records.next().value) {
-    if (r.arrivalMs >= arrivalMs) {
-      pending = r;
-      return n;
-    }
-    if (w.feed(r)) n++;
-  }
-  pending = undefined;
-  return n;
-}
+const feedUntil = arrivalFeeder(w, records);
 
 let clock = SIM_DEFAULTS.startMs + minutes * 60_000;
 const t0 = mark();

@@ -49,3 +49,20 @@ export function runWorkload(): RunWorkload {
   };
   return { tasks, stage, duplicates, feed };
 }
+
+/** Feeds `records` into `w` in arrival order, up to a moving arrival time; returns how many were events. */
+export function arrivalFeeder(w: RunWorkload, records: Iterator<{ arrivalMs: number; stream: string; line: string }>): (arrivalMs: number) => number {
+  let pending: { arrivalMs: number; stream: string; line: string } | undefined;
+  return (arrivalMs) => {
+    let n = 0;
+    for (let r = pending ?? records.next().value; r !== undefined; r = records.next().value) {
+      if (r.arrivalMs >= arrivalMs) {
+        pending = r;
+        return n;
+      }
+      if (w.feed(r)) n++;
+    }
+    pending = undefined;
+    return n;
+  };
+}
