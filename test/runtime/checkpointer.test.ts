@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RebuildPlan } from '../../src/ingest/kafka/rebuild.js';
 import { decodeState } from '../../src/runtime/kafka/checkpoint/state.js';
-import { harness, record } from './checkpoint-harness.js';
+import { harness, record, restartPlans } from './checkpoint-harness.js';
 
 describe('checkpoint barrier', () => {
   it('holds the input, snapshots, flushes, writes the segment then every partition, then commits', async () => {
@@ -40,6 +40,44 @@ describe('checkpoint barrier', () => {
     clock.holdMs = 10_000;
     expect(await t.ck.take('shutdown', false)).toBe(true); // not an interval barrier: no budget
     expect(t.steps.filter((s) => s.startsWith('snapshot'))).toHaveLength(4);
+  });
+
+  it('hold budget: applies only while the input is a backlog', async () => {
+    const clock = { ms: 1_000_000, holdMs: 10_000 };
+    let backlogged = true;
+    const t = harness({ clock, backlogged: () => backlogged });
+    expect(await t.ck.take('interval', true, true)).toBe(true); // held 10 s
+    clock.ms += 60_000 - 10_000; // over budget, as above
+    expect(await t.ck.take('interval', true, true)).toBe(false);
+    backlogged = false; // the live feed: the interval barrier is taken
+    expect(await t.ck.take('interval', true, true)).toBe(true);
+    expect(t.steps.filter((s) => s.startsWith('snapshot'))).toEqual(['snapshot 1', 'snapshot 2']);
+  });
+
+  it('encodes a large item table in slices that hand the event loop back, reporting `capturing` meanwhile', async () => {
+    const t = harness();
+    const spin = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    // 400 items of 0.25 ms each: 100 ms of encoding, five times the 20 ms slice.
+    for (let i = 0; i < 400; i++) t.attempts.set(`a${i}`, { toJSON: () => (spin(0.25), { n: i }) });
+    const seen: boolean[] = [];
+    let polling = true;
+    const poll = () => {
+      seen.push(t.ck.capturing);
+      if (polling) setImmediate(poll);
+    };
+    setImmediate(poll);
+    expect(await t.ck.take('interval')).toBe(true);
+    polling = false;
+    expect(t.ck.capturing).toBe(false);
+    // Turns ran while the table was being encoded (the event loop was not held for 100 ms at once).
+    expect(seen.filter((c) => c).length).toBeGreaterThanOrEqual(3);
+    expect(t.segments).toEqual([expect.objectContaining({ kind: 'base', upserts: 400 })]);
+    const again = harness({ store: t.store });
+    const back = await again.ck.restore(restartPlans(), (d) => d.items.attempts);
+    expect([...back!.built].map(([k, v]) => [k, (v as { n: number }).n])).toEqual([...Array(400).keys()].map((i) => [`a${i}`, i]));
   });
 
   it('commits nothing when a write fails, and says so once', async () => {

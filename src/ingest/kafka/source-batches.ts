@@ -16,9 +16,9 @@ import type { DeadLetterPublisher } from './dlq.js';
 import type { PartitionTarget, PartitionTargets } from './partition-targets.js';
 import type { RecordPlacement } from './record-placement.js';
 import type { SourceReports, SourceRunState, SourceStats } from './source-context.js';
+import { yieldToIo } from '../../util/yield.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
 
 /** Records between two heartbeats (and offset resolutions) inside one batch. */
 const RECORDS_PER_BEAT = 500;

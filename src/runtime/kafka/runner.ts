@@ -33,6 +33,7 @@ import { createLogger, logger, type Logger } from '../../util/log.js';
 import { KafkaSource } from '../../ingest/kafka/kafka-source.js';
 import { Reporting } from './reporting.js';
 import { RunState } from './run-state.js';
+import { InputPace } from './input-pace.js';
 import { newRunStats, type RunStats } from './run-stats.js';
 import { RunStore } from './run-store.js';
 import { TaskManager } from './task-manager.js';
@@ -106,6 +107,8 @@ export class KafkaRun {
   readonly done: Promise<RunResult>;
   readonly summary = new RunSummary();
   readonly stats: RunStats = newRunStats();
+  /** The recent read pace: whether the input is a backlog (the checkpoint hold budget). */
+  private readonly pace = new InputPace();
 
   constructor(opts: KafkaRunOptions) {
     this.cfg = opts.config;
@@ -178,7 +181,8 @@ export class KafkaRun {
   private async openCheckpoints(): Promise<void> {
     const log = this.base.child({ component: 'checkpoint' });
     const store = (this.checkpointStore = await this.source.openCheckpointStore(this.metrics?.checkpoint, log));
-    this.checkpointer = new Checkpointer({ group: this.cfg.kafka.groupId, rules: this.rules, store, log, now: this.now, metrics: this.metrics?.checkpoint }, {
+    const backlogged = () => this.pace.backlogged(this.reporting.lag());
+    this.checkpointer = new Checkpointer({ group: this.cfg.kafka.groupId, rules: this.rules, store, log, now: this.now, metrics: this.metrics?.checkpoint, backlogged }, {
       snapshot: (b, items) => this.tasks.snapshot(b, items),
       atBatchBoundary: (fn) => this.source.atBatchBoundary(fn),
       flushOutputs: async () => {
@@ -200,9 +204,11 @@ export class KafkaRun {
   }
 
   private tick(): void {
+    this.pace.sample(this.now(), this.stats.records);
     this.source.refreshLogEnds();
     this.source.align();
-    this.tasks.tick();
+    // A barrier encoding its item tables needs the state still; the feed rules act a tick later.
+    if (this.checkpointer?.capturing !== true) this.tasks.tick();
     this.source.checkEnd();
     this.reporting.maybeLogStatus();
   }

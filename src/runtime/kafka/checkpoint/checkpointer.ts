@@ -15,13 +15,16 @@
  * A failed write commits nothing: the previous checkpoint and commit stay the
  * pair a restart uses, and the next barrier is a base.
  *
- * Hold budget: an interval barrier is skipped while the input held by the
- * last barrier exceeds MAX_HOLD_SHARE of the time since it started. Live
- * traffic changes a few percent of the state per interval (deltas of well
- * under a second), so this never acts; reading a backlog, an interval covers
- * hours of event time, every barrier is a base of the whole state (seconds),
- * and without it the barriers would take a fixed share of the catch-up
- * (Flink's minimum pause between checkpoints, scaled by what they cost).
+ * Hold budget: while the input is a backlog (input-pace.ts), an interval
+ * barrier is skipped while the input held by the last barrier exceeds
+ * MAX_HOLD_SHARE of the time since it started. Reading a backlog, an interval
+ * covers hours of event time, every barrier is a base of the whole state
+ * (seconds), and without it the barriers would take a fixed share of the
+ * catch-up (Flink's minimum pause between checkpoints, scaled by what they
+ * cost). On a live feed it never applies: a hold there delays decisions but
+ * costs no throughput, and a skipped barrier would let the re-read after a
+ * crash grow past two intervals (the catch-up's last base held ~14 s, which
+ * would otherwise have skipped every barrier for the next 4.5 minutes).
  */
 import type { Rules } from '../../../config/rules.js';
 import { rulesStamp } from '../../../config/rules-version.js';
@@ -30,10 +33,11 @@ import type { CommitPlan } from '../../../ingest/kafka/partition-targets.js';
 import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
 import type { Logger } from '../../../util/log.js';
 import { ChainPolicy, orphans, type BaseReason } from './chain.js';
-import { decideRestore, loadChain, readCheckpoints, type AcceptedRestore, type FallbackReason, type RestoreDecision } from './restore.js';
-import { SegmentEncoder, type SegmentFigures } from './segment.js';
+import { decideRestore, loadChain, readCheckpoints, type AcceptedRestore, type ChainReadSteps, type FallbackReason, type RestoreDecision } from './restore.js';
+import { SegmentEncoder, type ItemTables, type SegmentFigures } from './segment.js';
 import type { BarrierSnapshot, ItemSink } from './snapshot.js';
 import { compressState, envelope, serializeState, STATE_FORMAT } from './state.js';
+import { yieldToIo } from '../../../util/yield.js';
 
 /** Largest share of the time the input may be held by barriers before an interval barrier is skipped (hold budget, above). */
 export const MAX_HOLD_SHARE = 0.05;
@@ -47,6 +51,8 @@ export interface CheckpointerOptions {
   readonly now: () => number;
   /** Restores by result: `restored` or the fallback reason (posguard_checkpoint_restores_total). */
   readonly metrics?: { restore(result: 'restored' | FallbackReason): void; segment?(e: SegmentWrittenEvent): void };
+  /** Whether the input is a backlog (runtime/kafka/input-pace.ts): the hold budget applies only then. Default: always. */
+  readonly backlogged?: () => boolean;
   /** Chain policy (tests): default ChainPolicy(). */
   readonly chain?: ChainPolicy;
 }
@@ -103,6 +109,7 @@ export class Checkpointer {
   private readonly chain: ChainPolicy;
   /** Wall clock the last completed barrier started at (hold budget). */
   private lastStartedMs = -Infinity;
+  private capturingNow = false;
 
   constructor(private readonly o: CheckpointerOptions, private readonly parts: BarrierParts) {
     this.chain = o.chain ?? new ChainPolicy();
@@ -129,7 +136,7 @@ export class Checkpointer {
       if (skipIfBusy) return false;
       await this.inFlight.catch(() => false);
     }
-    if (skipIfBusy && this.overBudget()) return false;
+    if (skipIfBusy && this.overBudget() && (this.o.backlogged?.() ?? true)) return false;
     if (this.closed) return false;
     const p = this.barrierNow(why, atBoundary).finally(() => {
       if (this.inFlight === p) this.inFlight = null;
@@ -153,7 +160,7 @@ export class Checkpointer {
   private async barrierNow(why: string, atBoundary: boolean): Promise<boolean> {
     const t0 = this.o.now();
     this.lastStartedMs = t0;
-    const got = atBoundary ? await this.parts.atBatchBoundary(async () => this.capture()) : this.capture();
+    const got = atBoundary ? await this.parts.atBatchBoundary(() => this.capture()) : await this.capture();
     if (got === null) return false;
     const heldMs = this.o.now() - t0;
     let seg: SegmentRef | null = null;
@@ -183,11 +190,33 @@ export class Checkpointer {
     return true;
   }
 
-  /** The held part: the snapshot, its records frozen, its items in the segment's lines. */
-  private capture(): Captured | null {
+  /** True while a barrier captures: the state must stay still (the runner skips its time-driven work). */
+  get capturing(): boolean {
+    return this.capturingNow;
+  }
+
+  /**
+   * The held part: the snapshot, its records frozen, its items in the
+   * segment's lines. The skeletons are taken in one synchronous step; the
+   * item tables are encoded after it in slices that hand the event loop
+   * back (segment.ts tableYielding), with the state still: the input is held
+   * (or the caller sits between two records) and `capturing` keeps the
+   * time-driven work off.
+   */
+  private async capture(): Promise<Captured | null> {
+    this.capturingNow = true;
+    try {
+      return await this.captureStill();
+    } finally {
+      this.capturingNow = false;
+    }
+  }
+
+  private async captureStill(): Promise<Captured | null> {
     const barrier = ++this.barrier;
     let enc: SegmentEncoder | null = null;
     let reason: BaseReason | null = null;
+    let tables: ItemTables | null = null;
     const sink: ItemSink = {
       full: (generation) => {
         reason = this.chain.decide(generation);
@@ -195,15 +224,18 @@ export class Checkpointer {
         return reason !== null;
       },
       consume: (t) => {
-        enc!.table('attempts', t.attempts);
-        enc!.table('cards', t.cards);
+        tables = t;
       },
     };
     try {
       const snap = this.parts.snapshot(barrier, sink);
       if (snap === null) return null;
-      if (enc === null) throw new Error('the snapshot captured no item tables');
-      const { figures, frames } = (enc as SegmentEncoder).finish();
+      if (enc === null || tables === null) throw new Error('the snapshot captured no item tables');
+      const e = enc as SegmentEncoder;
+      const t = tables as ItemTables;
+      await e.tableYielding('attempts', t.attempts, yieldToIo);
+      await e.tableYielding('cards', t.cards, yieldToIo);
+      const { figures, frames } = e.finish();
       if (reason !== null && !figures.base) throw new Error(`barrier ${barrier}: a full capture was asked for (${reason as string}) and a part answered a delta`);
       // A part may answer full where a delta was asked for (its tracker overflowed): every table full is a base.
       if (reason === null && figures.base) reason = 'parts';
@@ -263,15 +295,18 @@ export class Checkpointer {
   async restore<T>(plans: readonly RebuildPlan[], build: (d: AcceptedRestore) => T): Promise<{ plans: RebuildPlan[]; built: T } | null> {
     for (const pl of plans) if (pl.checkpoint !== null) this.barrier = Math.max(this.barrier, pl.checkpoint.barrier);
     const t0 = this.o.now();
-    const d = await this.decide(plans);
+    const steps: RestoreSteps = { recordsMs: 0, segmentsMs: 0, segmentBytes: 0, mergeMs: 0, buildMs: 0 };
+    const d = await this.decide(plans, steps);
     let built: T | null = null;
     let why: { reason: FallbackReason; detail: string } | null = d.ok ? null : d;
     if (d.ok) {
+      const t3 = this.o.now();
       try {
         built = build(d);
       } catch (e) {
         why = { reason: 'corrupt', detail: `the state does not restore: ${(e as Error).message}` };
       }
+      steps.buildMs = this.o.now() - t3;
     }
     this.o.metrics?.restore(why === null ? 'restored' : why.reason);
     if (why !== null || !d.ok) {
@@ -282,22 +317,31 @@ export class Checkpointer {
     // The restored chain is the dead writer's: dropped once this process's first base is durable.
     this.chain.restored(d.chain);
     const at = d.plans.map((pl) => `p${pl.p} at ${pl.starts.terminal}/${pl.starts.gateway}/${pl.starts.bank}`).join('; ');
-    this.o.log.info(`restored checkpoint ${d.barrier} of ${d.plans.length} partition${d.plans.length > 1 ? 's' : ''} in ${this.o.now() - t0} ms: ${at}`);
+    const took = `records read in ${steps.recordsMs} ms; chain of ${d.chain.length} segment${d.chain.length > 1 ? 's' : ''}, ${steps.segmentBytes} bytes, read in ${steps.segmentsMs} ms, merged in ${steps.mergeMs} ms; state built in ${steps.buildMs} ms`;
+    this.o.log.info(`restored checkpoint ${d.barrier} of ${d.plans.length} partition${d.plans.length > 1 ? 's' : ''} in ${this.o.now() - t0} ms: ${at} (${took})`);
     return { plans: d.plans, built: built as T };
   }
 
   /** Records as before, then the chain they name: read, verified, merged. */
-  private async decide(plans: readonly RebuildPlan[]): Promise<AcceptedRestore | Extract<RestoreDecision, { ok: false }>> {
+  private async decide(plans: readonly RebuildPlan[], steps: RestoreSteps): Promise<AcceptedRestore | Extract<RestoreDecision, { ok: false }>> {
     if (plans.length === 0) return { ok: false, reason: 'missing', detail: 'no partition held' };
     try {
+      const t0 = this.o.now();
       const d = decideRestore(plans, await readCheckpoints(this.o.store, this.o.group, plans, this.expectation()));
+      steps.recordsMs = this.o.now() - t0;
       if (!d.ok) return d;
-      const c = await loadChain(this.o.store, d.chain);
+      const c = await loadChain(this.o.store, d.chain, this.o.now, steps);
       return c.ok ? { ...d, items: c.items } : c;
     } catch (e) {
       return { ok: false, reason: 'corrupt', detail: `cannot read the checkpoints: ${(e as Error).message}` };
     }
   }
+}
+
+/** Where a restore's time went (its log line). */
+interface RestoreSteps extends ChainReadSteps {
+  recordsMs: number;
+  buildMs: number;
 }
 
 /** A barrier stopped because the run is closing (not a failure). */

@@ -27,8 +27,9 @@ import type { CardStage } from '../card-stage.js';
 import { Ledger } from '../ledger.js';
 import { PartitionTask, type TaskOutput } from '../partition-task.js';
 import { restoreSession, restoreSpikes } from './parts.js';
-import { applySegment, emptyItems, type MergedItems } from './segment.js';
+import { applySegmentYielding, emptyItems, type MergedItems } from './segment.js';
 import { decodeState, type StateRecord } from './state.js';
+import { yieldToIo } from '../../../util/yield.js';
 
 export type FallbackReason = CheckpointUnusable | 'mismatch' | 'fenced' | 'below_log_start';
 
@@ -107,19 +108,33 @@ export function decideRestore(plans: readonly RebuildPlan[], reads: readonly Rea
  * order (the base, then each delta: upserts overwrite, removes delete).
  * Memory: the chain's compressed bytes while read, then one frame's JSON at a time.
  */
-export async function loadChain(store: CheckpointStore, chain: readonly SegmentRef[]): Promise<{ ok: true; items: MergedItems } | Fallback> {
+export async function loadChain(store: CheckpointStore, chain: readonly SegmentRef[], now: () => number, steps: ChainReadSteps): Promise<{ ok: true; items: MergedItems } | Fallback> {
+  const t0 = now();
   const reads = await store.readSegments(chain);
+  const t1 = now();
+  steps.segmentsMs = t1 - t0;
   const bad = reads.find((r) => !r.ok);
   if (bad !== undefined && !bad.ok) return { ok: false, reason: 'corrupt', detail: `p${bad.ref.partition}: ${bad.detail}` };
-  return mergeSegments(reads.map((r) => (r as { bytes: Buffer }).bytes), chain);
+  const bytes = reads.map((r) => (r as { bytes: Buffer }).bytes);
+  steps.segmentBytes = bytes.reduce((n, b) => n + b.length, 0);
+  const merged = await mergeSegments(bytes, chain);
+  steps.mergeMs = now() - t1;
+  return merged;
 }
 
-/** Pure: the segments' bytes (in chain order) merged, or why they cannot be. */
-export function mergeSegments(bytes: readonly Buffer[], chain: readonly SegmentRef[]): { ok: true; items: MergedItems } | Fallback {
+/** Where loadChain's time went. */
+export interface ChainReadSteps {
+  segmentsMs: number;
+  segmentBytes: number;
+  mergeMs: number;
+}
+
+/** The segments' bytes (in chain order) merged, or why they cannot be; frame by frame, handing the event loop back between frames (the group's heartbeats go on). */
+export async function mergeSegments(bytes: readonly Buffer[], chain: readonly SegmentRef[]): Promise<{ ok: true; items: MergedItems } | Fallback> {
   const items = emptyItems();
   for (const [i, ref] of chain.entries()) {
     try {
-      applySegment(items, bytes[i], ref.barrier, i === 0);
+      await applySegmentYielding(items, bytes[i], ref.barrier, i === 0, yieldToIo);
     } catch (e) {
       return { ok: false, reason: 'corrupt', detail: `p${ref.partition}: ${(e as Error).message}` };
     }

@@ -32,6 +32,10 @@ export const SEGMENT_FORMAT = 1;
 const PIECE_BYTES = 1 << 20;
 /** JSON of one segment handed to the thread pool; the rest deflates on the main thread (bounded memory). 0 below 4 cores (above). */
 const ASYNC_BUDGET_BYTES = availableParallelism() >= 4 ? 64 << 20 : 0;
+/** Work between two hand-backs of the event loop while a table is encoded (tableYielding). */
+const SLICE_MS = 20;
+/** Items between two looks at the clock (an item takes ~3–30 µs). */
+const ITEMS_PER_STEP = 64;
 /** zlib level 1, as the records (state.ts). */
 const LEVEL = 1;
 
@@ -68,15 +72,42 @@ export class SegmentEncoder {
     this.line(JSON.stringify({ v: SEGMENT_FORMAT, barrier }));
   }
 
-  /** Consumes one table's capture now (synchronously: inside the barrier). */
+  /** Consumes one table's capture now, in one go (tests, benches). */
   table(name: TableName, d: ItemDelta): void {
+    for (const _ of this.lines(name, d));
+  }
+
+  /**
+   * Consumes one table's capture, handing the event loop back (`pause`)
+   * after every SLICE_MS of work: a base of a few hundred thousand items
+   * takes seconds, and the process must go on heartbeating, answering
+   * scrapes and completing inserts meanwhile. The caller keeps the state
+   * still until this resolves (the input held, the time-driven work
+   * skipped): the items are encoded as they are reached.
+   */
+  async tableYielding(name: TableName, d: ItemDelta, pause: () => Promise<void>): Promise<void> {
+    let sliceStart = performance.now();
+    for (const _ of this.lines(name, d)) {
+      if (performance.now() - sliceStart < SLICE_MS) continue;
+      await pause();
+      sliceStart = performance.now();
+    }
+  }
+
+  /** Writes the table's lines; yields every ITEMS_PER_STEP items (a point where the writer may pause). */
+  private *lines(name: TableName, d: ItemDelta): Generator<void> {
     if (this.full.has(name)) throw new Error(`segment ${this.barrier}: the ${name} table twice`);
     this.full.set(name, d.full);
     const tag = TAG[name];
     this.line(JSON.stringify({ table: tag, full: d.full }));
+    let step = 0;
     for (const [key, item] of d.upserts) {
       this.line(JSON.stringify([tag, key, item]));
       this.upserts++;
+      if (++step === ITEMS_PER_STEP) {
+        step = 0;
+        yield;
+      }
     }
     for (const key of d.removes) this.line(JSON.stringify([tag, key]));
     this.removes += d.removes.length;
@@ -205,6 +236,25 @@ class SegmentReader {
  * Memory: one frame's JSON.
  */
 export function applySegment(into: MergedItems, bytes: Buffer, barrier: number, base: boolean): SegmentFigures {
+  const frames = applyFrames(into, bytes, barrier, base);
+  for (;;) {
+    const r = frames.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/** applySegment, handing the event loop back (`pause`) after every frame: a restore goes on heartbeating while it reads a large chain. */
+export async function applySegmentYielding(into: MergedItems, bytes: Buffer, barrier: number, base: boolean, pause: () => Promise<void>): Promise<SegmentFigures> {
+  const frames = applyFrames(into, bytes, barrier, base);
+  for (;;) {
+    const r = frames.next();
+    if (r.done === true) return r.value;
+    await pause();
+  }
+}
+
+/** The segment's frames applied one by one; yields after each (about PIECE_BYTES of JSON). */
+function* applyFrames(into: MergedItems, bytes: Buffer, barrier: number, base: boolean): Generator<void, SegmentFigures> {
   const r = new SegmentReader(into, barrier);
   let jsonBytes = 0;
   for (let at = 0; at < bytes.length;) {
@@ -215,6 +265,7 @@ export function applySegment(into: MergedItems, bytes: Buffer, barrier: number, 
     jsonBytes += text.length;
     at += 4 + len;
     for (const raw of text.split('\n')) if (raw !== '') r.line(raw);
+    yield;
   }
   const isBase = r.done(base);
   return { upserts: r.upserts, removes: r.removes, jsonBytes, base: isBase };

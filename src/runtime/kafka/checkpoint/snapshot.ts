@@ -23,7 +23,7 @@ import { STATE_FORMAT, type ProcessPart, type StateRecord } from './state.js';
 export interface ItemSink {
   /** Whether this barrier captures every item (a base) in generation `generation` (chain.ts). */
   full(generation: number): boolean;
-  /** Consumes the tables synchronously (inside the barrier). */
+  /** Takes the tables (lazy: their items are encoded as iterated, before anything changes the state). */
   consume(tables: ItemTables): void;
 }
 

@@ -1,0 +1,46 @@
+/**
+ * Whether the input is a backlog (the checkpoint hold budget applies only
+ * then, checkpointer.ts): more than BACKLOG_SECONDS of input is waiting at
+ * the pace records were read over the last BACKLOG_SECONDS. Reading a
+ * backlog, the lag is minutes or hours of that pace, and a barrier's hold
+ * costs throughput one for one; on a live feed the lag is the last fetch or
+ * two (well under a second of its pace), and a hold only delays decisions by
+ * its length, so an interval barrier is never worth skipping there: skipping
+ * it would let the re-read after a crash grow past two intervals.
+ *
+ * Memory: one sample per tick over the window (at most BACKLOG_SECONDS × 10 at
+ * the runner's fastest tick, 100 ms).
+ */
+export const BACKLOG_SECONDS = 10;
+
+interface Sample {
+  readonly atMs: number;
+  readonly records: number;
+}
+
+export class InputPace {
+  private readonly samples: Sample[] = [];
+
+  /** At every tick: records read so far (a running total). */
+  sample(atMs: number, records: number): void {
+    this.samples.push({ atMs, records });
+    const oldest = atMs - BACKLOG_SECONDS * 1000;
+    // Keep one sample at or before the window's start, so the pace spans the whole window.
+    while (this.samples.length > 2 && this.samples[1].atMs <= oldest) this.samples.shift();
+  }
+
+  /** Records per second over the window; null before two samples. */
+  perSecond(): number | null {
+    if (this.samples.length < 2) return null;
+    const a = this.samples[0];
+    const b = this.samples[this.samples.length - 1];
+    return b.atMs > a.atMs ? ((b.records - a.records) * 1000) / (b.atMs - a.atMs) : null;
+  }
+
+  /** True when `lagRecords` is more than BACKLOG_SECONDS of the recent pace; true too when either is unknown (a start, a rebuild: treated as a backlog). */
+  backlogged(lagRecords: number | null): boolean {
+    const pace = this.perSecond();
+    if (lagRecords === null || pace === null) return true;
+    return lagRecords > pace * BACKLOG_SECONDS;
+  }
+}
