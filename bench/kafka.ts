@@ -14,31 +14,31 @@
  * they do in production, instead of all at the end (a 10 min workload measured
  * mostly the final flush).
  *
- *   node --import tsx bench/kafka.ts [--minutes 30] [--tps 100] [--partitions 4] [--registry-less]
+ *   node --import tsx bench/kafka.ts [--minutes 30] [--tps 100] [--partitions 4] [--registry-less] [--no-peer]
+ *   node --import tsx bench/kafka.ts --peer [--minutes 30] [--tps 100] [--partitions 4]   (only the peer comparison)
  *   node --import tsx bench/kafka.ts --recovery [flags of bench/recovery.ts]   (restart after SIGKILL, checkpoints)
+ *
+ * After its own rows, the default run compares posguard with the Kafka Streams
+ * peer on a JSON copy of the workload (bench/peer-compare.ts), or prints a row
+ * saying why it could not (no java, no peer folder: POSGUARD_PEER_DIR).
  *
  * TLS and SASL as for `posguard run`, from the environment (KAFKA_SSL, KAFKA_SSL_CA,
  * KAFKA_SSL_CERT/_KEY/_KEY_PASSPHRASE, KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD): point
  * KAFKA_BROKERS at the SASL_SSL or mTLS listener to measure the cost of encryption.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_RULES } from '../src/config/rules.js';
-import { RUN_ENV, loadKafkaSettings, loadRunConfig } from '../src/config/run-config.js';
-import { createKafka, kafkaClientOptions, type KafkaClientOptions } from '../src/ingest/kafka/client.js';
+import { loadRunConfig } from '../src/config/run-config.js';
+import { createKafka, type KafkaClientOptions } from '../src/ingest/kafka/client.js';
 import { simulateToKafka } from '../src/cli/commands/simulate-kafka.js';
 import { KafkaRun } from '../src/runtime/kafka/runner.js';
 import { createTopics, type TopicNames } from '../src/ingest/kafka/topics.js';
 import { SIM_DEFAULTS } from '../src/sim/index.js';
-
-export interface Row {
-  benchmark: string;
-  value: string;
-  note?: string;
-}
+import { benchBrokers, benchTopics, fmt, kafkaEnv, kafkaOptions, printTable, servicesEnv, type Row } from './kafka-common.js';
 
 export interface KafkaBenchOptions {
   readonly brokers?: string;
@@ -57,23 +57,6 @@ interface E2eResult {
   pauses: number;
   /** Records/s between 10% and 90% of the input consumed. */
   steadyRate: number | null;
-}
-
-export function servicesEnv(): Map<string, string> {
-  const file = join(process.env.POSGUARD_SERVICES_DIR || '/tmp/posguard-services', 'services.env');
-  if (!existsSync(file)) return new Map();
-  return new Map(readFileSync(file, 'utf8').split('\n').map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim())).filter((m) => m !== null).map((m) => [m![1], m![2]] as const));
-}
-
-export const fmt = (n: number) => Math.round(n).toLocaleString('en');
-
-/** The KAFKA_* security variables of this process (TLS, SASL), for the run config of a child. */
-function kafkaEnv(): Record<string, string | undefined> {
-  return Object.fromEntries(RUN_ENV.filter(([name, path]) => path.startsWith('kafka.') && name !== 'KAFKA_BROKERS').map(([name]) => [name, process.env[name]]));
-}
-
-export function kafkaOptions(brokers: string): KafkaClientOptions {
-  return { ...kafkaClientOptions(loadKafkaSettings({ env: kafkaEnv(), flags: { brokers } }), 'posguard-bench'), logLevel: 'error' };
 }
 
 /** Reads every record of the input topics with a no-op eachBatch; the rate from the group join to the last record. */
@@ -109,7 +92,7 @@ async function e2eChild(args: { brokers: string; registry: string | null; topics
       env: kafkaEnv(),
       flags: {
         brokers: args.brokers, group: `bench-e2e-${Date.now().toString(36)}`, data: dir, untilEnd: true, statusIntervalMs: '0',
-        terminalTopic: args.topics.terminal, gatewayTopic: args.topics.gateway, bankTopic: args.topics.bank, dlqTopic: args.topics.dlq,
+        terminalTopic: args.topics.terminal, gatewayTopic: args.topics.gateway, bankTopic: args.topics.bank, dlqTopic: args.topics.dlq, stateTopic: args.topics.state,
         skipRawEvents: args.skipRaw, ...(args.maxBytes ? { maxBytesPerPartition: String(args.maxBytes) } : {}), ...(args.registry ? { registry: args.registry } : { format: 'avro' }),
       },
     });
@@ -149,16 +132,13 @@ function runChild(payload: object): Promise<E2eResult> {
 }
 
 export async function benchKafka(opts: KafkaBenchOptions = {}): Promise<Row[]> {
-  const env = servicesEnv();
-  const brokersText = opts.brokers ?? process.env.KAFKA_BROKERS ?? env.get('KAFKA_BROKERS');
-  if (!brokersText) throw new Error('bench:kafka needs a broker: npm run services:up (or set KAFKA_BROKERS)');
-  const registry = opts.registry !== undefined ? opts.registry : (process.env.SCHEMA_REGISTRY_URL ?? env.get('SCHEMA_REGISTRY_URL') ?? null);
+  const brokersText = opts.brokers ?? benchBrokers();
+  const registry = opts.registry !== undefined ? opts.registry : (process.env.SCHEMA_REGISTRY_URL ?? servicesEnv().get('SCHEMA_REGISTRY_URL') ?? null);
   const kafkaOpts = kafkaOptions(brokersText);
   const minutes = opts.minutes ?? 30;
   const tps = opts.tps ?? 100;
   const partitions = opts.partitions ?? 4;
-  const prefix = `bench-${Date.now().toString(36)}`;
-  const topics: TopicNames = { terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq`, state: `${prefix}.posguard.state` };
+  const topics = benchTopics(`bench-${Date.now().toString(36)}`);
   const admin = createKafka(kafkaOpts).admin();
   await admin.connect();
   const rows: Row[] = [];
@@ -190,18 +170,10 @@ export async function benchKafka(opts: KafkaBenchOptions = {}): Promise<Row[]> {
       }
     }
   } finally {
-    await admin.deleteTopics({ topics: [topics.terminal, topics.gateway, topics.bank, topics.dlq] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topics.terminal, topics.gateway, topics.bank, topics.dlq, topics.state] }).catch(() => undefined);
     await admin.disconnect();
   }
   return rows;
-}
-
-export function printTable(rows: Row[]): string {
-  const w0 = Math.max(...rows.map((r) => r.benchmark.length), 9);
-  const w1 = Math.max(...rows.map((r) => r.value.length), 5);
-  const lines = [`${'benchmark'.padEnd(w0)}  ${'value'.padEnd(w1)}  note`, `${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ----`];
-  for (const r of rows) lines.push(`${r.benchmark.padEnd(w0)}  ${r.value.padEnd(w1)}  ${r.note ?? ''}`);
-  return lines.join('\n');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -213,9 +185,17 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     process.exit(0);
   }
   const num = (flag: string) => (argv.includes(flag) ? Number(argv[argv.indexOf(flag) + 1]) : undefined);
-  // --recovery: the recovery benchmark (bench/recovery.ts) instead, with its flags.
+  const workload = { minutes: num('--minutes'), tps: num('--tps'), partitions: num('--partitions') };
   const { benchRecovery, recoveryFlags } = await import('./recovery.js');
-  const rows = argv.includes('--recovery') ? await benchRecovery(recoveryFlags(argv)) : await benchKafka({ minutes: num('--minutes'), tps: num('--tps'), partitions: num('--partitions'), ...(argv.includes('--registry-less') ? { registry: null } : {}) });
+  const { benchPeer } = await import('./peer-compare.js');
+  let rows: Row[];
+  // --recovery: the recovery benchmark (bench/recovery.ts) instead, with its flags; --peer: only the peer comparison.
+  if (argv.includes('--recovery')) rows = await benchRecovery(recoveryFlags(argv));
+  else if (argv.includes('--peer')) rows = await benchPeer({ ...workload, requested: true });
+  else {
+    rows = await benchKafka({ ...workload, ...(argv.includes('--registry-less') ? { registry: null } : {}) });
+    if (!argv.includes('--no-peer')) rows.push(...(await benchPeer(workload)));
+  }
   console.log(printTable(rows));
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
 }

@@ -50,7 +50,7 @@ import { createTopics, type TopicNames } from '../src/ingest/kafka/topics.js';
 import { STREAMS } from '../src/events/index.js';
 import { simulate, type SimRecord } from '../src/sim/index.js';
 import { Rng } from '../src/sim/rng.js';
-import { fmt, kafkaOptions, printTable, servicesEnv, type Row } from './kafka.js';
+import { benchBrokers, benchTopics, fmt, kafkaOptions, printTable, type Row } from './kafka-common.js';
 
 export interface RecoveryOptions {
   readonly hours?: number;
@@ -394,13 +394,11 @@ async function reuseWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOp
 
 export async function benchRecovery(opts: RecoveryOptions = {}): Promise<Row[]> {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & RecoveryOptions;
-  const env = servicesEnv();
-  const brokers = process.env.KAFKA_BROKERS ?? env.get('KAFKA_BROKERS');
-  if (!brokers) throw new Error('bench:kafka needs a broker: npm run services:up (or set KAFKA_BROKERS)');
+  const brokers = benchBrokers();
   const kafka: KafkaClientOptions = kafkaOptions(brokers);
   const intervals = o.intervals ?? ['off', 'default'];
   const prefix = o.prefix ?? `bench-rec-${RUN_ID}`;
-  const topics: TopicNames = { terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq`, state: `${prefix}.posguard.state` };
+  const topics = benchTopics(prefix);
   const admin = createKafka(kafka).admin();
   await admin.connect();
   // Registry-less plain Avro: the run children get no registry either.
