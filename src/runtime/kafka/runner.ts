@@ -207,8 +207,7 @@ export class KafkaRun {
     this.pace.sample(this.now(), this.stats.records);
     this.source.refreshLogEnds();
     this.source.align();
-    // A barrier encoding its item tables needs the state still; the feed rules act a tick later.
-    if (this.checkpointer?.capturing !== true) this.tasks.tick();
+    this.tasks.tick();
     this.source.checkEnd();
     this.reporting.maybeLogStatus();
   }

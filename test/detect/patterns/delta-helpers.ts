@@ -120,3 +120,46 @@ export function expectRealDeltas(stats: CaptureStats): void {
   expect(stats.upserted).toBeLessThan(stats.tableItems);
   expect(stats.removed).toBeGreaterThan(0);
 }
+
+/**
+ * Copy-on-write (util/cow-capture.ts): as driveDeltas without restores, but each delta is consumed late: a
+ * few of its items at its cut, the rest only after the ops up to the next cut have run. The running map,
+ * once a delta is consumed, must equal the full capture taken at that delta's cut. Returns the items consumed late.
+ */
+export function driveLateDeltas<D extends DeltaCapturable, O>(make: (emit: (a: Anomaly) => void) => D, ops: readonly O[], apply: (d: D, op: O) => void, cuts: readonly number[]): number {
+  const d = make(() => undefined);
+  const table = new Map<string, unknown>();
+  let pending: { at: number; delta: ItemDelta; early: [string, unknown][]; rest: Iterator<readonly [string, unknown]>; full: FullForm } | null = null;
+  let lateItems = 0;
+  const settle = (): void => {
+    if (pending === null) return;
+    const upserts = [...pending.early];
+    for (let r = pending.rest.next(); r.done !== true; r = pending.rest.next()) {
+      upserts.push([r.value[0], r.value[1]]);
+      lateItems++;
+    }
+    applyCapture(table, { full: pending.delta.full, upserts, removes: pending.delta.removes });
+    expect(table, `cut at op ${pending.at}, consumed late: base + deltas = full capture at the cut`).toEqual(new Map(pending.full.cards));
+    pending = null;
+  };
+  const cut = (i: number): void => {
+    settle();
+    const delta = d.captureCards(false);
+    const full = roundTrip(d.snapshot());
+    const rest = delta.upserts[Symbol.iterator]();
+    const early: [string, unknown][] = [];
+    for (let k = 0; k < i % 3; k++) {
+      const r = rest.next();
+      if (r.done === true) break;
+      early.push([r.value[0], r.value[1]]);
+    }
+    pending = { at: i, delta, early, rest, full };
+  };
+  ops.forEach((op, i) => {
+    if (cuts.includes(i)) cut(i);
+    apply(d, op);
+  });
+  if (cuts.includes(ops.length)) cut(ops.length);
+  settle();
+  return lateItems;
+}
