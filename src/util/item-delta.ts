@@ -2,8 +2,20 @@
 export interface ItemDelta {
   /** true: `upserts` is every item of the table (a base); false: only those changed since the previous capture. */
   readonly full: boolean;
-  /** Consumed once, synchronously, inside the barrier (may be a generator: items are serialized one by one). */
+  /** Consumed once, before the next capture (a generator: items are serialized one by one, copy-on-write, util/cow-capture.ts). */
   readonly upserts: Iterable<readonly [key: string, item: unknown]>;
   /** Keys gone since the previous capture (empty when full). */
   readonly removes: readonly string[];
+}
+
+/**
+ * An item as a restore reads it: its JSON text, still encoded (a Buffer
+ * outside the JavaScript heap: a restore holds the whole chain until the
+ * state is built, and parsed it would take several times its size of heap),
+ * or the item itself (tests). itemValue() gives the item.
+ */
+export type StoredItem = Buffer | unknown;
+
+export function itemValue(v: StoredItem): unknown {
+  return Buffer.isBuffer(v) ? (JSON.parse(v.toString('utf8')) as unknown) : v;
 }

@@ -11,6 +11,7 @@ import type { SegmentRef } from '../../src/ingest/checkpoint-store.js';
 import { ChainPolicy, orphans } from '../../src/runtime/kafka/checkpoint/chain.js';
 import { applySegment, emptyItems, SegmentEncoder, type MergedItems } from '../../src/runtime/kafka/checkpoint/segment.js';
 import { harness, restartPlans, type Harness } from './checkpoint-harness.js';
+import { itemValue } from '../../src/util/item-delta.js';
 
 const seg = (barrier: number, bytes = 100, partition = 0): SegmentRef => ({ group: 'g', partition, epoch: 1, barrier, bytes, chunks: 1, sha256: 'f'.repeat(64) });
 
@@ -95,10 +96,21 @@ describe('segments', () => {
     expect(f).toMatchObject({ upserts: 301, removes: 0 });
     expect(f.jsonBytes).toBeGreaterThan(3_000_000);
     expect(into.attempts.size).toBe(300);
-    expect(into.attempts.get('299')).toEqual({ i: 299, big, nested: [299, null, 'é'] });
+    expect(itemValue(into.attempts.get('299'))).toEqual({ i: 299, big, nested: [299, null, 'é'] });
     applySegment(into, await encodeAsync(2, false, [['5', 'five'], ['new', 1]], ['7', 'absent']), 2, false);
-    expect([into.attempts.get('5'), into.attempts.get('new'), into.attempts.has('7'), into.attempts.size]).toEqual(['five', 1, false, 300]);
-    expect(into.cards).toEqual(new Map([['tok1', { n: 1 }]]));
+    expect([itemValue(into.attempts.get('5')), itemValue(into.attempts.get('new')), into.attempts.has('7'), into.attempts.size]).toEqual(['five', 1, false, 300]);
+    expect(parsed(into).cards).toEqual(new Map([['tok1', { n: 1 }]]));
+  });
+
+  it('keeps each item as its own JSON bytes, keys with quotes, backslashes and non-ASCII included; removes by such keys', async () => {
+    const keys = ['plain', 'q"uote', 'back\\slash', 'é-ü', '[]",'];
+    const into = emptyItems();
+    applySegment(into, await encodeAsync(1, true, keys.map((k, i) => [k, { i, k }] as const), [], keys.map((k): [string, unknown] => [k, [k]])), 1, true);
+    expect([...into.attempts.keys()]).toEqual(keys);
+    for (const v of [...into.attempts.values(), ...into.cards.values()]) expect(Buffer.isBuffer(v)).toBe(true);
+    expect(parsed(into)).toEqual({ attempts: new Map(keys.map((k, i) => [k, { i, k }])), cards: new Map(keys.map((k) => [k, [k]])) });
+    applySegment(into, await encodeAsync(2, false, [], keys.slice(1)), 2, false);
+    expect([...into.attempts.keys()]).toEqual(['plain']);
   });
 
   it('a table captured full inside a delta segment replaces that table alone', async () => {
@@ -117,7 +129,7 @@ describe('segments', () => {
     mixed.table('cards', { full: true, upserts: [['z', 26]], removes: [] });
     const bytes = await frames(mixed);
     expect(applySegment(into, bytes, 2, false).base).toBe(false);
-    expect(into).toEqual({ attempts: new Map([['a', 1], ['b', 2], ['c', 3]]), cards: new Map([['z', 26]]) });
+    expect(parsed(into)).toEqual({ attempts: new Map([['a', 1], ['b', 2], ['c', 3]]), cards: new Map([['z', 26]]) });
     expect(() => applySegment(emptyItems(), bytes, 2, true)).toThrow(/base holds a delta of attempts/);
   });
 
@@ -135,9 +147,15 @@ describe('segments', () => {
 
 const snapshotOf = (h: Harness): MergedItems => ({ attempts: new Map(h.attempts.items), cards: new Map(h.cards.items) });
 
+/** The merged tables with their items parsed (a restore keeps them as JSON bytes until the state is built). */
+const parsed = (m: MergedItems): MergedItems => ({
+  attempts: new Map([...m.attempts].map(([k, v]) => [k, itemValue(v)])),
+  cards: new Map([...m.cards].map(([k, v]) => [k, itemValue(v)])),
+});
+
 async function restoreItems(h: Harness): Promise<MergedItems | null> {
   const r = await h.ck.restore(restartPlans(), (d) => d.items);
-  return r === null ? null : r.built;
+  return r === null ? null : parsed(r.built);
 }
 
 describe('checkpointer with a chain', () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { RebuildPlan } from '../../src/ingest/kafka/rebuild.js';
 import { decodeState } from '../../src/runtime/kafka/checkpoint/state.js';
 import { harness, record, restartPlans } from './checkpoint-harness.js';
+import { itemValue } from '../../src/util/item-delta.js';
 
 describe('checkpoint barrier', () => {
   it('holds the input, snapshots, flushes, writes the segment then every partition, then commits', async () => {
@@ -95,7 +96,7 @@ describe('checkpoint barrier', () => {
     expect(t.segments).toEqual([expect.objectContaining({ kind: 'base', upserts: 400 })]);
     const again = harness({ store: t.store });
     const back = await again.ck.restore(restartPlans(), (d) => d.items.attempts);
-    expect([...back!.built].map(([k, v]) => [k, (v as { n: number }).n])).toEqual([...Array(400).keys()].map((i) => [`a${i}`, i]));
+    expect([...back!.built].map(([k, v]) => [k, (itemValue(v) as { n: number }).n])).toEqual([...Array(400).keys()].map((i) => [`a${i}`, i]));
   });
 
   it('commits nothing when a write fails, and says so once', async () => {

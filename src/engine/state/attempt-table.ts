@@ -31,7 +31,7 @@
  */
 import { CowCapture } from '../../util/cow-capture.js';
 import { Interner } from '../../util/interner.js';
-import type { ItemDelta } from '../../util/item-delta.js';
+import { itemValue, type ItemDelta } from '../../util/item-delta.js';
 import type { DebitOwner } from '../debit-groups.js';
 import { LiveAttempt } from '../live-attempt.js';
 import { attemptItem, loadItem, type AttemptItem, type InfoLookup } from './attempt-item.js';
@@ -175,7 +175,7 @@ export class AttemptTable {
     const look: InfoLookup<number> = { attempt: (sid) => t.item(sid), setOwner: (x, id) => t.owners.set(x, id) };
     for (const [key, item] of items) {
       const x = t.known.get(Number(key))!;
-      loadItem(x, item as AttemptItem, look, strings);
+      loadItem(x, itemValue(item) as AttemptItem, look, strings);
       x.dirty = false;
     }
     return t;

@@ -31,6 +31,7 @@ import {
   type FactTuple, type FrameState,
 } from './codec.js';
 import { encodeWindow, EventTable, refillWindow, type WindowState } from './window-state.js';
+import { itemValue } from '../../../util/item-delta.js';
 
 export interface TravelWindowState extends WindowState {
   /** The bounding circle of the held debits (it only grows, so it is state, not derived). */
@@ -134,7 +135,7 @@ export function restoreCardPatterns<C extends CardSlot>(skeleton: unknown, cards
   for (const [token, item] of cards) {
     let c: C;
     try {
-      c = decodeCard(item as CardItem, p.newCard(token));
+      c = decodeCard(itemValue(item) as CardItem, p.newCard(token));
     } catch (e) {
       if (e instanceof PosguardError) throw e;
       throw new PosguardError('PG_INTERNAL', `CardPatterns state: the item of a card is not a card state (${(e as Error).message})`);

@@ -25,7 +25,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { ItemDelta } from '../../../util/item-delta.js';
+import type { ItemDelta, StoredItem } from '../../../util/item-delta.js';
 
 export const SEGMENT_FORMAT = 1;
 /** JSON per frame. */
@@ -166,10 +166,10 @@ export class SegmentEncoder {
   }
 }
 
-/** A segment's content as read: applied to the running tables in order. */
+/** A segment's content as read: applied to the running tables in order. Items are kept as their JSON bytes (util/item-delta.ts StoredItem). */
 export interface MergedItems {
-  readonly attempts: Map<string, unknown>;
-  readonly cards: Map<string, unknown>;
+  readonly attempts: Map<string, StoredItem>;
+  readonly cards: Map<string, StoredItem>;
 }
 
 export const emptyItems = (): MergedItems => ({ attempts: new Map(), cards: new Map() });
@@ -187,10 +187,15 @@ class SegmentReader {
 
   constructor(private readonly into: MergedItems, private readonly barrier: number) {}
 
-  line(raw: string): void {
-    const line = JSON.parse(raw) as unknown;
-    const what = (): string => `segment ${this.barrier}: ${raw.slice(0, 120)}`;
+  /** The line at bytes [from, to) of `buf` (a frame's JSON). */
+  line(buf: Buffer, from: number, to: number): void {
+    const what = (): string => `segment ${this.barrier}: ${buf.toString('utf8', from, Math.min(to, from + 120))}`;
     if (this.end !== null) throw new Error(`segment ${this.barrier}: lines after its end line`);
+    if (this.header && buf[from] === 0x5b /* [ */) {
+      this.rawItem(buf, from, to, what);
+      return;
+    }
+    const line = JSON.parse(buf.toString('utf8', from, to)) as unknown;
     if (!this.header) {
       const h = line as { v?: unknown; barrier?: unknown } | null;
       if (h === null || h.v !== SEGMENT_FORMAT || h.barrier !== this.barrier) throw new Error(`${what()}: not the header of a segment of format ${SEGMENT_FORMAT}, barrier ${this.barrier}`);
@@ -206,6 +211,40 @@ class SegmentReader {
       if (full) this.into[t].clear();
     } else {
       this.end = line as { upserts?: unknown; removes?: unknown };
+    }
+  }
+
+  /**
+   * An item line, `["a"|"c",KEY,ITEM]` or `["a"|"c",KEY]`, as the encoder
+   * writes it: the tag and the key parsed, the item kept as its bytes (parsed
+   * only when the state is built, one at a time). Anything else is parsed
+   * whole and checked as before.
+   */
+  private rawItem(buf: Buffer, from: number, to: number, what: () => string): void {
+    // ["a","  — 6 bytes, then the key's characters up to its closing quote.
+    const tag = buf[from + 2];
+    let at = from + 6;
+    if (buf[from + 1] === 0x22 && (tag === 0x61 || tag === 0x63) && buf[from + 3] === 0x22 && buf[from + 4] === 0x2c && buf[from + 5] === 0x22) {
+      while (at < to && buf[at] !== 0x22) at += buf[at] === 0x5c ? 2 : 1;
+    } else {
+      at = to;
+    }
+    const next = buf[at + 1];
+    if (at >= to || (next !== 0x2c && next !== 0x5d) || buf[to - 1] !== 0x5d) {
+      this.item(JSON.parse(buf.toString('utf8', from, to)) as unknown[], what);
+      return;
+    }
+    const key = JSON.parse(buf.toString('utf8', from + 5, at + 1)) as string;
+    const t = TABLE_OF[tag === 0x61 ? 'a' : 'c'];
+    if (!this.full.has(t)) throw new Error(`${what()}: a line that is no item of a table begun`);
+    if (next === 0x5d) {
+      if (at + 2 !== to) throw new Error(`${what()}: a remove line with more after it`);
+      this.into[t].delete(key);
+      this.removes++;
+    } else {
+      // Its own copy: a slice would keep the whole frame alive.
+      this.into[t].set(key, Buffer.from(buf.subarray(at + 2, to - 1)));
+      this.upserts++;
     }
   }
 
@@ -265,10 +304,15 @@ function* applyFrames(into: MergedItems, bytes: Buffer, barrier: number, base: b
     if (at + 4 > bytes.length) throw new Error(`segment ${barrier}: a frame header is cut at byte ${at}`);
     const len = bytes.readUInt32BE(at);
     if (at + 4 + len > bytes.length) throw new Error(`segment ${barrier}: a frame of ${len} bytes at byte ${at} runs past the end`);
-    const text = inflateRawSync(bytes.subarray(at + 4, at + 4 + len)).toString('utf8');
+    const text = inflateRawSync(bytes.subarray(at + 4, at + 4 + len));
     jsonBytes += text.length;
     at += 4 + len;
-    for (const raw of text.split('\n')) if (raw !== '') r.line(raw);
+    for (let from = 0; from < text.length;) {
+      let to = text.indexOf(0x0a, from);
+      if (to < 0) to = text.length;
+      if (to > from) r.line(text, from, to);
+      from = to + 1;
+    }
     yield;
   }
   const isBase = r.done(base);
