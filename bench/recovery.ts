@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/recovery.ts [--hours 1] [--full] [--tps 100] [--span-hours 13]
  *     [--partitions 4] [--live-seconds 150] [--intervals off,default] [--catchup-only off] [--seed 13]
- *     [--prefix P --produce-only | --prefix P --reuse]
+ *     [--prefix P --produce-only | --prefix P --reuse [--used-slices N]]
  *   npm run bench:kafka -- --recovery [same flags]
  *
  * Workload (docs/benchmarks.md, "Recovery"): orphaned debits planted in the
@@ -17,7 +17,8 @@
  *
  * `--produce-only` writes the workload to topics `P.*` and keeps them; a later run with the same
  * flags and `--reuse` reads them instead of producing (a 6 h workload takes longer to produce than to
- * read). One `--reuse` per produced workload: its live slices are appended to the topics.
+ * read). Each `--reuse` appends its live slices to the topics: a later one passes `--used-slices N` (the slices used so far)
+ * and takes the next ones (the `--produce-only` run's `--intervals` count them all).
  *
  * Per variant (`--intervals`: `off` = checkpoints off, a number = interval in ms,
  * `default` = the run's default; `main` = pass no checkpoint flag, for code
@@ -67,6 +68,8 @@ export interface RecoveryOptions {
   readonly prefix?: string;
   /** 'only': produce the workload, keep the topics and stop; 'reuse': produce nothing, read what 'only' left (same workload flags). */
   readonly produce?: 'yes' | 'only' | 'reuse';
+  /** With 'reuse': live slices an earlier `--reuse` run already appended (its variants' slices come first). */
+  readonly usedSlices?: number;
 }
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -327,7 +330,7 @@ async function variant(b: Bench, k: number, interval: string, tailFromMs: number
 }
 
 const RUN_ID = Date.now().toString(36);
-const DEFAULTS = { hours: 1, tps: 100, spanHours: 13, partitions: 4, liveSeconds: 150, seed: 13, produce: 'yes' as 'yes' | 'only' | 'reuse' };
+const DEFAULTS = { hours: 1, tps: 100, spanHours: 13, partitions: 4, liveSeconds: 150, seed: 13, produce: 'yes' as 'yes' | 'only' | 'reuse', usedSlices: 0 };
 /** Traffic ends at 16:00 UTC of the simulator's day (a shopping afternoon: the diurnal profile near 1). */
 const TRAFFIC_END_MS = Date.UTC(2026, 2, 2, 16, 0, 0);
 const PLANT_MINUTES = 10;
@@ -385,7 +388,8 @@ async function reuseWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOp
   for (const _ of simulate({ seed: o.seed + 1, minutes: PLANT_MINUTES, tps: 20, startMs: plantStart }).records) expected++;
   const feed = new ArrivalFeed(simulate({ seed: o.seed, minutes: o.hours * 60, tps: o.tps, startMs: trafficStart }).records);
   const tailFromMs = TRAFFIC_END_MS - variants * b.liveMs;
-  for (const _ of feed.until(tailFromMs)) expected++;
+  // The slices earlier --reuse runs appended are backlog now.
+  for (const _ of feed.until(tailFromMs + o.usedSlices * b.liveMs)) expected++;
   const held = [...(await endOffsets(b.admin, b.topics)).values()].reduce((x, y) => x + y, 0);
   // A catch-up-only run may follow one with live slices (they were appended to the backlog it reads).
   if (held < expected || (held > expected && !catchupOnly)) throw new Error(`topics ${b.prefix}.* hold ${held} records, this workload has ${expected}: produce it with the same flags and --produce-only`);
@@ -417,12 +421,12 @@ export async function benchRecovery(opts: RecoveryOptions = {}): Promise<Row[]> 
     }
     const rng = new Rng(o.seed);
     const base = { admin, producer, topics, brokers, prefix, liveMs: o.liveSeconds * 1000, random: () => rng.float() };
-    const w = await produceWorkload(base, o, intervals.length, intervals.every((i) => (o.catchupOnly ?? []).includes(i)));
+    const w = await produceWorkload(base, o, o.usedSlices + intervals.length, intervals.every((i) => (o.catchupOnly ?? []).includes(i)));
     const rows = [...w.rows];
     if (o.produce === 'only') return rows;
     const results: [string, VariantResult][] = [];
     for (const [k, interval] of intervals.entries()) {
-      const v = await variant({ ...base, feed: w.feed }, k, interval, w.tailFromMs + k * base.liveMs, (o.catchupOnly ?? []).includes(interval));
+      const v = await variant({ ...base, feed: w.feed }, k, interval, w.tailFromMs + (o.usedSlices + k) * base.liveMs, (o.catchupOnly ?? []).includes(interval));
       results.push([interval, v]);
       process.stderr.write(`${JSON.stringify({ interval, ...v })}\n`);
     }
@@ -447,6 +451,7 @@ export function recoveryFlags(argv: readonly string[]): RecoveryOptions {
     catchupOnly: only >= 0 ? argv[only + 1].split(',') : undefined,
     prefix: argv.includes('--prefix') ? argv[argv.indexOf('--prefix') + 1] : undefined,
     produce: argv.includes('--produce-only') ? 'only' : argv.includes('--reuse') ? 'reuse' : undefined,
+    usedSlices: num('--used-slices'),
   };
 }
 
