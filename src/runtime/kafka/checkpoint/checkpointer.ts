@@ -16,9 +16,8 @@
  * pair a restart uses, and the next barrier is a base.
  *
  * Hold budget: while the input is a backlog (input-pace.ts), an interval
- * barrier is skipped while the last barrier's hold plus its main-thread time
- * encoding the items (copy-on-write, after the hold) exceed MAX_HOLD_SHARE of
- * the time since it started. Reading a backlog, an interval
+ * barrier is skipped while the input held by the last barrier exceeds
+ * MAX_HOLD_SHARE of the time since it started. Reading a backlog, an interval
  * covers hours of event time, every barrier is a base of the whole state
  * (seconds), and without it the barriers would take a fixed share of the
  * catch-up (Flink's minimum pause between checkpoints, scaled by what they
@@ -87,8 +86,6 @@ export interface BarrierFigures {
   readonly items: number;
   /** Input held for the snapshot, its JSON and the segment's lines. */
   readonly heldMs: number;
-  /** Main-thread time encoding the items after the hold (segment.ts tableYielding). */
-  readonly encodeMs: number;
   readonly writeMs: number;
 }
 
@@ -103,7 +100,6 @@ interface Held {
 
 /** A barrier's snapshot with its segment encoded. */
 interface Captured {
-  readonly encodeMs: number;
   readonly snap: BarrierSnapshot;
   readonly frozen: readonly Buffer[];
   readonly reason: BaseReason | null;
@@ -157,10 +153,9 @@ export class Checkpointer {
     return p;
   }
 
-  /** The last barrier's hold and encoding are more than MAX_HOLD_SHARE of the time since it started (interval barriers wait). */
+  /** The last barrier's hold is more than MAX_HOLD_SHARE of the time since it started (interval barriers wait). */
   private overBudget(): boolean {
-    // The input held, and the main thread's time encoding the items after it: both are taken from the input's pace.
-    const held = (this.last?.heldMs ?? 0) + (this.last?.encodeMs ?? 0);
+    const held = this.last?.heldMs ?? 0;
     return held > MAX_HOLD_SHARE * (this.o.now() - this.lastStartedMs);
   }
 
@@ -250,7 +245,7 @@ export class Checkpointer {
     if (reason !== null && !figures.base) throw new Error(`barrier ${h.snap.barrier}: a full capture was asked for (${reason}) and a part answered a delta`);
     // A part may answer full where a delta was asked for (its tracker overflowed): every table full is a base.
     if (reason === null && figures.base) reason = 'parts';
-    return { snap: h.snap, frozen: h.frozen, reason, figures, frames, encodeMs: h.enc.busyMs };
+    return { snap: h.snap, frozen: h.frozen, reason, figures, frames };
   }
 
   /** Records durable: commit, tombstone what a newer base made useless, figures. */
@@ -276,10 +271,9 @@ export class Checkpointer {
     const items = got.figures.upserts + got.figures.removes;
     this.o.metrics?.segment?.({ kind: got.reason === null ? 'delta' : 'base', bytes: seg.bytes, upserts: got.figures.upserts, removes: got.figures.removes });
     const bytes = payloads.reduce((n, p) => n + p.length, 0);
-    const encodeMs = Math.round(got.encodeMs);
-    this.last = { barrier: snap.barrier, records: payloads.length, bytes, kind, segmentBytes: seg.bytes, items, heldMs, encodeMs, writeMs };
+    this.last = { barrier: snap.barrier, records: payloads.length, bytes, kind, segmentBytes: seg.bytes, items, heldMs, writeMs };
     const seg1 = got.reason === null ? `delta of ${items} items` : `base (${got.reason}) of ${items} items`;
-    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes, segment ${seg1} ${seg.bytes} bytes, chain of ${this.chain.current.length} (captured in ${heldMs} ms at a batch boundary, items encoded in ${encodeMs} ms, written in ${this.last.writeMs} ms), offsets committed`);
+    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes, segment ${seg1} ${seg.bytes} bytes, chain of ${this.chain.current.length} (captured in ${heldMs} ms at a batch boundary, written in ${this.last.writeMs} ms), offsets committed`);
   }
 
   /** After a generation's first base: tombstones the segments under its writer partition that no manifest can name any more (chain.ts orphans). */

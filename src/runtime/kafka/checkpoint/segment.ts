@@ -67,8 +67,6 @@ export class SegmentEncoder {
   private jsonBytes = 0;
   private readonly full = new Map<TableName, boolean>();
   private finished = false;
-  /** Main-thread time spent encoding by tableYielding (its slices, without the pauses). */
-  busyMs = 0;
 
   constructor(readonly barrier: number) {
     this.line(JSON.stringify({ v: SEGMENT_FORMAT, barrier }));
@@ -89,13 +87,10 @@ export class SegmentEncoder {
   async tableYielding(name: TableName, d: ItemDelta, pause: () => Promise<void>): Promise<void> {
     let sliceStart = performance.now();
     for (const _ of this.lines(name, d)) {
-      const busy = performance.now() - sliceStart;
-      if (busy < SLICE_MS) continue;
-      this.busyMs += busy;
+      if (performance.now() - sliceStart < SLICE_MS) continue;
       await pause();
       sliceStart = performance.now();
     }
-    this.busyMs += performance.now() - sliceStart;
   }
 
   /** Writes the table's lines; yields every ITEMS_PER_STEP items (a point where the writer may pause). */
