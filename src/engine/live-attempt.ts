@@ -14,7 +14,6 @@ import type { Anomaly, AnomalyKind } from '../events/anomaly.js';
 import type { AttemptView } from '../detect/attempt-view.js';
 import { F_OWN_RRN, flagsOf, frOf, rcOf, streamOf, typeOf } from '../events/codes.js';
 import { unpackUuid } from '../util/uuid-pack.js';
-import type { Preserver } from '../util/cow-capture.js';
 
 // Header slots in LiveAttempt.n (doubles, unboxed in a packed array).
 export const H_DUE = 0; // time of this attempt's pending timer entry (lazy heap deletion)
@@ -82,8 +81,6 @@ export class LiveAttempt implements AttemptView {
   dirty = true;
   /** The AttemptTable capture round that last reached it. */
   seen = 0;
-  /** A checkpoint capture that still has to encode it as it was at the barrier (util/cow-capture.ts); touch() lets it first. */
-  pendingIn: Preserver | null = null;
 
   constructor() {
     // NaN marks "none"; the array stays PACKED_DOUBLE (every slot a number), with room
@@ -92,9 +89,8 @@ export class LiveAttempt implements AttemptView {
     this.n = INITIAL.slice();
   }
 
-  /** This attempt is about to change (call it first): the next incremental checkpoint writes it again, and a capture still encoding it takes it as it is now. */
+  /** This attempt changed: the next incremental checkpoint writes it again. */
   touch(): void {
-    this.pendingIn?.preserve(this);
     this.dirty = true;
   }
 
@@ -119,7 +115,7 @@ export class LiveAttempt implements AttemptView {
 
   /** Appends an event, returns its index. */
   add(word: number, time: number, a: number, b: number, c: number): number {
-    this.touch();
+    this.dirty = true;
     const i = this.eventCount;
     let n = this.n;
     const p = this.len;
@@ -155,7 +151,7 @@ export class LiveAttempt implements AttemptView {
   }
 
   infoOrCreate(): LiveAttemptInfo {
-    this.touch();
+    this.dirty = true;
     return (this.info ??= {
       card: null, masked: null, issuer: null,
       bankMerchant: null, bankCurrency: null, bankCard: null, gwCurrency: null,

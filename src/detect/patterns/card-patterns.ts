@@ -49,7 +49,6 @@ import { stateCensus } from '../../util/state-census.js';
 import { firstOpenDay, type Frame } from './window.js';
 import type { ItemDelta } from '../../util/item-delta.js';
 import { ChangeTracker } from './change-tracker.js';
-import { CowCapture, type Preserver } from '../../util/cow-capture.js';
 import {
   cardPatternsSkeleton, encodeCard, restoreCardPatterns, type CardItem, type CardPatternsParts, type CardPatternsSkeleton, type CardPatternsState,
 } from './state/card-patterns-state.js';
@@ -59,8 +58,6 @@ class CardState implements Schedulable {
   scheduled = false;
   /** In the change tracker's list (change-tracker.ts). */
   marked = false;
-  /** A checkpoint capture that still has to encode it (util/cow-capture.ts). */
-  pendingIn: Preserver | null = null;
   /** Its key in the expiry heap (it is there exactly once while in the Map). */
   due = -Infinity;
   /** The last in-order fact's (event_time, event_id): anything not after it is late or a duplicate. */
@@ -98,8 +95,6 @@ export class CardPatterns implements CardPatternDetector {
   private readonly travel: ImpossibleTravel;
   readonly counters: CardPatternCounters = { facts: 0, ignored: 0, duplicates: 0, late: 0, released: 0 };
   /** Cards changed or released since the previous checkpoint capture (issue 13); bounds in change-tracker.ts. */
-  /** The last capture of the card table, while its items are still to be consumed. */
-  private cow: CowCapture<CardState, CardItem> | null = null;
   private readonly changes = new ChangeTracker<CardState>(() => this.cards.size, (c) => this.cards.get(c.token) === c);
 
   constructor(private readonly rules: RulesSource, emit: Emit) {
@@ -183,14 +178,14 @@ export class CardPatterns implements CardPatternDetector {
     fr.grace = r.time.allowedLatenessMs;
     while (this.expiries.peekKey() < fr.wm) {
       const c = this.expiries.pop();
-      // Trimmed windows, then released or a new heap key: the card's item changes (said before it does).
-      this.changes.changed(c);
       if (this.trim(c, r)) {
         this.cards.delete(c.token);
         this.changes.gone(c);
         this.counters.released++;
       } else {
         // Still needed: the heap entry was stale (the card got later facts). Re-schedule at its real expiry (>= wm).
+        // Trimmed windows and a new heap key: the card's item changed.
+        this.changes.changed(c);
         this.schedule(c, this.expiry(c, r));
       }
     }
@@ -240,12 +235,10 @@ export class CardPatterns implements CardPatternDetector {
    * next push or advance.
    */
   captureCards(full: boolean): ItemDelta {
-    this.cow?.settle();
     const base = full || !this.changes.tracking;
     const { dirty, removed } = this.changes.take();
-    // Encoded as consumed, copy-on-write: a card about to change first (ChangeTracker.changed()).
-    this.cow = new CowCapture(base ? [...this.cards.values()] : dirty, (c) => c.token, encodeCard);
-    return { full: base, upserts: this.cow.items(), removes: base ? [] : [...removed] };
+    if (base) return { full: true, upserts: this.items(this.cards.values()), removes: [] };
+    return { full: false, upserts: this.items(dirty), removes: [...removed] };
   }
 
   private *items(cards: Iterable<CardState>): Generator<readonly [string, CardItem]> {

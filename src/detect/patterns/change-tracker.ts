@@ -16,12 +16,11 @@
  * cheaper of the two. So the removed keys are at most that many, and the
  * marked list at most the live items plus those dropped.
  */
-import type { CowItem } from '../../util/cow-capture.js';
 
 /** Below this many items dropped since the capture the tracker never gives up (a quiet table with few live items still gets deltas). */
 export const GONE_FLOOR = 4096;
 
-export interface Tracked extends CowItem {
+export interface Tracked {
   readonly token: string;
   /** Set by the tracker: x is in its list of changed items (so it is listed once). */
   marked: boolean;
@@ -46,9 +45,8 @@ export class ChangeTracker<T extends Tracked> {
    */
   constructor(private readonly live: () => number, private readonly isLive: (x: T) => boolean) {}
 
-  /** x's checkpointed state may be about to change (call it first: a capture still encoding x takes it as it is now). */
+  /** x's checkpointed state may have changed. */
   changed(x: T): void {
-    x.pendingIn?.preserve(x);
     if (this.on && !x.marked) {
       x.marked = true;
       this.dirty.push(x);

@@ -9,7 +9,7 @@
  * Per barrier, synchronously:
  *   engine.captureSkeleton(table, engineId)   every engine of the process
  *   shared.captureSkeleton(table)             the shared duplicate index, if any
- *   table.capture(full) → ItemDelta           consume its upserts before the next capture (events may come in between)
+ *   table.capture(full) → ItemDelta           consume its upserts before the next event
  *   table.toState()                           after capture()
  * Restore, into fresh objects:
  *   table = AttemptTable.restore(state, items)   items: base + deltas merged (upserts overwrite, removes delete)
@@ -17,10 +17,8 @@
  *   shared.restoreFrom(skeleton, table)        then table.checkComplete() (throws: the restore is not usable)
  *
  * Change detection: each attempt carries a `dirty` flag, set by touch() at
- * every place that changes an attempt (src/engine/*.ts), before the change,
- * and by its constructor, cleared when capture() hands it out. The items are
- * encoded as the capture is consumed, copy-on-write (util/cow-capture.ts):
- * an attempt touched before it was encoded is encoded first, as it was. Removal: an attempt the
+ * every place that changes an attempt (src/engine/*.ts) and by its
+ * constructor, cleared when capture() hands it out. Removal: an attempt the
  * skeletons (and, through mergedInto / dupFirsts, the attempts they reach) no
  * longer reach is gone: capture() walks `known` for what this round did not mark.
  *
@@ -29,7 +27,6 @@
  * bounds, docs/semantics.md); three small fields per LiveAttempt (sid, dirty,
  * seen); the round's `reached` list lives only until capture() returns.
  */
-import { CowCapture } from '../../util/cow-capture.js';
 import { Interner } from '../../util/interner.js';
 import { itemValue, type ItemDelta } from '../../util/item-delta.js';
 import type { DebitOwner } from '../debit-groups.js';
@@ -52,8 +49,6 @@ export class AttemptTable {
   private roundOpen = false;
   private sharedTaken = false;
   private reached: LiveAttempt[] = [];
-  /** The last capture, while its items are still to be consumed. */
-  private cow: CowCapture<LiveAttempt, AttemptItem> | null = null;
   /** sid → attempt, as of the last capture: the items the checkpoint chain holds. */
   private readonly known = new Map<number, LiveAttempt>();
   /** Engine → id, across rounds: items name their owner by it, so an engine keeps its id. */
@@ -99,15 +94,9 @@ export class AttemptTable {
     return x.sid;
   }
 
-  /** Forgets a round whose skeletons were taken but not captured, or a capture not consumed (a failed barrier); the next capture starts over. */
+  /** Forgets a round whose skeletons were taken but not captured (a failed barrier); the next capture starts over. */
   discardRound(): void {
-    this.settleCapture();
     this.closeRound();
-  }
-
-  private settleCapture(): void {
-    this.cow?.settle();
-    this.cow = null;
   }
 
   /**
@@ -116,7 +105,6 @@ export class AttemptTable {
    * `full`: the flags of what was handed out are cleared here. Upserts are built lazily, one by one.
    */
   capture(full: boolean): ItemDelta {
-    this.settleCapture();
     this.openRound();
     const reached = this.reachClosure();
     const ids = new Map(this.roundEngines);
@@ -142,13 +130,7 @@ export class AttemptTable {
       }
     }
     this.closeRound();
-    const names = {
-      ref: (y: LiveAttempt) => y.sid,
-      owner: (o: object | null) => (o === null ? null : ids.get(o)!),
-    };
-    // Encoded as consumed, copy-on-write: an attempt about to change first (touch()).
-    this.cow = new CowCapture(out, (x) => String(x.sid), (x) => attemptItem(x, names));
-    return { full, upserts: this.cow.items(), removes };
+    return { full, upserts: this.items(out, ids, round), removes };
   }
 
   /** The table's own state (the sid counter), after capture(). */
@@ -222,6 +204,17 @@ export class AttemptTable {
       if (info.dupFirsts !== null) for (const y of info.dupFirsts) this.sid(y);
     }
     return reached;
+  }
+
+  private *items(out: readonly LiveAttempt[], ids: ReadonlyMap<object, number>, round: number): Generator<readonly [string, unknown]> {
+    const names = {
+      ref: (y: LiveAttempt) => y.sid,
+      owner: (o: object | null) => (o === null ? null : ids.get(o)!),
+    };
+    for (const x of out) {
+      if (this.round !== round) throw new Error('attempt table: a capture consumed after the next barrier began');
+      yield [String(x.sid), attemptItem(x, names)] as const;
+    }
   }
 
   private openRound(): void {

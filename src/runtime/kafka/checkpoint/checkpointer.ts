@@ -89,16 +89,7 @@ export interface BarrierFigures {
   readonly writeMs: number;
 }
 
-/** What the held part of a barrier hands to the rest: the items still to encode. */
-interface Held {
-  readonly snap: BarrierSnapshot;
-  readonly frozen: readonly Buffer[];
-  readonly enc: SegmentEncoder;
-  readonly tables: ItemTables;
-  readonly reason: BaseReason | null;
-}
-
-/** A barrier's snapshot with its segment encoded. */
+/** What the held part of a barrier hands to the rest. */
 interface Captured {
   readonly snap: BarrierSnapshot;
   readonly frozen: readonly Buffer[];
@@ -118,6 +109,7 @@ export class Checkpointer {
   private readonly chain: ChainPolicy;
   /** Wall clock the last completed barrier started at (hold budget). */
   private lastStartedMs = -Infinity;
+  private capturingNow = false;
 
   constructor(private readonly o: CheckpointerOptions, private readonly parts: BarrierParts) {
     this.chain = o.chain ?? new ChainPolicy();
@@ -164,24 +156,17 @@ export class Checkpointer {
     this.closed = true;
   }
 
-  /**
-   * The input is held only while the state is captured: the skeletons as JSON
-   * and the item tables listed (copy-on-write, util/cow-capture.ts). Encoding
-   * the items into the segment, compressing, flushing, writing and committing
-   * run with the input flowing.
-   */
+  /** The input is held only while the state is captured (skeletons as JSON, items as segment lines); compressing, flushing, writing and committing run with the input flowing. */
   private async barrierNow(why: string, atBoundary: boolean): Promise<boolean> {
     const t0 = this.o.now();
     this.lastStartedMs = t0;
-    const held = atBoundary ? await this.parts.atBatchBoundary(async () => this.capture()) : this.capture();
-    if (held === null) return false;
+    const got = atBoundary ? await this.parts.atBatchBoundary(() => this.capture()) : await this.capture();
+    if (got === null) return false;
     const heldMs = this.o.now() - t0;
-    let got: Captured | null = null;
     let seg: SegmentRef | null = null;
     let payloads: Buffer[];
     let t2: number;
     try {
-      got = await this.encodeItems(held);
       await this.parts.flushOutputs();
       if (this.closed) throw new Closed();
       t2 = this.o.now();
@@ -198,15 +183,36 @@ export class Checkpointer {
       this.chain.failed(seg);
       if (e instanceof Closed) return false;
       this.failures++;
-      this.o.log.warn(`checkpoint ${held.snap.barrier} (${why}) not written, offsets not committed (the previous checkpoint stays the latest): ${(e as Error).message}`);
+      this.o.log.warn(`checkpoint ${got.snap.barrier} (${why}) not written, offsets not committed (the previous checkpoint stays the latest): ${(e as Error).message}`);
       return false;
     }
     await this.committed(got, seg, payloads, why, heldMs, t2);
     return true;
   }
 
-  /** The held part, synchronous: the snapshot (skeletons, the item tables listed), its records frozen. */
-  private capture(): Held | null {
+  /** True while a barrier captures: the state must stay still (the runner skips its time-driven work). */
+  get capturing(): boolean {
+    return this.capturingNow;
+  }
+
+  /**
+   * The held part: the snapshot, its records frozen, its items in the
+   * segment's lines. The skeletons are taken in one synchronous step; the
+   * item tables are encoded after it in slices that hand the event loop
+   * back (segment.ts tableYielding), with the state still: the input is held
+   * (or the caller sits between two records) and `capturing` keeps the
+   * time-driven work off.
+   */
+  private async capture(): Promise<Captured | null> {
+    this.capturingNow = true;
+    try {
+      return await this.captureStill();
+    } finally {
+      this.capturingNow = false;
+    }
+  }
+
+  private async captureStill(): Promise<Captured | null> {
     const barrier = ++this.barrier;
     let enc: SegmentEncoder | null = null;
     let reason: BaseReason | null = null;
@@ -225,27 +231,19 @@ export class Checkpointer {
       const snap = this.parts.snapshot(barrier, sink);
       if (snap === null) return null;
       if (enc === null || tables === null) throw new Error('the snapshot captured no item tables');
-      return { snap, frozen: snap.records.map((r) => serializeState(r.record)), enc, tables, reason };
+      const e = enc as SegmentEncoder;
+      const t = tables as ItemTables;
+      await e.tableYielding('attempts', t.attempts, yieldToIo);
+      await e.tableYielding('cards', t.cards, yieldToIo);
+      const { figures, frames } = e.finish();
+      if (reason !== null && !figures.base) throw new Error(`barrier ${barrier}: a full capture was asked for (${reason as string}) and a part answered a delta`);
+      // A part may answer full where a delta was asked for (its tracker overflowed): every table full is a base.
+      if (reason === null && figures.base) reason = 'parts';
+      return { snap, frozen: snap.records.map((r) => serializeState(r.record)), reason, figures, frames };
     } catch (e) {
       if (enc !== null) this.chain.failed(null);
       throw e;
     }
-  }
-
-  /**
-   * The item tables into the segment's lines, after the hold, in slices that
-   * hand the event loop back (segment.ts tableYielding): the parts encode
-   * each item as it was at the barrier, an item about to change first.
-   */
-  private async encodeItems(h: Held): Promise<Captured> {
-    await h.enc.tableYielding('attempts', h.tables.attempts, yieldToIo);
-    await h.enc.tableYielding('cards', h.tables.cards, yieldToIo);
-    const { figures, frames } = h.enc.finish();
-    let reason = h.reason;
-    if (reason !== null && !figures.base) throw new Error(`barrier ${h.snap.barrier}: a full capture was asked for (${reason}) and a part answered a delta`);
-    // A part may answer full where a delta was asked for (its tracker overflowed): every table full is a base.
-    if (reason === null && figures.base) reason = 'parts';
-    return { snap: h.snap, frozen: h.frozen, reason, figures, frames };
   }
 
   /** Records durable: commit, tombstone what a newer base made useless, figures. */

@@ -81,8 +81,9 @@ export class SegmentEncoder {
    * Consumes one table's capture, handing the event loop back (`pause`)
    * after every SLICE_MS of work: a base of a few hundred thousand items
    * takes seconds, and the process must go on heartbeating, answering
-   * scrapes and completing inserts meanwhile. The state may change in
-   * between: the parts' captures are copy-on-write (util/cow-capture.ts).
+   * scrapes and completing inserts meanwhile. The caller keeps the state
+   * still until this resolves (the input held, the time-driven work
+   * skipped): the items are encoded as they are reached.
    */
   async tableYielding(name: TableName, d: ItemDelta, pause: () => Promise<void>): Promise<void> {
     let sliceStart = performance.now();
