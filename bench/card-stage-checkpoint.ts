@@ -9,20 +9,9 @@
  *   node --import tsx bench/card-stage-checkpoint.ts [minutes=60] [tps=100] [intervalS=60] [deltas=3]
  */
 import { SIM_DEFAULTS, simulate } from '../src/sim/index.js';
-import { arrivalFeeder, runWorkload } from './run-workload.js';
+import { arrivalFeeder, checkpointBenchArgs, mark, mb, runWorkload, took } from './run-workload.js';
 
-const minutes = Number(process.argv[2] ?? 60);
-const tps = Number(process.argv[3] ?? 100);
-const intervalMs = Number(process.argv[4] ?? 60) * 1000;
-const deltas = Number(process.argv[5] ?? 3);
-
-interface Mark { wall: number; cpu: NodeJS.CpuUsage }
-const mark = (): Mark => ({ wall: performance.now(), cpu: process.cpuUsage() });
-const took = (t0: Mark): string => {
-  const c = process.cpuUsage(t0.cpu);
-  return `${Math.round((c.user + c.system) / 1000)} ms CPU (${Math.round(performance.now() - t0.wall)} wall)`;
-};
-const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;
+const { minutes, tps, intervalMs, deltas } = checkpointBenchArgs(process.argv);
 
 const w = runWorkload();
 const stage = w.stage;

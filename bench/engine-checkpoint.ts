@@ -17,21 +17,9 @@ import { deflateSync } from 'node:zlib';
 import { AttemptRefs } from '../src/engine/state/attempt-refs.js';
 import { AttemptTable } from '../src/engine/state/attempt-table.js';
 import { SIM_DEFAULTS, simulate } from '../src/sim/index.js';
-import { arrivalFeeder, runWorkload } from './run-workload.js';
+import { arrivalFeeder, checkpointBenchArgs, cpuMs, mark, mb, runWorkload, took } from './run-workload.js';
 
-const minutes = Number(process.argv[2] ?? 60);
-const tps = Number(process.argv[3] ?? 100);
-const intervalMs = Number(process.argv[4] ?? 60) * 1000;
-const deltas = Number(process.argv[5] ?? 3);
-
-interface Mark { wall: number; cpu: NodeJS.CpuUsage }
-const mark = (): Mark => ({ wall: performance.now(), cpu: process.cpuUsage() });
-const cpuMs = (t0: Mark) => {
-  const c = process.cpuUsage(t0.cpu);
-  return Math.round((c.user + c.system) / 1000);
-};
-const took = (t0: Mark) => `${cpuMs(t0)} ms CPU (${Math.round(performance.now() - t0.wall)} wall)`;
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
+const { minutes, tps, intervalMs, deltas } = checkpointBenchArgs(process.argv);
 const heapMb = () => {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().heapUsed / 1e6;

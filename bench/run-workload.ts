@@ -66,3 +66,18 @@ export function arrivalFeeder(w: RunWorkload, records: Iterator<{ arrivalMs: num
     return n;
   };
 }
+
+/** The checkpoint benches' arguments: minutes of traffic, tps, the interval between barriers (ms) and how many deltas. */
+export function checkpointBenchArgs(argv: readonly string[]): { minutes: number; tps: number; intervalMs: number; deltas: number } {
+  return { minutes: Number(argv[2] ?? 60), tps: Number(argv[3] ?? 100), intervalMs: Number(argv[4] ?? 60) * 1000, deltas: Number(argv[5] ?? 3) };
+}
+
+/** A point in wall and CPU time, to measure a step from (the machine may be shared: CPU is the figure). */
+export interface Mark { wall: number; cpu: NodeJS.CpuUsage }
+export const mark = (): Mark => ({ wall: performance.now(), cpu: process.cpuUsage() });
+export const cpuMs = (t0: Mark): number => {
+  const c = process.cpuUsage(t0.cpu);
+  return Math.round((c.user + c.system) / 1000);
+};
+export const took = (t0: Mark): string => `${cpuMs(t0)} ms CPU (${Math.round(performance.now() - t0.wall)} wall)`;
+export const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;
