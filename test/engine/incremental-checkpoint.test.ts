@@ -33,6 +33,8 @@ class Chain {
   deltas = 0;
   skipped = 0;
   removed = 0;
+  /** Deltas asked for that came whole: the delta would have held more items than the table. */
+  whole = 0;
 
   apply(d: ItemDelta): void {
     if (d.full) this.items.clear();
@@ -48,6 +50,7 @@ class Chain {
       this.deltas++;
       this.removed += d.removes.length;
       if (upserts < this.items.size) this.skipped++;
+      if (upserts + d.removes.length > this.items.size) throw new Error(`a delta of ${upserts + d.removes.length} items for a table of ${this.items.size}: it should have come whole`);
     }
   }
 
@@ -71,7 +74,9 @@ function skeletons(w: World, table: AttemptTable): Omit<Skeletons, 'table'> {
 /** One barrier: skeletons + delta into the chain; then, at the same cut, skeletons + full capture, which must agree. */
 function barrier(w: World, table: AttemptTable, chain: Chain, where: string): string {
   const sk = skeletons(w, table);
-  chain.apply(table.capture(false));
+  const d = table.capture(false);
+  if (d.full) chain.whole++;
+  chain.apply(d);
   const json = JSON.stringify({ ...sk, table: table.toState() } satisfies Skeletons);
   const again = skeletons(w, table);
   const full = new Map<string, string>();
@@ -128,7 +133,7 @@ function checkActions(name: string, acts: readonly Action[], engines: number, ru
   }
   // Barriers do not change the run.
   expect(JSON.stringify(finish(run, rec))).toBe(expected);
-  for (const k of ['deltas', 'skipped', 'removed'] as const) seen.set(k, (seen.get(k) ?? 0) + chain[k]);
+  for (const k of ['deltas', 'skipped', 'removed', 'whole'] as const) seen.set(k, (seen.get(k) ?? 0) + chain[k]);
 
   // Restored at every other cut (each restore replays the rest of the input); the chain continues from each.
   for (const cut of taken.filter((_, i) => i % 2 === 0 || taken.length < 8)) {
@@ -204,6 +209,15 @@ describe('incremental checkpoints: base + deltas equal a full capture, and resto
   it('three engines sharing one duplicate index', async () => {
     const seen = await checkMany(3, SEEDS, DEFAULT_RULES);
     for (const f of ['group spanning engines', 'skipped', 'removed']) expect(seen.get(f) ?? 0, f).toBeGreaterThan(0);
+  });
+
+  it('barriers far apart: a delta with more items than the table comes whole, and the chain and restores go on from it', () => {
+    const seen = new Map<string, number>();
+    for (let seed = 1; seed <= 4; seed++) {
+      const acts = actions(seed, 1, DEFAULT_RULES);
+      checkActions(`seed ${seed}`, acts, 1, DEFAULT_RULES, new Set([Math.floor(acts.length * 0.1), Math.floor(acts.length * 0.9), acts.length]), seen);
+    }
+    expect(seen.get('whole') ?? 0).toBeGreaterThan(0);
   });
 
   it('a merged attempt and a duplicate whose first charge left the group, cut after every action', () => {

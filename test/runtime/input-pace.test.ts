@@ -34,4 +34,34 @@ describe('input pace', () => {
     expect((p as unknown as { samples: unknown[] }).samples.length).toBeLessThanOrEqual(BACKLOG_SECONDS * 10 + 1);
     expect(p.perSecond()).toBeCloseTo(10, 6);
   });
+
+  it('says caught up once, when a backlog of at least the given length ends; not after a short one, nor while it lasts', () => {
+    const p = new InputPace();
+    const MIN_MS = 60_000;
+    let records = 0;
+    const at = (s: number, perSecond: number, lag: number): boolean => {
+      p.sample(s * 1000, (records += perSecond));
+      return p.caughtUp(s * 1000, lag, MIN_MS);
+    };
+    // A catch-up: 20,000/s with over 12 s of it waiting, for 100 s; then the live feed (100/s, lag of a fetch).
+    const calls: boolean[] = [];
+    for (let s = 0; s < 100; s++) calls.push(at(s, 20_000, 250_000 + (100 - s) * 20_000));
+    expect(calls.every((c) => !c)).toBe(true);
+    for (let s = 100; s < 112; s++) calls.push(at(s, 100, 50));
+    // Once, at the first tick the lag is under ten seconds of the (falling) pace.
+    expect(calls.filter((c) => c)).toHaveLength(1);
+    const first = calls.indexOf(true);
+    expect(first).toBeGreaterThanOrEqual(100);
+    // A backlog of 20 s (shorter than MIN_MS), then live again: nothing.
+    const later: boolean[] = [];
+    for (let s = 112; s < 132; s++) later.push(at(s, 100, 1_000_000));
+    for (let s = 132; s < 150; s++) later.push(at(s, 100, 10));
+    expect(later.some((c) => c)).toBe(false);
+    // A start on a live feed (no pace yet: a backlog of one tick): nothing.
+    const q = new InputPace();
+    q.sample(0, 0);
+    expect(q.caughtUp(0, 5, MIN_MS)).toBe(false);
+    q.sample(1000, 100);
+    expect(q.caughtUp(1000, 5, MIN_MS)).toBe(false);
+  });
 });

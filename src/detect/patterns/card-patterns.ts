@@ -230,13 +230,16 @@ export class CardPatterns implements CardPatternDetector {
 
   /**
    * The card table keyed by card_token: every card (`full`, and also when no delta can be given: the first capture
-   * of a detector not restored, or the tracker gave up, see change-tracker.ts), else the cards changed and the
+   * of a detector not restored, or the tracker gave up, see change-tracker.ts; or when the delta would hold more
+   * items than the table), else the cards changed and the
    * tokens released since the previous capture. Items are encoded as `upserts` is iterated: consume it before the
    * next push or advance.
    */
   captureCards(full: boolean): ItemDelta {
-    const base = full || !this.changes.tracking;
+    const tracked = this.changes.tracking;
     const { dirty, removed } = this.changes.take();
+    // A delta with more items than the whole table (a catch-up replaces most cards between barriers) goes whole: less to write and to merge.
+    const base = full || !tracked || dirty.length + removed.size > this.cards.size;
     if (base) return { full: true, upserts: this.items(this.cards.values()), removes: [] };
     return { full: false, upserts: this.items(dirty), removes: [...removed] };
   }

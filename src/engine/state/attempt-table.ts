@@ -101,7 +101,8 @@ export class AttemptTable {
 
   /**
    * The items after this round's skeletons: `full` every attempt reached, else those changed since the
-   * previous capture (and those reached anew), with the sids no longer reached. After a failed write ask
+   * previous capture (and those reached anew), with the sids no longer reached; whole anyway when that delta
+   * would hold more items than the table. After a failed write ask
    * `full`: the flags of what was handed out are cleared here. Upserts are built lazily, one by one.
    */
   capture(full: boolean): ItemDelta {
@@ -114,8 +115,10 @@ export class AttemptTable {
       if (owner !== null && !ids.has(owner)) throw new Error('an attempt belongs to an engine that was not captured at this barrier');
     }
     const round = this.round;
+    // A delta with more items than the whole table (at catch-up speed most attempts are new or gone between two barriers) goes whole: less to write and to merge.
+    const whole = full || this.deltaItems(reached, round) > reached.length;
     const removes: string[] = [];
-    if (full) this.known.clear();
+    if (whole) this.known.clear();
     for (const [sid, x] of this.known) {
       if (x.seen === round) continue;
       removes.push(String(sid));
@@ -130,7 +133,15 @@ export class AttemptTable {
       }
     }
     this.closeRound();
-    return { full, upserts: this.items(out, ids, round), removes };
+    return { full: whole, upserts: this.items(out, ids, round), removes };
+  }
+
+  /** Items a delta of this round would hold: the attempts changed or reached anew, and the sids no longer reached. */
+  private deltaItems(reached: readonly LiveAttempt[], round: number): number {
+    let n = 0;
+    for (const x of this.known.values()) if (x.seen !== round) n++;
+    for (const x of reached) if (x.dirty || this.known.get(x.sid) !== x) n++;
+    return n;
   }
 
   /** The table's own state (the sid counter), after capture(). */

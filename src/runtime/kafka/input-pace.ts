@@ -20,6 +20,8 @@ interface Sample {
 
 export class InputPace {
   private readonly samples: Sample[] = [];
+  /** Wall clock the current backlog was first seen at; null while the input is not a backlog. */
+  private backlogSinceMs: number | null = null;
 
   /** At every tick: records read so far (a running total). */
   sample(atMs: number, records: number): void {
@@ -35,6 +37,23 @@ export class InputPace {
     const a = this.samples[0];
     const b = this.samples[this.samples.length - 1];
     return b.atMs > a.atMs ? ((b.records - a.records) * 1000) / (b.atMs - a.atMs) : null;
+  }
+
+  /**
+   * True once, at the first call that finds the input no longer a backlog after a backlog of at least
+   * `minBacklogMs` (the runner passes the checkpoint interval). The runner takes a barrier then: the
+   * catch-up's barriers are spaced by the hold budget, so its last durable one may be minutes of input
+   * behind, and a crash early on the live feed would re-read all of it. A backlog shorter than an
+   * interval cannot push the re-read past two intervals, so it takes none (nor does a flapping lag).
+   */
+  caughtUp(atMs: number, lagRecords: number | null, minBacklogMs: number): boolean {
+    if (this.backlogged(lagRecords)) {
+      this.backlogSinceMs ??= atMs;
+      return false;
+    }
+    const since = this.backlogSinceMs;
+    this.backlogSinceMs = null;
+    return since !== null && atMs - since >= minBacklogMs;
   }
 
   /** True when `lagRecords` is more than BACKLOG_SECONDS of the recent pace; true too when either is unknown (a start, a rebuild: treated as a backlog). */

@@ -205,6 +205,9 @@ export class KafkaRun {
 
   private tick(): void {
     this.pace.sample(this.now(), this.stats.records);
+    if (this.checkpointer !== null && this.pace.caughtUp(this.now(), this.reporting.lag(), this.cfg.run.checkpointIntervalMs) && !this.runState.draining) {
+      void this.checkpoint('caught up').catch((e) => this.log.warn(`checkpoint failed, retrying at the next interval: ${(e as Error).message}`));
+    }
     this.source.refreshLogEnds();
     this.source.align();
     // A barrier encoding its item tables needs the state still; the feed rules act a tick later.

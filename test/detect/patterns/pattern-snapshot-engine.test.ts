@@ -99,7 +99,9 @@ describe('pattern snapshot/restore on the engine\'s own call sequences', () => {
       for (const [what, at, restoreAt] of [['every cut', cuts, () => true], ['every 7th of a capture at every op', everyOp, (k: number) => k % 7 === 6]] as const) {
         const run = driveDeltas(make, cardOps, applyCard, at, restoreAt);
         expectSameRun(run, base, `seed ${seed}, restore at ${what}`);
-        expectRealDeltas(run.stats);
+        // These tables hold a few cards: an advance that releases any outweighs the table, and the capture comes
+        // whole. Deltas with removes are checked on the 30-card scripts of pattern-snapshot.test.ts.
+        expectRealDeltas(run.stats, false);
         restores += run.stats.restores;
       }
     }

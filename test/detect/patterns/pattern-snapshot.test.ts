@@ -153,7 +153,7 @@ describe('CardPatterns snapshot/restore', () => {
         for (const [what, restoreAt] of [['every cut', () => true], ['every third cut', (k: number) => k % 3 === 2]] as const) {
           const run = driveDeltas(newCards, ops, applyCard, cuts, restoreAt);
           expectSameRun(run, base, `seed ${seed}, ${cardCount} cards, restore at ${what}`);
-          expectRealDeltas(run.stats);
+          expectRealDeltas(run.stats, cardCount >= 30);
           seen.restores += run.stats.restores;
           seen.deltas += run.stats.deltas;
           seen.upserted += run.stats.upserted;
@@ -201,13 +201,37 @@ describe('CardPatterns snapshot/restore', () => {
     const next = cp.captureCards(false);
     expect(next.full).toBe(false);
     expect([...next.upserts].map(([k]) => k)).toEqual(['keep']);
-    // Just at the bound it is a delta naming every token released.
+    // Just at the bound the tracker still holds every token released: with as many cards live as released
+    // (l*, pushed late enough to stay), the delta is no larger than the table and names them all.
     push(n, n + GONE_FLOOR - 1);
+    for (let i = 0; i < GONE_FLOOR; i++) cp.push(fact({ t: t + 4 * DAY_MS - 10 * MIN + i, card: `l${i}`, amount: 500 }));
     expect(cp.captureCards(false).full).toBe(false);
-    cp.advance(t + 4 * DAY_MS);
+    cp.advance(t + 4 * DAY_MS); // releases the GONE_FLOOR - 1 cards b* and keep
+    expect(cp.activeCards()).toBe(GONE_FLOOR);
     const delta = cp.captureCards(false);
     expect(delta.full).toBe(false);
     expect(delta.removes).toHaveLength(GONE_FLOOR);
+    expect([...delta.upserts]).toEqual([]);
+  });
+
+  it('a delta that would hold more items than the card table comes whole', () => {
+    const cp = newCards(() => undefined);
+    const t = Date.UTC(2024, 2, 10, 12);
+    cp.push(fact({ t, card: 'a', amount: 500 }));
+    for (const c of ['e', 'f']) cp.push(fact({ t: t + 2 * DAY_MS - 30 * MIN, card: c, amount: 500 }));
+    expect(cp.captureCards(false).full).toBe(true);
+    // a released, e and f unchanged: a delta of 1 item for a table of 2.
+    cp.advance(t + 2 * DAY_MS);
+    const small = cp.captureCards(false);
+    expect([small.full, small.removes, [...small.upserts], cp.activeCards()]).toEqual([false, ['a'], [], 2]);
+    // e and f released, g new: 2 removes + 1 upsert for a table of 1: whole.
+    cp.push(fact({ t: t + 2 * DAY_MS + 170 * MIN, card: 'g', amount: 500 }));
+    cp.advance(t + 2 * DAY_MS + 180 * MIN);
+    expect(cp.activeCards()).toBe(1);
+    const whole = cp.captureCards(false);
+    expect(whole.full).toBe(true);
+    expect([...whole.upserts].map(([k]) => k)).toEqual(['g']);
+    expect(whole.removes).toEqual([]);
   });
 
   it('restoreFrom refuses a card table that is not the skeleton\'s', () => {
