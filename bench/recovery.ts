@@ -37,7 +37,7 @@
  * /metrics just before the kill. Timings come from status lines every 250 ms.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +93,9 @@ class RunProcess {
   private out = '';
   readonly exited: Promise<number | string>;
 
-  constructor(args: readonly string[], readonly metricsPort: number) {
+  /** `logPath`: every line is appended there as it arrives (read it while the run goes on, or after a bench that died). */
+  constructor(args: readonly string[], readonly metricsPort: number, logPath: string) {
+    const log = createWriteStream(logPath);
     this.proc = spawn(process.execPath, [join(ROOT, 'bin/posguard.js'), ...args], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CLICKHOUSE_URL: '', SCHEMA_REGISTRY_URL: '', KAFKAJS_NO_PARTITIONER_WARNING: '1', POSGUARD_METRICS_PORT: String(metricsPort) },
@@ -106,13 +108,17 @@ class RunProcess {
       partial = lines.pop()!;
       for (const l of lines) {
         this.out += `${l}\n`;
+        log.write(`${l}\n`);
         const s = parseStatus(l, at);
         if (s) this.statuses.push(s);
       }
     };
     this.proc.stdout!.on('data', onData);
     this.proc.stderr!.on('data', onData);
-    this.exited = new Promise((res) => this.proc.on('exit', (code, sig) => res(code ?? sig ?? -1)));
+    this.exited = new Promise((res) => this.proc.on('exit', (code, sig) => {
+      log.end();
+      res(code ?? sig ?? -1);
+    }));
   }
 
   output(): string {
@@ -283,7 +289,7 @@ async function variant(b: Bench, k: number, interval: string, tailFromMs: number
   const args = runArgs(b, group, dataDir, interval);
   try {
     const backlog = [...(await endOffsets(b.admin, b.topics)).values()].reduce((x, y) => x + y, 0);
-    const a = new RunProcess(args, await freePort());
+    const a = new RunProcess(args, await freePort(), join(tmpdir(), `${group}.killed.log`));
     const caught = await a.until((s) => s.lag === 0 && s.records >= backlog, 3_600_000);
     const catchupSeconds = (caught.at - a.startedAt) / 1000;
     if (catchupOnly) {
@@ -302,7 +308,7 @@ async function variant(b: Bench, k: number, interval: string, tailFromMs: number
     await a.exited;
     const ends = await endOffsets(b.admin, b.topics);
     const lastA = a.last()!;
-    const r = new RunProcess(args, await freePort());
+    const r = new RunProcess(args, await freePort(), join(tmpdir(), `${group}.restart.log`));
     const newDecision = await r.until((s) => s.watermark > lastA.watermark, 3_600_000);
     const up = await r.until((s) => s.lag === 0 && s.watermark >= lastA.watermark, 3_600_000);
     const reRead = reReadRecords(startPositions(r.output()) ?? new Map(), ends);
@@ -310,9 +316,6 @@ async function variant(b: Bench, k: number, interval: string, tailFromMs: number
     stop.done = true;
     r.proc.kill('SIGTERM');
     await r.exited;
-    // Kept for reading (small): the killed run's and the restart's output.
-    writeFileSync(join(tmpdir(), `${group}.killed.log`), a.output());
-    writeFileSync(join(tmpdir(), `${group}.restart.log`), r.output());
     const liveRate = live / (b.liveMs / 1000);
     const intervalMs = interval === 'default' ? 60_000 : Number(interval);
     return {
