@@ -2,7 +2,7 @@
 export interface ItemDelta {
   /** true: `upserts` is every item of the table (a base); false: only those changed since the previous capture. */
   readonly full: boolean;
-  /** Consumed once, before the next capture (a generator: items are serialized one by one, copy-on-write, util/cow-capture.ts). */
+  /** Consumed once, before the next capture (a generator: items are serialized one by one). */
   readonly upserts: Iterable<readonly [key: string, item: unknown]>;
   /** Keys gone since the previous capture (empty when full). */
   readonly removes: readonly string[];
@@ -18,4 +18,13 @@ export type StoredItem = Buffer | unknown;
 
 export function itemValue(v: StoredItem): unknown {
   return Buffer.isBuffer(v) ? (JSON.parse(v.toString('utf8')) as unknown) : v;
+}
+
+/** Parses the items still held as JSON bytes, in place, yielding every few items (util/yield.ts drainYielding). */
+export function* parseItems(items: Map<string, StoredItem>): Generator<void, void> {
+  let n = 0;
+  for (const [key, v] of items) {
+    if (Buffer.isBuffer(v)) items.set(key, JSON.parse(v.toString('utf8')) as unknown);
+    if (++n % 256 === 0) yield;
+  }
 }

@@ -4,3 +4,29 @@
  * is not enough: it runs before any of them.
  */
 export const yieldToIo = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
+
+/** A generator's work done at once (its yields are the points where drainYielding may hand the event loop back). */
+export function drain<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/**
+ * A generator's work done in slices of about `sliceMs`, handing the event
+ * loop back (`pause`) between them: a restore that builds hundreds of
+ * thousands of items goes on heartbeating (a 7 s synchronous build cost a
+ * member with a 6 s session its membership, again at every rejoin).
+ */
+export async function drainYielding<T>(steps: Generator<void, T>, pause: () => Promise<void> = yieldToIo, sliceMs = 20): Promise<T> {
+  let from = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+    if (performance.now() - from >= sliceMs) {
+      await pause();
+      from = performance.now();
+    }
+  }
+}

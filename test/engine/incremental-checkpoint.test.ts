@@ -240,6 +240,22 @@ describe('a restore from an item map that does not fit the skeletons throws (a p
   const chain = new Chain();
   const json = barrier(w, table, chain, 'setup');
 
+  it('restoreYielding builds the table restore builds, from the items as JSON bytes', async () => {
+    const s = JSON.parse(json) as Skeletons;
+    const bytes = () => new Map([...chain.items].map(([k, v]) => [k, Buffer.from(v)] as const));
+    const captured = (t: AttemptTable): string => {
+      const dups = s.shared === null ? undefined : new SharedDuplicates();
+      const engines = s.engines.map((es, p) => Engine.restoreFrom(options(p, DEFAULT_RULES, emptyRecording(), dups), es, t, p));
+      dups?.restoreFrom(s.shared, t);
+      t.checkComplete();
+      return JSON.stringify([skeletons({ engines, dups }, t), [...t.capture(true).upserts]]);
+    };
+    const once = captured(AttemptTable.restore(s.table, bytes()));
+    expect(chain.items.size).toBeGreaterThan(10);
+    expect(captured(await AttemptTable.restoreYielding(s.table, bytes()))).toBe(once);
+    await expect(AttemptTable.restoreYielding({ v: 1, nextSid: 1 }, bytes())).rejects.toThrow(/not a sid below 1/);
+  });
+
   it('an item missing', () => {
     const items = new Map(chain.items);
     items.delete([...items.keys()][0]);

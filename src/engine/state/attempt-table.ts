@@ -28,6 +28,7 @@
  * seen); the round's `reached` list lives only until capture() returns.
  */
 import { Interner } from '../../util/interner.js';
+import { drain, drainYielding } from '../../util/yield.js';
 import { itemValue, type ItemDelta } from '../../util/item-delta.js';
 import type { DebitOwner } from '../debit-groups.js';
 import { LiveAttempt } from '../live-attempt.js';
@@ -151,6 +152,15 @@ export class AttemptTable {
 
   /** A table holding `items` (base and deltas merged) as fresh attempts, to restore engines and the shared index from. */
   static restore(state: unknown, items: ReadonlyMap<string, unknown>): AttemptTable {
+    return drain(AttemptTable.restoreSteps(state, items));
+  }
+
+  /** restore(), handing the event loop back every ~20 ms (util/yield.ts): a restore of a large table goes on heartbeating. */
+  static restoreYielding(state: unknown, items: ReadonlyMap<string, unknown>, pause?: () => Promise<void>): Promise<AttemptTable> {
+    return drainYielding(AttemptTable.restoreSteps(state, items), pause);
+  }
+
+  private static *restoreSteps(state: unknown, items: ReadonlyMap<string, unknown>): Generator<void, AttemptTable> {
     const s = state as AttemptTableState | null;
     if (s?.v !== ATTEMPT_TABLE_VERSION) throw new Error(`attempt table state version ${String(s?.v)}, this build reads ${ATTEMPT_TABLE_VERSION}`);
     if (!(Number.isInteger(s.nextSid) && s.nextSid >= 1)) throw new Error(`attempt table state: next sid ${String(s.nextSid)} is not valid`);
@@ -166,10 +176,12 @@ export class AttemptTable {
     }
     const strings = new Interner();
     const look: InfoLookup<number> = { attempt: (sid) => t.item(sid), setOwner: (x, id) => t.owners.set(x, id) };
+    let n = 0;
     for (const [key, item] of items) {
       const x = t.known.get(Number(key))!;
       loadItem(x, itemValue(item) as AttemptItem, look, strings);
       x.dirty = false;
+      if (++n % 256 === 0) yield;
     }
     return t;
   }

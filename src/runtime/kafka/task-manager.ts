@@ -34,7 +34,7 @@ import type { RebuildPlan } from '../../ingest/kafka/rebuild.js';
 import type { RunState } from './run-state.js';
 import { addCounters, addLedgerStats, zeroCounters, type RunStats } from './run-stats.js';
 import type { RunStore } from './run-store.js';
-import { absorbStored, restoreTasks, type AcceptedRestore } from './checkpoint/restore.js';
+import { absorbStored, prepareAccepted, restoreTasks, type AcceptedRestore } from './checkpoint/restore.js';
 import { snapshotGeneration, type BarrierSnapshot, type ItemSink } from './checkpoint/snapshot.js';
 import { streamOfTopic } from '../../ingest/kafka/topics.js';
 
@@ -63,7 +63,7 @@ export interface TaskManagerOptions {
   readonly metrics?: { tooOld(stream: Stream): void };
   /** With checkpoints on: restores at a rebuild (checkpoint/checkpointer.ts); commits then move only at barriers. */
   readonly checkpoints?: {
-    restore<T>(plans: readonly RebuildPlan[], build: (d: AcceptedRestore) => T): Promise<{ plans: RebuildPlan[]; built: T } | null>;
+    restore<T>(plans: readonly RebuildPlan[], build: (d: AcceptedRestore) => T | Promise<T>): Promise<{ plans: RebuildPlan[]; built: T } | null>;
     /** A partition no longer held (its checkpoint age stops being reported). */
     forget(partition: number): void;
   };
@@ -189,7 +189,7 @@ export class TaskManager implements PartitionTargets {
     const planned = keep ?? await this.o.group.plan(this.assignment);
     if (stale()) return;
     // A checkpoint's generation is built before anything is claimed: a restore that throws leaves the rebuild intact.
-    const restored = planned.length > 0 && this.o.checkpoints !== undefined ? await this.o.checkpoints.restore(planned, (d) => this.buildGeneration(gen, d.plans, d)) : null;
+    const restored = planned.length > 0 && this.o.checkpoints !== undefined ? await this.o.checkpoints.restore(planned, async (d) => this.buildGeneration(gen, d.plans, await prepareAccepted(d))) : null;
     if (stale()) return;
     const plans = restored?.plans ?? planned;
     if (plans.length > 0) {

@@ -292,7 +292,7 @@ export class Checkpointer {
    * the parts find). Null: the caller rebuilds; that fallback is one warn
    * line and one count, with its reason.
    */
-  async restore<T>(plans: readonly RebuildPlan[], build: (d: AcceptedRestore) => T): Promise<{ plans: RebuildPlan[]; built: T } | null> {
+  async restore<T>(plans: readonly RebuildPlan[], build: (d: AcceptedRestore) => T | Promise<T>): Promise<{ plans: RebuildPlan[]; built: T } | null> {
     for (const pl of plans) if (pl.checkpoint !== null) this.barrier = Math.max(this.barrier, pl.checkpoint.barrier);
     const t0 = this.o.now();
     const steps: RestoreSteps = { recordsMs: 0, segmentsMs: 0, segmentBytes: 0, mergeMs: 0, buildMs: 0 };
@@ -302,7 +302,7 @@ export class Checkpointer {
     if (d.ok) {
       const t3 = this.o.now();
       try {
-        built = build(d);
+        built = await build(d);
       } catch (e) {
         why = { reason: 'corrupt', detail: `the state does not restore: ${(e as Error).message}` };
       }

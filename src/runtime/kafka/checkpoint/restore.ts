@@ -22,11 +22,12 @@ import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
 import { STREAMS, type Stream } from '../../../events/index.js';
 import type { Rules } from '../../../config/rules.js';
 import type { SharedDuplicates } from '../../../engine/shared-duplicates.js';
+import type { AttemptTable } from '../../../engine/state/index.js';
 import { unsnapNum } from '../../../util/snapshot-num.js';
 import type { CardStage } from '../card-stage.js';
 import { Ledger } from '../ledger.js';
 import { PartitionTask, type TaskOutput } from '../partition-task.js';
-import { restoreSession, restoreSpikes } from './parts.js';
+import { prepareRestore, restoreSession, restoreSpikes } from './parts.js';
 import { applySegmentYielding, emptyItems, type MergedItems } from './segment.js';
 import { decodeState, type StateRecord } from './state.js';
 import { yieldToIo } from '../../../util/yield.js';
@@ -49,7 +50,7 @@ export type RestoreDecision =
   | Fallback;
 
 /** A decision with its chain read and merged: what the parts restore from. */
-export type AcceptedRestore = Extract<RestoreDecision, { ok: true }> & { readonly items: MergedItems };
+export type AcceptedRestore = Extract<RestoreDecision, { ok: true }> & { readonly items: MergedItems; readonly table?: AttemptTable };
 
 type Read = { ok: true; value: ReadCheckpoint } | { ok: false; reason: FallbackReason; detail: string };
 
@@ -155,10 +156,15 @@ export interface RestoreContext {
  * stage, every engine (ascending partition, engine id = partition) with the
  * fresh shared duplicate index, then the index itself. Returns them with the ledger.
  */
+/** The accepted restore with its attempt table built and card items parsed, the event loop handed back as it goes (parts.ts prepareRestore). */
+export async function prepareAccepted(d: AcceptedRestore): Promise<AcceptedRestore> {
+  return { ...d, table: await prepareRestore(d.records.get(d.plans[0].p)!.process!.attemptTable, d.items) };
+}
+
 export function restoreTasks(d: AcceptedRestore, ctx: RestoreContext): { tasks: Map<number, PartitionTask>; ledger: Ledger } {
   const head = d.records.get(d.plans[0].p)!;
   const process = head.process!;
-  const session = restoreSession(process.attemptTable, d.items, ctx.duplicates);
+  const session = restoreSession(process.attemptTable, d.items, ctx.duplicates, d.table);
   session.stage(ctx.stage, process.cardStage);
   const tasks = new Map<number, PartitionTask>();
   for (const pl of d.plans) {
