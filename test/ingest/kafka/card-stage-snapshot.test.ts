@@ -115,7 +115,9 @@ describe('CardStage snapshot/restore', () => {
       for (const [what, at, restoreAt] of [['every cut', cuts, () => true], ['every 7th of a capture at every third op', dense, (k: number) => k % 7 === 6]] as const) {
         const run = driveDeltas(newStage, ops, applyStage, at, restoreAt);
         expectSameRun(run, base, `seed ${seed}, restore at ${what}`);
-        expectRealDeltas(run.stats);
+        // These stages hold a few cards: an advance that releases any outweighs the table, and the capture comes
+        // whole. Deltas with removes are checked on the 30-card scripts of test/detect/patterns/pattern-snapshot.test.ts.
+        expectRealDeltas(run.stats, false);
         seen.restores += run.stats.restores;
         seen.cutsHolding += [...run.states.values()].filter((s) => (s.skeleton as CardStageSkeleton).sources.some((x) => x.held.length > 0)).length;
       }
