@@ -19,14 +19,14 @@ export function drain<T>(steps: Generator<void, T>): T {
  * thousands of items goes on heartbeating (a 7 s synchronous build cost a
  * member with a 6 s session its membership, again at every rejoin).
  */
-export async function drainYielding<T>(steps: Generator<void, T>, pause: () => Promise<void> = yieldToIo, sliceMs = 20): Promise<T> {
-  let from = performance.now();
+export async function drainYielding<T>(steps: Generator<void, T>, pause: () => Promise<void> = yieldToIo, sliceMs = 20, nowMs: () => number = () => performance.now()): Promise<T> {
+  let from = nowMs();
   for (;;) {
     const r = steps.next();
     if (r.done === true) return r.value;
-    if (performance.now() - from >= sliceMs) {
+    if (nowMs() - from >= sliceMs) {
       await pause();
-      from = performance.now();
+      from = nowMs();
     }
   }
 }

@@ -6,10 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { drain, drainYielding } from '../../src/util/yield.js';
 
-function* busy(steps: number, msEach: number, done: string[]): Generator<void, string> {
+/** Steps of `msEach` each: on `clock` when given (a step advances it: no dependence on the machine's load), else busy on the wall clock. */
+function* busy(steps: number, msEach: number, done: string[], clock?: { ms: number }): Generator<void, string> {
   for (let i = 0; i < steps; i++) {
-    const until = performance.now() + msEach;
-    while (performance.now() < until);
+    if (clock !== undefined) {
+      clock.ms += msEach;
+    } else {
+      const until = performance.now() + msEach;
+      while (performance.now() < until);
+    }
     done.push(`step ${i}`);
     yield;
   }
@@ -27,13 +32,15 @@ describe('drain and drainYielding', () => {
     const done: string[] = [];
     const pausedAfter: number[] = [];
     // 12 steps of 8 ms, slices of 20 ms: a pause after every third step (24 ms), 4 in all.
-    const result = await drainYielding(busy(12, 8, done), async () => void pausedAfter.push(done.length), 20);
+    const clock = { ms: 0 };
+    const result = await drainYielding(busy(12, 8, done, clock), async () => void pausedAfter.push(done.length), 20, () => clock.ms);
     expect(result).toBe('result');
     expect(done).toHaveLength(12);
     expect(pausedAfter).toEqual([3, 6, 9, 12]);
     // Steps well under a slice: no pause at all.
     const quick: number[] = [];
-    await drainYielding(busy(50, 0, []), async () => void quick.push(1), 20);
+    const still = { ms: 0 };
+    await drainYielding(busy(50, 0, [], still), async () => void quick.push(1), 20, () => still.ms);
     expect(quick).toEqual([]);
   });
 

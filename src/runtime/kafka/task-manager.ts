@@ -34,7 +34,7 @@ import type { RebuildPlan } from '../../ingest/kafka/rebuild.js';
 import type { RunState } from './run-state.js';
 import { addCounters, addLedgerStats, zeroCounters, type RunStats } from './run-stats.js';
 import type { RunStore } from './run-store.js';
-import { absorbStored, prepareAccepted, restoreTasks, type AcceptedRestore } from './checkpoint/restore.js';
+import { absorbStored, prepareAccepted, restoreTasks, type AcceptedRestore, type PreparedRestore } from './checkpoint/restore.js';
 import { snapshotGeneration, type BarrierSnapshot, type ItemSink } from './checkpoint/snapshot.js';
 import { streamOfTopic } from '../../ingest/kafka/topics.js';
 
@@ -245,7 +245,7 @@ export class TaskManager implements PartitionTargets {
   }
 
   /** A new generation: rebuilt from `plans` with `from` the ledger, or restored from an accepted checkpoint. */
-  private buildGeneration(gen: number, plans: readonly RebuildPlan[], from: Ledger | AcceptedRestore): Generation {
+  private buildGeneration(gen: number, plans: readonly RebuildPlan[], from: Ledger | PreparedRestore): Generation {
     const cardEpoch = plans.reduce((m, pl) => Math.max(m, pl.epoch), 0);
     const stage = new CardStage(this.o.rules, (a) => this.emitCard(a), this.o.config.run.idleTimeoutMs, this.o.now);
     const out = this.taskOutput();

@@ -19,9 +19,9 @@ import type { TerminalFaultSpikes } from '../../../detect/patterns/fault-spike.j
 import type { FaultSpikeState } from '../../../detect/patterns/state/fault-spike-state.js';
 import type { CardStage } from '../card-stage.js';
 import type { GenerationParts } from '../partition-feed.js';
-import type { ItemTables, MergedItems } from './segment.js';
 import { parseItems } from '../../../util/item-delta.js';
 import { drainYielding } from '../../../util/yield.js';
+import type { ItemTables, MergedItems } from './segment.js';
 
 export interface CaptureSession {
   engine(e: Engine, engineId: number): unknown;
@@ -85,9 +85,8 @@ export async function prepareRestore(tableState: unknown, items: MergedItems): P
   return table;
 }
 
-/** `prepared`: the table prepareRestore built from the same items (else built here, at once). */
-export function restoreSession(tableState: unknown, items: MergedItems, duplicates: SharedDuplicates, prepared?: AttemptTable): RestoreSession {
-  const table = prepared ?? AttemptTable.restore(tableState, items.attempts);
+/** `table`: what prepareRestore built from the same items. */
+export function restoreSession(table: AttemptTable, items: MergedItems, duplicates: SharedDuplicates): RestoreSession {
   tables.set(duplicates, table);
   return {
     stage: (c, s) => c.restoreFrom(s, items.cards),

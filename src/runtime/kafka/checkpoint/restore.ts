@@ -50,7 +50,10 @@ export type RestoreDecision =
   | Fallback;
 
 /** A decision with its chain read and merged: what the parts restore from. */
-export type AcceptedRestore = Extract<RestoreDecision, { ok: true }> & { readonly items: MergedItems; readonly table?: AttemptTable };
+export type AcceptedRestore = Extract<RestoreDecision, { ok: true }> & { readonly items: MergedItems };
+
+/** An accepted restore with its attempt table built and its card items parsed (prepareAccepted): what the synchronous build takes. */
+export type PreparedRestore = AcceptedRestore & { readonly table: AttemptTable };
 
 type Read = { ok: true; value: ReadCheckpoint } | { ok: false; reason: FallbackReason; detail: string };
 
@@ -151,20 +154,20 @@ export interface RestoreContext {
   readonly now: number;
 }
 
+/** The accepted restore with its attempt table built and card items parsed, the event loop handed back as it goes (parts.ts prepareRestore). */
+export async function prepareAccepted(d: AcceptedRestore): Promise<PreparedRestore> {
+  return { ...d, table: await prepareRestore(d.records.get(d.plans[0].p)!.process!.attemptTable, d.items) };
+}
+
 /**
  * Builds the tasks of an accepted restore, in the contract's order: card
  * stage, every engine (ascending partition, engine id = partition) with the
  * fresh shared duplicate index, then the index itself. Returns them with the ledger.
  */
-/** The accepted restore with its attempt table built and card items parsed, the event loop handed back as it goes (parts.ts prepareRestore). */
-export async function prepareAccepted(d: AcceptedRestore): Promise<AcceptedRestore> {
-  return { ...d, table: await prepareRestore(d.records.get(d.plans[0].p)!.process!.attemptTable, d.items) };
-}
-
-export function restoreTasks(d: AcceptedRestore, ctx: RestoreContext): { tasks: Map<number, PartitionTask>; ledger: Ledger } {
+export function restoreTasks(d: PreparedRestore, ctx: RestoreContext): { tasks: Map<number, PartitionTask>; ledger: Ledger } {
   const head = d.records.get(d.plans[0].p)!;
   const process = head.process!;
-  const session = restoreSession(process.attemptTable, d.items, ctx.duplicates, d.table);
+  const session = restoreSession(d.table, d.items, ctx.duplicates);
   session.stage(ctx.stage, process.cardStage);
   const tasks = new Map<number, PartitionTask>();
   for (const pl of d.plans) {

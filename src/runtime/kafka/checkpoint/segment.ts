@@ -26,6 +26,7 @@
 import { availableParallelism } from 'node:os';
 import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ItemDelta, StoredItem } from '../../../util/item-delta.js';
+import { drain, drainYielding } from '../../../util/yield.js';
 
 export const SEGMENT_FORMAT = 1;
 /** JSON per frame. */
@@ -86,12 +87,7 @@ export class SegmentEncoder {
    * skipped): the items are encoded as they are reached.
    */
   async tableYielding(name: TableName, d: ItemDelta, pause: () => Promise<void>): Promise<void> {
-    let sliceStart = performance.now();
-    for (const _ of this.lines(name, d)) {
-      if (performance.now() - sliceStart < SLICE_MS) continue;
-      await pause();
-      sliceStart = performance.now();
-    }
+    await drainYielding(this.lines(name, d), pause, SLICE_MS);
   }
 
   /** Writes the table's lines; yields every ITEMS_PER_STEP items (a point where the writer may pause). */
@@ -275,11 +271,7 @@ class SegmentReader {
  * Memory: one frame's JSON.
  */
 export function applySegment(into: MergedItems, bytes: Buffer, barrier: number, base: boolean): SegmentFigures {
-  const frames = applyFrames(into, bytes, barrier, base);
-  for (;;) {
-    const r = frames.next();
-    if (r.done === true) return r.value;
-  }
+  return drain(applyFrames(into, bytes, barrier, base));
 }
 
 /** applySegment, handing the event loop back (`pause`) after every frame: a restore goes on heartbeating while it reads a large chain. */
