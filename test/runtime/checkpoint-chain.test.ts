@@ -133,6 +133,30 @@ describe('segments', () => {
     expect(() => applySegment(emptyItems(), bytes, 2, true)).toThrow(/base holds a delta of attempts/);
   });
 
+  it('frames deflated after the hold (within the budget) or inside it (past it) make the same segment, in order; taken once', async () => {
+    const items = Array.from({ length: 2_500 }, (_, i) => [`${i}`, { i, pad: `${i}`.repeat(400 + (i % 7)) }] as const);
+    const encode = async (deferredBudgetBytes: number) => {
+      const e = new SegmentEncoder(5, deferredBudgetBytes);
+      e.table('attempts', { full: true, upserts: items, removes: [] });
+      e.table('cards', { full: true, upserts: [], removes: [] });
+      const { figures, frames } = e.finish();
+      const parts: Buffer[] = [];
+      for await (const b of frames()) parts.push(b);
+      expect(() => frames()).toThrow(/taken twice/);
+      return { figures, bytes: Buffer.concat(parts), frames: parts.length / 2 };
+    };
+    const inline = await encode(0);
+    const mixed = await encode(1.5 * (1 << 20));
+    const deferred = await encode(64 << 20);
+    expect(inline.figures.jsonBytes).toBeGreaterThan(3 << 20);
+    expect(inline.frames).toBeGreaterThanOrEqual(4);
+    expect(mixed.bytes.equals(inline.bytes)).toBe(true);
+    expect(deferred.bytes.equals(inline.bytes)).toBe(true);
+    const into = emptyItems();
+    applySegment(into, deferred.bytes, 5, true);
+    expect(parsed(into).attempts).toEqual(new Map(items));
+  });
+
   it('refuses a cut segment, another barrier, a delta where a base is due, and a count that does not match', async () => {
     const bytes = await encodeAsync(3, false, [['a', 1], ['b', 2]], ['c']);
     expect(() => applySegment(emptyItems(), bytes.subarray(0, bytes.length - 3), 3, false)).toThrow(/runs past the end/);

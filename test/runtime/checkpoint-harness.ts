@@ -80,7 +80,7 @@ export interface Harness {
 
 /** `store`: a store another harness wrote (this one is the restarted process). */
 /** `clock`: a settable wall clock; `holdMs` is added to it while a barrier holds the input (the hold budget's measure). */
-export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: MemoryCheckpointStore; epoch?: number; clock?: { ms: number; holdMs: number }; backlogged?: () => boolean } = {}): Harness {
+export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: MemoryCheckpointStore; epoch?: number; clock?: { ms: number; holdMs: number }; backlogged?: () => boolean; stateItems?: () => number } = {}): Harness {
   const store = o.store ?? new MemoryCheckpointStore(o.chunkBytes ?? 64);
   const steps = store.steps;
   const commits: CommitPlan[] = [];
@@ -98,7 +98,7 @@ export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: 
   } as Omit<Harness, 'ck'> & { ck?: Checkpointer };
   const metrics = { restore: (r: string) => void restores.push(r), segment: (e: SegmentWrittenEvent) => void segments.push(e) };
   const now = o.clock === undefined ? Date.now : () => o.clock!.ms;
-  h.ck = new Checkpointer({ group: 'g', rules: () => DEFAULT_RULES, store, log, now, metrics, chain: new ChainPolicy(o.maxSegments), backlogged: o.backlogged }, {
+  h.ck = new Checkpointer({ group: 'g', rules: () => DEFAULT_RULES, store, log, now, metrics, chain: new ChainPolicy(o.maxSegments), backlogged: o.backlogged, stateItems: o.stateItems }, {
     snapshot: (barrier, items): BarrierSnapshot => {
       steps.push(`snapshot ${barrier}`);
       const full = items.full(generation);

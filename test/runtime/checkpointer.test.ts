@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RebuildPlan } from '../../src/ingest/kafka/rebuild.js';
 import { decodeState } from '../../src/runtime/kafka/checkpoint/state.js';
+import { FIRST_HOLD_US_PER_ITEM } from '../../src/runtime/kafka/checkpoint/checkpointer.js';
 import { harness, record, restartPlans } from './checkpoint-harness.js';
 import { itemValue } from '../../src/util/item-delta.js';
 
@@ -41,6 +42,27 @@ describe('checkpoint barrier', () => {
     clock.holdMs = 10_000;
     expect(await t.ck.take('shutdown', false)).toBe(true); // not an interval barrier: no budget
     expect(t.steps.filter((s) => s.startsWith('snapshot'))).toHaveLength(4);
+  });
+
+  it('hold budget: the first interval barrier waits until the hold estimated from the size of the state is within 5 % of the time since the run started', async () => {
+    const clock = { ms: 1_000_000, holdMs: 2_000 };
+    let backlogged = true;
+    const items = 150_000; // × FIRST_HOLD_US_PER_ITEM = 3 s estimated: 5 % of 60 s
+    const t = harness({ clock, backlogged: () => backlogged, stateItems: () => items });
+    expect(FIRST_HOLD_US_PER_ITEM).toBe(20);
+    clock.ms += 60_000 - 1;
+    expect(await t.ck.take('interval', true, true)).toBe(false);
+    backlogged = false; // on the live feed it would be taken
+    expect(await t.ck.take('interval', true, true)).toBe(true);
+    const u = harness({ clock, backlogged: () => true, stateItems: () => items });
+    clock.ms += 60_000;
+    expect(await u.ck.take('interval', true, true)).toBe(true); // exactly 5 %
+    clock.ms += 10_000; // then the last hold (2 s) counts: ≤ 5 % of 12 s? no
+    expect(await u.ck.take('interval', true, true)).toBe(false);
+    const v = harness({ clock, backlogged: () => true, stateItems: () => items });
+    clock.ms += 1;
+    expect(await v.ck.take('caught up')).toBe(true); // not an interval barrier: no budget
+    expect([t, u, v].map((h) => h.steps.filter((s) => s.startsWith('snapshot')).length)).toEqual([1, 1, 1]);
   });
 
   it('hold budget: applies only while the input is a backlog', async () => {

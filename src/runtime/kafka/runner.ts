@@ -182,7 +182,8 @@ export class KafkaRun {
     const log = this.base.child({ component: 'checkpoint' });
     const store = (this.checkpointStore = await this.source.openCheckpointStore(this.metrics?.checkpoint, log));
     const backlogged = () => this.pace.backlogged(this.reporting.lag());
-    this.checkpointer = new Checkpointer({ group: this.cfg.kafka.groupId, rules: this.rules, store, log, now: this.now, metrics: this.metrics?.checkpoint, backlogged }, {
+    const stateItems = () => (this.reporting.engineView()?.openAttempts() ?? 0) + (this.reporting.activeCards() ?? 0);
+    this.checkpointer = new Checkpointer({ group: this.cfg.kafka.groupId, rules: this.rules, store, log, now: this.now, metrics: this.metrics?.checkpoint, backlogged, stateItems }, {
       snapshot: (b, items) => this.tasks.snapshot(b, items),
       atBatchBoundary: (fn) => this.source.atBatchBoundary(fn),
       flushOutputs: async () => {

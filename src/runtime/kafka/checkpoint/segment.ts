@@ -13,17 +13,21 @@
  *
  * Written streamed: items one by one into lines written straight into a
  * frame buffer, cut every PIECE_BYTES of JSON (never one giant string).
- * Frames deflate on libuv's pool while the barrier goes on, up to
- * ASYNC_BUDGET_BYTES of JSON per segment; past that they deflate inline, so
- * the JSON waiting for the pool stays bounded. Memory: that budget plus the
- * compressed frames until the segment is written. Read frame by frame.
+ * While the barrier holds the input, frames are only cut: each is deflated
+ * after the hold, on libuv's pool, DEFLATE_AHEAD at a time as the writer
+ * takes them, while the records flow again (the hold pays for encoding
+ * alone). Up to DEFERRED_BUDGET_BYTES of JSON per segment wait that way;
+ * past it frames deflate inline, inside the hold, so memory stays bounded:
+ * that budget plus the compressed frames until the segment is written. Read
+ * frame by frame.
  *
- * The pool pays only with cores to spare: on a 2-core machine under load
- * (bench/segment.ts, 200k items, 104 MB JSON) a base held the input 2.1–2.6 s
- * deflating inline and 3.0–4.5 s handing frames to the pool, whose threads
- * took the main thread's core. So the budget is 0 below 4 cores.
+ * Deflating inside the hold was half of a base's hold: on the 1 h recovery
+ * workload a base of ~370,000 items held the input about 11 s. Handing
+ * frames to the pool during the hold did not pay on 2 cores (bench/segment.ts,
+ * 200k items: 3.0–4.5 s against 2.1–2.6 s inline, the pool's threads took
+ * the main thread's core); after it, they take the core the input's
+ * processing leaves.
  */
-import { availableParallelism } from 'node:os';
 import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ItemDelta, StoredItem } from '../../../util/item-delta.js';
 import { drain, drainYielding } from '../../../util/yield.js';
@@ -31,8 +35,10 @@ import { drain, drainYielding } from '../../../util/yield.js';
 export const SEGMENT_FORMAT = 1;
 /** JSON per frame. */
 const PIECE_BYTES = 1 << 20;
-/** JSON of one segment handed to the thread pool; the rest deflates on the main thread (bounded memory). 0 below 4 cores (above). */
-const ASYNC_BUDGET_BYTES = availableParallelism() >= 4 ? 64 << 20 : 0;
+/** JSON of one segment kept undeflated until the hold ends (bounded memory: the rest deflates inline, held). */
+export const DEFERRED_BUDGET_BYTES = 512 << 20;
+/** Frames deflating on the pool at once while the writer takes them (libuv's pool has 4 threads). */
+const DEFLATE_AHEAD = 2;
 /** Work between two hand-backs of the event loop while a table is encoded (tableYielding). */
 const SLICE_MS = 20;
 /** Items between two looks at the clock (an item takes ~3–30 µs). */
@@ -61,15 +67,16 @@ export class SegmentEncoder {
   /** The frame being filled: lines are written straight into it (no joined string, no copy). */
   private piece = Buffer.allocUnsafe(PIECE_BYTES);
   private at = 0;
-  private asyncBytes = 0;
-  private readonly frames: (Buffer | Promise<Buffer>)[] = [];
+  private deferredBytes = 0;
+  /** Deflated frames, and (`json`) frames still to deflate after the hold. */
+  private readonly frames: (Buffer | { readonly json: Buffer })[] = [];
   private upserts = 0;
   private removes = 0;
   private jsonBytes = 0;
   private readonly full = new Map<TableName, boolean>();
   private finished = false;
 
-  constructor(readonly barrier: number) {
+  constructor(readonly barrier: number, private readonly deferredBudgetBytes = DEFERRED_BUDGET_BYTES) {
     this.line(JSON.stringify({ v: SEGMENT_FORMAT, barrier }));
   }
 
@@ -109,7 +116,7 @@ export class SegmentEncoder {
     this.removes += d.removes.length;
   }
 
-  /** Ends the segment: its figures, and its bytes as frames (awaited in order by the writer). */
+  /** Ends the segment: its figures, and its bytes as frames (taken once, in order, by the writer; deferred frames deflate as it takes them). */
   finish(): { figures: SegmentFigures; frames: () => AsyncIterable<Buffer> } {
     if (this.finished) throw new Error(`segment ${this.barrier}: finished twice`);
     this.finished = true;
@@ -117,16 +124,14 @@ export class SegmentEncoder {
     this.cut();
     const frames = this.frames;
     const base = TABLES.every((t) => this.full.get(t) === true);
+    let taken = false;
     return {
       figures: { upserts: this.upserts, removes: this.removes, jsonBytes: this.jsonBytes, base },
-      frames: async function* () {
-        for (const f of frames) {
-          const body = await f;
-          const head = Buffer.alloc(4);
-          head.writeUInt32BE(body.length);
-          yield head;
-          yield body;
-        }
+      // Once: the frames' JSON is let go as it deflates.
+      frames: () => {
+        if (taken) throw new Error(`segment ${this.barrier}: its frames taken twice`);
+        taken = true;
+        return deflatedInOrder(frames);
       },
     };
   }
@@ -149,14 +154,44 @@ export class SegmentEncoder {
     this.piece = Buffer.allocUnsafe(PIECE_BYTES);
     this.at = 0;
     this.jsonBytes += json.length;
-    if (this.asyncBytes + json.length <= ASYNC_BUDGET_BYTES) {
-      this.asyncBytes += json.length;
-      this.frames.push(new Promise<Buffer>((res, rej) => deflateRaw(json, { level: LEVEL }, (e, out) => (e ? rej(e) : res(out)))));
+    if (this.deferredBytes + json.length <= this.deferredBudgetBytes) {
+      this.deferredBytes += json.length;
+      this.frames.push({ json });
     } else {
       this.frames.push(deflateRawSync(json, { level: LEVEL }));
     }
   }
 }
+
+const deflated = (json: Buffer): Promise<Buffer> =>
+  new Promise<Buffer>((res, rej) => deflateRaw(json, { level: LEVEL }, (e, out) => (e ? rej(e) : res(out))));
+
+/**
+ * The frames as written (length-prefixed), deflating the deferred ones on the
+ * pool DEFLATE_AHEAD ahead of the writer; each frame's JSON is let go once
+ * deflated.
+ */
+async function* deflatedInOrder(frames: (Buffer | { readonly json: Buffer })[]): AsyncGenerator<Buffer> {
+  const ahead: Promise<Buffer>[] = [];
+  let next = 0;
+  const start = () => {
+    const f = frames[next];
+    // Let go of the JSON as soon as its deflate has it.
+    frames[next++] = EMPTY;
+    ahead.push(Buffer.isBuffer(f) ? Promise.resolve(f) : deflated(f.json));
+  };
+  while (next < frames.length && ahead.length < DEFLATE_AHEAD) start();
+  while (ahead.length > 0) {
+    const body = await ahead.shift()!;
+    if (next < frames.length) start();
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(body.length);
+    yield head;
+    yield body;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** A segment's content as read: applied to the running tables in order. Items are kept as their JSON bytes (util/item-delta.ts StoredItem). */
 export interface MergedItems {
