@@ -57,6 +57,24 @@ describe('input pace', () => {
     for (let s = 112; s < 132; s++) later.push(at(s, 100, 1_000_000));
     for (let s = 132; s < 150; s++) later.push(at(s, 100, 10));
     expect(later.some((c) => c)).toBe(false);
+    // A barrier holds the live feed 63 s: the input it kept waiting is timed from the hold's end (4 s to read): nothing.
+    const held: boolean[] = [];
+    for (let s = 150; s < 213; s++) {
+      p.sample(s * 1000, records);
+      held.push(p.caughtUp(s * 1000, (s - 149) * 1000, MIN_MS, true));
+    }
+    for (let s = 213; s < 217; s++) held.push(at(s, 16_000, 63_000 - (s - 212) * 15_000));
+    for (let s = 217; s < 240; s++) held.push(at(s, 1_000, 20));
+    expect(held.some((c) => c)).toBe(false);
+    // A catch-up that was a backlog before a hold inside it still counts as one from its start.
+    const long: boolean[] = [];
+    for (let s = 240; s < 300; s++) long.push(at(s, 20_000, 2_000_000));
+    for (let s = 300; s < 310; s++) {
+      p.sample(s * 1000, records);
+      long.push(p.caughtUp(s * 1000, 2_000_000, MIN_MS, true));
+    }
+    for (let s = 310; s < 320; s++) long.push(at(s, 100, 10));
+    expect(long.filter((c) => c)).toHaveLength(1);
     // A start on a live feed (no pace yet: a backlog of one tick): nothing.
     const q = new InputPace();
     q.sample(0, 0);

@@ -45,10 +45,14 @@ export class InputPace {
    * catch-up's barriers are spaced by the hold budget, so its last durable one may be minutes of input
    * behind, and a crash early on the live feed would re-read all of it. A backlog shorter than an
    * interval cannot push the re-read past two intervals, so it takes none (nor does a flapping lag).
+   * `holding`: a barrier holds the input now. A backlog that begins inside a hold is the hold's own
+   * (the live input it kept waiting) and is timed from the hold's end: on the 6 h recovery workload a
+   * caught-up barrier held the live feed 63 s, the input it kept waiting counted as a backlog of over
+   * an interval, and its end took a second caught-up barrier (61 s more).
    */
-  caughtUp(atMs: number, lagRecords: number | null, minBacklogMs: number): boolean {
+  caughtUp(atMs: number, lagRecords: number | null, minBacklogMs: number, holding = false): boolean {
     if (this.backlogged(lagRecords)) {
-      this.backlogSinceMs ??= atMs;
+      if (!holding) this.backlogSinceMs ??= atMs;
       return false;
     }
     const since = this.backlogSinceMs;

@@ -206,7 +206,7 @@ export class KafkaRun {
 
   private tick(): void {
     this.pace.sample(this.now(), this.stats.records);
-    if (this.checkpointer !== null && this.pace.caughtUp(this.now(), this.reporting.lag(), this.cfg.run.checkpointIntervalMs) && !this.runState.draining) {
+    if (this.checkpointer !== null && this.pace.caughtUp(this.now(), this.reporting.lag(), this.cfg.run.checkpointIntervalMs, this.checkpointer.capturing) && !this.runState.draining) {
       void this.checkpoint('caught up').catch((e) => this.log.warn(`checkpoint failed, retrying at the next interval: ${(e as Error).message}`));
     }
     this.source.refreshLogEnds();
