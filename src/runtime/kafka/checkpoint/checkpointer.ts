@@ -107,6 +107,8 @@ interface Captured {
   readonly reason: BaseReason | null;
   readonly figures: SegmentFigures;
   readonly frames: () => AsyncIterable<Buffer>;
+  /** Where the hold went, for the log line. */
+  readonly split: string;
 }
 
 export class Checkpointer {
@@ -246,18 +248,34 @@ export class Checkpointer {
       },
     };
     try {
+      // Where the hold goes (the barrier's log line): the event loop handed back between slices runs the sink's inserts, heartbeats and scrapes.
+      const clock = () => performance.now();
+      let handedBackMs = 0;
+      const pause = async () => {
+        const t = clock();
+        await yieldToIo();
+        handedBackMs += clock() - t;
+      };
+      const t0 = clock();
       const snap = this.parts.snapshot(barrier, sink);
       if (snap === null) return null;
       if (enc === null || tables === null) throw new Error('the snapshot captured no item tables');
       const e = enc as SegmentEncoder;
       const t = tables as ItemTables;
-      await e.tableYielding('attempts', t.attempts, yieldToIo);
-      await e.tableYielding('cards', t.cards, yieldToIo);
+      const t1 = clock();
+      await e.tableYielding('attempts', t.attempts, pause);
+      const attemptsHandedBackMs = handedBackMs;
+      const t2 = clock();
+      await e.tableYielding('cards', t.cards, pause);
+      const t3 = clock();
       const { figures, frames } = e.finish();
       if (reason !== null && !figures.base) throw new Error(`barrier ${barrier}: a full capture was asked for (${reason as string}) and a part answered a delta`);
       // A part may answer full where a delta was asked for (its tracker overflowed): every table full is a base.
       if (reason === null && figures.base) reason = 'parts';
-      return { snap, frozen: snap.records.map((r) => serializeState(r.record)), reason, figures, frames };
+      const frozen = snap.records.map((r) => serializeState(r.record));
+      const ms = (x: number) => Math.round(x);
+      const split = `skeletons ${ms(t1 - t0)} ms, attempts ${ms(t2 - t1 - attemptsHandedBackMs)} ms, cards ${ms(t3 - t2 - (handedBackMs - attemptsHandedBackMs))} ms, records ${ms(clock() - t3)} ms, event loop handed back ${ms(handedBackMs)} ms`;
+      return { snap, frozen, reason, figures, frames, split };
     } catch (e) {
       if (enc !== null) this.chain.failed(null);
       throw e;
@@ -289,7 +307,7 @@ export class Checkpointer {
     const bytes = payloads.reduce((n, p) => n + p.length, 0);
     this.last = { barrier: snap.barrier, records: payloads.length, bytes, kind, segmentBytes: seg.bytes, items, heldMs, writeMs };
     const seg1 = got.reason === null ? `delta of ${items} items` : `base (${got.reason}) of ${items} items`;
-    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes, segment ${seg1} ${seg.bytes} bytes, chain of ${this.chain.current.length} (captured in ${heldMs} ms at a batch boundary, written in ${this.last.writeMs} ms), offsets committed`);
+    this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes, segment ${seg1} ${seg.bytes} bytes, chain of ${this.chain.current.length} (captured in ${heldMs} ms at a batch boundary: ${got.split}; written in ${this.last.writeMs} ms), offsets committed`);
   }
 
   /** After a generation's first base: tombstones the segments under its writer partition that no manifest can name any more (chain.ts orphans). */
