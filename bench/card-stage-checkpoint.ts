@@ -10,6 +10,7 @@
  */
 import { SIM_DEFAULTS, simulate } from '../src/sim/index.js';
 import { arrivalFeeder, checkpointBenchArgs, mark, mb, runWorkload, took } from './run-workload.js';
+import { itemJson } from '../src/util/item-delta.js';
 
 const { minutes, tps, intervalMs, deltas } = checkpointBenchArgs(process.argv);
 
@@ -36,7 +37,7 @@ function barrier(full: boolean): void {
   let items = 0;
   let biggest = 0;
   for (const [k, v] of d.upserts) {
-    const n = JSON.stringify([k, v]).length + 1;
+    const n = `[${JSON.stringify(k)},${itemJson(v)}]`.length + 1;
     bytes += n;
     biggest = Math.max(biggest, n);
     items++;

@@ -19,6 +19,7 @@ import { DEFAULT_RULES } from '../src/config/rules.js';
 import { CardPatterns } from '../src/detect/patterns/card-patterns.js';
 import type { ItemDelta } from '../src/util/item-delta.js';
 import { filledPatterns, generate, printRows, workload, type Row } from './patterns.js';
+import { itemJson } from '../src/util/item-delta.js';
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -133,7 +134,7 @@ function serialize(skeleton: unknown, d: ItemDelta): { bytes: number; items: num
   let biggest = 0;
   let hotBytes = 0;
   for (const [k, x] of d.upserts) {
-    const b = JSON.stringify([k, x]).length + 1;
+    const b = `[${JSON.stringify(k)},${itemJson(x)}]`.length + 1;
     bytes += b;
     if (b > biggest) biggest = b;
     if (k.startsWith('hot-')) hotBytes += b;

@@ -9,6 +9,24 @@ export interface ItemDelta {
 }
 
 /**
+ * An item a capture wrote as its JSON text itself (CardPatterns' cards: the
+ * text the plain item would give, at half the cost). The segment writes the
+ * text as it is (itemJson); anything else that stringifies it gets the item.
+ */
+export class JsonText {
+  constructor(readonly json: string) {}
+
+  toJSON(): unknown {
+    return JSON.parse(this.json) as unknown;
+  }
+}
+
+/** An upserted item's JSON text. */
+export function itemJson(item: unknown): string {
+  return item instanceof JsonText ? item.json : JSON.stringify(item);
+}
+
+/**
  * An item as a restore reads it: its JSON text, still encoded (a Buffer
  * outside the JavaScript heap: a restore holds the whole chain until the
  * state is built, and parsed it would take several times its size of heap),
@@ -17,6 +35,7 @@ export interface ItemDelta {
 export type StoredItem = Buffer | unknown;
 
 export function itemValue(v: StoredItem): unknown {
+  if (v instanceof JsonText) return v.toJSON();
   return Buffer.isBuffer(v) ? (JSON.parse(v.toString('utf8')) as unknown) : v;
 }
 

@@ -47,10 +47,10 @@ import { ImpossibleTravel, TravelWindow } from './impossible-travel.js';
 import type { CardFact, CardPatternDetector, Emit, RulesSource } from './types.js';
 import { stateCensus } from '../../util/state-census.js';
 import { firstOpenDay, type Frame } from './window.js';
-import type { ItemDelta } from '../../util/item-delta.js';
+import { JsonText, type ItemDelta } from '../../util/item-delta.js';
 import { ChangeTracker } from './change-tracker.js';
 import {
-  cardPatternsSkeleton, encodeCard, restoreCardPatterns, type CardItem, type CardPatternsParts, type CardPatternsSkeleton, type CardPatternsState,
+  cardJson, cardPatternsSkeleton, encodeCard, restoreCardPatterns, type CardItem, type CardPatternsParts, type CardPatternsSkeleton, type CardPatternsState,
 } from './state/card-patterns-state.js';
 
 /** One card's windows; a window is null while the card has nothing in it. */
@@ -244,8 +244,9 @@ export class CardPatterns implements CardPatternDetector {
     return { full: false, upserts: this.items(dirty), removes: [...removed] };
   }
 
-  private *items(cards: Iterable<CardState>): Generator<readonly [string, CardItem]> {
-    for (const c of cards) yield [c.token, encodeCard(c)];
+  /** Each card's item as its JSON text (cardJson: a base writes every card). */
+  private *items(cards: Iterable<CardState>): Generator<readonly [string, JsonText]> {
+    for (const c of cards) yield [c.token, new JsonText(cardJson(c))];
   }
 
   /** On a fresh instance, before any push or advance: the state of a skeleton and its whole card table (base and deltas merged). */
@@ -256,7 +257,7 @@ export class CardPatterns implements CardPatternDetector {
 
   /** The full form at once (skeleton and every card in Map order), without touching the change tracking: tests, benches. */
   snapshot(): CardPatternsState {
-    return { skeleton: this.captureSkeleton(), cards: [...this.items(this.cards.values())].map(([k, x]) => [k, x]) };
+    return { skeleton: this.captureSkeleton(), cards: [...this.cards.values()].map((c): [string, CardItem] => [c.token, encodeCard(c)]) };
   }
 
   /** On a fresh instance: takes the state a snapshot() gave. */

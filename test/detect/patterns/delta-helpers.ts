@@ -11,7 +11,7 @@
  */
 import { expect } from 'vitest';
 import type { Anomaly } from '../../../src/events/anomaly.js';
-import type { ItemDelta } from '../../../src/util/item-delta.js';
+import { itemValue, type ItemDelta } from '../../../src/util/item-delta.js';
 import { expectPlainData, roundTrip, type Run } from './snapshot-helpers.js';
 
 /** The full form every card-table owner gives (CardPatterns, CardStage). */
@@ -54,9 +54,11 @@ function applyCapture(table: Map<string, unknown>, delta: ItemDelta): number {
   }
   const keys = new Set<string>();
   for (const [key, item] of delta.upserts) {
-    expectPlainData(item);
+    // Cards come as their JSON text (cardJson), the same text as the plain item's: the table keeps the item it reads as.
+    const value = itemValue(item);
+    expectPlainData(value);
     keys.add(key);
-    table.set(key, roundTrip(item));
+    table.set(key, roundTrip(value));
   }
   expect(delta.removes.filter((k) => keys.has(k)), 'a key both upserted and removed').toEqual([]);
   for (const key of delta.removes) table.delete(key);

@@ -19,6 +19,7 @@ import type { FaultSpikeState } from '../../../src/detect/patterns/state/fault-s
 import type { CardFact, HardwareSignal } from '../../../src/detect/patterns/types.js';
 import { DAY_MS, dayOf } from '../../../src/detect/patterns/window.js';
 import { PosguardError } from '../../../src/errors.js';
+import type { JsonText } from '../../../src/util/item-delta.js';
 import { rng } from '../../support/scenarios.js';
 import { fact, MIN, rules, SEC, signal } from './helpers.js';
 import { driveDeltas, expectRealDeltas } from './delta-helpers.js';
@@ -166,6 +167,22 @@ describe('CardPatterns snapshot/restore', () => {
     expect(seen.lateBeforeCut).toBeGreaterThan(6);
     // With 30 cards, a delta is well under the table.
     expect(seen.upserted).toBeLessThan(seen.tableItems * 0.7);
+  });
+
+  it('a captured card is written as its JSON text directly: the same text as the plain item (snapshot) gives, at every 20th op', () => {
+    let compared = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const cp = newCards(() => undefined);
+      cardScript(seed).forEach((op, i) => {
+        applyCard(cp, op);
+        if (i % 20 !== 0) return;
+        const texts = new Map([...cp.captureCards(true).upserts].map(([k, v]) => [k, (v as JsonText).json]));
+        const plain = new Map(cp.snapshot().cards.map(([k, item]) => [k, JSON.stringify(item)]));
+        expect(texts, `seed ${seed}, op ${i}`).toEqual(plain);
+        compared += plain.size;
+      });
+    }
+    expect(compared).toBeGreaterThan(500);
   });
 
   it('a capture right after another is empty; a first capture is a base', () => {

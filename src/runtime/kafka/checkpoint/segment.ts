@@ -29,7 +29,7 @@
  * processing leaves.
  */
 import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { ItemDelta, StoredItem } from '../../../util/item-delta.js';
+import { itemJson, type ItemDelta, type StoredItem } from '../../../util/item-delta.js';
 import { drain, drainYielding } from '../../../util/yield.js';
 
 export const SEGMENT_FORMAT = 1;
@@ -105,7 +105,7 @@ export class SegmentEncoder {
     this.line(JSON.stringify({ table: tag, full: d.full }));
     let step = 0;
     for (const [key, item] of d.upserts) {
-      this.line(JSON.stringify([tag, key, item]));
+      this.line(`["${tag}",${JSON.stringify(key)},${itemJson(item)}]`);
       this.upserts++;
       if (++step === ITEMS_PER_STEP) {
         step = 0;
