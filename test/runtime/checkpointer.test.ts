@@ -47,9 +47,9 @@ describe('checkpoint barrier', () => {
   it('hold budget: the first interval barrier waits until the hold estimated from the size of the state is within 5 % of the time since the run started', async () => {
     const clock = { ms: 1_000_000, holdMs: 2_000 };
     let backlogged = true;
-    const items = 150_000; // × FIRST_HOLD_US_PER_ITEM = 3 s estimated: 5 % of 60 s
+    const items = 100_000; // × FIRST_HOLD_US_PER_ITEM = 3 s estimated: 5 % of 60 s
     const t = harness({ clock, backlogged: () => backlogged, stateItems: () => items });
-    expect(FIRST_HOLD_US_PER_ITEM).toBe(20);
+    expect(FIRST_HOLD_US_PER_ITEM).toBe(30);
     clock.ms += 60_000 - 1;
     expect(await t.ck.take('interval', true, true)).toBe(false);
     backlogged = false; // on the live feed it would be taken

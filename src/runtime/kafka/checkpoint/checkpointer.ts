@@ -49,7 +49,7 @@ import { yieldToIo } from '../../../util/yield.js';
 /** Largest share of the time the input may be held by barriers before an interval barrier is skipped (hold budget, above). */
 export const MAX_HOLD_SHARE = 0.05;
 /** Estimated hold per item (open attempt or active card) of the run's first barrier, a base (measured below: docs/kafka.md, "Hold budget"). */
-export const FIRST_HOLD_US_PER_ITEM = 20;
+export const FIRST_HOLD_US_PER_ITEM = 30;
 
 export interface CheckpointerOptions {
   readonly group: string;
