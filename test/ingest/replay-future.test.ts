@@ -47,7 +47,7 @@ describe('replay and max_future', () => {
     const d = far.deadLetters[0];
     expect(d.stream).toBe('terminal');
     expect(d.line).toBe(11);
-    expect(d.reason).toContain(`event_time_in_future: field event_time: ${FAR}`);
+    expect(d.reason).toContain(`event_time_in_future: field event_time: ${new Date(FAR).toISOString()} is ${FAR - NOW} ms ahead`);
     expect(d.reason).toContain('rules.time.maxFutureMs allows 900000 ms');
     expect(clean.anomalies.length).toBeGreaterThan(3);
     expect(far.anomalies).toEqual(clean.anomalies);

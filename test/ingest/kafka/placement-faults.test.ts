@@ -156,7 +156,9 @@ describeKafka('a record stamped ten years ahead', (env) => {
     expect(rows).toHaveLength(1);
     expect(Number(rows[0].source_partition)).toBe(sent.far!.partition);
     expect(Number(rows[0].source_offset)).toBe(sent.far!.offset);
-    expect(rows[0].reason).toMatch(/field event_time: \d+ \(20\d\d-.*\) is \d+ ms ahead of the wall clock .*rules\.time\.maxFutureMs allows 900000 ms/);
+    expect(rows[0].reason).toMatch(/field event_time: 20\d\d-\d\d-\d\dT[\d:.]+Z is \d+ ms ahead of the wall clock .*rules\.time\.maxFutureMs allows 900000 ms/);
+    // Nothing in it masked: the time is written as ISO, not as 13 digits the PAN guard may take for a card number.
+    expect(rows[0].reason).not.toContain('*');
   });
 
   it('never pins its partition: the committed offsets move past it', () => {
