@@ -25,6 +25,13 @@ describe('checkpoint barrier', () => {
     expect(t.got.filter((l) => /checkpoint 2 \(shutdown\): 2 partitions, \d+ bytes, segment delta of 0 items \d+ bytes, chain of 2/.test(l.msg))).toHaveLength(1);
   });
 
+  it('its log line says where the hold went: each step, and the event loop handed back apart', async () => {
+    const t = harness();
+    expect(await t.ck.take('interval')).toBe(true);
+    const line = t.got.map((l) => l.msg).find((m) => m.startsWith('checkpoint 1 (interval)'));
+    expect(line).toMatch(/captured in \d+ ms at a batch boundary: skeletons \d+ ms, attempts \d+ ms, cards \d+ ms, records \d+ ms, event loop handed back \d+ ms; written in \d+ ms/);
+  });
+
   it('hold budget: an interval barrier waits while the last one held the input for more than 5 % of the time since it started; others never wait', async () => {
     const clock = { ms: 1_000_000, holdMs: 10_000 };
     const t = harness({ clock });

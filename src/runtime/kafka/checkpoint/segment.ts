@@ -21,12 +21,13 @@
  * that budget plus the compressed frames until the segment is written. Read
  * frame by frame.
  *
- * Deflating inside the hold was half of a base's hold: on the 1 h recovery
- * workload a base of ~370,000 items held the input about 11 s. Handing
- * frames to the pool during the hold did not pay on 2 cores (bench/segment.ts,
- * 200k items: 3.0–4.5 s against 2.1–2.6 s inline, the pool's threads took
- * the main thread's core); after it, they take the core the input's
- * processing leaves.
+ * Deflating inside the hold was a small part of it on real state: on the 1 h
+ * recovery workload a base of ~400,000 items held the input 11.4 s deflating
+ * inline and 10.3–10.8 s deferred (docs/benchmarks.md, "Recovery", session
+ * 8). Handing frames to the pool during the hold did not pay on 2 cores
+ * (bench/segment.ts, 200k items: 3.0–4.5 s against 2.1–2.6 s inline, the
+ * pool's threads took the main thread's core); after it, they take the core
+ * the input's processing leaves.
  */
 import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { itemJson, type ItemDelta, type StoredItem } from '../../../util/item-delta.js';
