@@ -44,7 +44,7 @@ import { decideRestore, loadChain, readCheckpoints, type AcceptedRestore, type C
 import { SegmentEncoder, type ItemTables, type SegmentFigures } from './segment.js';
 import type { BarrierSnapshot, ItemSink } from './snapshot.js';
 import { compressState, envelope, serializeState, STATE_FORMAT } from './state.js';
-import { yieldToIo } from '../../../util/yield.js';
+import { HoldSplit } from './hold-split.js';
 
 /** Largest share of the time the input may be held by barriers before an interval barrier is skipped (hold budget, above). */
 export const MAX_HOLD_SHARE = 0.05;
@@ -368,39 +368,6 @@ export class Checkpointer {
 interface RestoreSteps extends ChainReadSteps {
   recordsMs: number;
   buildMs: number;
-}
-
-/**
- * Where a barrier's hold goes (its log line): the time of each step, less the
- * event loop handed back inside it (`pause`, between the 20 ms slices: the
- * sink's inserts, heartbeats, scrapes, garbage-collection work), which is
- * counted apart.
- */
-class HoldSplit {
-  private readonly steps: string[] = [];
-  private from = performance.now();
-  private handedBackMs = 0;
-  private handedBackInStepMs = 0;
-
-  readonly pause = async (): Promise<void> => {
-    const t = performance.now();
-    await yieldToIo();
-    const ms = performance.now() - t;
-    this.handedBackMs += ms;
-    this.handedBackInStepMs += ms;
-  };
-
-  /** Ends the step `name`, begun at the previous mark (or at construction). */
-  mark(name: string): void {
-    const now = performance.now();
-    this.steps.push(`${name} ${Math.round(now - this.from - this.handedBackInStepMs)} ms`);
-    this.from = now;
-    this.handedBackInStepMs = 0;
-  }
-
-  toString(): string {
-    return `${this.steps.join(', ')}, event loop handed back ${Math.round(this.handedBackMs)} ms`;
-  }
 }
 
 /** A barrier stopped because the run is closing (not a failure). */
