@@ -39,11 +39,8 @@ export function itemValue(v: StoredItem): unknown {
   return Buffer.isBuffer(v) ? (JSON.parse(v.toString('utf8')) as unknown) : v;
 }
 
-/** Parses the items still held as JSON bytes, in place, yielding every few items (util/yield.ts drainYielding). */
-export function* parseItems(items: Map<string, StoredItem>): Generator<void, void> {
-  let n = 0;
-  for (const [key, v] of items) {
-    if (Buffer.isBuffer(v)) items.set(key, JSON.parse(v.toString('utf8')) as unknown);
-    if (++n % 256 === 0) yield;
-  }
+/** The item's JSON text while it is still encoded (bytes read from a segment, or a JsonText), else null (a plain item). */
+export function itemText(v: StoredItem): string | null {
+  if (v instanceof JsonText) return v.json;
+  return Buffer.isBuffer(v) ? v.toString('utf8') : null;
 }

@@ -50,7 +50,7 @@ import { firstOpenDay, type Frame } from './window.js';
 import { JsonText, type ItemDelta } from '../../util/item-delta.js';
 import { ChangeTracker } from './change-tracker.js';
 import {
-  cardJson, cardPatternsSkeleton, encodeCard, restoreCardPatterns, type CardItem, type CardPatternsParts, type CardPatternsSkeleton, type CardPatternsState,
+  cardJson, cardPatternsSkeleton, decodeCardWindows, encodeCard, restoreCardPatterns, type CardItem, type CardPatternsParts, type CardPatternsSkeleton, type CardPatternsState,
 } from './state/card-patterns-state.js';
 
 /** One card's windows; a window is null while the card has nothing in it. */
@@ -63,6 +63,8 @@ class CardState implements Schedulable {
   /** The last in-order fact's (event_time, event_id): anything not after it is late or a duplicate. */
   lastT = -Infinity;
   lastId = '';
+  /** Restored, windows not decoded yet (card-patterns-state.ts lazyCard): decoded at its first touch. */
+  raw: string | null = null;
   testing: TestingWindow | null = null;
   velocity: VelocityWindow | null = null;
   travel: TravelWindow | null = null;
@@ -120,6 +122,7 @@ export class CardPatterns implements CardPatternDetector {
       this.cards.set(f.card_token, c);
       this.changes.added(c);
     } else {
+      decodeCardWindows(c);
       // Every path below may change the card (a duplicate does not, but telling it apart costs more than an item).
       this.changes.changed(c);
     }
@@ -178,6 +181,7 @@ export class CardPatterns implements CardPatternDetector {
     fr.grace = r.time.allowedLatenessMs;
     while (this.expiries.peekKey() < fr.wm) {
       const c = this.expiries.pop();
+      decodeCardWindows(c);
       if (this.trim(c, r)) {
         this.cards.delete(c.token);
         this.changes.gone(c);
@@ -193,6 +197,13 @@ export class CardPatterns implements CardPatternDetector {
 
   activeCards(): number {
     return this.cards.size;
+  }
+
+  /** Cards restored and not touched since (windows still as their item text): tests and benches; O(cards). */
+  undecodedCards(): number {
+    let n = 0;
+    for (const c of this.cards.values()) if (c.raw !== null) n++;
+    return n;
   }
 
   /** Trims every window of c for the current watermark; true when the card holds nothing any more. */

@@ -188,6 +188,10 @@ export class TaskManager implements PartitionTargets {
     // The commits keepState read are still current: nothing of ours commits while the state is null.
     const planned = keep ?? await this.o.group.plan(this.assignment);
     if (stale()) return;
+    // The ledger loads (a ClickHouse query) while the checkpoint restores: it needs only the planned floors, which a
+    // restore keeps. Measured on the 6 h workload: 6.4 s after a 31 s restore, paid in turn before this.
+    const ledgerLoad = this.loadLedger(planned);
+    ledgerLoad.catch(() => undefined); // awaited below; a stale rebuild drops it
     // A checkpoint's generation is built before anything is claimed: a restore that throws leaves the rebuild intact.
     const restored = planned.length > 0 && this.o.checkpoints !== undefined ? await this.o.checkpoints.restore(planned, async (d) => this.buildGeneration(gen, d.plans, await prepareAccepted(d))) : null;
     if (stale()) return;
@@ -196,7 +200,7 @@ export class TaskManager implements PartitionTargets {
       await this.o.group.claim(plans);
       for (const pl of plans) this.o.group.seek(pl.p, pl.starts);
     }
-    const ledger = await this.loadLedger(plans);
+    const ledger = await ledgerLoad;
     if (stale()) return;
     if (restored !== null) absorbStored(restored.built, ledger, this.log);
     this.current = restored?.built ?? this.buildGeneration(gen, plans, ledger);

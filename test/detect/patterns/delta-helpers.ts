@@ -37,6 +37,10 @@ export interface CaptureStats {
   tableItems: number;
   removed: number;
   restores: number;
+  /** Restores from the items' JSON bytes (the others from plain items). */
+  textRestores: number;
+  /** Summed at each cut, before its capture: cards an earlier restore left as text and nothing touched since (when the detector tells). */
+  undecoded: number;
 }
 
 const PROBE_EVERY = 40;
@@ -76,10 +80,11 @@ export function driveDeltas<D extends DeltaCapturable, O>(
   const emit = (a: Anomaly): void => void out.push(a);
   let d = make(emit);
   const table = new Map<string, unknown>();
-  const stats: CaptureStats = { bases: 0, deltas: 0, upserted: 0, tableItems: 0, removed: 0, restores: 0 };
+  const stats: CaptureStats = { bases: 0, deltas: 0, upserted: 0, tableItems: 0, removed: 0, restores: 0, textRestores: 0, undecoded: 0 };
   const states = new Map<number, FullForm>();
   let k = 0;
   const cut = (i: number): void => {
+    stats.undecoded += (d as { undecodedCards?: () => number }).undecodedCards?.() ?? 0;
     const skeleton = roundTrip(d.captureSkeleton());
     expectPlainData(skeleton);
     const delta = d.captureCards(false);
@@ -98,8 +103,11 @@ export function driveDeltas<D extends DeltaCapturable, O>(
     states.set(i, full);
     if (restoreAt(k++)) {
       d = make(emit);
-      d.restoreFrom(skeleton, new Map(table));
+      // Every other restore from the items' JSON bytes, as a checkpoint's segment gives them: cards restore lazily then.
+      const fromText = stats.restores % 2 === 0;
+      d.restoreFrom(skeleton, fromText ? new Map([...table].map(([key, v]) => [key, Buffer.from(JSON.stringify(v))])) : new Map(table));
       stats.restores++;
+      if (fromText) stats.textRestores++;
       expect(canonical(d.snapshot())).toEqual(canonical(full));
     }
   };

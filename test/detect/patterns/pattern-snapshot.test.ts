@@ -140,7 +140,7 @@ describe('CardPatterns snapshot/restore', () => {
   });
 
   it('delta captures: base + deltas equal a full capture at every cut, and a restore from them continues exactly', () => {
-    const seen = { restores: 0, deltas: 0, upserted: 0, tableItems: 0, crossedMidnight: 0, lateBeforeCut: 0 };
+    const seen = { restores: 0, textRestores: 0, undecoded: 0, deltas: 0, upserted: 0, tableItems: 0, crossedMidnight: 0, lateBeforeCut: 0 };
     for (let seed = 1; seed <= 6; seed++) {
       for (const [n, cardCount] of [[450, 5], [900, 30]]) {
         const ops = cardScript(seed, n, cardCount);
@@ -156,6 +156,8 @@ describe('CardPatterns snapshot/restore', () => {
           expectSameRun(run, base, `seed ${seed}, ${cardCount} cards, restore at ${what}`);
           expectRealDeltas(run.stats, cardCount >= 30);
           seen.restores += run.stats.restores;
+          seen.textRestores += run.stats.textRestores;
+          seen.undecoded += run.stats.undecoded;
           seen.deltas += run.stats.deltas;
           seen.upserted += run.stats.upserted;
           seen.tableItems += run.stats.tableItems;
@@ -163,6 +165,9 @@ describe('CardPatterns snapshot/restore', () => {
       }
     }
     expect(seen.restores).toBeGreaterThan(400);
+    // Half the restores from the segment's bytes: their cards stayed text until touched, across later captures and probes.
+    expect(seen.textRestores).toBeGreaterThan(200);
+    expect(seen.undecoded).toBeGreaterThan(1000);
     expect(seen.crossedMidnight).toBe(12);
     expect(seen.lateBeforeCut).toBeGreaterThan(6);
     // With 30 cards, a delta is well under the table.

@@ -19,8 +19,6 @@ import type { TerminalFaultSpikes } from '../../../detect/patterns/fault-spike.j
 import type { FaultSpikeState } from '../../../detect/patterns/state/fault-spike-state.js';
 import type { CardStage } from '../card-stage.js';
 import type { GenerationParts } from '../partition-feed.js';
-import { parseItems } from '../../../util/item-delta.js';
-import { drainYielding } from '../../../util/yield.js';
 import type { ItemTables, MergedItems } from './segment.js';
 
 export interface CaptureSession {
@@ -75,14 +73,13 @@ export function captureSession(parts: GenerationParts): CaptureSession {
 /**
  * The heavy part of a restore, done before the (synchronous) build and
  * handing the event loop back every ~20 ms: the attempt table built item by
- * item, the card items parsed in place. Measured before: a build of 350,150
- * attempts and 170,000 cards took 7.4 s in one piece, longer than the bench's
- * 6 s session, and the member lost the group at every rejoin.
+ * item. Measured before: a build of 350,150 attempts and 170,000 cards took
+ * 7.4 s in one piece, longer than the bench's 6 s session, and the member
+ * lost the group at every rejoin. Card items are not parsed here: cards
+ * restore lazily (card-patterns-state.ts), their text kept until first touched.
  */
 export async function prepareRestore(tableState: unknown, items: MergedItems): Promise<AttemptTable> {
-  const table = await AttemptTable.restoreYielding(tableState, items.attempts);
-  await drainYielding(parseItems(items.cards));
-  return table;
+  return AttemptTable.restoreYielding(tableState, items.attempts);
 }
 
 /** `table`: what prepareRestore built from the same items. */
