@@ -3,7 +3,7 @@
  * more than BACKLOG_SECONDS of the recent read pace waiting is a backlog.
  */
 import { describe, expect, it } from 'vitest';
-import { BACKLOG_SECONDS, InputPace } from '../../src/runtime/kafka/input-pace.js';
+import { BACKLOG_SECONDS, CAUGHT_UP_SECONDS, InputPace } from '../../src/runtime/kafka/input-pace.js';
 
 describe('input pace', () => {
   it('is a backlog when the lag exceeds ten seconds of the pace over the last ten seconds, and not at exactly that', () => {
@@ -28,6 +28,22 @@ describe('input pace', () => {
     expect(p.backlogged(12_000)).toBe(true); // 13 s of it: behind again (after a long hold)
   });
 
+  it('says caught up only once the backlog is drained to a second of the pace, not in its last ten seconds', () => {
+    const p = new InputPace();
+    // A catch-up of 2,000,000 records at 20,000/s, its lag falling to 0 (a static topic), one tick a second.
+    const calls: { lag: number; caught: boolean }[] = [];
+    for (let s = 0; s <= 100; s++) {
+      const lag = 2_000_000 - s * 20_000;
+      p.sample(s * 1000, s * 20_000);
+      calls.push({ lag, caught: p.caughtUp(s * 1000, lag, 60_000) });
+    }
+    const caught = calls.filter((c) => c.caught);
+    expect(caught).toHaveLength(1);
+    expect(caught[0].lag).toBeLessThanOrEqual(20_000 * CAUGHT_UP_SECONDS);
+    // Ticks with 2..10 s of the pace waiting (no longer a backlog, not drained) said nothing.
+    expect(calls.filter((c) => c.lag > 20_000 * CAUGHT_UP_SECONDS && c.lag <= 20_000 * BACKLOG_SECONDS)).toHaveLength(BACKLOG_SECONDS - CAUGHT_UP_SECONDS);
+  });
+
   it('keeps at most the window of samples', () => {
     const p = new InputPace();
     for (let i = 0; i < 10_000; i++) p.sample(i * 100, i);
@@ -48,7 +64,7 @@ describe('input pace', () => {
     for (let s = 0; s < 100; s++) calls.push(at(s, 20_000, 250_000 + (100 - s) * 20_000));
     expect(calls.every((c) => !c)).toBe(true);
     for (let s = 100; s < 112; s++) calls.push(at(s, 100, 50));
-    // Once, at the first tick the lag is under ten seconds of the (falling) pace.
+    // Once, at the first tick the lag is at most a second of the (falling) pace.
     expect(calls.filter((c) => c)).toHaveLength(1);
     const first = calls.indexOf(true);
     expect(first).toBeGreaterThanOrEqual(100);

@@ -12,6 +12,13 @@
  * the runner's fastest tick, 100 ms).
  */
 export const BACKLOG_SECONDS = 10;
+/**
+ * A backlog has ended (caughtUp) only once at most this much of the pace is waiting: what a live feed
+ * shows (a fetch or two). Between this and BACKLOG_SECONDS the backlog's last seconds are still being
+ * read, and a caught-up barrier there held them: on the 1 h catch-up it fired ~280,000 records (10 s)
+ * before the end and held them for its 10.3 s capture.
+ */
+export const CAUGHT_UP_SECONDS = 1;
 
 interface Sample {
   readonly atMs: number;
@@ -40,7 +47,7 @@ export class InputPace {
   }
 
   /**
-   * True once, at the first call that finds the input no longer a backlog after a backlog of at least
+   * True once, at the first call that finds the input drained (at most CAUGHT_UP_SECONDS of the pace waiting) after a backlog of at least
    * `minBacklogMs` (the runner passes the checkpoint interval). The runner takes a barrier then: the
    * catch-up's barriers are spaced by the hold budget, so its last durable one may be minutes of input
    * behind, and a crash early on the live feed would re-read all of it. A backlog shorter than an
@@ -55,6 +62,8 @@ export class InputPace {
       if (!holding) this.backlogSinceMs ??= atMs;
       return false;
     }
+    const pace = this.perSecond();
+    if (lagRecords === null || pace === null || lagRecords > pace * CAUGHT_UP_SECONDS) return false;
     const since = this.backlogSinceMs;
     this.backlogSinceMs = null;
     return since !== null && atMs - since >= minBacklogMs;
