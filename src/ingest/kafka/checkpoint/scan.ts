@@ -57,9 +57,13 @@ export function applyRecord(records: KeyRecords, key: CheckpointKey, m: KafkaMes
   else slot.chunks.set(k.index, { seq: seqHeader(m), value: m.value });
 }
 
-export async function scanKey(kafka: Kafka, admin: Admin, key: CheckpointKey, o: ScanOptions): Promise<ScanResult> {
+/** `also`: handed every record read as well (what else the caller keeps from the same pass). */
+export async function scanKey(kafka: Kafka, admin: Admin, key: CheckpointKey, o: ScanOptions, also?: (m: KafkaMessage) => void): Promise<ScanResult> {
   const records = emptyKeyRecords();
-  const { endOffset: end, recordsRead } = await scanPartition(kafka, admin, key.group, o, (m) => applyRecord(records, key, m));
+  const { endOffset: end, recordsRead } = await scanPartition(kafka, admin, key.group, o, (m) => {
+    applyRecord(records, key, m);
+    also?.(m);
+  });
   return { records, endOffset: end, recordsRead };
 }
 

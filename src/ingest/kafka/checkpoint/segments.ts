@@ -34,12 +34,27 @@ export function parseSegmentKey(key: Buffer | null): SegmentChunkKey | null {
 }
 
 export const segmentName = (id: SegmentId): string => `${id.partition}/${id.epoch}/${id.barrier}`;
-const fullName = (id: SegmentId): string => `${segmentName(id)}\u0000${id.group}`;
+/** A segment's name with its group: unique on the topic. */
+export const fullName = (id: SegmentId): string => `${segmentName(id)}\u0000${id.group}`;
+
+/** Chunks by segment (fullName), then by index. */
+export type ChunkMaps = Map<string, Map<number, Buffer>>;
+
+/** Applies one chunk record: its latest record wins, a tombstone deletes (what compaction keeps). */
+export function putChunk(into: ChunkMaps, name: string, index: number, value: Buffer | null): void {
+  let c = into.get(name);
+  if (c === undefined) {
+    if (value === null) return;
+    into.set(name, (c = new Map()));
+  }
+  if (value === null) c.delete(index);
+  else c.set(index, value);
+}
 
 /** Chunks of wanted segments, as a scan finds them (the latest record of each key; a tombstone deletes). */
 export class SegmentCollector {
   private readonly wanted = new Map<string, SegmentRef>();
-  private readonly chunks = new Map<string, Map<number, Buffer>>();
+  private readonly chunks: ChunkMaps = new Map();
 
   constructor(refs: readonly SegmentRef[]) {
     for (const r of refs) this.wanted.set(fullName(r), r);
@@ -51,10 +66,7 @@ export class SegmentCollector {
     const name = fullName(k);
     const ref = this.wanted.get(name);
     if (ref === undefined || k.index >= ref.chunks) return;
-    let c = this.chunks.get(name);
-    if (c === undefined) this.chunks.set(name, (c = new Map()));
-    if (m.value === null) c.delete(k.index);
-    else c.set(k.index, m.value);
+    putChunk(this.chunks, name, k.index, m.value);
   }
 
   /** Each wanted segment, verified, in the order of `refs`. */

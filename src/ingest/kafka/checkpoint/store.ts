@@ -8,7 +8,9 @@
  * only once the checkpoint is durable. A crash before the manifest leaves the
  * slot unreadable and the other slot, the previous checkpoint, as the latest.
  * readLatest(): scans the key's partition and returns the newest slot whose
- * manifest and chunks all match (format/slots.ts).
+ * manifest and chunks all match (format/slots.ts); the same pass keeps the
+ * chunks of the group's segments there for the readSegments of the restore
+ * (kept.ts), which reads them once instead of scanning the partition again.
  *
  * Operations on one key are serialised; keys are independent. Bounded: per key
  * known to this process, a few numbers (where its slots are); a read holds at
@@ -17,7 +19,9 @@
  * Segments of a checkpoint chain (segments.ts): writeSegment streams pieces
  * into chunks, holding one record batch; readSegments holds the chunks of the
  * segments asked for (a chain: about twice its base, deflated); listSegments
- * a few numbers per segment found; deleteSegments sends tombstones.
+ * a few numbers per segment found; deleteSegments sends tombstones. Kept
+ * between a readLatest and the readSegments after it: at most the segments of
+ * one group present in one state partition (kept.ts).
  */
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { PosguardError } from '../../../errors.js';
@@ -27,8 +31,9 @@ import type {
 } from '../../checkpoint-store.js';
 import { kafkaCall } from '../topics.js';
 import { chunkKey, chunksOf, encodeManifest, manifestKey, otherSlot, SEQ_HEADER, sha256, STORE_FORMAT, statePartition, type Slot } from './format.js';
-import { endOffset, scanKey, scanPartition } from './scan.js';
-import { chunkStream, SegmentCollector, segmentChunkKey, SegmentLister } from './segments.js';
+import { endOffset, scanKey, scanPartition, type ScanResult } from './scan.js';
+import { KeptSegments, keptChunksOf, type KeptChunks } from './kept.js';
+import { assembleSegment, chunkStream, SegmentCollector, segmentChunkKey, SegmentLister } from './segments.js';
 import { chooseLatest, type WriterState } from './slots.js';
 import { testHoldBeforeManifest } from './test-hold.js';
 import { checkStateTopic, type StateTopicInfo } from './topic.js';
@@ -63,6 +68,8 @@ export class KafkaCheckpointStore implements CheckpointStore {
   private info: StateTopicInfo | null = null;
   private readonly writers = new Map<string, WriterState>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Segment chunks the last readLatest scan passed over, for the restore's readSegments. */
+  private readonly kept = new KeptSegments();
   private readonly log: Logger;
   private readonly now: () => number;
 
@@ -94,6 +101,7 @@ export class KafkaCheckpointStore implements CheckpointStore {
     // Operations already queued finish; new ones are refused.
     this.state = 'closing';
     await Promise.allSettled([...this.queues.values()]);
+    this.kept.drop();
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     this.state = 'closed';
@@ -118,7 +126,9 @@ export class KafkaCheckpointStore implements CheckpointStore {
   readLatest(key: CheckpointKey, expect: CheckpointExpectation): Promise<ReadLatestResult> {
     return this.serial(key, async () => {
       const started = this.now();
-      const result = await this.read(key, expect);
+      const result = await this.read(key, expect, true);
+      // A restore with a partition lacking a usable checkpoint falls back: it reads no chain, so what was kept goes now.
+      if (!result.ok) this.kept.drop();
       const ok = result.ok ? result.checkpoint : null;
       this.o.observer?.read({
         partition: key.partition, result: result.ok ? 'ok' : result.reason, skipped: result.skipped.map((s) => s.reason),
@@ -158,14 +168,26 @@ export class KafkaCheckpointStore implements CheckpointStore {
       const sp = statePartition(r, info.partitions);
       bySp.set(sp, [...(bySp.get(sp) ?? []), r]);
     }
+    // Taken whatever happens: what a readLatest kept serves only the readSegments of its restore.
+    const kept = this.kept.take();
     // One scan per state partition holding any of them (a chain's segments all share one).
-    const per = await Promise.all([...bySp].map(async ([partition, mine]) => {
-      const got = new SegmentCollector(mine);
-      await scanPartition(this.o.kafka, admin, mine[0].group, this.scanOptions(partition), (m) => got.apply(m));
-      return got.result(mine);
-    }));
+    const per = await Promise.all([...bySp].map(([partition, mine]) => this.segmentsIn(partition, mine, kept?.partition === partition ? kept : null)));
     const byName = new Map(per.flat().map((r) => [mapKey(segmentLane(r.ref)), r]));
     return refs.map((r) => byName.get(mapKey(segmentLane(r)))!);
+  }
+
+  /**
+   * The segments `mine` of state partition `partition`: from what a readLatest
+   * scan kept when it holds each of them and the partition has not grown since
+   * (a scan now would read the same records), else by a scan.
+   */
+  private async segmentsIn(partition: number, mine: readonly SegmentRef[], kept: KeptChunks | null): Promise<SegmentRead[]> {
+    const { admin } = this.ready();
+    const chunks = kept === null ? null : keptChunksOf(kept, mine);
+    if (chunks !== null && (await endOffset(admin, this.o.topic, partition)).high === kept!.endOffset) return mine.map((r, i) => assembleSegment(r, chunks[i]));
+    const got = new SegmentCollector(mine);
+    await scanPartition(this.o.kafka, admin, mine[0].group, this.scanOptions(partition), (m) => got.apply(m));
+    return got.result(mine);
   }
 
   async listSegments(group: string, partition: number): Promise<SegmentListing[]> {
@@ -189,18 +211,32 @@ export class KafkaCheckpointStore implements CheckpointStore {
     else if (!r.ok && r.reason !== 'missing') this.log.warn(`${what}: none usable: ${r.reason} (${r.detail})`);
   }
 
-  private async read(key: CheckpointKey, expect: CheckpointExpectation): Promise<ReadLatestResult> {
+  /** `keep`: keep the group's segment chunks the scan passes over (a restore's readLatest; not a writer learning its slots). */
+  private async read(key: CheckpointKey, expect: CheckpointExpectation, keep: boolean): Promise<ReadLatestResult> {
     const { admin, info } = this.ready();
     const partition = statePartition(key, info.partitions);
     for (let attempt = 1; ; attempt++) {
-      const scan = await scanKey(this.o.kafka, admin, key, {
-        topic: this.o.topic, partition, maxBytesPerPartition: info.maxMessageBytes + BATCH_MARGIN_BYTES, timeoutMs: this.o.readTimeoutMs ?? 60_000,
-      });
+      const scan = await this.scanOnce(key, partition, keep);
       const { result, writer } = chooseLatest(key, scan.records, expect);
       this.writers.set(mapKey(key), writer);
       if (result.ok || attempt >= READ_ATTEMPTS) return result;
       // Compaction may have removed records the scan was about to read, their newer versions lying past its end.
       if ((await endOffset(admin, this.o.topic, partition)).high === scan.endOffset) return result;
+    }
+  }
+
+  /** One scan of the key's records; `keep`: the group's segment chunks it passes over are kept as well (kept.ts). */
+  private async scanOnce(key: CheckpointKey, partition: number, keep: boolean): Promise<ScanResult> {
+    const { admin } = this.ready();
+    if (!keep) return scanKey(this.o.kafka, admin, key, this.scanOptions(partition));
+    const keeping = this.kept.scan(partition, key.group);
+    let end: number | null = null;
+    try {
+      const scan = await scanKey(this.o.kafka, admin, key, this.scanOptions(partition), (m) => keeping.apply(m));
+      end = scan.endOffset;
+      return scan;
+    } finally {
+      keeping.end(end);
     }
   }
 
@@ -225,13 +261,15 @@ export class KafkaCheckpointStore implements CheckpointStore {
 
   /** Where a key's slots stand, from the topic (first write of a key in this process). */
   private async learn(key: CheckpointKey): Promise<WriterState> {
-    await this.read(key, NO_EXPECTATION);
+    await this.read(key, NO_EXPECTATION, false);
     return this.writers.get(mapKey(key))!;
   }
 
   /** Sends in record batches that fit the topic's limit, each acknowledged by all in-sync replicas. */
   private async sendAll(records: readonly Message[]): Promise<void> {
     const { producer, info } = this.ready();
+    // Kept chunks of a partition written to are stale (and no restore reads a chain while this process writes one).
+    for (const r of records) this.kept.dropPartition(r.partition!);
     const budget = info.maxMessageBytes - 1024;
     let batch: Message[] = [];
     let size = 0;
