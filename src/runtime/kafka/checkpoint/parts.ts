@@ -21,7 +21,8 @@ import type { CardStage } from '../card-stage.js';
 import type { GenerationParts } from '../partition-feed.js';
 import { parseItems } from '../../../util/item-delta.js';
 import { drainYielding } from '../../../util/yield.js';
-import type { ItemTables, MergedItems } from './segment.js';
+import type { ItemTables } from './segment.js';
+import type { MergedItems } from './segment-read.js';
 
 export interface CaptureSession {
   engine(e: Engine, engineId: number): unknown;
