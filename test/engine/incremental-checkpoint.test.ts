@@ -20,7 +20,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { SharedDuplicates } from '../../src/engine/shared-duplicates.js';
 import { AttemptTable } from '../../src/engine/state/attempt-table.js';
 import type { AttemptItem } from '../../src/engine/state/attempt-item.js';
-import type { ItemDelta } from '../../src/util/item-delta.js';
+import { JsonText, type ItemDelta } from '../../src/util/item-delta.js';
 import {
   RULES_BY_NAME, actions, apply, dupFirstsCaseActions, emptyRecording, finish, fresh, mergeCaseActions, options, type Action, type Recording, type World,
 } from '../support/engine-runs.js';
@@ -240,9 +240,9 @@ describe('a restore from an item map that does not fit the skeletons throws (a p
   const chain = new Chain();
   const json = barrier(w, table, chain, 'setup');
 
-  it('restoreYielding builds the table restore builds, from the items as JSON bytes', async () => {
+  it('restoreYielding builds the table restore builds, from the items as their JSON text (as a restore reads them)', async () => {
     const s = JSON.parse(json) as Skeletons;
-    const bytes = () => new Map([...chain.items].map(([k, v]) => [k, Buffer.from(v)] as const));
+    const texts = () => new Map([...chain.items].map(([k, v]) => [k, new JsonText(v)] as const));
     const captured = (t: AttemptTable): string => {
       const dups = s.shared === null ? undefined : new SharedDuplicates();
       const engines = s.engines.map((es, p) => Engine.restoreFrom(options(p, DEFAULT_RULES, emptyRecording(), dups), es, t, p));
@@ -250,10 +250,10 @@ describe('a restore from an item map that does not fit the skeletons throws (a p
       t.checkComplete();
       return JSON.stringify([skeletons({ engines, dups }, t), [...t.capture(true).upserts]]);
     };
-    const once = captured(AttemptTable.restore(s.table, bytes()));
+    const once = captured(AttemptTable.restore(s.table, texts()));
     expect(chain.items.size).toBeGreaterThan(10);
-    expect(captured(await AttemptTable.restoreYielding(s.table, bytes()))).toBe(once);
-    await expect(AttemptTable.restoreYielding({ v: 1, nextSid: 1 }, bytes())).rejects.toThrow(/not a sid below 1/);
+    expect(captured(await AttemptTable.restoreYielding(s.table, texts()))).toBe(once);
+    await expect(AttemptTable.restoreYielding({ v: 1, nextSid: 1 }, texts())).rejects.toThrow(/not a sid below 1/);
   });
 
   it('an item missing', () => {

@@ -6,12 +6,14 @@
  * barrier leaves the previous chain; a rollover tombstones the old chain only
  * once the new base is durable.
  */
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { SegmentRef } from '../../src/ingest/checkpoint-store.js';
 import { ChainPolicy, orphans } from '../../src/runtime/kafka/checkpoint/chain.js';
-import { applySegment, emptyItems, SegmentEncoder, type MergedItems } from '../../src/runtime/kafka/checkpoint/segment.js';
+import { SegmentEncoder } from '../../src/runtime/kafka/checkpoint/segment.js';
+import { applySegment, applySegmentYielding, emptyItems, type MergedItems } from '../../src/runtime/kafka/checkpoint/segment-read.js';
 import { harness, restartPlans, type Harness } from './checkpoint-harness.js';
-import { itemValue } from '../../src/util/item-delta.js';
+import { itemValue, JsonText } from '../../src/util/item-delta.js';
 
 const seg = (barrier: number, bytes = 100, partition = 0): SegmentRef => ({ group: 'g', partition, epoch: 1, barrier, bytes, chunks: 1, sha256: 'f'.repeat(64) });
 
@@ -86,6 +88,21 @@ async function encodeAsync(barrier: number, full: boolean, attempts: Iterable<re
   return Buffer.concat(parts);
 }
 
+/** Where each frame of a segment begins, and its deflated length. */
+function framesOf(bytes: Buffer): { at: number; len: number }[] {
+  const out: { at: number; len: number }[] = [];
+  for (let at = 0; at < bytes.length; at += 4 + bytes.readUInt32BE(at)) out.push({ at, len: bytes.readUInt32BE(at) });
+  return out;
+}
+
+/** A frame of these JSON lines, as the encoder frames them. */
+function frame(json: string): Buffer {
+  const body = deflateRawSync(Buffer.from(json));
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length);
+  return Buffer.concat([head, body]);
+}
+
 describe('segments', () => {
   it('round-trip many frames of items; a delta overwrites and removes; NaN-free JSON data as given', async () => {
     const big = 'x'.repeat(10_000);
@@ -102,12 +119,13 @@ describe('segments', () => {
     expect(parsed(into).cards).toEqual(new Map([['tok1', { n: 1 }]]));
   });
 
-  it('keeps each item as its own JSON bytes, keys with quotes, backslashes and non-ASCII included; removes by such keys', async () => {
+  it('keeps each item as its own JSON text, keys with quotes, backslashes and non-ASCII included; removes by such keys', async () => {
     const keys = ['plain', 'q"uote', 'back\\slash', 'é-ü', '[]",'];
     const into = emptyItems();
     applySegment(into, await encodeAsync(1, true, keys.map((k, i) => [k, { i, k }] as const), [], keys.map((k): [string, unknown] => [k, [k]])), 1, true);
     expect([...into.attempts.keys()]).toEqual(keys);
-    for (const v of [...into.attempts.values(), ...into.cards.values()]) expect(Buffer.isBuffer(v)).toBe(true);
+    expect([...into.attempts.values()].map((v) => (v as JsonText).json)).toEqual(keys.map((k, i) => JSON.stringify({ i, k })));
+    expect([...into.cards.values()].map((v) => (v as JsonText).json)).toEqual(keys.map((k) => JSON.stringify([k])));
     expect(parsed(into)).toEqual({ attempts: new Map(keys.map((k, i) => [k, { i, k }])), cards: new Map(keys.map((k) => [k, [k]])) });
     applySegment(into, await encodeAsync(2, false, [], keys.slice(1)), 2, false);
     expect([...into.attempts.keys()]).toEqual(['plain']);
@@ -155,6 +173,64 @@ describe('segments', () => {
     const into = emptyItems();
     applySegment(into, deferred.bytes, 5, true);
     expect(parsed(into).attempts).toEqual(new Map(items));
+  });
+
+  it('a restore (frames inflated on the pool, ahead) reads the same tables, text for text, as applySegment, handing the loop back after every frame', async () => {
+    const odd = ['é', 'ü\u00a0', '№ 🍕', 'q"uote', 'back\\slash', 'line\nbreak', '\u2028', '"]', '\\"', '日本語'];
+    const items = Array.from({ length: 2_400 }, (_, i) => [`${odd[i % odd.length]}-${i}`, { i, text: odd[(i * 3) % odd.length].repeat(300 + (i % 13)) }] as const);
+    const cards: [string, unknown][] = [['tok"é', new JsonText('{"n":"ü\\"\\\\ 🍕"}')], ['plain', [1, 'x']]];
+    const base = await encodeAsync(1, true, items, [], cards);
+    const delta = await encodeAsync(2, false, [[items[3][0], '🍕 again'], ['new "one"', { é: 1 }]], [items[5][0], 'absent']);
+    expect(framesOf(base).length).toBeGreaterThanOrEqual(4);
+    const sync = emptyItems();
+    const figures = [applySegment(sync, base, 1, true), applySegment(sync, delta, 2, false)];
+    const yielding = emptyItems();
+    let pauses = 0;
+    const pause = async () => {
+      pauses++;
+      await new Promise<void>((r) => setImmediate(r));
+    };
+    expect([await applySegmentYielding(yielding, base, 1, true, pause), await applySegmentYielding(yielding, delta, 2, false, pause)]).toEqual(figures);
+    expect(pauses).toBe(framesOf(base).length + framesOf(delta).length);
+    const texts = (m: MergedItems) => ({ attempts: [...m.attempts].map(([k, v]) => [k, (v as JsonText).json]), cards: [...m.cards].map(([k, v]) => [k, (v as JsonText).json]) });
+    expect(texts(yielding)).toEqual(texts(sync));
+    // The text is the JSON as written, not a re-encoding.
+    const want = new Map<string, string>(items.map(([k, v]) => [k, JSON.stringify(v)]));
+    want.delete(items[5][0]);
+    want.set(items[3][0], JSON.stringify('🍕 again'));
+    want.set('new "one"', JSON.stringify({ é: 1 }));
+    expect(new Map(texts(yielding).attempts as [string, string][])).toEqual(want);
+    expect(texts(yielding).cards).toEqual([['tok"é', '{"n":"ü\\"\\\\ 🍕"}'], ['plain', '[1,"x"]']]);
+  });
+
+  it('a broken frame in the middle fails a restore with the error applySegment gives, before anything after it', async () => {
+    const items = Array.from({ length: 2_000 }, (_, i) => [`${i}`, { i, pad: `é${i}`.repeat(300) }] as const);
+    const bytes = await encodeAsync(1, true, items);
+    const at = framesOf(bytes);
+    expect(at.length).toBeGreaterThanOrEqual(4);
+    const midAt = Math.floor(at.length / 2);
+    const mid = at[midAt];
+    // Block type 3 (reserved): the body does not inflate.
+    const noInflate = Buffer.from(bytes);
+    noInflate[mid.at + 4] = 0x07;
+    const tooLong = Buffer.from(bytes);
+    tooLong.writeUInt32BE(bytes.length, mid.at);
+    const badLine = Buffer.concat([bytes.subarray(0, mid.at), frame('["a","x",1]\nnot json\n'), bytes.subarray(mid.at)]);
+    // The next frame broken too (read ahead while the first is reached): the first broken frame's error still comes first.
+    const twice = Buffer.from(noInflate);
+    twice.writeUInt32BE(bytes.length, at[midAt + 1].at);
+    for (const broken of [noInflate, tooLong, badLine, twice]) {
+      let syncError: Error | undefined;
+      expect(() => {
+        try {
+          applySegment(emptyItems(), broken, 1, true);
+        } catch (e) {
+          syncError = e as Error;
+          throw e;
+        }
+      }).toThrow();
+      await expect(applySegmentYielding(emptyItems(), broken, 1, true, () => new Promise<void>((r) => setImmediate(r)))).rejects.toThrow(syncError!.message);
+    }
   });
 
   it('refuses a cut segment, another barrier, a delta where a base is due, and a count that does not match', async () => {

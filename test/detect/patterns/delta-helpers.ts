@@ -11,7 +11,7 @@
  */
 import { expect } from 'vitest';
 import type { Anomaly } from '../../../src/events/anomaly.js';
-import { itemValue, type ItemDelta } from '../../../src/util/item-delta.js';
+import { itemValue, JsonText, type ItemDelta } from '../../../src/util/item-delta.js';
 import { expectPlainData, roundTrip, type Run } from './snapshot-helpers.js';
 
 /** The full form every card-table owner gives (CardPatterns, CardStage). */
@@ -103,9 +103,9 @@ export function driveDeltas<D extends DeltaCapturable, O>(
     states.set(i, full);
     if (restoreAt(k++)) {
       d = make(emit);
-      // Every other restore from the items' JSON bytes, as a checkpoint's segment gives them: cards restore lazily then.
+      // Every other restore from the items' JSON text, as a checkpoint's segment gives them: cards restore lazily then.
       const fromText = stats.restores % 2 === 0;
-      d.restoreFrom(skeleton, fromText ? new Map([...table].map(([key, v]) => [key, Buffer.from(JSON.stringify(v))])) : new Map(table));
+      d.restoreFrom(skeleton, fromText ? new Map([...table].map(([key, v]) => [key, new JsonText(JSON.stringify(v))])) : new Map(table));
       stats.restores++;
       if (fromText) stats.textRestores++;
       expect(canonical(d.snapshot())).toEqual(canonical(full));

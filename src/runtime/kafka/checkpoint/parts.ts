@@ -19,7 +19,8 @@ import type { TerminalFaultSpikes } from '../../../detect/patterns/fault-spike.j
 import type { FaultSpikeState } from '../../../detect/patterns/state/fault-spike-state.js';
 import type { CardStage } from '../card-stage.js';
 import type { GenerationParts } from '../partition-feed.js';
-import type { ItemTables, MergedItems } from './segment.js';
+import type { ItemTables } from './segment.js';
+import type { MergedItems } from './segment-read.js';
 
 export interface CaptureSession {
   engine(e: Engine, engineId: number): unknown;

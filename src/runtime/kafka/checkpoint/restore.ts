@@ -28,7 +28,7 @@ import type { CardStage } from '../card-stage.js';
 import { Ledger } from '../ledger.js';
 import { PartitionTask, type TaskOutput } from '../partition-task.js';
 import { prepareRestore, restoreSession, restoreSpikes } from './parts.js';
-import { applySegmentYielding, emptyItems, type MergedItems } from './segment.js';
+import { applySegmentYielding, emptyItems, type MergedItems } from './segment-read.js';
 import { decodeState, type StateRecord } from './state.js';
 import { yieldToIo } from '../../../util/yield.js';
 

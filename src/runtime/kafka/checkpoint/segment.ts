@@ -19,7 +19,7 @@
  * alone). Up to DEFERRED_BUDGET_BYTES of JSON per segment wait that way;
  * past it frames deflate inline, inside the hold, so memory stays bounded:
  * that budget plus the compressed frames until the segment is written. Read
- * frame by frame.
+ * frame by frame (segment-read.ts).
  *
  * Deflating inside the hold was a small part of it on real state: on the 1 h
  * recovery workload a base of ~400,000 items held the input 11.4 s deflating
@@ -29,13 +29,13 @@
  * pool's threads took the main thread's core); after it, they take the core
  * the input's processing leaves.
  */
-import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { itemJson, type ItemDelta, type StoredItem } from '../../../util/item-delta.js';
-import { drain, drainYielding } from '../../../util/yield.js';
+import { deflateRaw, deflateRawSync } from 'node:zlib';
+import { itemJson, type ItemDelta } from '../../../util/item-delta.js';
+import { drainYielding } from '../../../util/yield.js';
 
 export const SEGMENT_FORMAT = 1;
 /** JSON per frame. */
-const PIECE_BYTES = 1 << 20;
+export const PIECE_BYTES = 1 << 20;
 /** JSON of one segment kept undeflated until the hold ends (bounded memory: the rest deflates inline, held). */
 export const DEFERRED_BUDGET_BYTES = 512 << 20;
 /** Frames deflating on the pool at once while the writer takes them (libuv's pool has 4 threads). */
@@ -49,6 +49,7 @@ const LEVEL = 1;
 
 export type TableName = 'attempts' | 'cards';
 const TAG: Record<TableName, string> = { attempts: 'a', cards: 'c' };
+export const TABLES: readonly TableName[] = ['attempts', 'cards'];
 
 export interface ItemTables {
   readonly attempts: ItemDelta;
@@ -193,152 +194,3 @@ async function* deflatedInOrder(frames: (Buffer | { readonly json: Buffer })[]):
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** A segment's content as read: applied to the running tables in order. Items are kept as their JSON bytes (util/item-delta.ts StoredItem). */
-export interface MergedItems {
-  readonly attempts: Map<string, StoredItem>;
-  readonly cards: Map<string, StoredItem>;
-}
-
-export const emptyItems = (): MergedItems => ({ attempts: new Map(), cards: new Map() });
-
-const TABLES: readonly TableName[] = ['attempts', 'cards'];
-const TABLE_OF: Record<string, TableName> = { a: 'attempts', c: 'cards' };
-
-/** Reads one segment's lines into the tables, checking their order and counts. */
-class SegmentReader {
-  private header = false;
-  private end: { readonly upserts?: unknown; readonly removes?: unknown } | null = null;
-  private readonly full = new Map<TableName, boolean>();
-  upserts = 0;
-  removes = 0;
-
-  constructor(private readonly into: MergedItems, private readonly barrier: number) {}
-
-  /** The line at bytes [from, to) of `buf` (a frame's JSON). */
-  line(buf: Buffer, from: number, to: number): void {
-    const what = (): string => `segment ${this.barrier}: ${buf.toString('utf8', from, Math.min(to, from + 120))}`;
-    if (this.end !== null) throw new Error(`segment ${this.barrier}: lines after its end line`);
-    if (this.header && buf[from] === 0x5b /* [ */) {
-      this.rawItem(buf, from, to, what);
-      return;
-    }
-    const line = JSON.parse(buf.toString('utf8', from, to)) as unknown;
-    if (!this.header) {
-      const h = line as { v?: unknown; barrier?: unknown } | null;
-      if (h === null || h.v !== SEGMENT_FORMAT || h.barrier !== this.barrier) throw new Error(`${what()}: not the header of a segment of format ${SEGMENT_FORMAT}, barrier ${this.barrier}`);
-      this.header = true;
-    } else if (Array.isArray(line)) {
-      this.item(line, what);
-    } else if (line !== null && typeof line === 'object' && 'table' in line) {
-      const t = TABLE_OF[(line as { table: string }).table];
-      const full = (line as { full?: unknown }).full;
-      if (t === undefined || typeof full !== 'boolean' || this.full.has(t)) throw new Error(`${what()}: a table line that does not fit`);
-      this.full.set(t, full);
-      // A full capture is the whole table: what the chain had before goes.
-      if (full) this.into[t].clear();
-    } else {
-      this.end = line as { upserts?: unknown; removes?: unknown };
-    }
-  }
-
-  /**
-   * An item line, `["a"|"c",KEY,ITEM]` or `["a"|"c",KEY]`, as the encoder
-   * writes it: the tag and the key parsed, the item kept as its bytes (parsed
-   * only when the state is built, one at a time). Anything else is parsed
-   * whole and checked as before.
-   */
-  private rawItem(buf: Buffer, from: number, to: number, what: () => string): void {
-    // ["a","  — 6 bytes, then the key's characters up to its closing quote.
-    const tag = buf[from + 2];
-    let at = from + 6;
-    if (buf[from + 1] === 0x22 && (tag === 0x61 || tag === 0x63) && buf[from + 3] === 0x22 && buf[from + 4] === 0x2c && buf[from + 5] === 0x22) {
-      while (at < to && buf[at] !== 0x22) at += buf[at] === 0x5c ? 2 : 1;
-    } else {
-      at = to;
-    }
-    const next = buf[at + 1];
-    if (at >= to || (next !== 0x2c && next !== 0x5d) || buf[to - 1] !== 0x5d) {
-      this.item(JSON.parse(buf.toString('utf8', from, to)) as unknown[], what);
-      return;
-    }
-    const key = JSON.parse(buf.toString('utf8', from + 5, at + 1)) as string;
-    const t = TABLE_OF[tag === 0x61 ? 'a' : 'c'];
-    if (!this.full.has(t)) throw new Error(`${what()}: a line that is no item of a table begun`);
-    if (next === 0x5d) {
-      if (at + 2 !== to) throw new Error(`${what()}: a remove line with more after it`);
-      this.into[t].delete(key);
-      this.removes++;
-    } else {
-      // Its own copy: a slice would keep the whole frame alive.
-      this.into[t].set(key, Buffer.from(buf.subarray(at + 2, to - 1)));
-      this.upserts++;
-    }
-  }
-
-  private item(line: unknown[], what: () => string): void {
-    const t = TABLE_OF[line[0] as string];
-    if (t === undefined || !this.full.has(t) || typeof line[1] !== 'string' || line.length < 2 || line.length > 3) throw new Error(`${what()}: a line that is no item of a table begun`);
-    if (line.length === 3) {
-      this.into[t].set(line[1], line[2]);
-      this.upserts++;
-    } else {
-      this.into[t].delete(line[1]);
-      this.removes++;
-    }
-  }
-
-  /** Throws unless the segment ended whole, with both tables, full ones where a base is due. True: it is a base. */
-  done(base: boolean): boolean {
-    const e = this.end;
-    if (e === null || e.upserts !== this.upserts || e.removes !== this.removes) throw new Error(`segment ${this.barrier}: ${this.upserts} upserts and ${this.removes} removes read, its end line says ${JSON.stringify(e)}`);
-    for (const t of TABLES) {
-      if (!this.full.has(t)) throw new Error(`segment ${this.barrier}: no ${t} table`);
-      if (base && !this.full.get(t)) throw new Error(`segment ${this.barrier}: the chain's base holds a delta of ${t}, not a base`);
-    }
-    return TABLES.every((t) => this.full.get(t));
-  }
-}
-
-/**
- * Applies one segment to `into`: a full table replaces what was there,
- * upserts overwrite, removes delete. Throws, saying what is wrong, on
- * anything but a whole segment of `barrier` (a base: every table full).
- * Memory: one frame's JSON.
- */
-export function applySegment(into: MergedItems, bytes: Buffer, barrier: number, base: boolean): SegmentFigures {
-  return drain(applyFrames(into, bytes, barrier, base));
-}
-
-/** applySegment, handing the event loop back (`pause`) after every frame: a restore goes on heartbeating while it reads a large chain. */
-export async function applySegmentYielding(into: MergedItems, bytes: Buffer, barrier: number, base: boolean, pause: () => Promise<void>): Promise<SegmentFigures> {
-  const frames = applyFrames(into, bytes, barrier, base);
-  for (;;) {
-    const r = frames.next();
-    if (r.done === true) return r.value;
-    await pause();
-  }
-}
-
-/** The segment's frames applied one by one; yields after each (about PIECE_BYTES of JSON). */
-function* applyFrames(into: MergedItems, bytes: Buffer, barrier: number, base: boolean): Generator<void, SegmentFigures> {
-  const r = new SegmentReader(into, barrier);
-  let jsonBytes = 0;
-  for (let at = 0; at < bytes.length;) {
-    if (at + 4 > bytes.length) throw new Error(`segment ${barrier}: a frame header is cut at byte ${at}`);
-    const len = bytes.readUInt32BE(at);
-    if (at + 4 + len > bytes.length) throw new Error(`segment ${barrier}: a frame of ${len} bytes at byte ${at} runs past the end`);
-    const text = inflateRawSync(bytes.subarray(at + 4, at + 4 + len));
-    jsonBytes += text.length;
-    at += 4 + len;
-    for (let from = 0; from < text.length;) {
-      let to = text.indexOf(0x0a, from);
-      if (to < 0) to = text.length;
-      if (to > from) r.line(text, from, to);
-      from = to + 1;
-    }
-    yield;
-  }
-  const isBase = r.done(base);
-  return { upserts: r.upserts, removes: r.removes, jsonBytes, base: isBase };
-}
