@@ -54,6 +54,11 @@ export interface KafkaCheckpointStoreOptions {
 
 /** Room left in a record batch for record keys, headers and framing. */
 const BATCH_MARGIN_BYTES = 16 * 1024;
+/**
+ * A scan's fetch size per partition (at least the topic's largest batch): a fetch of one message's worth
+ * read a 287 MB chain in ~290 round trips, 7.5 s; 32 MiB: 3.9 s (64 MiB: 3.8 s). Memory: one fetch per scan being decoded.
+ */
+const SCAN_FETCH_BYTES = 32 * 1024 * 1024;
 /** A read that found nothing usable while the partition grew is retried this often (a writer raced the scan). */
 const READ_ATTEMPTS = 3;
 
@@ -290,7 +295,7 @@ export class KafkaCheckpointStore implements CheckpointStore {
   }
 
   private scanOptions(partition: number): { topic: string; partition: number; maxBytesPerPartition: number; timeoutMs: number } {
-    return { topic: this.o.topic, partition, maxBytesPerPartition: this.ready().info.maxMessageBytes + BATCH_MARGIN_BYTES, timeoutMs: this.o.readTimeoutMs ?? 60_000 };
+    return { topic: this.o.topic, partition, maxBytesPerPartition: Math.max(SCAN_FETCH_BYTES, this.ready().info.maxMessageBytes + BATCH_MARGIN_BYTES), timeoutMs: this.o.readTimeoutMs ?? 60_000 };
   }
 
   private ready(): { admin: Admin; producer: Producer; info: StateTopicInfo } {
