@@ -59,7 +59,11 @@ export interface CheckpointExpectation {
 
 export type ReadLatestResult =
   /** `skipped`: newer checkpoints passed over (a write that did not complete, corruption), newest first. */
-  | { readonly ok: true; readonly checkpoint: Checkpoint; readonly skipped: readonly CheckpointRejection[] }
+  /**
+   * `previous`: the key's other usable checkpoint (older; null if none): a restore whose newest barrier
+   * did not complete on every partition takes the one before it, which each partition still holds.
+   */
+  | { readonly ok: true; readonly checkpoint: Checkpoint; readonly previous: Checkpoint | null; readonly skipped: readonly CheckpointRejection[] }
   /** No usable checkpoint: the reason of the newest one (or `missing`), and every one rejected. */
   | { readonly ok: false; readonly reason: CheckpointUnusable; readonly detail: string; readonly skipped: readonly CheckpointRejection[] };
 

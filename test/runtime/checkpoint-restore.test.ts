@@ -50,6 +50,27 @@ describe('checkpoint restore decision', () => {
     expect(!torn.ok && torn.detail).toContain('barrier 7, p0 has 8');
   });
 
+  it('restores the barrier before a torn one from the partitions\' other slots, and only that barrier', () => {
+    // The process died writing barrier 8: p0's record landed, p1's did not; p0 still holds 7 in its other slot.
+    const withPrevious = (p: number, newest: StateRecord, previous: StateRecord | null) => {
+      const r = read(p, newest);
+      return { ...r, value: { ...r.value, previous: previous === null ? null : read(p, previous, offs(40)).value } };
+    };
+    const d = decideRestore([plan(0), plan(1)], [withPrevious(0, record(0, { barrier: 8 }), record(0)), withPrevious(1, record(1), record(1, { barrier: 6 }))]);
+    expect(d).toMatchObject({ ok: true, barrier: 7, torn: 8 });
+    if (!d.ok) return;
+    expect(d.records.get(0)!.barrier).toBe(7);
+    expect(d.records.get(1)!.barrier).toBe(7);
+    expect(d.plans[0].starts).toEqual(offs(40)); // p0's positions are its barrier-7 checkpoint's
+    expect(d.plans[1].starts).toEqual(offs(50));
+    expect(d.chain.at(-1)!.barrier).toBe(7);
+    // Nothing torn: the newest, torn null.
+    expect(decideRestore([plan(0), plan(1)], [withPrevious(0, record(0), record(0, { barrier: 6 })), withPrevious(1, record(1), null)])).toMatchObject({ ok: true, barrier: 7, torn: null });
+    // Two barriers apart: the other slot does not hold the lowest one either, a fallback as before.
+    const apart = decideRestore([plan(0), plan(1)], [withPrevious(0, record(0, { barrier: 9 }), record(0, { barrier: 8 })), withPrevious(1, record(1), null)]);
+    expect(apart).toMatchObject({ ok: false, reason: 'mismatch' });
+  });
+
   it('falls back when the partitions differ, a position was deleted by retention, or any read failed', () => {
     const other = decideRestore([plan(0), plan(1)], [read(0, record(0, {}, [0, 1, 2])), read(1, record(1, {}, [0, 1, 2]))]);
     expect(other).toMatchObject({ ok: false, reason: 'mismatch' });

@@ -9,6 +9,8 @@ import { assembleSegment, chunkStream, segmentName } from '../../src/ingest/kafk
 
 export class MemoryCheckpointStore implements CheckpointStore {
   readonly records = new Map<number, { payload: Buffer; meta: CheckpointMeta; seq: number }>();
+  /** The record each key held before its latest (the Kafka store's other slot). */
+  readonly previous = new Map<number, { payload: Buffer; meta: CheckpointMeta; seq: number }>();
   /** Segment chunks by segmentName (partition/epoch/barrier). */
   readonly segments = new Map<string, Map<number, Buffer>>();
   readonly steps: string[] = [];
@@ -25,7 +27,9 @@ export class MemoryCheckpointStore implements CheckpointStore {
   async write(key: CheckpointKey, payload: Uint8Array, meta: CheckpointMeta) {
     this.steps.push(`write p${key.partition}`);
     if (key.partition === this.failWrite || this.failWrite === 'all') throw new Error('broker said no');
-    const seq = (this.records.get(key.partition)?.seq ?? 0) + 1;
+    const before = this.records.get(key.partition);
+    const seq = (before?.seq ?? 0) + 1;
+    if (before !== undefined) this.previous.set(key.partition, before);
     this.records.set(key.partition, { payload: Buffer.from(payload), meta, seq });
     return { seq, bytes: payload.length, chunks: 1, durationMs: 1 };
   }
@@ -33,7 +37,9 @@ export class MemoryCheckpointStore implements CheckpointStore {
   async readLatest(key: CheckpointKey): Promise<ReadLatestResult> {
     const r = this.records.get(key.partition);
     if (r === undefined) return { ok: false, reason: 'missing', detail: 'nothing written', skipped: [] };
-    return { ok: true, checkpoint: { key, meta: r.meta, payload: r.payload, seq: r.seq }, skipped: [] };
+    const p = this.previous.get(key.partition);
+    const previous = p === undefined ? null : { key, meta: p.meta, payload: p.payload, seq: p.seq };
+    return { ok: true, checkpoint: { key, meta: r.meta, payload: r.payload, seq: r.seq }, previous, skipped: [] };
   }
 
   async writeSegment(id: SegmentId, pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<SegmentRef> {

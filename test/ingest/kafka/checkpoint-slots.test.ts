@@ -75,6 +75,19 @@ describe('choosing the latest usable checkpoint', () => {
     expect(pick(r)).toEqual({ seq: 3, payload: 'third state', skipped: [] });
   });
 
+  it('hands out the other usable slot as the previous checkpoint (a torn barrier restores it); none when that slot is not usable', () => {
+    const r = emptyKeyRecords();
+    write(r, 'a', 1, 'first');
+    const one = chooseLatest(KEY, r, EXPECT).result;
+    expect(one.ok && one.previous).toBeNull();
+    write(r, 'b', 2, 'second');
+    const two = chooseLatest(KEY, r, EXPECT).result;
+    expect(two.ok && [two.checkpoint.seq, two.previous?.seq, two.previous?.payload.toString()]).toEqual([2, 1, 'first']);
+    applyRecord(r, KEY, msg(chunkKey(KEY, 'a', 0), null));
+    const broken = chooseLatest(KEY, r, EXPECT).result;
+    expect(broken.ok && [broken.checkpoint.seq, broken.previous]).toEqual([2, null]);
+  });
+
   it('a later, longer write left in a slot does not confuse a shorter complete one, and tombstones delete chunks', () => {
     const r = emptyKeyRecords();
     write(r, 'a', 1, 'a long first checkpoint');

@@ -9,7 +9,7 @@
  * the reader's. The newest usable slot wins; newer ones are reported with why
  * they were passed over.
  */
-import type { CheckpointExpectation, CheckpointKey, CheckpointRejection, ReadLatestResult } from '../../checkpoint-store.js';
+import type { Checkpoint, CheckpointExpectation, CheckpointKey, CheckpointRejection, ReadLatestResult } from '../../checkpoint-store.js';
 import { decodeManifest, sha256, SLOTS, type Manifest, type Slot } from './format.js';
 
 export interface ChunkRecord {
@@ -89,16 +89,16 @@ export function chooseLatest(key: CheckpointKey, records: KeyRecords, expect: Ch
   candidates.sort((x, y) => seqOf(y.a) - seqOf(x.a));
   const writer = writerState(records, candidates);
   const skipped: CheckpointRejection[] = [];
+  const usable: Checkpoint[] = [];
   for (const { a } of candidates) {
     const rejection = a.ok ? mismatch(a.manifest, expect) : a.rejection;
     if (rejection !== null) {
-      skipped.push(rejection);
+      if (usable.length === 0) skipped.push(rejection);
       continue;
     }
-    if (!a.ok) continue;
-    const m = a.manifest;
-    return { result: { ok: true, checkpoint: { key, meta: m.meta, payload: a.payload, seq: m.seq }, skipped }, writer };
+    if (a.ok) usable.push({ key, meta: a.manifest.meta, payload: a.payload, seq: a.manifest.seq });
   }
+  if (usable.length > 0) return { result: { ok: true, checkpoint: usable[0], previous: usable[1] ?? null, skipped }, writer };
   if (skipped.length > 0) return { result: { ok: false, reason: skipped[0].reason, detail: skipped[0].detail, skipped }, writer };
   const stray = records.a.chunks.size + records.b.chunks.size;
   const detail = stray > 0 ? `no manifest, ${stray} chunk(s) of a write that did not complete` : 'no checkpoint written for this key';

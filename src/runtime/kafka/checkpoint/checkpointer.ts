@@ -344,7 +344,8 @@ export class Checkpointer {
     this.chain.restored(d.chain);
     const at = d.plans.map((pl) => `p${pl.p} at ${pl.starts.terminal}/${pl.starts.gateway}/${pl.starts.bank}`).join('; ');
     const took = `records read in ${steps.recordsMs} ms; chain of ${d.chain.length} segment${d.chain.length > 1 ? 's' : ''}, ${steps.segmentBytes} bytes, read in ${steps.segmentsMs} ms, merged in ${steps.mergeMs} ms; state built in ${steps.buildMs} ms`;
-    this.o.log.info(`restored checkpoint ${d.barrier} of ${d.plans.length} partition${d.plans.length > 1 ? 's' : ''} in ${this.o.now() - t0} ms: ${at} (${took})`);
+    const torn = d.torn === null ? '' : `; barrier ${d.torn} did not complete on every partition, the one before it restored`;
+    this.o.log.info(`restored checkpoint ${d.barrier} of ${d.plans.length} partition${d.plans.length > 1 ? 's' : ''} in ${this.o.now() - t0} ms: ${at} (${took}${torn})`);
     return { plans: d.plans, built: built as T };
   }
 

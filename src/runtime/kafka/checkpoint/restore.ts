@@ -17,7 +17,7 @@
  * verified (sha256) and merged into the item tables the parts restore from;
  * a segment missing or corrupt is a fallback (`corrupt`), as a bad record is.
  */
-import type { CheckpointExpectation, CheckpointStore, CheckpointUnusable, SegmentRef } from '../../../ingest/checkpoint-store.js';
+import type { Checkpoint, CheckpointExpectation, CheckpointStore, CheckpointUnusable, SegmentRef } from '../../../ingest/checkpoint-store.js';
 import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
 import { STREAMS, type Stream } from '../../../events/index.js';
 import type { Rules } from '../../../config/rules.js';
@@ -41,12 +41,18 @@ export interface ReadCheckpoint {
   readonly record: StateRecord;
   readonly chain: readonly SegmentRef[] | null;
   readonly offsets: Readonly<Record<Stream, number>>;
+  /** The partition's checkpoint before this one (the store's other slot), decoded; null when none or unreadable. */
+  readonly previous?: ReadCheckpoint | null;
 }
 
 export type Fallback = { readonly ok: false; readonly reason: FallbackReason; readonly detail: string };
 
 export type RestoreDecision =
-  | { readonly ok: true; readonly records: ReadonlyMap<number, StateRecord>; readonly plans: RebuildPlan[]; readonly barrier: number; readonly chain: readonly SegmentRef[] }
+  | {
+    readonly ok: true; readonly records: ReadonlyMap<number, StateRecord>; readonly plans: RebuildPlan[]; readonly barrier: number; readonly chain: readonly SegmentRef[];
+    /** The newest barrier when it did not complete on every partition and the one before it is restored; else null. */
+    readonly torn: number | null;
+  }
   | Fallback;
 
 /** A decision with its chain read and merged: what the parts restore from. */
@@ -62,9 +68,15 @@ export async function readCheckpoints(store: CheckpointStore, group: string, pla
   return Promise.all(plans.map(async (pl): Promise<Read> => {
     const r = await store.readLatest({ group, partition: pl.p }, expect);
     if (!r.ok) return { ok: false, reason: r.reason, detail: `p${pl.p}: ${r.detail}` };
+    const decode = (c: Checkpoint): ReadCheckpoint => ({ p: pl.p, ...decodeState(c.payload), offsets: c.meta.offsets });
+    let previous: ReadCheckpoint | null = null;
     try {
-      const { record, chain } = decodeState(r.checkpoint.payload);
-      return { ok: true, value: { p: pl.p, record, chain, offsets: r.checkpoint.meta.offsets } };
+      previous = r.previous === null ? null : decode(r.previous);
+    } catch {
+      // Only a torn newest barrier would need it: without it that is a fallback, as before.
+    }
+    try {
+      return { ok: true, value: { ...decode(r.checkpoint), previous } };
     } catch (e) {
       return { ok: false, reason: 'corrupt', detail: `p${pl.p}: cannot decode: ${(e as Error).message}` };
     }
@@ -75,8 +87,9 @@ export async function readCheckpoints(store: CheckpointStore, group: string, pla
 export function decideRestore(plans: readonly RebuildPlan[], reads: readonly Read[]): RestoreDecision {
   const bad = reads.find((r) => !r.ok);
   if (bad !== undefined && !bad.ok) return { ok: false, reason: bad.reason, detail: bad.detail };
-  const got = new Map(reads.map((r) => [(r as { value: ReadCheckpoint }).value.p, (r as { value: ReadCheckpoint }).value]));
+  const newest = new Map(reads.map((r) => [(r as { value: ReadCheckpoint }).value.p, (r as { value: ReadCheckpoint }).value]));
   const sorted = [...plans].sort((a, b) => a.p - b.p);
+  const got = atOneBarrier(newest);
   const head = got.get(sorted[0].p)!.record;
   const chain = got.get(sorted[0].p)!.chain;
   const barrier = head.barrier;
@@ -104,7 +117,20 @@ export function decideRestore(plans: readonly RebuildPlan[], reads: readonly Rea
     for (const s of STREAMS) rebuildFrom[s] = Math.min(pl.starts[s], c.offsets[s]);
     out.push({ ...pl, starts: { ...c.offsets }, resume: { checkpoint: { epoch: rec.epoch, barrier: rec.barrier }, rebuildFrom } });
   }
-  return { ok: true, records: new Map([...got].map(([p, v]) => [p, v.record])), plans: out, barrier, chain };
+  const torn = Math.max(...[...newest.values()].map((c) => c.record.barrier));
+  return { ok: true, records: new Map([...got].map(([p, v]) => [p, v.record])), plans: out, barrier, chain, torn: torn > barrier ? torn : null };
+}
+
+/**
+ * Per partition, its checkpoint of the lowest newest barrier among them: the newest, or the one before it
+ * when the newest barrier did not complete on every partition (the process died while writing its records;
+ * the offsets commit only after all of them, so the barrier before is the one the commits name). Without
+ * it a kill inside a barrier's write fell back to the rebuild from offsets (`mismatch`, kill-random.test.ts).
+ * Where a partition holds neither, its newest stays (and the barriers' mismatch is the fallback, as before).
+ */
+function atOneBarrier(newest: ReadonlyMap<number, ReadCheckpoint>): Map<number, ReadCheckpoint> {
+  const barrier = Math.min(...[...newest.values()].map((c) => c.record.barrier));
+  return new Map([...newest].map(([p, c]) => [p, c.record.barrier !== barrier && c.previous?.record.barrier === barrier ? c.previous : c]));
 }
 
 /**
