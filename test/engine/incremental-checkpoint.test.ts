@@ -19,7 +19,8 @@ import { DEFAULT_RULES, type Rules } from '../../src/config/rules.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SharedDuplicates } from '../../src/engine/shared-duplicates.js';
 import { AttemptTable } from '../../src/engine/state/attempt-table.js';
-import type { AttemptItem } from '../../src/engine/state/attempt-item.js';
+import { attemptItem, type AttemptItem } from '../../src/engine/state/attempt-item.js';
+import type { LiveAttempt } from '../../src/engine/live-attempt.js';
 import { JsonText, type ItemDelta } from '../../src/util/item-delta.js';
 import {
   RULES_BY_NAME, actions, apply, dupFirstsCaseActions, emptyRecording, finish, fresh, mergeCaseActions, options, type Action, type Recording, type World,
@@ -80,7 +81,10 @@ function barrier(w: World, table: AttemptTable, chain: Chain, where: string): st
   const json = JSON.stringify({ ...sk, table: table.toState() } satisfies Skeletons);
   const again = skeletons(w, table);
   const full = new Map<string, string>();
-  for (const [k, v] of table.capture(true).upserts) full.set(k, JSON.stringify(v));
+  for (const [k, v] of table.capture(true).upserts) {
+    full.set(k, JSON.stringify(v));
+    expectTupleText(table, k, v);
+  }
   expect(JSON.stringify(again), `${where}: skeletons taken twice at one cut differ`).toBe(JSON.stringify(sk));
   const wrong = [...new Set([...full.keys(), ...chain.items.keys()])].filter((k) => full.get(k) !== chain.items.get(k));
   if (wrong.length > 0) {
@@ -89,6 +93,18 @@ function barrier(w: World, table: AttemptTable, chain: Chain, where: string): st
   }
   return json;
 }
+
+/** An attempt item comes as its JSON text (attemptJson), the very text of the tuple attemptItem builds. */
+function expectTupleText(table: AttemptTable, sid: string, v: unknown): void {
+  texts.checked++;
+  const t = table as unknown as { known: Map<number, LiveAttempt>; engineIds: WeakMap<object, number> };
+  const names = { ref: (y: LiveAttempt) => y.sid, owner: (o: object | null) => (o === null ? null : t.engineIds.get(o)!) };
+  expect(v).toBeInstanceOf(JsonText);
+  expect((v as JsonText).json, `sid ${sid}`).toBe(JSON.stringify(attemptItem(t.known.get(Number(sid))!, names)));
+}
+
+/** Items compared by expectTupleText (the test of it needs some). */
+const texts = { checked: 0 };
 
 function restore(json: string, items: ReadonlyMap<string, string>, rules: Rules, rec: Recording): { w: World; table: AttemptTable } {
   const s = JSON.parse(json) as Skeletons;
@@ -229,6 +245,10 @@ describe('incremental checkpoints: base + deltas equal a full capture, and resto
       }
     }
     for (const f of ['merged attempt', 'emitted duplicate', 'removed']) expect(seen.get(f) ?? 0, f).toBeGreaterThan(0);
+  });
+
+  it('compared every full capture\'s attempt items, as text, with the tuples they stand for', () => {
+    expect(texts.checked).toBeGreaterThan(10_000);
   });
 });
 

@@ -29,10 +29,10 @@
  */
 import { Interner } from '../../util/interner.js';
 import { drain, drainYielding } from '../../util/yield.js';
-import { itemValue, type ItemDelta } from '../../util/item-delta.js';
+import { itemValue, JsonText, type ItemDelta } from '../../util/item-delta.js';
 import type { DebitOwner } from '../debit-groups.js';
 import { LiveAttempt } from '../live-attempt.js';
-import { attemptItem, loadItem, type AttemptItem, type InfoLookup } from './attempt-item.js';
+import { attemptJson, loadItem, type AttemptItem, type InfoLookup } from './attempt-item.js';
 import { RestoredOwners } from './owners.js';
 
 export const ATTEMPT_TABLE_VERSION = 1;
@@ -236,7 +236,7 @@ export class AttemptTable {
     };
     for (const x of out) {
       if (this.round !== round) throw new Error('attempt table: a capture consumed after the next barrier began');
-      yield [String(x.sid), attemptItem(x, names)] as const;
+      yield [String(x.sid), new JsonText(attemptJson(x, names))] as const;
     }
   }
 
