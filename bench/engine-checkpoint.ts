@@ -16,6 +16,7 @@
 import { deflateSync } from 'node:zlib';
 import { AttemptRefs } from '../src/engine/state/attempt-refs.js';
 import { AttemptTable } from '../src/engine/state/attempt-table.js';
+import { itemJson } from '../src/util/item-delta.js';
 import { SIM_DEFAULTS, simulate } from '../src/sim/index.js';
 import { arrivalFeeder, checkpointBenchArgs, cpuMs, mark, mb, runWorkload, took } from './run-workload.js';
 
@@ -73,7 +74,8 @@ function barrier(full: boolean): void {
   let items = 0;
   const sample: string[] = [];
   for (const [k, v] of d.upserts) {
-    const line = `${JSON.stringify([k, v])}\n`;
+    // As the segment writes it (segment.ts): the item's text as it comes (attemptJson), else its JSON.
+    const line = `[${JSON.stringify(k)},${itemJson(v)}]\n`;
     bytes += line.length;
     if (items++ < 20_000) sample.push(line);
   }
