@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/recovery.ts [--hours 1] [--full] [--tps 100] [--span-hours 13]
  *     [--partitions 4] [--live-seconds 150] [--intervals off,default] [--catchup-only off] [--seed 13]
- *     [--prefix P --produce-only | --prefix P --reuse [--used-slices N]]
+ *     [--prefix P --produce-only | --prefix P --reuse [--used-slices N] [--slices S]]
  *   npm run bench:kafka -- --recovery [same flags]
  *
  * Workload (docs/benchmarks.md, "Recovery"): orphaned debits planted in the
@@ -18,7 +18,8 @@
  * `--produce-only` writes the workload to topics `P.*` and keeps them; a later run with the same
  * flags and `--reuse` reads them instead of producing (a 6 h workload takes longer to produce than to
  * read). Each `--reuse` appends its live slices to the topics: a later one passes `--used-slices N` (the slices used so far)
- * and takes the next ones (the `--produce-only` run's `--intervals` count them all).
+ * and takes the next ones (the `--produce-only` run's `--intervals` count them all; pass that count as `--slices S`
+ * when a reuse runs fewer variants than are left).
  *
  * Per variant (`--intervals`: `off` = checkpoints off, a number = interval in ms,
  * `default` = the run's default; `main` = pass no checkpoint flag, for code
@@ -70,6 +71,8 @@ export interface RecoveryOptions {
   readonly produce?: 'yes' | 'only' | 'reuse';
   /** With 'reuse': live slices an earlier `--reuse` run already appended (its variants' slices come first). */
   readonly usedSlices?: number;
+  /** With `reuse`: the live slices the `--produce-only` run made room for (its `--intervals` count), when more than used + these variants. */
+  readonly slices?: number;
 }
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -424,7 +427,7 @@ export async function benchRecovery(opts: RecoveryOptions = {}): Promise<Row[]> 
     }
     const rng = new Rng(o.seed);
     const base = { admin, producer, topics, brokers, prefix, liveMs: o.liveSeconds * 1000, random: () => rng.float() };
-    const w = await produceWorkload(base, o, o.usedSlices + intervals.length, intervals.every((i) => (o.catchupOnly ?? []).includes(i)));
+    const w = await produceWorkload(base, o, Math.max(o.slices ?? 0, o.usedSlices + intervals.length), intervals.every((i) => (o.catchupOnly ?? []).includes(i)));
     const rows = [...w.rows];
     if (o.produce === 'only') return rows;
     const results: [string, VariantResult][] = [];
@@ -454,7 +457,7 @@ export function recoveryFlags(argv: readonly string[]): RecoveryOptions {
     catchupOnly: only >= 0 ? argv[only + 1].split(',') : undefined,
     prefix: argv.includes('--prefix') ? argv[argv.indexOf('--prefix') + 1] : undefined,
     produce: argv.includes('--produce-only') ? 'only' : argv.includes('--reuse') ? 'reuse' : undefined,
-    usedSlices: num('--used-slices'),
+    usedSlices: num('--used-slices'), slices: num('--slices'),
   };
 }
 
