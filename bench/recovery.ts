@@ -358,7 +358,7 @@ function variantRows(interval: string, v: VariantResult, offRate: number | null)
   return rows;
 }
 
-async function produceWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOptions, 'intervals' | 'catchupOnly' | 'prefix'>>, variants: number, catchupOnly = false): Promise<{ feed: ArrivalFeed; tailFromMs: number; rows: Row[] }> {
+async function produceWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOptions, 'intervals' | 'catchupOnly' | 'prefix' | 'slices'>>, variants: number, catchupOnly = false): Promise<{ feed: ArrivalFeed; tailFromMs: number; rows: Row[] }> {
   const trafficStart = TRAFFIC_END_MS - o.hours * 3_600_000;
   const plantStart = TRAFFIC_END_MS - o.spanHours * 3_600_000;
   const t0 = performance.now();
@@ -389,7 +389,7 @@ async function produceWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<Recovery
  * live slices start (the same simulator, seed and flags give the same records), and the topics' record
  * count is checked against it.
  */
-async function reuseWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOptions, 'intervals' | 'catchupOnly' | 'prefix'>>, variants: number, plantStart: number, trafficStart: number, catchupOnly: boolean): Promise<{ feed: ArrivalFeed; tailFromMs: number; rows: Row[] }> {
+async function reuseWorkload(b: Omit<Bench, 'feed'>, o: Required<Omit<RecoveryOptions, 'intervals' | 'catchupOnly' | 'prefix' | 'slices'>>, variants: number, plantStart: number, trafficStart: number, catchupOnly: boolean): Promise<{ feed: ArrivalFeed; tailFromMs: number; rows: Row[] }> {
   let expected = 0;
   for (const _ of simulate({ seed: o.seed + 1, minutes: PLANT_MINUTES, tps: 20, startMs: plantStart }).records) expected++;
   const feed = new ArrivalFeed(simulate({ seed: o.seed, minutes: o.hours * 60, tps: o.tps, startMs: trafficStart }).records);

@@ -3,7 +3,7 @@
  * more than BACKLOG_SECONDS of the recent read pace waiting is a backlog.
  */
 import { describe, expect, it } from 'vitest';
-import { BACKLOG_SECONDS, CAUGHT_UP_SECONDS, InputPace } from '../../src/runtime/kafka/input-pace.js';
+import { BACKLOG_SECONDS, CAUGHT_UP_SECONDS, CAUGHT_UP_SETTLED_MS, InputPace } from '../../src/runtime/kafka/input-pace.js';
 
 describe('input pace', () => {
   it('is a backlog when the lag exceeds ten seconds of the pace over the last ten seconds, and not at exactly that', () => {
@@ -28,7 +28,7 @@ describe('input pace', () => {
     expect(p.backlogged(12_000)).toBe(true); // 13 s of it: behind again (after a long hold)
   });
 
-  it('says caught up only once the backlog is drained to a second of the pace, not in its last ten seconds', () => {
+  it('says caught up only once the backlog is drained (lag 0), not in its last ten seconds nor its last second', () => {
     const p = new InputPace();
     // A catch-up of 2,000,000 records at 20,000/s, its lag falling to 0 (a static topic), one tick a second.
     const calls: { lag: number; caught: boolean }[] = [];
@@ -39,9 +39,27 @@ describe('input pace', () => {
     }
     const caught = calls.filter((c) => c.caught);
     expect(caught).toHaveLength(1);
-    expect(caught[0].lag).toBeLessThanOrEqual(20_000 * CAUGHT_UP_SECONDS);
+    expect(caught[0].lag).toBe(0);
     // Ticks with 2..10 s of the pace waiting (no longer a backlog, not drained) said nothing.
     expect(calls.filter((c) => c.lag > 20_000 * CAUGHT_UP_SECONDS && c.lag <= 20_000 * BACKLOG_SECONDS)).toHaveLength(BACKLOG_SECONDS - CAUGHT_UP_SECONDS);
+  });
+
+  it('on a live feed whose lag never reaches 0, says caught up once its lag has stayed within a second of the pace for CAUGHT_UP_SETTLED_MS', () => {
+    const p = new InputPace();
+    let records = 0;
+    const calls: boolean[] = [];
+    // A catch-up of 70 s at 20,000/s, lag far behind; then the live feed: 900/s, lag 300 at every tick (10 ticks a second).
+    for (let t = 0; t < 70_000; t += 100) {
+      p.sample(t, (records += 2_000));
+      calls.push(p.caughtUp(t, 5_000_000, 60_000));
+    }
+    for (let t = 70_000; t < 100_000; t += 100) {
+      p.sample(t, (records += 90));
+      calls.push(p.caughtUp(t, 300, 60_000));
+    }
+    expect(calls.filter((c) => c)).toHaveLength(1);
+    // Within a second of the pace from the first live tick (300 records), said CAUGHT_UP_SETTLED_MS later.
+    expect(calls.indexOf(true) * 100).toBe(70_000 + CAUGHT_UP_SETTLED_MS);
   });
 
   it('keeps at most the window of samples', () => {

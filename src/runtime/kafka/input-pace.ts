@@ -13,12 +13,14 @@
  */
 export const BACKLOG_SECONDS = 10;
 /**
- * A backlog has ended (caughtUp) only once at most this much of the pace is waiting: what a live feed
- * shows (a fetch or two). Between this and BACKLOG_SECONDS the backlog's last seconds are still being
- * read, and a caught-up barrier there held them: on the 1 h catch-up it fired ~280,000 records (10 s)
- * before the end and held them for its 10.3 s capture.
+ * A backlog has ended (caughtUp) once nothing is waiting (lag 0), or once at most CAUGHT_UP_SECONDS of
+ * the pace has been waiting for CAUGHT_UP_SETTLED_MS (a live feed whose lag stays a fetch or two). A
+ * caught-up barrier taken earlier holds the backlog's last records for its whole capture: at 10 s of the
+ * pace (the backlog line) it fired ~280,000 records before the end of the 1 h catch-up and held them
+ * 10.3 s; at 1 s, ~27,000 records waited 12.0 s. Drained, it holds only what arrives during the hold.
  */
 export const CAUGHT_UP_SECONDS = 1;
+export const CAUGHT_UP_SETTLED_MS = 2_000;
 
 interface Sample {
   readonly atMs: number;
@@ -29,6 +31,8 @@ export class InputPace {
   private readonly samples: Sample[] = [];
   /** Wall clock the current backlog was first seen at; null while the input is not a backlog. */
   private backlogSinceMs: number | null = null;
+  /** Wall clock the lag first fell to CAUGHT_UP_SECONDS of the pace (and stayed there); null above it. */
+  private settledSinceMs: number | null = null;
 
   /** At every tick: records read so far (a running total). */
   sample(atMs: number, records: number): void {
@@ -47,7 +51,7 @@ export class InputPace {
   }
 
   /**
-   * True once, at the first call that finds the input drained (at most CAUGHT_UP_SECONDS of the pace waiting) after a backlog of at least
+   * True once, at the first call that finds the input drained (lag 0, or settled at a live feed's lag: CAUGHT_UP_SECONDS) after a backlog of at least
    * `minBacklogMs` (the runner passes the checkpoint interval). The runner takes a barrier then: the
    * catch-up's barriers are spaced by the hold budget, so its last durable one may be minutes of input
    * behind, and a crash early on the live feed would re-read all of it. A backlog shorter than an
@@ -60,10 +64,17 @@ export class InputPace {
   caughtUp(atMs: number, lagRecords: number | null, minBacklogMs: number, holding = false): boolean {
     if (this.backlogged(lagRecords)) {
       if (!holding) this.backlogSinceMs ??= atMs;
+      this.settledSinceMs = null;
       return false;
     }
     const pace = this.perSecond();
-    if (lagRecords === null || pace === null || lagRecords > pace * CAUGHT_UP_SECONDS) return false;
+    if (lagRecords === null || pace === null || lagRecords > pace * CAUGHT_UP_SECONDS) {
+      this.settledSinceMs = null;
+      return false;
+    }
+    this.settledSinceMs ??= atMs;
+    if (lagRecords > 0 && atMs - this.settledSinceMs < CAUGHT_UP_SETTLED_MS) return false;
+    this.settledSinceMs = null;
     const since = this.backlogSinceMs;
     this.backlogSinceMs = null;
     return since !== null && atMs - since >= minBacklogMs;
