@@ -19,7 +19,8 @@
  *
  * Lazy cards: a card restored from its item text (a segment's bytes) gets its
  * header and its heap key at restore and its windows at its first touch
- * (decodeCardWindows: a fact, its expiry popping, a snapshot does not count).
+ * (decodeCardWindows: a fact for it, or its expiry popping; a capture or a
+ * snapshot of it gives its text back and leaves it as it is).
  * Decoding is a pure function of the text, so when it happens changes
  * nothing observable; until then the text is the card's item (cardJson and
  * encodeCard give it back as it is). Memory: the text instead of the windows.
@@ -176,7 +177,7 @@ function decodeWindows<C extends CardSlot>(s: CardItem, c: C): C {
 
 /**
  * A lazily restored card's windows, decoded from its item text at its first
- * touch (a fact, its expiry, a capture that changed it, a snapshot). The text
+ * touch (a fact for it, or its expiry popping). The text
  * passed the segment's sha256 and its header decoded at restore; a body that
  * does not decode is a defect of the writer, reported as PG_INTERNAL.
  */
