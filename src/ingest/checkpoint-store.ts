@@ -36,6 +36,8 @@ export interface Checkpoint {
   readonly payload: Buffer;
   /** Sequence number of this key's checkpoints (1, 2, …): higher is newer. */
   readonly seq: number;
+  /** Where its first record lies in the store (the state topic's offset), when the store knows: a later read may start there. */
+  readonly offset?: number | null;
 }
 
 /** Why a checkpoint cannot be used. `missing`: none complete was written. */
@@ -72,6 +74,8 @@ export interface CheckpointWritten {
   readonly bytes: number;
   readonly chunks: number;
   readonly durationMs: number;
+  /** Where its first record landed (the state topic's offset), when the store knows: a read from there finds it and anything newer. */
+  readonly offset?: number | null;
 }
 
 /**
@@ -95,6 +99,8 @@ export interface SegmentRef extends SegmentId {
   readonly chunks: number;
   /** sha256 (hex) of the whole segment. */
   readonly sha256: string;
+  /** Where its first chunk landed (the state topic's offset), when the store knows: a read of it starts there. */
+  readonly offset?: number;
 }
 
 /** A segment found on the topic (by listSegments): where it is, and how many chunks to tombstone. */
@@ -124,8 +130,12 @@ export interface CheckpointStore {
   listSegments(group: string, partition: number): Promise<SegmentListing[]>;
   /** Resolves once the checkpoint is durable (acknowledged by every in-sync replica). Writes of one key are serialised. */
   write(key: CheckpointKey, payload: Uint8Array, meta: CheckpointMeta): Promise<CheckpointWritten>;
-  /** The latest complete checkpoint of `key` that matches `expect`, or the reason there is none. */
-  readLatest(key: CheckpointKey, expect: CheckpointExpectation): Promise<ReadLatestResult>;
+  /**
+   * The latest complete checkpoint of `key` that matches `expect`, or the reason there is none.
+   * `from`: a position (a `CheckpointWritten.offset` or lower) the caller knows the checkpoint it
+   * needs, and anything newer, lies at or above: the store may skip what lies below.
+   */
+  readLatest(key: CheckpointKey, expect: CheckpointExpectation, from?: number | null): Promise<ReadLatestResult>;
   /** Idempotent. */
   close(): Promise<void>;
 }

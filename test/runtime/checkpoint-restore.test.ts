@@ -6,7 +6,9 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { RebuildPlan } from '../../src/ingest/kafka/rebuild.js';
+import { decodeMeta, encodeMeta } from '../../src/ingest/kafka/offsets.js';
 import { decideRestore } from '../../src/runtime/kafka/checkpoint/restore.js';
+import { withStateFrom } from '../../src/runtime/kafka/checkpoint/snapshot.js';
 import { decodeState, encodeState, STATE_FORMAT, type StateRecord } from '../../src/runtime/kafka/checkpoint/state.js';
 
 const offs = (n: number) => ({ terminal: n, gateway: n + 1, bank: n + 2 });
@@ -33,8 +35,32 @@ describe('checkpoint restore decision', () => {
     expect(d.barrier).toBe(7);
     expect(d.plans.map((pl) => pl.p)).toEqual([0, 1]);
     expect(d.plans[0].starts).toEqual(offs(50));
-    expect(d.plans[0].resume).toEqual({ checkpoint: { epoch: 2, barrier: 7 }, rebuildFrom: offs(10) });
+    // The store said nowhere where the records lie: a later restore reads the state partitions whole.
+    expect(d.plans[0].resume).toEqual({ checkpoint: { epoch: 2, barrier: 7 }, rebuildFrom: offs(10), stateFrom: null });
     expect(d.plans[0].epoch).toBe(3);
+  });
+
+  it('claims with each partition\'s state position: its record, and for the writer the chain\'s base when that lies lower', () => {
+    const withOffsets = (r: ReturnType<typeof read>, offset: number, chainAt: number[] = []) =>
+      ({ ...r, value: { ...r.value, offset, chain: r.value.chain?.map((s, i) => ({ ...s, offset: chainAt[i] })) ?? null } });
+    const d = decideRestore([plan(0), plan(1)], [withOffsets(read(0, record(0)), 900, [400, 700]), withOffsets(read(1, record(1)), 35)]);
+    expect(d.ok).toBe(true);
+    if (!d.ok) return;
+    expect(d.plans.map((pl) => pl.resume?.stateFrom)).toEqual([400, 35]);
+    // A segment the store did not place: the writer's partition is read whole.
+    const e = decideRestore([plan(0), plan(1)], [withOffsets(read(0, record(0)), 900, [400]), withOffsets(read(1, record(1)), 35)]);
+    expect(e.ok && e.plans.map((pl) => pl.resume?.stateFrom)).toEqual([null, 35]);
+  });
+
+  it('a barrier\'s commit carries each partition\'s state position once its records are written (none where the store did not say)', () => {
+    let committed = 0;
+    const meta = encodeMeta({ floor: 5, epoch: 2, ck: { epoch: 2, barrier: 9 }, rebuildFrom: 3 });
+    const entry = (partition: number) => ({ topic: 't', partition, offset: 40, floor: 5, metadata: meta });
+    const plan = withStateFrom({ entries: [entry(0), entry(1), entry(2)], committed: () => void committed++ }, new Map([[0, 400], [1, null]]));
+    expect(plan.entries.map((e) => decodeMeta(e.metadata)?.stateFrom)).toEqual([400, null, null]);
+    expect(decodeMeta(plan.entries[0].metadata)).toEqual({ ...decodeMeta(meta), stateFrom: 400 });
+    plan.committed();
+    expect(committed).toBe(1);
   });
 
   it('restores a newer checkpoint of the last owner whose commit did not happen (crash between write and commit)', () => {

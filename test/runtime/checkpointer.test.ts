@@ -51,6 +51,36 @@ describe('checkpoint barrier', () => {
     expect(t.steps.filter((s) => s.startsWith('snapshot'))).toHaveLength(4);
   });
 
+  it('an interval barrier arriving during a slow one starts as that one commits; one more meanwhile is skipped, and none runs when another barrier got in first', async () => {
+    const t = harness();
+    let open!: () => void;
+    t.store.gate = new Promise((r) => {
+      open = r;
+    });
+    const slow = t.ck.take('caught up');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(t.steps.slice(-2)).toEqual(['write p0', 'write p1']);
+    const waiting = t.ck.take('interval', true, true);
+    expect(await t.ck.take('interval', true, true)).toBe(false);
+    t.store.gate = null;
+    open();
+    expect(await slow).toBe(true);
+    expect(await waiting).toBe(true);
+    expect(t.steps.filter((s) => s.startsWith('snapshot') || s === 'commit')).toEqual(['snapshot 1', 'commit', 'snapshot 2', 'commit']);
+    // A shutdown queued behind the slow one as well: it runs, and the waiting interval barrier gives way.
+    t.store.gate = new Promise((r) => {
+      open = r;
+    });
+    const slow2 = t.ck.take('interval');
+    await new Promise((r) => setTimeout(r, 20));
+    const shutdown = t.ck.take('shutdown');
+    const interval = t.ck.take('interval', true, true);
+    t.store.gate = null;
+    open();
+    expect([await slow2, await shutdown, await interval]).toEqual([true, true, false]);
+    expect(t.steps.filter((s) => s.startsWith('snapshot'))).toEqual(['snapshot 1', 'snapshot 2', 'snapshot 3', 'snapshot 4']);
+  });
+
   it('hold budget: the first interval barrier waits until the hold estimated from the size of the state is within 5 % of the time since the run started', async () => {
     const clock = { ms: 1_000_000, holdMs: 2_000 };
     let backlogged = true;

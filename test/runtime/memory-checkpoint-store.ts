@@ -18,6 +18,8 @@ export class MemoryCheckpointStore implements CheckpointStore {
   failWrite: number | 'all' | null = null;
   failSegment = false;
   failDelete = false;
+  /** While set, record writes wait for it (a slow barrier). */
+  gate: Promise<void> | null = null;
 
   constructor(private readonly chunkBytes = 64) {}
 
@@ -26,6 +28,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async write(key: CheckpointKey, payload: Uint8Array, meta: CheckpointMeta) {
     this.steps.push(`write p${key.partition}`);
+    if (this.gate !== null) await this.gate;
     if (key.partition === this.failWrite || this.failWrite === 'all') throw new Error('broker said no');
     const before = this.records.get(key.partition);
     const seq = (before?.seq ?? 0) + 1;

@@ -116,12 +116,15 @@ export interface CommitMeta {
    */
   readonly ck?: CheckpointRef | null;
   readonly rebuildFrom?: number | null;
+  /** With `ck`: the state topic's offset (in the partition holding this partition's checkpoints) a restore reads from: `ck`, its chain and anything newer lie at or above. */
+  readonly stateFrom?: number | null;
 }
 
 export function encodeMeta(m: CommitMeta): string {
   const o: Record<string, unknown> = { posguard: 1, F: m.floor, e: m.epoch };
   if (m.ck != null) o.ck = [m.ck.epoch, m.ck.barrier];
   if (m.rebuildFrom != null) o.r = m.rebuildFrom;
+  if (m.ck != null && m.stateFrom != null) o.s = m.stateFrom;
   return JSON.stringify(o);
 }
 
@@ -129,12 +132,13 @@ export function encodeMeta(m: CommitMeta): string {
 export function decodeMeta(s: string | null | undefined): CommitMeta | null {
   if (s === null || s === undefined || s === '') return null;
   try {
-    const o = JSON.parse(s) as { posguard?: unknown; F?: unknown; e?: unknown; ck?: unknown; r?: unknown };
+    const o = JSON.parse(s) as { posguard?: unknown; F?: unknown; e?: unknown; ck?: unknown; r?: unknown; s?: unknown };
     if (o.posguard !== 1 || !Number.isSafeInteger(o.e)) return null;
     const floor = o.F === null ? null : Number.isFinite(o.F) ? (o.F as number) : null;
     const ck = Array.isArray(o.ck) && o.ck.length === 2 && o.ck.every((x) => Number.isSafeInteger(x)) ? { epoch: o.ck[0] as number, barrier: o.ck[1] as number } : null;
     const rebuildFrom = Number.isSafeInteger(o.r) && (o.r as number) >= 0 ? (o.r as number) : null;
-    return { floor, epoch: o.e as number, ck, rebuildFrom };
+    const stateFrom = ck !== null && Number.isSafeInteger(o.s) && (o.s as number) >= 0 ? (o.s as number) : null;
+    return { floor, epoch: o.e as number, ck, rebuildFrom, stateFrom };
   } catch {
     return null;
   }

@@ -18,6 +18,8 @@ export interface RebuildPlan {
   readonly starts: Record<Stream, number>;
   /** The checkpoint the committed offsets stand for (the same on all three topics), else null (docs/kafka.md, "Checkpoints"). */
   readonly checkpoint: CheckpointRef | null;
+  /** With `checkpoint`: where in the state topic a restore may start reading (the commit metadata's `s`); null or absent: from the start. */
+  readonly stateFrom?: number | null;
   /** The committed offsets (with a checkpoint: its positions); -1 where nothing is committed. */
   readonly committed: Record<Stream, number>;
   /** The first offset still in each log: a checkpoint whose position is below it cannot resume. */
@@ -27,7 +29,7 @@ export interface RebuildPlan {
    * claim commits them with this checkpoint and these rebuild offsets, so a
    * crash before the next barrier can still restore it, or rebuild.
    */
-  readonly resume?: { readonly checkpoint: CheckpointRef; readonly rebuildFrom: Readonly<Record<Stream, number>> };
+  readonly resume?: { readonly checkpoint: CheckpointRef; readonly rebuildFrom: Readonly<Record<Stream, number>>; readonly stateFrom?: number | null };
 }
 
 export async function planRebuild(
@@ -53,6 +55,7 @@ export async function planRebuild(
     const logStart = {} as Record<Stream, number>;
     const refs: (string | null)[] = [];
     let checkpoint: CheckpointRef | null = null;
+    const stateFroms: (number | null)[] = [];
     for (const s of STREAMS) {
       const topic = names[s];
       const c = commitOf.get(`${topic}:${p}`);
@@ -63,6 +66,7 @@ export async function planRebuild(
       floor = Math.min(floor, meta?.floor ?? -Infinity);
       refs.push(meta?.ck == null ? null : `${meta.ck.epoch}:${meta.ck.barrier}`);
       checkpoint ??= meta?.ck ?? null;
+      stateFroms.push(meta?.stateFrom ?? null);
       const committedOffset = c !== undefined && c.offset >= 0 ? c.offset : null;
       committedAt[s] = committedOffset ?? -1;
       logStart[s] = range.low;
@@ -76,7 +80,8 @@ export async function planRebuild(
     if (epoch > MAX_EPOCH) throw new PosguardError('PG_INTERNAL', `partition ${p}: epoch ${epoch} exceeds ${MAX_EPOCH}`);
     // The three topics were committed at one barrier: anything else (an older version's commit, a hand-made one) has no checkpoint.
     if (refs.some((r) => r !== refs[0])) checkpoint = null;
-    return { p, epoch, floor, starts, checkpoint, committed: committedAt, logStart };
+    const stateFrom = checkpoint !== null && stateFroms.every((x) => x === stateFroms[0]) ? stateFroms[0] : null;
+    return { p, epoch, floor, starts, checkpoint, stateFrom, committed: committedAt, logStart };
   });
 }
 
@@ -88,7 +93,7 @@ export async function planRebuild(
 export async function claimEpochs(consumer: Consumer, admin: Admin, groupId: string, names: TopicNames, plans: readonly RebuildPlan[]): Promise<void> {
   const entries = plans.flatMap((pl) => STREAMS.map((s) => ({
     topic: names[s], partition: pl.p, offset: String(pl.starts[s]),
-    metadata: encodeMeta({ floor: Number.isFinite(pl.floor) ? pl.floor : null, epoch: pl.epoch, ck: pl.resume?.checkpoint ?? null, rebuildFrom: pl.resume?.rebuildFrom[s] ?? null }),
+    metadata: encodeMeta({ floor: Number.isFinite(pl.floor) ? pl.floor : null, epoch: pl.epoch, ck: pl.resume?.checkpoint ?? null, rebuildFrom: pl.resume?.rebuildFrom[s] ?? null, stateFrom: pl.resume?.stateFrom ?? null }),
   })));
   const topics = STREAMS.map((s) => names[s]);
   for (let attempt = 0; ; attempt++) {

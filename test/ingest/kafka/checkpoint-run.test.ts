@@ -124,6 +124,8 @@ describeKafka('posguard run with checkpoints: write, restore after SIGKILL, fall
       expect(m.ck).toEqual({ epoch: 0, barrier: last });
       expect(m.rebuildFrom).not.toBeNull();
       expect(m.rebuildFrom!).toBeLessThanOrEqual(c.offset);
+      // Where a restore starts reading the state topic (the broker placed the records: offsets from 0).
+      expect(Number.isSafeInteger(m.stateFrom) && m.stateFrom! >= 0, c.metadata ?? undefined).toBe(true);
     }
   });
 

@@ -108,6 +108,36 @@ describeKafka('checkpoint store on a compacted topic', (env) => {
     expect(r.ok && r.checkpoint.payload.equals(payload)).toBe(true);
   }, 60_000);
 
+  it('says where a checkpoint landed; a read from there finds it and anything newer, a read past it does not (what it skipped is not read)', async () => {
+    const key = { group: uniqueGroup('from'), partition: 0 };
+    const other = { group: key.group, partition: 2 };
+    const store = await newStore({ chunkBytes: 5 });
+    await store.write(key, Buffer.from('older state, three chunks'), meta());
+    const second = await store.write(key, Buffer.from('second one'), meta());
+    // Another key of the same state partition writes in between.
+    await store.write(other, Buffer.from('noise'), meta());
+    const third = await store.write(key, Buffer.from('third'), meta());
+    expect(Number.isSafeInteger(second.offset)).toBe(true);
+    expect(third.offset!).toBeGreaterThan(second.offset!);
+    const read = (from: number) => newStore().then((s) => s.readLatest(key, EXPECT, from));
+    const fromSecond = await read(second.offset!);
+    expect(fromSecond.ok && [fromSecond.checkpoint.seq, fromSecond.checkpoint.payload.toString(), fromSecond.checkpoint.offset]).toEqual([3, 'third', third.offset]);
+    expect(fromSecond.ok && [fromSecond.previous?.seq, fromSecond.previous?.offset]).toEqual([2, second.offset]);
+    // From one past the second's first chunk: the second is not seen whole (its chunk 0 was skipped), the third is.
+    const past = await read(second.offset! + 1);
+    expect(past.ok && [past.checkpoint.seq, past.previous]).toEqual([3, null]);
+    // From past everything: nothing.
+    const none = await read(third.offset! + 10);
+    expect(none.ok).toBe(false);
+    // A segment says where it landed; a read of it starts there.
+    const ref = await store.writeSegment({ group: key.group, partition: 0, epoch: 1, barrier: 1 }, [Buffer.from('segment bytes')]);
+    expect(ref.offset!).toBeGreaterThan(third.offset!);
+    const [seg] = await (await newStore()).readSegments([ref]);
+    expect(seg.ok && seg.bytes.toString()).toBe('segment bytes');
+    const [misplaced] = await (await newStore()).readSegments([{ ...ref, offset: ref.offset! + 1 }]);
+    expect(misplaced.ok).toBe(false);
+  }, 60_000);
+
   it('keeps keys apart (groups, partitions sharing a state partition) and the latest of each wins', async () => {
     const group = uniqueGroup('keys');
     const keys = [{ group, partition: 1 }, { group, partition: 3 }, { group: `${group}-other`, partition: 1 }];

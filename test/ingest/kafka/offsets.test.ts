@@ -38,13 +38,18 @@ describe('OffsetLog', () => {
 
 describe('commit metadata and versions', () => {
   it('round-trips the floor and epoch and ignores foreign metadata', () => {
-    expect(decodeMeta(encodeMeta({ floor: 1_772_438_400_000, epoch: 3 }))).toEqual({ floor: 1_772_438_400_000, epoch: 3, ck: null, rebuildFrom: null });
-    expect(decodeMeta(encodeMeta({ floor: null, epoch: 0 }))).toEqual({ floor: null, epoch: 0, ck: null, rebuildFrom: null });
+    expect(decodeMeta(encodeMeta({ floor: 1_772_438_400_000, epoch: 3 }))).toEqual({ floor: 1_772_438_400_000, epoch: 3, ck: null, rebuildFrom: null, stateFrom: null });
+    expect(decodeMeta(encodeMeta({ floor: null, epoch: 0 }))).toEqual({ floor: null, epoch: 0, ck: null, rebuildFrom: null, stateFrom: null });
     // With checkpoints: the checkpoint the commit stands for, and where a rebuild without it starts.
     const withCk = encodeMeta({ floor: 5, epoch: 2, ck: { epoch: 2, barrier: 17 }, rebuildFrom: 1234 });
-    expect(decodeMeta(withCk)).toEqual({ floor: 5, epoch: 2, ck: { epoch: 2, barrier: 17 }, rebuildFrom: 1234 });
+    expect(decodeMeta(withCk)).toEqual({ floor: 5, epoch: 2, ck: { epoch: 2, barrier: 17 }, rebuildFrom: 1234, stateFrom: null });
     expect(withCk.length).toBeLessThan(100);
-    expect(decodeMeta('{"posguard":1,"F":null,"e":1,"ck":[1],"r":-3}')).toEqual({ floor: null, epoch: 1, ck: null, rebuildFrom: null });
+    // And where in the state topic a restore may start reading; meaningless (and dropped) without a checkpoint.
+    const withState = encodeMeta({ floor: 5, epoch: 2, ck: { epoch: 2, barrier: 17 }, rebuildFrom: 1234, stateFrom: 98_765 });
+    expect(decodeMeta(withState)).toEqual({ floor: 5, epoch: 2, ck: { epoch: 2, barrier: 17 }, rebuildFrom: 1234, stateFrom: 98_765 });
+    expect(decodeMeta(encodeMeta({ floor: 5, epoch: 2, stateFrom: 98_765 }))?.stateFrom).toBeNull();
+    expect(decodeMeta('{"posguard":1,"F":null,"e":1,"ck":[1,2],"s":-4}')?.stateFrom).toBeNull();
+    expect(decodeMeta('{"posguard":1,"F":null,"e":1,"ck":[1],"r":-3}')).toEqual({ floor: null, epoch: 1, ck: null, rebuildFrom: null, stateFrom: null });
     expect(decodeMeta('')).toBeNull();
     expect(decodeMeta('some other tool')).toBeNull();
     expect(decodeMeta('{"e":1}')).toBeNull();
@@ -85,7 +90,7 @@ describe('PartitionTask floor', () => {
     expect(task.floorNow()).toBe(-Infinity);
     const c = task.commitAt(t0);
     expect(c.offsets).toEqual({ terminal: 0, gateway: 0, bank: 0 });
-    expect(decodeMeta(c.metadata)).toEqual({ floor: t0, epoch: 0, ck: null, rebuildFrom: null });
+    expect(decodeMeta(c.metadata)).toEqual({ floor: t0, epoch: 0, ck: null, rebuildFrom: null, stateFrom: null });
     expect(s.retentionMs).toBe(25 * 60_000);
     expect(s.lookBackMs).toBeGreaterThan(s.retentionMs);
   });

@@ -1,6 +1,6 @@
 /**
- * Reads one partition of the state topic from its start to the end offset
- * seen when the scan begins, keeping for one checkpoint key the latest
+ * Reads one partition of the state topic from its start (or a given offset)
+ * to the end offset seen when the scan begins, keeping for one checkpoint key the latest
  * record of each of its record keys (what compaction would keep).
  *
  * kafkajs has no manual assignment, so the scan joins a consumer group of its
@@ -24,6 +24,11 @@ export interface ScanOptions {
   /** Fetch size: at least the largest record batch. */
   readonly maxBytesPerPartition: number;
   readonly timeoutMs: number;
+  /**
+   * The offset to start at (clamped to the log start): everything a read needs lies at or above it
+   * (a commit's recorded position, docs/kafka.md "Restore speed"). Absent: the partition's start.
+   */
+  readonly from?: number;
 }
 
 export interface ScanResult {
@@ -54,7 +59,7 @@ export function applyRecord(records: KeyRecords, key: CheckpointKey, m: KafkaMes
   const slot = records[k.slot];
   if (k.kind === 'manifest') slot.manifest = m.value;
   else if (m.value === null) slot.chunks.delete(k.index);
-  else slot.chunks.set(k.index, { seq: seqHeader(m), value: m.value });
+  else slot.chunks.set(k.index, { seq: seqHeader(m), value: m.value, offset: Number(m.offset) });
 }
 
 /** `also`: handed every record read as well (what else the caller keeps from the same pass). */
@@ -68,11 +73,13 @@ export async function scanKey(kafka: Kafka, admin: Admin, key: CheckpointKey, o:
 }
 
 /**
- * Reads the partition from its start to the end offset seen when the scan
- * begins, handing every record to `apply` (which keeps what it needs).
+ * Reads the partition from its start (or `o.from`) to the end offset seen
+ * when the scan begins, handing every record to `apply` (which keeps what it needs).
  */
 export async function scanPartition(kafka: Kafka, admin: Admin, group: string, o: ScanOptions, apply: (m: KafkaMessage) => void): Promise<{ endOffset: number; recordsRead: number }> {
-  const { low, high } = await endOffset(admin, o.topic, o.partition);
+  const ends = await endOffset(admin, o.topic, o.partition);
+  const high = ends.high;
+  const low = Math.max(ends.low, o.from ?? 0);
   if (high <= low) return { endOffset: high, recordsRead: 0 };
   const consumer = kafka.consumer({
     groupId: `${group}.checkpoint-read.${randomUUID()}`,
@@ -103,12 +110,16 @@ export async function scanPartition(kafka: Kafka, admin: Admin, group: string, o
           for (const m of batch.messages) {
             const offset = Number(m.offset);
             if (offset >= high) break;
+            // A fetch issued before the seek took effect.
+            if (offset < low) continue;
             apply(m);
             recordsRead++;
           }
           if (Number(batch.lastOffset()) >= high - 1) resolve();
         },
       }).catch(reject);
+      // run() creates the consumer's group before its first await: the seek lands before the first fetch.
+      if (low > ends.low) consumer.seek({ topic: o.topic, partition: o.partition, offset: String(low) });
     });
   } finally {
     clearTimeout(timer);

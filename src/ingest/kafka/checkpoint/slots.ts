@@ -16,6 +16,8 @@ export interface ChunkRecord {
   /** From the chunk's header; null when absent or unreadable. */
   readonly seq: number | null;
   readonly value: Buffer;
+  /** The state topic's offset it was read at (absent in tests that build records by hand). */
+  readonly offset?: number;
 }
 
 export interface SlotRecords {
@@ -40,7 +42,7 @@ export interface WriterState {
 }
 
 type Assembled =
-  | { readonly ok: true; readonly manifest: Manifest; readonly payload: Buffer }
+  | { readonly ok: true; readonly manifest: Manifest; readonly payload: Buffer; readonly offset: number | null }
   | { readonly ok: false; readonly rejection: CheckpointRejection };
 
 const corrupt = (detail: string, seq: number | null): Assembled => ({ ok: false, rejection: { reason: 'corrupt', detail, seq } });
@@ -64,7 +66,7 @@ export function assemble(key: CheckpointKey, slot: Slot, rec: SlotRecords): Asse
   const payload = parts.length === 1 ? parts[0] : Buffer.concat(parts);
   if (payload.length !== m.bytes) return corrupt(`slot ${slot}, checkpoint ${m.seq}: ${payload.length} bytes, the manifest says ${m.bytes}`, m.seq);
   if (sha256(payload) !== m.sha256) return corrupt(`slot ${slot}, checkpoint ${m.seq}: the sha256 of the chunks does not match the manifest`, m.seq);
-  return { ok: true, manifest: m, payload };
+  return { ok: true, manifest: m, payload, offset: rec.chunks.get(0)?.offset ?? null };
 }
 
 function mismatch(m: Manifest, expect: CheckpointExpectation): CheckpointRejection | null {
@@ -96,7 +98,7 @@ export function chooseLatest(key: CheckpointKey, records: KeyRecords, expect: Ch
       if (usable.length === 0) skipped.push(rejection);
       continue;
     }
-    if (a.ok) usable.push({ key, meta: a.manifest.meta, payload: a.payload, seq: a.manifest.seq });
+    if (a.ok) usable.push({ key, meta: a.manifest.meta, payload: a.payload, seq: a.manifest.seq, offset: a.offset });
   }
   if (usable.length > 0) return { result: { ok: true, checkpoint: usable[0], previous: usable[1] ?? null, skipped }, writer };
   if (skipped.length > 0) return { result: { ok: false, reason: skipped[0].reason, detail: skipped[0].detail, skipped }, writer };

@@ -31,7 +31,7 @@ import type {
 } from '../../checkpoint-store.js';
 import { kafkaCall } from '../topics.js';
 import { chunkKey, chunksOf, encodeManifest, manifestKey, otherSlot, SEQ_HEADER, sha256, STORE_FORMAT, statePartition, type Slot } from './format.js';
-import { endOffset, scanKey, scanPartition, type ScanResult } from './scan.js';
+import { endOffset, scanKey, scanPartition, type ScanOptions, type ScanResult } from './scan.js';
 import { KeptSegments, keptChunksOf, type KeptChunks } from './kept.js';
 import { assembleSegment, chunkStream, SegmentCollector, segmentChunkKey, SegmentLister } from './segments.js';
 import { chooseLatest, type WriterState } from './slots.js';
@@ -128,10 +128,10 @@ export class KafkaCheckpointStore implements CheckpointStore {
     });
   }
 
-  readLatest(key: CheckpointKey, expect: CheckpointExpectation): Promise<ReadLatestResult> {
+  readLatest(key: CheckpointKey, expect: CheckpointExpectation, from?: number | null): Promise<ReadLatestResult> {
     return this.serial(key, async () => {
       const started = this.now();
-      const result = await this.read(key, expect, true);
+      const result = await this.read(key, expect, true, from ?? null);
       // A restore with a partition lacking a usable checkpoint falls back: it reads no chain, so what was kept goes now.
       if (!result.ok) this.kept.drop();
       const ok = result.ok ? result.checkpoint : null;
@@ -150,18 +150,23 @@ export class KafkaCheckpointStore implements CheckpointStore {
       // One record batch at a time: the segment is never held whole here.
       let batch: Message[] = [];
       let held = 0;
+      let offset: number | null | undefined;
+      const send = async () => {
+        const at = await this.sendAll(batch);
+        offset ??= at;
+      };
       const budget = this.ready().info.maxMessageBytes - 1024;
       const total = await chunkStream(pieces, this.chunkBytes, async (value, i) => {
         if (held + value.length > budget) {
-          await this.sendAll(batch);
+          await send();
           batch = [];
           held = 0;
         }
         batch.push({ key: segmentChunkKey(id, i), value, partition });
         held += value.length + 256;
       });
-      await this.sendAll(batch);
-      return { ...id, ...total };
+      await send();
+      return offset == null ? { ...id, ...total } : { ...id, ...total, offset };
     });
   }
 
@@ -191,7 +196,9 @@ export class KafkaCheckpointStore implements CheckpointStore {
     const chunks = kept === null ? null : keptChunksOf(kept, mine);
     if (chunks !== null && (await endOffset(admin, this.o.topic, partition)).high === kept!.endOffset) return mine.map((r, i) => assembleSegment(r, chunks[i]));
     const got = new SegmentCollector(mine);
-    await scanPartition(this.o.kafka, admin, mine[0].group, this.scanOptions(partition), (m) => got.apply(m));
+    // Each segment's chunks lie at or above where its first one landed (when the ref says).
+    const from = mine.every((r) => r.offset !== undefined) ? Math.min(...mine.map((r) => r.offset!)) : null;
+    await scanPartition(this.o.kafka, admin, mine[0].group, this.scanOptions(partition, from), (m) => got.apply(m));
     return got.result(mine);
   }
 
@@ -216,14 +223,18 @@ export class KafkaCheckpointStore implements CheckpointStore {
     else if (!r.ok && r.reason !== 'missing') this.log.warn(`${what}: none usable: ${r.reason} (${r.detail})`);
   }
 
-  /** `keep`: keep the group's segment chunks the scan passes over (a restore's readLatest; not a writer learning its slots). */
-  private async read(key: CheckpointKey, expect: CheckpointExpectation, keep: boolean): Promise<ReadLatestResult> {
+  /**
+   * `keep`: keep the group's segment chunks the scan passes over (a restore's readLatest; not a writer learning its slots).
+   * `from`: scan from there. What a writer must know (every chunk index of both slots) may lie below, so such a
+   * read teaches the writer nothing: its first write learns from a whole scan.
+   */
+  private async read(key: CheckpointKey, expect: CheckpointExpectation, keep: boolean, from: number | null): Promise<ReadLatestResult> {
     const { admin, info } = this.ready();
     const partition = statePartition(key, info.partitions);
     for (let attempt = 1; ; attempt++) {
-      const scan = await this.scanOnce(key, partition, keep);
+      const scan = await this.scanOnce(key, partition, keep, from);
       const { result, writer } = chooseLatest(key, scan.records, expect);
-      this.writers.set(mapKey(key), writer);
+      if (from === null) this.writers.set(mapKey(key), writer);
       if (result.ok || attempt >= READ_ATTEMPTS) return result;
       // Compaction may have removed records the scan was about to read, their newer versions lying past its end.
       if ((await endOffset(admin, this.o.topic, partition)).high === scan.endOffset) return result;
@@ -231,13 +242,13 @@ export class KafkaCheckpointStore implements CheckpointStore {
   }
 
   /** One scan of the key's records; `keep`: the group's segment chunks it passes over are kept as well (kept.ts). */
-  private async scanOnce(key: CheckpointKey, partition: number, keep: boolean): Promise<ScanResult> {
+  private async scanOnce(key: CheckpointKey, partition: number, keep: boolean, from: number | null): Promise<ScanResult> {
     const { admin } = this.ready();
-    if (!keep) return scanKey(this.o.kafka, admin, key, this.scanOptions(partition));
+    if (!keep) return scanKey(this.o.kafka, admin, key, this.scanOptions(partition, from));
     const keeping = this.kept.scan(partition, key.group);
     let end: number | null = null;
     try {
-      const scan = await scanKey(this.o.kafka, admin, key, this.scanOptions(partition), (m) => keeping.apply(m));
+      const scan = await scanKey(this.o.kafka, admin, key, this.scanOptions(partition, from), (m) => keeping.apply(m));
       end = scan.endOffset;
       return scan;
     } finally {
@@ -254,36 +265,46 @@ export class KafkaCheckpointStore implements CheckpointStore {
     const chunks = chunksOf(payload, this.chunkBytes);
     const records: Message[] = chunks.map((value, i) => ({ key: chunkKey(key, slot, i), value, headers: { [SEQ_HEADER]: String(seq) }, partition }));
     for (let i = chunks.length; i < w.chunkSpan[slot]; i++) records.push({ key: chunkKey(key, slot, i), value: null, partition });
-    await this.sendAll(records);
+    const offset = await this.sendAll(records);
     await testHoldBeforeManifest(`${key.group}/${key.partition}`);
     const manifest = encodeManifest({
       store: STORE_FORMAT, group: key.group, partition: key.partition, slot, seq, chunks: chunks.length, bytes: payload.length, sha256: sha256(payload), meta,
     });
     await this.sendAll([{ key: manifestKey(key, slot), value: manifest, partition }]);
     this.writers.set(mapKey(key), { maxSeq: seq, completeSlot: slot, chunkSpan: { ...w.chunkSpan, [slot]: chunks.length } });
-    return { seq, bytes: payload.length, chunks: chunks.length, durationMs: this.now() - started };
+    return { seq, bytes: payload.length, chunks: chunks.length, durationMs: this.now() - started, offset };
   }
 
   /** Where a key's slots stand, from the topic (first write of a key in this process). */
   private async learn(key: CheckpointKey): Promise<WriterState> {
-    await this.read(key, NO_EXPECTATION, false);
+    await this.read(key, NO_EXPECTATION, false, null);
     return this.writers.get(mapKey(key))!;
   }
 
-  /** Sends in record batches that fit the topic's limit, each acknowledged by all in-sync replicas. */
-  private async sendAll(records: readonly Message[]): Promise<void> {
+  /**
+   * Sends in record batches that fit the topic's limit, each acknowledged by all in-sync replicas.
+   * Returns the offset the first record got (null when none was sent or the broker did not say).
+   */
+  private async sendAll(records: readonly Message[]): Promise<number | null> {
     const { producer, info } = this.ready();
     // Kept chunks of a partition written to are stale (and no restore reads a chain while this process writes one).
     for (const r of records) this.kept.dropPartition(r.partition!);
     const budget = info.maxMessageBytes - 1024;
     let batch: Message[] = [];
     let size = 0;
+    let first: number | null = null;
+    let sent = false;
     const flush = async () => {
       if (batch.length === 0) return;
       const messages = batch;
       batch = [];
       size = 0;
-      await kafkaCall(`write a checkpoint to ${this.o.topic}`, () => producer.send({ topic: this.o.topic, acks: -1, messages }));
+      const meta = await kafkaCall(`write a checkpoint to ${this.o.topic}`, () => producer.send({ topic: this.o.topic, acks: -1, messages }));
+      if (!sent) {
+        const at = meta.find((m) => m.partition === messages[0].partition)?.baseOffset;
+        first = at === undefined ? null : Number(at);
+        sent = true;
+      }
     };
     for (const r of records) {
       const bytes = (r.value === null ? 0 : (r.value as Buffer).length) + String(r.key).length + 128;
@@ -292,10 +313,12 @@ export class KafkaCheckpointStore implements CheckpointStore {
       size += bytes;
     }
     await flush();
+    return first;
   }
 
-  private scanOptions(partition: number): { topic: string; partition: number; maxBytesPerPartition: number; timeoutMs: number } {
-    return { topic: this.o.topic, partition, maxBytesPerPartition: Math.max(SCAN_FETCH_BYTES, this.ready().info.maxMessageBytes + BATCH_MARGIN_BYTES), timeoutMs: this.o.readTimeoutMs ?? 60_000 };
+  private scanOptions(partition: number, from: number | null = null): ScanOptions {
+    const maxBytesPerPartition = Math.max(SCAN_FETCH_BYTES, this.ready().info.maxMessageBytes + BATCH_MARGIN_BYTES);
+    return { topic: this.o.topic, partition, maxBytesPerPartition, timeoutMs: this.o.readTimeoutMs ?? 60_000, ...(from === null ? {} : { from }) };
   }
 
   private ready(): { admin: Admin; producer: Producer; info: StateTopicInfo } {

@@ -40,9 +40,9 @@ import type { CommitPlan } from '../../../ingest/kafka/partition-targets.js';
 import type { RebuildPlan } from '../../../ingest/kafka/rebuild.js';
 import type { Logger } from '../../../util/log.js';
 import { ChainPolicy, orphans, type BaseReason } from './chain.js';
-import { decideRestore, loadChain, readCheckpoints, type AcceptedRestore, type ChainReadSteps, type FallbackReason, type RestoreDecision } from './restore.js';
+import { decideRestore, loadChain, readCheckpoints, stateFromOf, type AcceptedRestore, type ChainReadSteps, type FallbackReason, type RestoreDecision } from './restore.js';
 import { SegmentEncoder, type ItemTables, type SegmentFigures } from './segment.js';
-import type { BarrierSnapshot, ItemSink } from './snapshot.js';
+import { withStateFrom, type BarrierSnapshot, type ItemSink } from './snapshot.js';
 import { compressState, envelope, serializeState, STATE_FORMAT } from './state.js';
 import { HoldSplit } from './hold-split.js';
 
@@ -114,8 +114,12 @@ interface Captured {
 export class Checkpointer {
   private barrier = 0;
   private last: BarrierFigures | null = null;
-  /** The barrier in progress: an interval barrier is skipped meanwhile, others wait for it. */
+  /** The barrier in progress, up to its commit: one interval barrier waits for it, further ones are skipped; others wait. */
   private inFlight: Promise<boolean> | null = null;
+  /** An interval barrier waits for the one in progress. */
+  private intervalWaiting = false;
+  /** Tombstones and sweeps of committed barriers, one after the other (never rejects): the next barrier does not wait for them, take() does. */
+  private housekeeping: Promise<void> = Promise.resolve();
   /** Set at close: no barrier starts or writes any more. */
   private closed = false;
   failures = 0;
@@ -146,18 +150,31 @@ export class Checkpointer {
    * was held or a write failed (logged, counted by the store).
    */
   async take(why: string, atBoundary = true, skipIfBusy = false): Promise<boolean> {
-    // Barriers one at a time; interval ones never queue (a slow barrier would otherwise starve the input).
-    while (this.inFlight !== null) {
-      if (skipIfBusy) return false;
-      await this.inFlight.catch(() => false);
+    if (skipIfBusy && this.inFlight !== null) {
+      // One interval barrier waits for a slow one and starts as it commits (its interval has passed): without it the
+      // next started an interval later, and a crash before its commit re-read more than two intervals (a 6 h state's
+      // caught-up base took 74 s to commit). More never queue: a slow barrier would otherwise starve the input.
+      if (this.intervalWaiting) return false;
+      this.intervalWaiting = true;
+      try {
+        await this.inFlight.catch(() => false);
+      } finally {
+        this.intervalWaiting = false;
+      }
+      // Another barrier started meanwhile (caught up, shutdown): it covers this interval.
+      if (this.inFlight !== null) return false;
     }
+    // Barriers one at a time.
+    while (this.inFlight !== null) await this.inFlight.catch(() => false);
     if (skipIfBusy && this.overBudget() && (this.o.backlogged?.() ?? true)) return false;
     if (this.closed) return false;
     const p = this.barrierNow(why, atBoundary).finally(() => {
       if (this.inFlight === p) this.inFlight = null;
     });
     this.inFlight = p;
-    return p;
+    const ok = await p;
+    await this.housekeeping;
+    return ok;
   }
 
   /**
@@ -186,6 +203,7 @@ export class Checkpointer {
     let seg: SegmentRef | null = null;
     let payloads: Buffer[];
     let t2: number;
+    let stateFrom: Map<number, number | null>;
     try {
       await this.parts.flushOutputs();
       if (this.closed) throw new Closed();
@@ -197,7 +215,9 @@ export class Checkpointer {
       const chain = this.chain.manifest(seg, got.reason !== null);
       payloads = await Promise.all(got.frozen.map((f, i) => compressState(envelope(f, i === 0 ? chain : null))));
       const expect = this.expectation();
-      await Promise.all(snap.records.map((r, i) => this.o.store.write(r.key, payloads[i], { ...r.meta, formatVersion: expect.formatVersion, rulesVersion: expect.rulesVersion })));
+      const written = await Promise.all(snap.records.map((r, i) => this.o.store.write(r.key, payloads[i], { ...r.meta, formatVersion: expect.formatVersion, rulesVersion: expect.rulesVersion })));
+      // Records are sorted by partition: the first is the writer's, whose state partition holds the chain too.
+      stateFrom = new Map(snap.records.map((r, i) => [r.key.partition, stateFromOf({ offset: written[i].offset }, i === 0 ? chain : [])]));
     } catch (e) {
       // The parts handed out their changes: whatever reached the topic, the next barrier is a base.
       this.chain.failed(seg);
@@ -206,7 +226,7 @@ export class Checkpointer {
       this.o.log.warn(`checkpoint ${got.snap.barrier} (${why}) not written, offsets not committed (the previous checkpoint stays the latest): ${(e as Error).message}`);
       return false;
     }
-    await this.committed(got, seg, payloads, why, heldMs, t2);
+    await this.committed(got, seg, payloads, why, heldMs, t2, stateFrom);
     return true;
   }
 
@@ -273,24 +293,18 @@ export class Checkpointer {
   }
 
   /** Records durable: commit, tombstone what a newer base made useless, figures. */
-  private async committed(got: Captured, seg: SegmentRef, payloads: readonly Buffer[], why: string, heldMs: number, t2: number): Promise<void> {
+  private async committed(got: Captured, seg: SegmentRef, payloads: readonly Buffer[], why: string, heldMs: number, t2: number, stateFrom: ReadonlyMap<number, number | null>): Promise<void> {
     const { snap } = got;
     const drop = this.chain.durable(seg, got.reason !== null, snap.records.map((r) => r.key.partition));
     try {
-      await this.parts.commitExactly(snap.plan);
+      await this.parts.commitExactly(withStateFrom(snap.plan, stateFrom));
     } catch (e) {
       this.chain.undeleted(drop);
       throw e;
     }
-    // Until durable and committed: the tombstones and the sweep below are housekeeping.
+    // Durable and committed: the tombstones and the sweep are housekeeping, off the next barrier's path.
     const writeMs = this.o.now() - t2;
-    if (drop.length > 0) {
-      await this.o.store.deleteSegments(drop).catch((e: unknown) => {
-        this.chain.undeleted(drop);
-        this.o.log.warn(`checkpoint ${snap.barrier}: ${drop.length} old segments not deleted, trying again after the next barrier: ${(e as Error).message}`);
-      });
-    }
-    if (got.reason === 'generation') await this.sweep(snap, seg);
+    this.housekeeping = this.housekeeping.then(() => this.tidy(snap, seg, drop, got.reason === 'generation'));
     const kind = got.reason ?? 'delta';
     const items = got.figures.upserts + got.figures.removes;
     this.o.metrics?.segment?.({ kind: got.reason === null ? 'delta' : 'base', bytes: seg.bytes, upserts: got.figures.upserts, removes: got.figures.removes });
@@ -298,6 +312,17 @@ export class Checkpointer {
     this.last = { barrier: snap.barrier, records: payloads.length, bytes, kind, segmentBytes: seg.bytes, items, heldMs, writeMs };
     const seg1 = got.reason === null ? `delta of ${items} items` : `base (${got.reason}) of ${items} items`;
     this.o.log.info(`checkpoint ${snap.barrier} (${why}): ${payloads.length} partitions, ${bytes} bytes, segment ${seg1} ${seg.bytes} bytes, chain of ${this.chain.current.length} (captured in ${heldMs} ms at a batch boundary: ${got.split}; written in ${this.last.writeMs} ms), offsets committed`);
+  }
+
+  /** Tombstones what a newer base made useless; after a generation's first base, the orphans too. */
+  private async tidy(snap: BarrierSnapshot, seg: SegmentRef, drop: readonly SegmentRef[], generationBase: boolean): Promise<void> {
+    if (drop.length > 0) {
+      await this.o.store.deleteSegments(drop).catch((e: unknown) => {
+        this.chain.undeleted(drop);
+        this.o.log.warn(`checkpoint ${snap.barrier}: ${drop.length} old segments not deleted, trying again after the next barrier: ${(e as Error).message}`);
+      });
+    }
+    if (generationBase) await this.sweep(snap, seg);
   }
 
   /** After a generation's first base: tombstones the segments under its writer partition that no manifest can name any more (chain.ts orphans). */

@@ -41,6 +41,8 @@ export interface ReadCheckpoint {
   readonly record: StateRecord;
   readonly chain: readonly SegmentRef[] | null;
   readonly offsets: Readonly<Record<Stream, number>>;
+  /** Where the store holds its first record (a state topic offset), when it says. */
+  readonly offset?: number | null;
   /** The partition's checkpoint before this one (the store's other slot), decoded; null when none or unreadable. */
   readonly previous?: ReadCheckpoint | null;
 }
@@ -66,9 +68,10 @@ type Read = { ok: true; value: ReadCheckpoint } | { ok: false; reason: FallbackR
 /** Reads and decodes the latest checkpoint of every planned partition (parallel). */
 export async function readCheckpoints(store: CheckpointStore, group: string, plans: readonly RebuildPlan[], expect: CheckpointExpectation): Promise<Read[]> {
   return Promise.all(plans.map(async (pl): Promise<Read> => {
-    const r = await store.readLatest({ group, partition: pl.p }, expect);
+    // From where the commit says its checkpoint lies (an older commit without it: the whole partition).
+    const r = await store.readLatest({ group, partition: pl.p }, expect, pl.checkpoint === null ? null : pl.stateFrom ?? null);
     if (!r.ok) return { ok: false, reason: r.reason, detail: `p${pl.p}: ${r.detail}` };
-    const decode = (c: Checkpoint): ReadCheckpoint => ({ p: pl.p, ...decodeState(c.payload), offsets: c.meta.offsets });
+    const decode = (c: Checkpoint): ReadCheckpoint => ({ p: pl.p, ...decodeState(c.payload), offsets: c.meta.offsets, offset: c.offset ?? null });
     let previous: ReadCheckpoint | null = null;
     try {
       previous = r.previous === null ? null : decode(r.previous);
@@ -115,10 +118,20 @@ export function decideRestore(plans: readonly RebuildPlan[], reads: readonly Rea
     if (low !== undefined) return { ok: false, reason: 'below_log_start', detail: `p${pl.p}: ${low} position ${c.offsets[low]} is below the log start ${pl.logStart[low]}` };
     const rebuildFrom = {} as Record<Stream, number>;
     for (const s of STREAMS) rebuildFrom[s] = Math.min(pl.starts[s], c.offsets[s]);
-    out.push({ ...pl, starts: { ...c.offsets }, resume: { checkpoint: { epoch: rec.epoch, barrier: rec.barrier }, rebuildFrom } });
+    out.push({ ...pl, starts: { ...c.offsets }, resume: { checkpoint: { epoch: rec.epoch, barrier: rec.barrier }, rebuildFrom, stateFrom: stateFromOf(c, pl.p === sorted[0].p ? chain : []) } });
   }
   const torn = Math.max(...[...newest.values()].map((c) => c.record.barrier));
   return { ok: true, records: new Map([...got].map(([p, v]) => [p, v.record])), plans: out, barrier, chain, torn: torn > barrier ? torn : null };
+}
+
+/**
+ * Where a later restore of this checkpoint may start reading its partition of the state topic: its first
+ * record, and for the writer partition the chain's base (the segments lie in the same state partition).
+ * Null when the store did not say: that restore reads the whole partition.
+ */
+export function stateFromOf(c: Pick<ReadCheckpoint, 'offset'>, chain: readonly SegmentRef[]): number | null {
+  const at = [c.offset ?? null, ...chain.map((s) => s.offset ?? null)];
+  return at.every((x) => x !== null) ? Math.min(...(at as number[])) : null;
 }
 
 /**

@@ -10,7 +10,7 @@
  * metadata for a restart that cannot use the checkpoint.
  */
 import type { CheckpointKey, CheckpointMeta } from '../../../ingest/checkpoint-store.js';
-import { encodeMeta } from '../../../ingest/kafka/offsets.js';
+import { decodeMeta, encodeMeta } from '../../../ingest/kafka/offsets.js';
 import type { CommitEntry, CommitPlan } from '../../../ingest/kafka/partition-targets.js';
 import type { Stream } from '../../../events/index.js';
 import type { GenerationParts } from '../partition-feed.js';
@@ -99,3 +99,16 @@ export function snapshotGeneration(
   return { barrier, writer: { partition: tasks[0].partition, epoch: tasks[0].epoch }, records, plan: { entries, committed: () => floorPlan.committed() } };
 }
 
+
+/**
+ * The barrier's commit with, per partition, where a restore may start reading the state topic
+ * (`stateFrom`, known once its records are written): the commit metadata's `s`.
+ */
+export function withStateFrom(plan: CommitPlan, stateFrom: ReadonlyMap<number, number | null>): CommitPlan {
+  const entries = plan.entries.map((e) => {
+    const m = decodeMeta(e.metadata);
+    const from = stateFrom.get(e.partition) ?? null;
+    return m === null || from === null ? e : { ...e, metadata: encodeMeta({ ...m, stateFrom: from }) };
+  });
+  return { entries, committed: () => plan.committed() };
+}
