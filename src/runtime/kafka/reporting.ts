@@ -58,19 +58,24 @@ export class Reporting {
     return `${s.records} records (${rate}/s), lag ${lag ?? '?'}, ${poison} dead-lettered, ${s.commits} commits | partitions ${tasks.map((t) => t.partition).join(',') || '-'} | min watermark ${w} | open attempts ${open} | sink backlog ${backlog}${this.o.source.pausedForSink ? ' (paused)' : ''} | anomalies: ${kinds}`;
   }
 
-  /** Records behind the high watermarks of the assigned partitions (null while one has not reported yet). */
+  /**
+   * Records behind the log ends of the assigned partitions: the later of the last fetch's high watermark and
+   * the admin's refresh (null while neither has reported for one). The admin's is what a quiet partition has:
+   * with the fetch's alone, a restore on a quiet feed showed `lag ?` for minutes, and an unknown lag counts
+   * as a backlog, so the hold budget kept its first barrier waiting (5 min on the 6 h state).
+   */
   lag(): number | null {
     if (!this.o.tasks.holdsState) return null;
     const topics = this.o.config.topics;
     let lag = 0;
     for (const t of this.o.tasks.tasks()) {
       for (const s of STREAMS) {
-        const hw = this.o.source.highWatermark(topics[s], t.partition);
-        if (hw === undefined) {
+        const end = this.o.source.logEnd(topics[s], t.partition);
+        if (end === undefined) {
           if (t.logs[s].next === t.logs[s].start && this.o.source.endOffset(topics[s], t.partition) === t.logs[s].start) continue;
           return null;
         }
-        lag += Math.max(0, hw - t.logs[s].next);
+        lag += Math.max(0, end - t.logs[s].next);
       }
     }
     return lag;
