@@ -7,7 +7,8 @@ import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { RebuildPlan } from '../../src/ingest/kafka/rebuild.js';
 import { decodeMeta, encodeMeta } from '../../src/ingest/kafka/offsets.js';
-import { decideRestore } from '../../src/runtime/kafka/checkpoint/restore.js';
+import { decideRestore, readCheckpoints } from '../../src/runtime/kafka/checkpoint/restore.js';
+import type { CheckpointStore } from '../../src/ingest/checkpoint-store.js';
 import { withStateFrom } from '../../src/runtime/kafka/checkpoint/snapshot.js';
 import { decodeState, encodeState, STATE_FORMAT, type StateRecord } from '../../src/runtime/kafka/checkpoint/state.js';
 
@@ -50,6 +51,18 @@ describe('checkpoint restore decision', () => {
     // A segment the store did not place: the writer's partition is read whole.
     const e = decideRestore([plan(0), plan(1)], [withOffsets(read(0, record(0)), 900, [400]), withOffsets(read(1, record(1)), 35)]);
     expect(e.ok && e.plans.map((pl) => pl.resume?.stateFrom)).toEqual([null, 35]);
+  });
+
+  it('reads each partition from the state position its commit names; without a checkpoint named, from the start', async () => {
+    const asked: [number, number | null | undefined][] = [];
+    const store = {
+      readLatest: async (key: { partition: number }, _e: unknown, from?: number | null) => {
+        asked.push([key.partition, from]);
+        return { ok: false, reason: 'missing', detail: 'none', skipped: [] };
+      },
+    } as unknown as CheckpointStore;
+    await readCheckpoints(store, 'g', [plan(0, { stateFrom: 400 }), plan(1, { stateFrom: null }), plan(2, { checkpoint: null, stateFrom: 7 })], { formatVersion: STATE_FORMAT, rulesVersion: 'r' });
+    expect(asked).toEqual([[0, 400], [1, null], [2, null]]);
   });
 
   it('a barrier\'s commit carries each partition\'s state position once its records are written (none where the store did not say)', () => {

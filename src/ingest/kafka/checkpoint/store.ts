@@ -150,10 +150,11 @@ export class KafkaCheckpointStore implements CheckpointStore {
       // One record batch at a time: the segment is never held whole here.
       let batch: Message[] = [];
       let held = 0;
+      // Where the first batch landed, and only the first: a later batch's offset would skip the chunks before it.
       let offset: number | null | undefined;
       const send = async () => {
         const at = await this.sendAll(batch);
-        offset ??= at;
+        if (offset === undefined) offset = at;
       };
       const budget = this.ready().info.maxMessageBytes - 1024;
       const total = await chunkStream(pieces, this.chunkBytes, async (value, i) => {
