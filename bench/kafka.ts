@@ -14,7 +14,7 @@
  * they do in production, instead of all at the end (a 10 min workload measured
  * mostly the final flush).
  *
- *   node --import tsx bench/kafka.ts [--minutes 30] [--tps 100] [--partitions 4] [--registry-less] [--no-peer]
+ *   node --import tsx bench/kafka.ts [--minutes 30] [--tps 100] [--partitions 4] [--registry-less] [--no-peer] [--cpu-prof DIR]
  *   node --import tsx bench/kafka.ts --peer [--minutes 30] [--tps 100] [--partitions 4]   (only the peer comparison)
  *   node --import tsx bench/kafka.ts --recovery [flags of bench/recovery.ts]   (restart after SIGKILL, checkpoints)
  *
@@ -47,6 +47,8 @@ export interface KafkaBenchOptions {
   readonly minutes?: number;
   readonly tps?: number;
   readonly partitions?: number;
+  /** Each end-to-end child writes a V8 CPU profile (`--cpu-prof`) into this folder (bench/cpu-profile-top.ts reads it). */
+  readonly cpuProfDir?: string;
 }
 
 interface E2eResult {
@@ -118,9 +120,10 @@ async function e2eChild(args: { brokers: string; registry: string | null; topics
   }
 }
 
-function runChild(payload: object): Promise<E2eResult> {
+function runChild(payload: object, cpuProfDir?: string): Promise<E2eResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--e2e', JSON.stringify(payload)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+    const prof = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`];
+    const p = spawn(process.execPath, [...prof, '--import', 'tsx', new URL(import.meta.url).pathname, '--e2e', JSON.stringify(payload)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
     let out = '';
     p.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     p.on('exit', (code) => {
@@ -153,7 +156,7 @@ export async function benchKafka(opts: KafkaBenchOptions = {}): Promise<Row[]> {
     const noopRate = total / noopSecs;
     rows.push({ benchmark: 'kafkajs consume, no-op eachBatch', value: `${fmt(noopRate)}/s`, note: `${noopSecs.toFixed(2)} s, one consumer, 1 MB per partition per fetch` });
     for (const skipRaw of [false, true]) {
-      const r = await runChild({ brokers: brokersText, registry, topics, skipRaw, total });
+      const r = await runChild({ brokers: brokersText, registry, topics, skipRaw, total }, opts.cpuProfDir);
       const rate = r.records / r.seconds;
       const flag = skipRaw ? ' --skip-raw-events' : '';
       rows.push({
@@ -193,7 +196,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (argv.includes('--recovery')) rows = await benchRecovery(recoveryFlags(argv));
   else if (argv.includes('--peer')) rows = await benchPeer({ ...workload, requested: true });
   else {
-    rows = await benchKafka({ ...workload, ...(argv.includes('--registry-less') ? { registry: null } : {}) });
+    const profAt = argv.indexOf('--cpu-prof');
+    const cpuProfDir = profAt >= 0 ? argv[profAt + 1] : undefined;
+    rows = await benchKafka({ ...workload, cpuProfDir, ...(argv.includes('--registry-less') ? { registry: null } : {}) });
     if (!argv.includes('--no-peer')) rows.push(...(await benchPeer(workload)));
   }
   console.log(printTable(rows));

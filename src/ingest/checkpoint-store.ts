@@ -126,8 +126,11 @@ export interface CheckpointStore {
   readSegments(refs: readonly SegmentRef[]): Promise<SegmentRead[]>;
   /** Tombstones every chunk of the named segments (durable when it resolves). Idempotent. */
   deleteSegments(refs: readonly SegmentListing[]): Promise<void>;
-  /** Every segment of `group` written under writer partition `partition` still on the topic (to sweep orphans). */
-  listSegments(group: string, partition: number): Promise<SegmentListing[]>;
+  /**
+   * Every segment of `group` written under writer partition `partition` still on the topic (to sweep orphans);
+   * with `before`, the partition as it was at that offset: segments written below it, tombstones written later not seen.
+   */
+  listSegments(group: string, partition: number, before?: number): Promise<SegmentListing[]>;
   /** Resolves once the checkpoint is durable (acknowledged by every in-sync replica). Writes of one key are serialised. */
   write(key: CheckpointKey, payload: Uint8Array, meta: CheckpointMeta): Promise<CheckpointWritten>;
   /**

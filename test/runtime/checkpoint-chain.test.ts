@@ -373,6 +373,9 @@ describe('checkpointer with a chain', () => {
     await b.ck.take('interval');
     expect(a.store.segmentNames()).toEqual(['2/1']);
     expect(b.got.filter((l) => /3 orphan segments of p0 deleted/.test(l.msg))).toHaveLength(1);
+    // The sweep read only what lies below b's base (the orphans), not the base itself.
+    expect(a.store.listedBefore.at(-1)).toBe(a.store.segmentOffsets.get('0/2/1'));
+    expect(a.store.segmentOffsets.get('0/2/1')).toBeGreaterThan(0);
     // A zombie of epoch 1 writes on: its sweep leaves the newer owner's segments alone.
     const zombie = harness({ store: a.store, epoch: 1 });
     await zombie.ck.take('interval');

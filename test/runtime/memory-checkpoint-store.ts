@@ -13,6 +13,11 @@ export class MemoryCheckpointStore implements CheckpointStore {
   readonly previous = new Map<number, { payload: Buffer; meta: CheckpointMeta; seq: number }>();
   /** Segment chunks by segmentName (partition/epoch/barrier). */
   readonly segments = new Map<string, Map<number, Buffer>>();
+  /** Where each segment's first chunk landed: one offset per chunk, in the order written, as on the topic. */
+  readonly segmentOffsets = new Map<string, number>();
+  private nextOffset = 0;
+  /** The `before` of each listSegments call (undefined: the whole partition). */
+  readonly listedBefore: (number | undefined)[] = [];
   readonly steps: string[] = [];
   /** Throws on a record write of this partition / on a segment write, while set. */
   failWrite: number | 'all' | null = null;
@@ -53,18 +58,25 @@ export class MemoryCheckpointStore implements CheckpointStore {
       chunks.set(i, c);
     });
     this.segments.set(segmentName(id), chunks);
-    return { ...id, ...total };
+    const offset = this.nextOffset;
+    this.segmentOffsets.set(segmentName(id), offset);
+    this.nextOffset += chunks.size;
+    return { ...id, ...total, offset };
   }
 
   async readSegments(refs: readonly SegmentRef[]): Promise<SegmentRead[]> {
     return refs.map((r) => assembleSegment(r, this.segments.get(segmentName(r)) ?? new Map()));
   }
 
-  async listSegments(group: string, partition: number): Promise<SegmentListing[]> {
-    return [...this.segments].map(([name, chunks]) => {
-      const [p, epoch, barrier] = name.split('/').map(Number);
-      return { group, partition: p, epoch, barrier, chunks: chunks.size };
-    }).filter((s) => s.partition === partition);
+  async listSegments(group: string, partition: number, before?: number): Promise<SegmentListing[]> {
+    this.listedBefore.push(before);
+    return [...this.segments]
+      .filter(([name]) => before === undefined || this.segmentOffsets.get(name)! < before)
+      .map(([name, chunks]) => {
+        const [p, epoch, barrier] = name.split('/').map(Number);
+        return { group, partition: p, epoch, barrier, chunks: chunks.size };
+      })
+      .filter((s) => s.partition === partition);
   }
 
   async deleteSegments(refs: readonly SegmentListing[]): Promise<void> {

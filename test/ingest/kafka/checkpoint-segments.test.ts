@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SegmentId, SegmentRead } from '../../../src/ingest/checkpoint-store.js';
+import type { SegmentId, SegmentRead, SegmentRef } from '../../../src/ingest/checkpoint-store.js';
 import { createKafka } from '../../../src/ingest/kafka/client.js';
 import { statePartition } from '../../../src/ingest/kafka/checkpoint/format.js';
 import { assembleSegment, chunkStream, parseSegmentKey, segmentChunkKey } from '../../../src/ingest/kafka/checkpoint/segments.js';
@@ -179,7 +179,7 @@ describeKafka('checkpoint segments on a compacted topic', (env) => {
     const store = await newStore(10);
     // Partitions 0 and 2 share state partition 0; another group writes the same segment ids.
     const ids = [{ group, partition: 0, epoch: 1, barrier: 1 }, { group, partition: 0, epoch: 1, barrier: 2 }, { group, partition: 2, epoch: 5, barrier: 1 }];
-    const refs = [];
+    const refs: SegmentRef[] = [];
     for (const [i, id] of ids.entries()) {
       refs.push(await store.writeSegment(id, [Buffer.from(`segment ${i} `.repeat(i + 2))]));
       await store.write({ group, partition: id.partition }, Buffer.from(`record ${i}`), meta);
@@ -195,6 +195,11 @@ describeKafka('checkpoint segments on a compacted topic', (env) => {
     // What a sweep sees: this group's segments of writer partition 0 with chunks left (not the tombstoned one, not p2's, not the other group's).
     expect(await reader.listSegments(group, 0)).toEqual([{ ...ids[1], chunks: refs[1].chunks }]);
     expect(await reader.listSegments(group, 2)).toEqual([{ ...ids[2], chunks: refs[2].chunks }]);
+    // The partition as it was at an offset (a sweep does not read the base it follows): what was written
+    // below it, tombstones written later not seen (refs[0]'s came after refs[2]).
+    expect(await reader.listSegments(group, 2, refs[2].offset)).toEqual([]);
+    expect(await reader.listSegments(group, 0, refs[2].offset)).toEqual([0, 1].map((i) => ({ ...ids[i], chunks: refs[i].chunks })));
+    expect(await reader.listSegments(group, 0, refs[1].offset)).toEqual([{ ...ids[0], chunks: refs[0].chunks }]);
     const rec = await reader.readLatest({ group, partition: 2 }, expectation);
     expect(rec.ok && rec.checkpoint.payload.toString()).toBe('record 2');
   }, 60_000);

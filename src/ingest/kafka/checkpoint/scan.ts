@@ -29,6 +29,8 @@ export interface ScanOptions {
    * (a commit's recorded position, docs/kafka.md "Restore speed"). Absent: the partition's start.
    */
   readonly from?: number;
+  /** The offset to stop before, when lower than the partition's end: what the caller needs lies below it. */
+  readonly until?: number;
 }
 
 export interface ScanResult {
@@ -74,11 +76,11 @@ export async function scanKey(kafka: Kafka, admin: Admin, key: CheckpointKey, o:
 
 /**
  * Reads the partition from its start (or `o.from`) to the end offset seen
- * when the scan begins, handing every record to `apply` (which keeps what it needs).
+ * when the scan begins (or `o.until`, if lower), handing every record to `apply` (which keeps what it needs).
  */
 export async function scanPartition(kafka: Kafka, admin: Admin, group: string, o: ScanOptions, apply: (m: KafkaMessage) => void): Promise<{ endOffset: number; recordsRead: number }> {
   const ends = await endOffset(admin, o.topic, o.partition);
-  const high = ends.high;
+  const high = Math.min(ends.high, o.until ?? Infinity);
   const low = Math.max(ends.low, o.from ?? 0);
   if (high <= low) return { endOffset: high, recordsRead: 0 };
   const consumer = kafka.consumer({

@@ -203,10 +203,11 @@ export class KafkaCheckpointStore implements CheckpointStore {
     return got.result(mine);
   }
 
-  async listSegments(group: string, partition: number): Promise<SegmentListing[]> {
+  async listSegments(group: string, partition: number, before?: number): Promise<SegmentListing[]> {
     const { admin, info } = this.ready();
     const found = new SegmentLister(group, partition);
-    await scanPartition(this.o.kafka, admin, group, this.scanOptions(statePartition({ group, partition }, info.partitions)), (m) => found.apply(m));
+    const o = this.scanOptions(statePartition({ group, partition }, info.partitions));
+    await scanPartition(this.o.kafka, admin, group, before === undefined ? o : { ...o, until: before }, (m) => found.apply(m));
     return found.result();
   }
 

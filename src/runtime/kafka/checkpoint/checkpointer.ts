@@ -200,10 +200,7 @@ export class Checkpointer {
     const got = atBoundary ? await this.parts.atBatchBoundary(() => this.capture()) : await this.capture();
     if (got === null) return false;
     const heldMs = this.o.now() - t0;
-    let seg: SegmentRef | null = null;
-    let payloads: Buffer[];
-    let t2: number;
-    let stateFrom: Map<number, number | null>;
+    let seg: SegmentRef | null = null, payloads: Buffer[], t2: number, stateFrom: Map<number, number | null>;
     try {
       await this.parts.flushOutputs();
       if (this.closed) throw new Closed();
@@ -322,13 +319,15 @@ export class Checkpointer {
         this.o.log.warn(`checkpoint ${snap.barrier}: ${drop.length} old segments not deleted, trying again after the next barrier: ${(e as Error).message}`);
       });
     }
-    if (generationBase) await this.sweep(snap, seg);
+    if (generationBase) await this.sweep(snap, seg, drop);
   }
 
-  /** After a generation's first base: tombstones the segments under its writer partition that no manifest can name any more (chain.ts orphans). */
-  private async sweep(snap: BarrierSnapshot, base: SegmentRef): Promise<void> {
+  /** After a generation's first base: tombstones the segments of its writer partition written before it (below its offset: the
+   * base, often the topic's largest, holds none; the tombstones of `dropped` lie above) that no manifest can name (chain.ts orphans). */
+  private async sweep(snap: BarrierSnapshot, base: SegmentRef, dropped: readonly SegmentRef[]): Promise<void> {
     try {
-      const found = orphans(await this.o.store.listSegments(this.o.group, snap.writer.partition), snap.writer, base.barrier, this.chain.current);
+      const listed = await this.o.store.listSegments(this.o.group, snap.writer.partition, base.offset);
+      const found = orphans(listed.filter((s) => !dropped.some((d) => d.epoch === s.epoch && d.barrier === s.barrier)), snap.writer, base.barrier, this.chain.current);
       if (found.length === 0) return;
       await this.o.store.deleteSegments(found);
       this.o.log.info(`checkpoint ${snap.barrier}: ${found.length} orphan segment${found.length > 1 ? 's' : ''} of p${snap.writer.partition} deleted (of a write cut short, or of a chain no restore took)`);
