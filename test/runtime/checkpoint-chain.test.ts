@@ -356,6 +356,8 @@ describe('checkpointer with a chain', () => {
     await restarted.ck.take('interval');
     expect(restarted.segments.map((s) => s.kind)).toEqual(['base']);
     expect(h.store.segmentBarriers()).toEqual([4]);
+    // The restored chain, tombstoned after the base, is not swept again as an orphan.
+    expect(restarted.got.filter((l) => /orphan segment/.test(l.msg))).toEqual([]);
   });
 
   it('sweeps the orphans a crashed writer left (a torn barrier, a chain no restore took) after the next writer\'s first base; a zombie never sweeps a newer epoch', async () => {

@@ -16,6 +16,8 @@ export class MemoryCheckpointStore implements CheckpointStore {
   /** Where each segment's first chunk landed: one offset per chunk, in the order written, as on the topic. */
   readonly segmentOffsets = new Map<string, number>();
   private nextOffset = 0;
+  /** Segments tombstoned: their chunk count and where the tombstones landed (a listing before that offset still sees them). */
+  private readonly deleted = new Map<string, { chunks: number; at: number }>();
   /** The `before` of each listSegments call (undefined: the whole partition). */
   readonly listedBefore: (number | undefined)[] = [];
   readonly steps: string[] = [];
@@ -58,6 +60,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
       chunks.set(i, c);
     });
     this.segments.set(segmentName(id), chunks);
+    this.deleted.delete(segmentName(id));
     const offset = this.nextOffset;
     this.segmentOffsets.set(segmentName(id), offset);
     this.nextOffset += chunks.size;
@@ -70,11 +73,13 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async listSegments(group: string, partition: number, before?: number): Promise<SegmentListing[]> {
     this.listedBefore.push(before);
-    return [...this.segments]
+    const live = [...this.segments].map(([name, chunks]) => [name, chunks.size] as const);
+    const tombstonedLater = before === undefined ? [] : [...this.deleted].filter(([, d]) => d.at >= before).map(([name, d]) => [name, d.chunks] as const);
+    return [...live, ...tombstonedLater]
       .filter(([name]) => before === undefined || this.segmentOffsets.get(name)! < before)
       .map(([name, chunks]) => {
         const [p, epoch, barrier] = name.split('/').map(Number);
-        return { group, partition: p, epoch, barrier, chunks: chunks.size };
+        return { group, partition: p, epoch, barrier, chunks };
       })
       .filter((s) => s.partition === partition);
   }
@@ -82,7 +87,13 @@ export class MemoryCheckpointStore implements CheckpointStore {
   async deleteSegments(refs: readonly SegmentListing[]): Promise<void> {
     this.steps.push(`delete ${refs.map((r) => r.barrier).join(',')}`);
     if (this.failDelete) throw new Error('tombstones refused');
-    for (const r of refs) this.segments.delete(segmentName(r));
+    for (const r of refs) {
+      const chunks = this.segments.get(segmentName(r));
+      if (chunks === undefined) continue;
+      this.segments.delete(segmentName(r));
+      this.deleted.set(segmentName(r), { chunks: chunks.size, at: this.nextOffset });
+      this.nextOffset += chunks.size;
+    }
   }
 
   /** Barriers of the segments present, ascending. */
