@@ -198,6 +198,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   else {
     const profAt = argv.indexOf('--cpu-prof');
     const cpuProfDir = profAt >= 0 ? argv[profAt + 1] : undefined;
+    if (profAt >= 0 && (cpuProfDir === undefined || cpuProfDir.startsWith('--'))) throw new Error('--cpu-prof needs a folder: --cpu-prof DIR');
     rows = await benchKafka({ ...workload, cpuProfDir, ...(argv.includes('--registry-less') ? { registry: null } : {}) });
     if (!argv.includes('--no-peer')) rows.push(...(await benchPeer(workload)));
   }
