@@ -22,7 +22,7 @@ const { tasks, stage, duplicates, feed } = runWorkload();
 let events = 0;
 for (const r of simulate({ seed: 3, minutes, tps, startMs: SIM_DEFAULTS.startMs }).records) if (feed(r)) events++;
 const parts = { tasks, stage, ledger: new Ledger(), duplicates, reversals: new ReversalRouter(), cardEpoch: 0 };
-const floorPlan = { entries: [], committed: () => undefined };
+const floorPlan = { entries: [], committed: () => undefined, current: () => true };
 let t0 = performance.now();
 // The item tables (a base: every item) into a segment as the barrier writes it (checkpoint/segment.ts).
 const segment = new SegmentEncoder(1);

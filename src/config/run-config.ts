@@ -73,7 +73,7 @@ export const RUN_CONFIG_SCHEMA = {
       dataDir: str(null, 'embedded ClickHouse data folder (default ./data; not with CLICKHOUSE_URL)'),
       skipRawEvents: bool(false, 'do not write events_raw (the evidence copy; most of the write cost)'),
       sinkHighWaterRows: int(100_000, 1_000, 'rows buffered for ClickHouse at which fetching pauses'),
-      sinkBatchRows: int(10_000, 100, 'rows per ClickHouse insert'),
+      sinkBatchRows: int(25_000, 100, 'rows per ClickHouse insert'),
       dlqMaxQueued: int(10_000, 1, 'dead letters waiting for the brokers at which fetching waits for them'),
     }),
     run: section({

@@ -107,7 +107,7 @@ export function harness(o: { maxSegments?: number; chunkBytes?: number; store?: 
       return {
         barrier, writer: { partition: 0, epoch: o.epoch ?? 1 },
         records: [0, 1].map((p) => ({ key: { group: 'g', partition: p }, record: record(p, barrier), meta })),
-        plan: { entries: [], committed: () => void steps.push('committed') },
+        plan: { entries: [], committed: () => void steps.push('committed'), current: () => true },
       };
     },
     atBatchBoundary: async (fn) => {

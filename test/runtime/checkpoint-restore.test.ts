@@ -69,7 +69,7 @@ describe('checkpoint restore decision', () => {
     let committed = 0;
     const meta = encodeMeta({ floor: 5, epoch: 2, ck: { epoch: 2, barrier: 9 }, rebuildFrom: 3 });
     const entry = (partition: number) => ({ topic: 't', partition, offset: 40, floor: 5, metadata: meta });
-    const plan = withStateFrom({ entries: [entry(0), entry(1), entry(2)], committed: () => void committed++ }, new Map([[0, 400], [1, null]]));
+    const plan = withStateFrom({ entries: [entry(0), entry(1), entry(2)], committed: () => void committed++, current: () => true }, new Map([[0, 400], [1, null]]));
     expect(plan.entries.map((e) => decodeMeta(e.metadata)?.stateFrom)).toEqual([400, null, null]);
     expect(decodeMeta(plan.entries[0].metadata)).toEqual({ ...decodeMeta(meta), stateFrom: 400 });
     plan.committed();

@@ -41,7 +41,7 @@ function renderSummary(result: RunResult, cfg: RunConfig): string {
     'ended by': result.reason === 'end-of-input' ? 'end of input (--until-end)' : 'signal',
     'records read': `${s.records} in ${secs.toFixed(1)} s (${Math.round(s.records / Math.max(secs, 0.001))}/s)`,
     'dead-lettered': `${Object.values(s.poison).reduce((a, b) => a + b, 0)} (${Object.entries(s.poison).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), ${s.deadLettersSent} sent to ${cfg.topics.dlq}`,
-    'commits / rebuilds / pauses': `${s.commits} / ${s.rebuilds} / ${s.pauses}`,
+    'commits / rebuilds / pauses': `${s.commits} / ${s.rebuilds} / ${s.pauses}${s.staleCommitsDropped > 0 ? ` (${s.staleCommitsDropped} commits of an ended generation dropped)` : ''}`,
     'alignment pauses': `${s.alignmentPauses} (input topic-partitions paused while ahead in event time)`,
     'checkpoints / restores': `${s.checkpoints} written / ${s.restores} restored`,
     'rebuild reconciliation': `${s.ledger.loaded} stored anomalies loaded, ${s.ledger.suppressedIdentical + s.ledger.suppressedLaterTrigger} re-emissions skipped, ${s.ledger.retracted} retracted, ${s.suppressedBelowFloor} below the floor`,

@@ -33,7 +33,7 @@ import { heldInputs } from './alignment.js';
 import { InputFlow } from './input-flow.js';
 import { SourceBatches } from './source-batches.js';
 import type { PartitionLag, SourceReports, SourceRunState, SourceStats } from './source-context.js';
-import { checkCoPartitioned, inputTopics, kafkaCall, partitionCounts, streamOfTopic } from './topics.js';
+import { checkCoPartitioned, inputTopics, isRebalancing, kafkaCall, partitionCounts, streamOfTopic } from './topics.js';
 
 export interface KafkaSourceOptions {
   readonly config: RunConfig;
@@ -59,11 +59,6 @@ export interface KafkaSourceOptions {
   readonly now: () => number;
   /** rules.time.maxFutureMs in force: records stamped further ahead of `now` are dead letters (record-placement.ts). */
   readonly maxFutureMs?: () => number;
-}
-
-function isRebalancing(e: unknown): boolean {
-  const t = (e as { type?: string })?.type;
-  return t === 'REBALANCE_IN_PROGRESS' || t === 'NOT_COORDINATOR_FOR_GROUP' || t === 'ILLEGAL_GENERATION' || t === 'UNKNOWN_MEMBER_ID';
 }
 
 export class KafkaSource implements GroupOffsets {
@@ -317,6 +312,10 @@ export class KafkaSource implements GroupOffsets {
     for (const s of STREAMS) this.consumer!.seek({ topic: this.cfg.topics[s], partition, offset: String(offsets[s]) });
   }
 
+  async commitsSettled(): Promise<void> {
+    await this.committing?.catch(() => undefined);
+  }
+
   async flushDeadLetters(): Promise<void> {
     await this.dlq?.flush();
   }
@@ -357,6 +356,8 @@ export class KafkaSource implements GroupOffsets {
   private async commitPlanned(plan: CommitPlan): Promise<void> {
     // Closed meanwhile (the drain committed already): nothing more is committed.
     if (this.o.state.closed) return;
+    // The generation it was planned in is gone (a rebalance while the outputs flushed): its offsets are not ours to commit.
+    if (!plan.current()) return void this.o.stats.staleCommitsDropped++;
     const entries = plan.entries.filter((e) => this.lastCommitted.get(`${e.topic}:${e.partition}`) !== `${e.offset}|${e.metadata}`);
     if (entries.length === 0) return;
     await kafkaCall('commit offsets', () => this.consumer!.commitOffsets(entries.map((e: CommitEntry) => ({ topic: e.topic, partition: e.partition, offset: String(e.offset), metadata: e.metadata }))));

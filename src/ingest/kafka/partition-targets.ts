@@ -48,6 +48,12 @@ export interface CommitPlan {
   readonly entries: readonly CommitEntry[];
   /** Called once the commit succeeded: the committed floors only grow. */
   committed(): void;
+  /**
+   * Still true while the generation the plan was taken in holds the partitions: checked right before the
+   * commit, since a member that froze while flushing may have rejoined meanwhile, and its old plan would
+   * overwrite the epoch a standby claimed in between.
+   */
+  current(): boolean;
 }
 
 export interface PartitionTargets {
@@ -73,4 +79,6 @@ export interface GroupOffsets {
   seek(partition: number, offsets: Readonly<Record<Stream, number>>): void;
   /** Waits until every dead letter published so far is acknowledged. */
   flushDeadLetters(): Promise<void>;
+  /** Waits for the commit in flight, if any (an ownership check reads the commits after it). */
+  commitsSettled(): Promise<void>;
 }

@@ -27,6 +27,8 @@ export interface SourceStats {
   misrouted: number;
   deadLettersSent: number;
   commits: number;
+  /** Commits planned in a generation that ended before they were sent: dropped (kafka-source.ts). */
+  staleCommitsDropped: number;
   pauses: number;
   /** Topic-partitions paused for running ahead in event time (alignment.ts). */
   alignmentPauses: number;

@@ -113,3 +113,9 @@ export async function kafkaCall<T>(what: string, fn: () => Promise<T>): Promise<
     throw new PosguardError('PG_KAFKA', `cannot ${what}: ${msg}`, { cause: e, retriable: (e as { retriable?: boolean })?.retriable ?? true });
   }
 }
+
+/** A kafkajs error that means the group is rebalancing (or this member left it). */
+export function isRebalancing(e: unknown): boolean {
+  const t = (e as { type?: string })?.type;
+  return t === 'REBALANCE_IN_PROGRESS' || t === 'NOT_COORDINATOR_FOR_GROUP' || t === 'ILLEGAL_GENERATION' || t === 'UNKNOWN_MEMBER_ID';
+}

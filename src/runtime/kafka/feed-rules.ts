@@ -16,6 +16,7 @@
 import type { RunConfig } from '../../config/run-config.js';
 import type { Rules } from '../../config/rules.js';
 import { STREAMS, type Stream } from '../../events/index.js';
+import { commitSpans } from '../../ingest/kafka/offsets.js';
 import { FeedStates, type FeedSnapshot, type FeedStateName } from './feed-state.js';
 import type { PartitionTask } from './partition-task.js';
 
@@ -121,4 +122,15 @@ export class FeedRules {
       frontier: snap?.frontier ?? -Infinity,
     };
   }
+}
+
+/**
+ * How far below its partition's watermark a record can no longer change
+ * anything (feeds.md, "Too old to matter"): the resolution horizon, or the
+ * engine's retention (plus the terminal clock slack) when rules make that the
+ * longer one, since an attempt still retained can still be re-decided.
+ */
+export function tooOldBelowMs(r: Rules): number {
+  const s = commitSpans(r);
+  return Math.max(s.horizonMs, s.retentionMs + s.floorSlackMs);
 }

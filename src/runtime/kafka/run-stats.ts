@@ -22,7 +22,7 @@ export interface RunStats extends SourceStats {
 export function newRunStats(): RunStats {
   return {
     records: 0, events: 0, poison: { empty: 0, bad_magic_byte: 0, unknown_schema: 0, undecodable: 0, contract: 0, event_time_in_future: 0, wrong_partition: 0 }, misrouted: 0,
-    deadLettersSent: 0, commits: 0, rebuilds: 0, keptStates: 0, restores: 0, checkpoints: 0, pauses: 0, alignmentPauses: 0, suppressedBelowFloor: 0, foreignDelivered: 0,
+    deadLettersSent: 0, commits: 0, staleCommitsDropped: 0, rebuilds: 0, keptStates: 0, restores: 0, checkpoints: 0, pauses: 0, alignmentPauses: 0, suppressedBelowFloor: 0, foreignDelivered: 0,
     ledger: { loaded: 0, suppressedIdentical: 0, suppressedLaterTrigger: 0, retracted: 0 },
   };
 }

@@ -23,9 +23,9 @@ import { PosguardError } from '../../errors.js';
 import { STREAMS, type Stream } from '../../events/index.js';
 import type { Logger } from '../../util/log.js';
 import { CardStage } from './card-stage.js';
-import { FeedRules, type FeedFigures } from './feed-rules.js';
+import { FeedRules, tooOldBelowMs, type FeedFigures } from './feed-rules.js';
 import { Ledger } from './ledger.js';
-import { commitSpans, epochVersion } from '../../ingest/kafka/offsets.js';
+import { epochVersion } from '../../ingest/kafka/offsets.js';
 import { PartitionFeed, type FeedContext, type GenerationParts } from './partition-feed.js';
 import type { CommitEntry, CommitPlan, GroupOffsets, PartitionTargets } from '../../ingest/kafka/partition-targets.js';
 import { PartitionTask, type TaskOutput } from './partition-task.js';
@@ -143,7 +143,8 @@ export class TaskManager implements PartitionTargets {
 
   private floorPlan(): CommitPlan | null {
     const st = this.current;
-    if (st === null || st.tasks.size === 0 || this.commits === 'checking-ownership') return null;
+    // A state of an older generation commits nothing: the group may have given its partitions to another member in between.
+    if (st === null || st.tasks.size === 0 || st.gen !== this.generation || this.commits === 'checking-ownership') return null;
     // One floor for the whole process: a reversal read on partition q may settle a debit of partition p.
     const tasks = [...st.tasks.values()];
     const active = tasks.filter((t) => !t.untouched());
@@ -159,6 +160,7 @@ export class TaskManager implements PartitionTargets {
       committed: () => {
         if (floor !== Infinity) for (const t of active) t.floor = Math.max(t.floor, floor);
       },
+      current: () => this.current === st && st.gen === this.generation && this.commits === 'open',
     };
   }
 
@@ -281,6 +283,7 @@ export class TaskManager implements PartitionTargets {
     this.commits = 'checking-ownership';
     let plans: RebuildPlan[];
     try {
+      await this.o.group.commitsSettled();
       plans = await this.o.group.plan(this.assignment);
     } finally {
       this.commits = 'open';
@@ -386,15 +389,4 @@ export class TaskManager implements PartitionTargets {
     if (this.current !== null) this.retire(this.current);
     return c;
   }
-}
-
-/**
- * How far below its partition's watermark a record can no longer change
- * anything (feeds.md, "Too old to matter"): the resolution horizon, or the
- * engine's retention (plus the terminal clock slack) when rules make that the
- * longer one, since an attempt still retained can still be re-decided.
- */
-function tooOldBelowMs(r: Rules): number {
-  const s = commitSpans(r);
-  return Math.max(s.horizonMs, s.retentionMs + s.floorSlackMs);
 }

@@ -38,6 +38,7 @@ class FakeGroup implements GroupOffsets {
   async claim(): Promise<void> {}
   seek(): void {}
   async flushDeadLetters(): Promise<void> {}
+  async commitsSettled(): Promise<void> {}
 }
 
 interface Captured {

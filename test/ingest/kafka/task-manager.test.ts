@@ -28,8 +28,12 @@ class FakeGroup implements GroupOffsets {
   readonly epochs = new Map<number, number>();
   readonly seeks: { partition: number; offsets: Record<Stream, number> }[] = [];
   hold: Promise<void> | null = null;
+  /** A commit in flight (commitsSettled waits for it); `planned` counts the reads of the commits. */
+  commitInFlight: Promise<void> | null = null;
+  planned = 0;
 
   async plan(partitions: readonly number[]): Promise<RebuildPlan[]> {
+    this.planned++;
     if (this.hold !== null) await this.hold;
     return partitions.map((p) => ({ p, epoch: (this.epochs.get(p) ?? -1) + 1, floor: -Infinity, starts: { terminal: 0, gateway: 0, bank: 0 }, checkpoint: null, committed: { terminal: -1, gateway: -1, bank: -1 }, logStart: { terminal: 0, gateway: 0, bank: 0 } }));
   }
@@ -43,6 +47,10 @@ class FakeGroup implements GroupOffsets {
   }
 
   async flushDeadLetters(): Promise<void> {}
+
+  async commitsSettled(): Promise<void> {
+    await this.commitInFlight;
+  }
 }
 
 function fakeStore(written: Anomaly[]): RunStore {
@@ -111,6 +119,41 @@ describe('TaskManager', () => {
     release();
     await ready;
     expect(tm.commitPlan()).not.toBeNull();
+  });
+
+  it('a plan taken before a rebalance is no longer current after it, kept state or not; the old state plans nothing meanwhile', async () => {
+    const { tm, stats, group } = setup();
+    tm.assigned(1, [0, 1]);
+    await tm.ready(1);
+    feed(tm, 1, 300);
+    const before = tm.commitPlan()!;
+    expect(before.current()).toBe(true);
+    // The member froze while flushing and rejoined: generation 2 is assigned before its commit is sent.
+    tm.assigned(2, [0, 1]);
+    expect(before.current()).toBe(false);
+    expect(tm.commitPlan()).toBeNull();
+    await tm.ready(2);
+    expect(stats.keptStates).toBe(1);
+    expect(before.current()).toBe(false);
+    const after = tm.commitPlan()!;
+    expect(after.current()).toBe(true);
+    expect(group.planned).toBe(2);
+  });
+
+  it('reads the commits for the ownership check only after the commit in flight settled', async () => {
+    const { tm, group } = setup();
+    tm.assigned(1, [0, 1]);
+    await tm.ready(1);
+    feed(tm, 1, 100);
+    let settle!: () => void;
+    group.commitInFlight = new Promise((r) => (settle = r));
+    tm.assigned(2, [0, 1]);
+    const ready = tm.ready(2);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(group.planned).toBe(1);
+    settle();
+    await ready;
+    expect(group.planned).toBe(2);
   });
 
   it('keeps the state across a rebalance that gave back the same partitions with the epochs unchanged', async () => {

@@ -96,7 +96,7 @@ export function snapshotGeneration(
     const ck = { epoch: t.epoch, barrier };
     return { ...e, offset: t.logs[stream].next, metadata: encodeMeta({ floor: Number.isFinite(e.floor) ? e.floor : null, epoch: t.epoch, ck, rebuildFrom: e.offset }) };
   });
-  return { barrier, writer: { partition: tasks[0].partition, epoch: tasks[0].epoch }, records, plan: { entries, committed: () => floorPlan.committed() } };
+  return { barrier, writer: { partition: tasks[0].partition, epoch: tasks[0].epoch }, records, plan: { entries, committed: () => floorPlan.committed(), current: () => floorPlan.current() } };
 }
 
 
@@ -110,5 +110,5 @@ export function withStateFrom(plan: CommitPlan, stateFrom: ReadonlyMap<number, n
     const from = stateFrom.get(e.partition) ?? null;
     return m === null || from === null ? e : { ...e, metadata: encodeMeta({ ...m, stateFrom: from }) };
   });
-  return { entries, committed: () => plan.committed() };
+  return { entries, committed: () => plan.committed(), current: () => plan.current() };
 }
