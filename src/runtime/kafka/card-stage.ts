@@ -12,6 +12,9 @@
  * no facts is left out of the minimum while others progress (an idle
  * partition would otherwise hold every card pattern back); a fact it sends
  * later behind the frontier is flagged late, which CardPatterns handles.
+ * Across processes (card-facts/stage2-task.ts) no event is seen here: the
+ * writer declares its source idle in its watermarks instead (declareIdle),
+ * and the wall-clock rule is off (idleMs Infinity).
  */
 import { CardPatterns } from '../../detect/patterns/card-patterns.js';
 import type { CardFact, CardPatternDetector, Emit, RulesSource } from '../../detect/patterns/types.js';
@@ -24,6 +27,8 @@ class Source implements CardPatternDetector {
   head = 0;
   frontier = -Infinity;
   lastActivity: number;
+  /** Its writer said it carries no traffic (a card-facts watermark marked idle): left out of the minimum like a quiet one. */
+  declaredIdle = false;
 
   constructor(private readonly stage: CardStage, now: number) {
     this.lastActivity = now;
@@ -89,6 +94,11 @@ export class CardStage {
     if (s !== undefined) s.lastActivity = this.now();
   }
 
+  /** The source's writer says whether it carries traffic (stage 2 over the card-facts topic, where no event is seen here). */
+  declareIdle(partition: number, idle: boolean): void {
+    (this.source(partition) as Source).declaredIdle = idle;
+  }
+
   get cardFrontier(): number {
     return this.frontier;
   }
@@ -101,7 +111,7 @@ export class CardStage {
     let anyActive = false;
     for (const s of this.sources.values()) {
       if (s.frontier < min) min = s.frontier;
-      const idle = s.pending() === 0 && now - s.lastActivity > this.idleMs && s.frontier !== Infinity;
+      const idle = s.pending() === 0 && (s.declaredIdle || now - s.lastActivity > this.idleMs) && s.frontier !== Infinity;
       if (!idle) {
         anyActive = true;
         if (s.frontier < minActive) minActive = s.frontier;

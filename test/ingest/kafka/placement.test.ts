@@ -3,6 +3,8 @@
  * the Java client's own test vectors, the far-future and wrong-partition
  * decisions, and the dead-letter reason classes they produce.
  */
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, buildRules } from '../../../src/config/rules.js';
