@@ -31,7 +31,7 @@ export function benchBrokers(): string {
 
 /** A run's own topics, under its prefix: nothing else reads or writes them, and they are deleted at the end. */
 export function benchTopics(prefix: string): TopicNames {
-  return { terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq`, state: `${prefix}.posguard.state` };
+  return { terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq`, state: `${prefix}.posguard.state`, cardFacts: `${prefix}.posguard.card-facts` };
 }
 
 /** The KAFKA_* security variables of this process (TLS, SASL), for the run config of a child. */

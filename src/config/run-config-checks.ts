@@ -79,7 +79,7 @@ function checkInput(c: Unresolved, bad: Bad): void {
 
 function checkTopics(t: Unresolved['topics'], bad: Bad): void {
   const seen = new Map<string, string>();
-  for (const k of ['terminal', 'gateway', 'bank', 'dlq', 'state'] as const) {
+  for (const k of ['terminal', 'gateway', 'bank', 'dlq', 'state', 'cardFacts'] as const) {
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(t[k])) throw bad(`topics.${k}`, `not a valid Kafka topic name: ${JSON.stringify(t[k])}`);
     if (seen.has(t[k])) throw bad(`topics.${k}`, `${t[k]} is also topics.${seen.get(t[k])}`);
     seen.set(t[k], k);

@@ -57,6 +57,7 @@ export const RUN_CONFIG_SCHEMA = {
       bank: str('bank.core.authorizations', 'bank-core events topic'),
       dlq: str('posguard.dlq', 'dead-letter topic for poison records'),
       state: str('posguard.state', 'compacted topic of the partition tasks\' checkpoints (docs/kafka.md, "Checkpoints")'),
+      cardFacts: str('posguard.card-facts', 'internal topic between the stages under the spread assignment: card facts keyed by card_token, and watermark markers (docs/architecture.md)'),
     }),
     input: section({
       format: { type: ['string', 'null'], enum: ['confluent', 'avro', 'json', null], default: null, description: 'value format: confluent (registry, the default when a registry URL is set), avro (plain, registry-less, the default otherwise), json' },
@@ -125,7 +126,7 @@ export interface RunConfig {
     readonly fromBeginning: boolean;
     readonly assignment: 'exact' | 'spread';
   };
-  readonly topics: { readonly terminal: string; readonly gateway: string; readonly bank: string; readonly dlq: string; readonly state: string };
+  readonly topics: { readonly terminal: string; readonly gateway: string; readonly bank: string; readonly dlq: string; readonly state: string; readonly cardFacts: string };
   readonly input: {
     readonly format: ValueFormatSetting;
     readonly registryUrl: string | null;

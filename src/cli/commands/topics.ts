@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { PosguardError } from '../../errors.js';
 import { checkKafkaAccess, createKafka } from '../../ingest/kafka/client.js';
 import { checkStateTopic, createStateTopic } from '../../ingest/kafka/checkpoint/topic.js';
-import { DEFAULT_TOPICS, checkCoPartitioned, createTopics, inputTopics, kafkaCall, partitionCounts, type TopicNames } from '../../ingest/kafka/topics.js';
+import { CARD_FACTS_RETENTION_MS, DEFAULT_TOPICS, checkCoPartitioned, createTopics, ensureCardFactsTopic, inputTopics, kafkaCall, partitionCounts, type TopicNames } from '../../ingest/kafka/topics.js';
 import { addKafkaSecurityOptions, kafkaOptionsFrom } from './kafka-options.js';
 
 export interface TopicsFlags {
@@ -21,6 +21,7 @@ export interface TopicsFlags {
   bankTopic?: string;
   dlqTopic?: string;
   stateTopic?: string;
+  cardFactsTopic?: string;
 }
 
 /** A connected admin client: brokers and security from the flags, the environment or --config (as `run`). */
@@ -39,6 +40,7 @@ function namesOf(flags: TopicsFlags): TopicNames {
     bank: flags.bankTopic ?? DEFAULT_TOPICS.bank,
     dlq: flags.dlqTopic ?? DEFAULT_TOPICS.dlq,
     state: flags.stateTopic ?? DEFAULT_TOPICS.state,
+    cardFacts: flags.cardFactsTopic ?? DEFAULT_TOPICS.cardFacts,
   };
 }
 
@@ -58,6 +60,10 @@ export async function topicsCreate(flags: TopicsFlags, env: NodeJS.ProcessEnv = 
     const r = await createTopics(admin, names, partitions, rf);
     for (const t of r.created) process.stderr.write(`posguard topics: created ${t} (${partitions} partitions, replication factor ${rf})\n`);
     for (const t of r.existing) process.stderr.write(`posguard topics: ${t.topic} exists (${t.partitions} partitions), kept\n`);
+    const cf = await ensureCardFactsTopic(admin, names.cardFacts, partitions, true, rf);
+    process.stderr.write(cf.created
+      ? `posguard topics: created ${names.cardFacts} (${partitions} partitions, replication factor ${rf}, retention ${CARD_FACTS_RETENTION_MS / 3_600_000} h)\n`
+      : `posguard topics: ${names.cardFacts} exists (${cf.partitions} partitions), kept\n`);
     const explicitRf = flags.replicationFactor === undefined ? null : rf;
     const s = await createStateTopic(admin, names.state, partitions, explicitRf);
     const how = explicitRf === null ? 'the cluster\'s default replication factor' : 'replication factor';
@@ -73,7 +79,7 @@ export async function topicsCheck(flags: TopicsFlags, env: NodeJS.ProcessEnv = p
   const names = namesOf(flags);
   const admin = await connectAdmin(flags, env);
   try {
-    const counts = await partitionCounts(admin, [...inputTopics(names), names.dlq]);
+    const counts = await partitionCounts(admin, [...inputTopics(names), names.dlq, names.cardFacts]);
     for (const [t, n] of counts) process.stdout.write(`${t}\t${n === null ? 'missing' : n}\n`);
     const n = await checkCoPartitioned(admin, names);
     process.stderr.write(`posguard topics: co-partitioned, ${n} partitions each\n`);
@@ -94,7 +100,8 @@ export function registerTopics(program: Command): void {
     .option('--gateway-topic <t>', `gateway topic (default ${DEFAULT_TOPICS.gateway})`)
     .option('--bank-topic <t>', `bank-core topic (default ${DEFAULT_TOPICS.bank})`)
     .option('--dlq-topic <t>', `dead-letter topic (default ${DEFAULT_TOPICS.dlq})`)
-    .option('--state-topic <t>', `compacted checkpoint topic (default ${DEFAULT_TOPICS.state})`);
+    .option('--state-topic <t>', `compacted checkpoint topic (default ${DEFAULT_TOPICS.state})`)
+    .option('--card-facts-topic <t>', `internal topic between the stages (default ${DEFAULT_TOPICS.cardFacts})`);
   common(topics.command('create').description('Create the three input topics and the dead-letter topic, each with --partitions partitions (existing ones with that count are kept), and the compacted checkpoint topic.'))
     .option('--partitions <n>', 'partitions per topic (default 6)')
     .option('--replication-factor <n>', 'replicas per partition (default 1; the checkpoint topic: the cluster\'s default.replication.factor)')

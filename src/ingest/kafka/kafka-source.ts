@@ -8,10 +8,7 @@
  *
  * It pushes into `PartitionTargets` (the task manager) and knows nothing of
  * engines or ClickHouse: what is safe to commit comes from the targets, what
- * "durable" means from `flushOutputs`.
- *
- * A rebalance is a rebuild: kafkajs restarts every assigned partition from
- * its committed offset after each join (offsets are committed only by us).
+ * "durable" means from `flushOutputs`. A rebalance is a rebuild (task-manager.ts).
  */
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { RunConfig } from '../../config/run-config.js';
@@ -22,6 +19,7 @@ import { createAssigner, partitionNumbers } from './assigner.js';
 import { checkKafkaAccess, createKafka, kafkaClientOptions } from './client.js';
 import { AvroDecoder, ConfluentDecoder, JsonDecoder, type ValueDecoder } from './codec.js';
 import { DeadLetterPublisher } from './dlq.js';
+import { openCardFactsLink, type CardFactsLink } from './card-facts-link.js';
 import type { CommitEntry, CommitPlan, GroupOffsets, PartitionTargets } from './partition-targets.js';
 import type { CheckpointObserver, CheckpointStore } from '../checkpoint-store.js';
 import { openStateStore } from './checkpoint/open.js';
@@ -86,6 +84,8 @@ export class KafkaSource implements GroupOffsets {
   /** Log-end offsets by topic:partition, refreshed by refreshLogEnds() (the feed rules' "caught up"). */
   private readonly logEnds = new Map<string, number>();
   private refreshingLogEnds = false;
+  /** The input topics' partition count (after connect). */
+  inputPartitions = 0;
 
   constructor(private readonly o: KafkaSourceOptions) {
     this.cfg = o.config;
@@ -116,7 +116,7 @@ export class KafkaSource implements GroupOffsets {
     this.kafka = createKafka({ ...kafkaClientOptions(k, k.clientId), log: this.log });
     const admin = (this.admin = this.kafka.admin());
     await kafkaCall(`connect to ${k.brokers.join(',')}`, () => admin.connect());
-    const partitions = await checkCoPartitioned(admin, this.cfg.topics);
+    const partitions = (this.inputPartitions = await checkCoPartitioned(admin, this.cfg.topics));
     // Before the group is joined: a wrong registry URL or credentials refuse to run with nothing read (registry-probe.ts).
     const decoder = await this.openDecoder();
     await this.ensureDlqTopic(admin, partitions);
@@ -252,14 +252,10 @@ export class KafkaSource implements GroupOffsets {
     return this.endOffsets?.get(`${topic}:${partition}`);
   }
 
-  highWatermark(topic: string, partition: number): number | undefined {
-    return this.batches?.highWatermark(topic, partition);
-  }
-
   /** The log-end offset of topic:partition: the later of the last fetch's high watermark and the last admin refresh. */
   logEnd(topic: string, partition: number): number | undefined {
     const a = this.logEnds.get(`${topic}:${partition}`);
-    const b = this.highWatermark(topic, partition);
+    const b = this.batches?.highWatermark(topic, partition);
     return a === undefined ? b : b === undefined ? a : Math.max(a, b);
   }
 
@@ -286,6 +282,11 @@ export class KafkaSource implements GroupOffsets {
   /** The checkpoint store on the state topic, created when missing and allowed (checkpoint/open.ts): the start-up check. */
   openCheckpointStore(observer: CheckpointObserver | undefined, log: Logger): Promise<CheckpointStore> {
     return openStateStore({ kafka: this.kafka, admin: this.admin!, config: this.cfg, log, now: this.o.now, observer });
+  }
+
+  /** The spread assignment's card-facts topic (created when missing and allowed) and its link, producer connected. */
+  openCardFacts(log: Logger): Promise<{ link: CardFactsLink; partitions: number }> {
+    return openCardFactsLink({ kafka: this.kafka, admin: this.admin!, config: this.cfg, inputPartitions: this.inputPartitions, log, onFatal: this.o.onFatal });
   }
 
   /** Stops fetching (a drain); waits for the batch in progress. */

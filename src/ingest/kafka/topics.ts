@@ -15,6 +15,8 @@ export interface TopicNames {
   readonly dlq: string;
   /** Compacted topic of the partition tasks' checkpoints (checkpoint/topic.ts). */
   readonly state: string;
+  /** The internal topic between the stages under the spread assignment: card facts keyed by card_token (issue 14). */
+  readonly cardFacts: string;
 }
 
 export const DEFAULT_TOPICS: TopicNames = Object.freeze({
@@ -23,6 +25,7 @@ export const DEFAULT_TOPICS: TopicNames = Object.freeze({
   bank: 'bank.core.authorizations',
   dlq: 'posguard.dlq',
   state: 'posguard.state',
+  cardFacts: 'posguard.card-facts',
 });
 
 export function inputTopics(t: TopicNames): string[] {
@@ -101,6 +104,26 @@ export async function createTopics(admin: Admin, names: TopicNames, partitions: 
     created: toCreate.map((t) => t.topic),
     existing: all.filter((t) => counts.get(t) !== null).map((t) => ({ topic: t, partitions: counts.get(t) as number })),
   };
+}
+
+/**
+ * Card facts are kept this long (retention.ms when posguard creates the topic): a stage-2 task given a
+ * partition re-reads it whole to rebuild its windows, which reach back the impossible-travel horizon
+ * (≈ 22.2 h at 900 km/h) plus the allowed lateness; 26 h leaves room for a slow start.
+ */
+export const CARD_FACTS_RETENTION_MS = 26 * 3600 * 1000;
+
+/**
+ * The card-facts topic's partition count: created (cleanup.policy=delete, retention CARD_FACTS_RETENTION_MS,
+ * `partitions` partitions) when missing and `create` allows it, else refused naming the fix.
+ */
+export async function ensureCardFactsTopic(admin: Admin, topic: string, partitions: number, create: boolean, replicationFactor?: number): Promise<{ partitions: number; created: boolean }> {
+  const n = (await partitionCounts(admin, [topic])).get(topic) ?? null;
+  if (n !== null) return { partitions: n, created: false };
+  if (!create) throw new PosguardError('PG_KAFKA', `the card-facts topic ${topic} does not exist; create it (posguard topics create) or allow run.createDlqTopic`);
+  const configEntries = [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: String(CARD_FACTS_RETENTION_MS) }];
+  await kafkaCall(`create ${topic}`, () => admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries }], waitForLeaders: true }));
+  return { partitions, created: true };
 }
 
 /** Wraps a kafkajs call so failures carry PG_KAFKA and say what was attempted. */

@@ -18,6 +18,8 @@
 import type { Anomaly, AnomalyKind, Evidence, EvidenceEvent } from '../../events/anomaly.js';
 import type { StoredAnomalies } from '../../sinks/clickhouse/stored-anomalies.js';
 import type { LedgerEntryState } from './checkpoint/state.js';
+import { PosguardError } from '../../errors.js';
+import type { Logger } from '../../util/log.js';
 
 /** Rows per read of the ledger load: bounds the memory of one ClickHouse answer. */
 export const LEDGER_PAGE_ROWS = 50_000;
@@ -240,4 +242,18 @@ export class Ledger {
     }
     return l;
   }
+}
+
+/** The ledger of a rebuild: the stored anomalies from the lowest planned floor on (none when nothing is planned). */
+export async function loadRebuildLedger(stored: () => StoredAnomalies, plans: readonly { floor: number }[], log: Logger): Promise<Ledger> {
+  const ledger = new Ledger();
+  if (plans.length === 0) return ledger;
+  const minFloor = plans.reduce((m, pl) => Math.min(m, pl.floor), Infinity);
+  try {
+    const n = await ledger.load(stored(), minFloor);
+    if (n > 0) log.info(`rebuild: ${n} stored anomalies from ${Number.isFinite(minFloor) ? new Date(minFloor).toISOString() : 'the beginning'} loaded to reconcile re-emissions`);
+  } catch (e) {
+    throw new PosguardError('PG_CLICKHOUSE', `cannot read anomalies_current to rebuild: ${(e as Error).message}`, { cause: e, retriable: true });
+  }
+  return ledger;
 }

@@ -10,6 +10,7 @@ import type { RunSummary } from '../summary.js';
 import type { AnyEvent, BankEvent, SourceRef, Stream } from '../../events/index.js';
 import type { BadRecord } from '../../ingest/source.js';
 import type { CardStage } from './card-stage.js';
+import type { CardFactsPublisher } from './card-facts/publisher.js';
 import type { Ledger } from './ledger.js';
 import type { SharedDuplicates } from '../../engine/shared-duplicates.js';
 import { epochVersion } from '../../ingest/kafka/offsets.js';
@@ -29,6 +30,8 @@ export interface GenerationParts {
   readonly reversals: ReversalRouter;
   /** Versions of card-pattern anomalies: above every partition's previous epoch. */
   readonly cardEpoch: number;
+  /** Under the spread assignment: each partition's card facts go to the card-facts topic (stage 2 elsewhere), not to `stage`. */
+  readonly publishers?: ReadonlyMap<number, CardFactsPublisher>;
 }
 
 /** What every feed shares: the output and the clock. */
@@ -120,6 +123,7 @@ export class PartitionFeed implements PartitionTarget {
   batchDone(): void {
     const { parts, task, ctx } = this;
     parts.stage.touch(task.partition);
+    parts.publishers?.get(task.partition)?.touch();
     const now = ctx.now();
     for (const t of parts.tasks.values()) t.deliverForeign(false, now, ctx.idleTimeoutMs);
     const due = parts.ledger.retractionsDue(task.partition, task.engine.watermark, ctx.reversalGraceMs(), task.floorAtStart);

@@ -40,6 +40,11 @@ import { TaskManager } from './task-manager.js';
 import type { FeedFigures } from './feed-rules.js';
 import type { CheckpointStore } from '../../ingest/checkpoint-store.js';
 import { Checkpointer } from './checkpoint/checkpointer.js';
+import type { CardFactsLink } from '../../ingest/kafka/card-facts-link.js';
+import { CardFactsStage2 } from './card-facts/stage2.js';
+
+/** How often, at most, a partition's card-facts watermark goes out while its frontier moves (docs/architecture.md: ~100 ms). */
+const CARD_FACTS_MARKER_EVERY_MS = 100;
 
 export type { RunStats } from './run-stats.js';
 
@@ -97,6 +102,10 @@ export class KafkaRun {
   /** With run.checkpointIntervalMs > 0, from start() on (docs/kafka.md, "Checkpoints"). */
   private checkpointer: Checkpointer | null = null;
   private checkpointStore: CheckpointStore | null = null;
+  /** The spread assignment: the card-facts topic between the stages, and this member's stage 2 (issue 14). */
+  private link: CardFactsLink | null = null;
+  private stage2: CardFactsStage2 | null = null;
+  private readonly cardFacts = { out: { send: (q: number, key: string | null, value: Buffer) => this.link!.send(q, key, value) }, partitions: 0, markerEveryMs: CARD_FACTS_MARKER_EVERY_MS };
   private readonly metrics?: DetectorMetrics;
   private readonly rules: () => Rules;
   private readonly base: Logger;
@@ -123,8 +132,8 @@ export class KafkaRun {
     this.store = new RunStore({ ...shared, rules: opts.rules, logBase: base });
     this.source = new KafkaSource({
       ...shared, log: base.child({ component: 'kafka' }), onCommit: opts.onCommit, maxFutureMs: () => opts.rules().time.maxFutureMs,
-      flushOutputs: () => this.store.flush(),
-      output: { backlog: () => this.store.backlog(), drain: () => this.store.sink.drain() },
+      flushOutputs: () => this.flushOutputs(),
+      output: { backlog: () => this.backlog(), drain: () => this.store.sink.drain() },
       onEndOfInput: () => void this.finish(),
       // Skipped when a barrier is in progress: one waiting for this batch's end would wait for it forever (the one in progress runs right after).
       onRevoke: checkpoints ? (inBatch) => this.checkpoint('partitions revoked', !inBatch, true) : undefined,
@@ -134,6 +143,7 @@ export class KafkaRun {
       ...shared, rules: opts.rules, summary: this.summary, store: this.store, group: this.source,
       log: base.child({ component: 'tasks' }), onAnomaly: opts.onAnomaly,
       logEnd: (stream, partition) => this.source.logEnd(this.cfg.topics[stream], partition),
+      cardFacts: this.cfg.kafka.assignment === 'spread' ? this.cardFacts : undefined,
       checkpoints: checkpoints ? { restore: (plans, build) => this.checkpointer!.restore(plans, build), forget: (p) => opts.metrics?.checkpoint.forget(p) } : undefined,
     });
     this.source.attach(this.tasks);
@@ -157,10 +167,12 @@ export class KafkaRun {
     this.runState.starting();
     try {
       await this.source.connect();
+      if (this.cfg.kafka.assignment === 'spread') await this.openCardFacts();
       if (this.cfg.run.checkpointIntervalMs > 0) await this.openCheckpoints();
       await this.store.openUnlessHeld();
       await this.source.openDeadLetters();
       await this.source.join();
+      if (this.stage2 !== null) await this.link!.startReading(this.stage2);
     } catch (e) {
       await this.fail(e, false);
       throw e;
@@ -177,6 +189,40 @@ export class KafkaRun {
     this.runState.running();
   }
 
+  /** The card-facts topic and link, and this member's stage 2 (it joins the card-facts group after the input group). */
+  private async openCardFacts(): Promise<void> {
+    const log = this.base.child({ component: 'card-facts' });
+    const { link, partitions } = await this.source.openCardFacts(log);
+    this.link = link;
+    this.cardFacts.partitions = partitions;
+    this.stage2 = new CardFactsStage2({ sources: this.source.inputPartitions, rules: this.rules, now: this.now, log, write: (a) => this.tasks.write(a) });
+  }
+
+  /** Everything produced so far made durable: the sink's rows and the card facts (before any input offset is committed). */
+  private async flushOutputs(): Promise<void> {
+    await this.store.flush();
+    await this.link?.flush();
+  }
+
+  private backlog(): number | null {
+    const b = this.store.backlog();
+    return b === null ? null : b + (this.link?.backlog() ?? 0);
+  }
+
+  /** --until-end under spread: the stage-2 partitions held here wait for the end-of-input markers of every source. */
+  private async stage2Ended(): Promise<void> {
+    if (this.stage2 === null) return;
+    await this.link!.flush();
+    let lastLog = this.now();
+    while (!this.stage2.ended() && this.runState.state !== 'closed') {
+      await sleep(100);
+      if (this.now() - lastLog >= 10_000) {
+        lastLog = this.now();
+        this.log.info(`waiting for the card facts of other members: ${this.stage2.partitions().filter((p) => p.frontier !== Infinity).map((p) => `card-facts ${p.partition}`).join(', ')}`);
+      }
+    }
+  }
+
   /** The state topic checked (created when allowed) and the barrier wired (checkpoint/checkpointer.ts). */
   private async openCheckpoints(): Promise<void> {
     const log = this.base.child({ component: 'checkpoint' });
@@ -187,7 +233,7 @@ export class KafkaRun {
       snapshot: (b, items) => this.tasks.snapshot(b, items),
       atBatchBoundary: (fn) => this.source.atBatchBoundary(fn),
       flushOutputs: async () => {
-        await this.store.flush();
+        await this.flushOutputs();
         await this.source.flushDeadLetters();
       },
       commitExactly: (plan) => this.source.commitExactly(plan),
@@ -267,6 +313,7 @@ export class KafkaRun {
         await this.commit('end of input (before the final decisions)');
         this.tasks.takeFinalDecisions();
       }
+      await this.stage2Ended();
       this.log.info('end of input reached: every pending decision taken');
       await this.close('end-of-input');
     } catch (e) {
@@ -300,6 +347,7 @@ export class KafkaRun {
     for (const t of this.timers) clearInterval(t);
     this.checkpointer?.close();
     await this.source.close();
+    await this.link?.close();
     await this.checkpointStore?.close();
     await this.store.close();
     const counters = this.tasks.closeCounters();
@@ -313,6 +361,7 @@ export class KafkaRun {
     for (const t of this.timers) clearInterval(t);
     this.checkpointer?.close();
     await this.source.closeAfterFailure();
+    await this.link?.close().catch(() => undefined);
     await this.checkpointStore?.close().catch(() => undefined);
     await this.store.closeAfterFailure();
     this.runState.closedDone();

@@ -19,12 +19,12 @@ import type { Anomaly } from '../../events/anomaly.js';
 import type { EngineCounters } from '../../engine/engine.js';
 import { SharedDuplicates } from '../../engine/shared-duplicates.js';
 import type { RunSummary } from '../summary.js';
-import { PosguardError } from '../../errors.js';
 import { STREAMS, type Stream } from '../../events/index.js';
 import type { Logger } from '../../util/log.js';
 import { CardStage } from './card-stage.js';
+import { CardFactsPublisher, type CardFactsOutput } from './card-facts/publisher.js';
 import { FeedRules, tooOldBelowMs, type FeedFigures } from './feed-rules.js';
-import { Ledger } from './ledger.js';
+import { Ledger, loadRebuildLedger } from './ledger.js';
 import { epochVersion } from '../../ingest/kafka/offsets.js';
 import { PartitionFeed, type FeedContext, type GenerationParts } from './partition-feed.js';
 import type { CommitEntry, CommitPlan, GroupOffsets, PartitionTargets } from '../../ingest/kafka/partition-targets.js';
@@ -62,6 +62,8 @@ export interface TaskManagerOptions {
   /** Too-old records, counted per stream (docs/metrics.md). */
   readonly metrics?: { tooOld(stream: Stream): void };
   /** With checkpoints on: restores at a rebuild (checkpoint/checkpointer.ts); commits then move only at barriers. */
+  /** The spread assignment: card facts to the card-facts topic (card-facts/publisher.ts), stage 2 run by card-facts/stage2.ts. */
+  readonly cardFacts?: { readonly out: CardFactsOutput; readonly partitions: number; readonly markerEveryMs: number };
   readonly checkpoints?: {
     restore<T>(plans: readonly RebuildPlan[], build: (d: AcceptedRestore) => T | Promise<T>): Promise<{ plans: RebuildPlan[]; built: T } | null>;
     /** A partition no longer held (its checkpoint age stops being reported). */
@@ -189,7 +191,7 @@ export class TaskManager implements PartitionTargets {
     const planned = keep ?? await this.o.group.plan(this.assignment);
     if (stale()) return;
     // The ledger loads (by the planned floors) while the checkpoint restores: 6.4 s after a 31 s restore on 6 h. Awaited below.
-    const ledgerLoad = this.loadLedger(planned).catch((e: unknown) => e as Error);
+    const ledgerLoad = loadRebuildLedger(() => this.o.store.storedAnomalies(), planned, this.log).catch((e: unknown) => e as Error);
     // A checkpoint's generation is built before anything is claimed: a restore that throws leaves the rebuild intact.
     const restored = planned.length > 0 && this.o.checkpoints !== undefined ? await this.o.checkpoints.restore(planned, async (d) => this.buildGeneration(gen, d.plans, await prepareAccepted(d))) : null;
     if (stale()) return;
@@ -234,19 +236,6 @@ export class TaskManager implements PartitionTargets {
     addLedgerStats(this.o.stats.ledger, g.ledger.stats);
   }
 
-  private async loadLedger(plans: readonly RebuildPlan[]): Promise<Ledger> {
-    const ledger = new Ledger();
-    if (plans.length === 0) return ledger;
-    const minFloor = plans.reduce((m, pl) => Math.min(m, pl.floor), Infinity);
-    try {
-      const n = await ledger.load(this.o.store.storedAnomalies(), minFloor);
-      if (n > 0) this.log.info(`rebuild: ${n} stored anomalies from ${Number.isFinite(minFloor) ? new Date(minFloor).toISOString() : 'the beginning'} loaded to reconcile re-emissions`);
-    } catch (e) {
-      throw new PosguardError('PG_CLICKHOUSE', `cannot read anomalies_current to rebuild: ${(e as Error).message}`, { cause: e, retriable: true });
-    }
-    return ledger;
-  }
-
   /** A new generation: rebuilt from `plans` with `from` the ledger, or restored from an accepted checkpoint. */
   private buildGeneration(gen: number, plans: readonly RebuildPlan[], from: Ledger | PreparedRestore): Generation {
     const cardEpoch = plans.reduce((m, pl) => Math.max(m, pl.epoch), 0);
@@ -256,14 +245,23 @@ export class TaskManager implements PartitionTargets {
     const duplicates = new SharedDuplicates();
     let tasks = new Map<number, PartitionTask>();
     let ledger: Ledger;
+    const publishers = this.o.cardFacts === undefined ? undefined : new Map<number, CardFactsPublisher>();
+    const cards = publishers === undefined ? undefined : (p: number, epoch: number) => this.publisher(publishers, p, epoch);
     if (from instanceof Ledger) {
       ledger = from;
-      for (const pl of plans) tasks.set(pl.p, new PartitionTask(pl.p, pl.epoch, pl.floor, pl.starts, this.o.rules, stage.source(pl.p), out, duplicates));
-    } else ({ tasks, ledger } = restoreTasks(from, { rules: this.o.rules, stage, out, duplicates, now: this.o.now() }));
-    const parts: GenerationParts = { tasks, stage, ledger, cardEpoch, duplicates, reversals: new ReversalRouter() };
+      for (const pl of plans) tasks.set(pl.p, new PartitionTask(pl.p, pl.epoch, pl.floor, pl.starts, this.o.rules, cards?.(pl.p, pl.epoch) ?? stage.source(pl.p), out, duplicates));
+    } else ({ tasks, ledger } = restoreTasks(from, { rules: this.o.rules, stage, cards, out, duplicates, now: this.o.now() }));
+    const parts: GenerationParts = { tasks, stage, ledger, cardEpoch, duplicates, reversals: new ReversalRouter(), publishers };
     const feeds = new Map<number, PartitionFeed>();
     for (const t of tasks.values()) feeds.set(t.partition, new PartitionFeed(parts, t, this.feedContext));
     return { ...parts, gen, feeds };
+  }
+
+  private publisher(into: Map<number, CardFactsPublisher>, p: number, epoch: number): CardFactsPublisher {
+    const c = this.o.cardFacts!;
+    const pub = new CardFactsPublisher({ source: p, partitions: c.partitions, epoch, out: c.out, now: this.o.now, markerEveryMs: c.markerEveryMs, idleAfterMs: this.o.config.run.idleTimeoutMs });
+    into.set(p, pub);
+    return pub;
   }
 
   /**
@@ -319,7 +317,8 @@ export class TaskManager implements PartitionTargets {
     this.write({ ...a, version: epochVersion(st.cardEpoch, a.version) });
   }
 
-  private write(found: Anomaly): void {
+  /** An anomaly version out: suppressions stamped, summary, sink (stage 2 of the spread assignment writes through it too). */
+  write(found: Anomaly): void {
     const a = this.o.store.suppressions()?.stamp(found) ?? found;
     this.o.summary.anomaly(a);
     this.o.store.sink.anomaly(a);
@@ -336,6 +335,7 @@ export class TaskManager implements PartitionTargets {
     this.feeds.apply([...st.tasks.values()], now);
     for (const t of st.tasks.values()) t.deliverForeign(false, now, this.o.config.run.idleTimeoutMs);
     st.stage.pump();
+    for (const pub of st.publishers?.values() ?? []) pub.heartbeat();
   }
 
   /** True while a generation's tasks exist. */

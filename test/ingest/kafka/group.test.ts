@@ -22,20 +22,21 @@
  * behaviour on a shared store is what group-exact.test.ts and the ledger's
  * unit tests check.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Anomaly } from '../../../src/events/anomaly.js';
-import { runSimulateKafka } from '../../../src/cli/commands/simulate-kafka.js';
 import { epochVersion } from '../../../src/ingest/kafka/offsets.js';
 import { validateEvent } from '../../../src/ingest/validate.js';
 import { simulate } from '../../../src/sim/index.js';
 import { SIM, crossPartitionDuplicates, expectSameAnomalies, expected, partitionOf, type Expected } from './fixtures.js';
-import { createTestTopics, deleteTestTopics, describeKafka, startCli, storedAnomalies, uniqueGroup, uniqueTopics } from './helpers.js';
+import { cleanUpMembers, describeKafka, spreadInput, startCli, storedAnomalies, uniqueGroup, uniqueTopics } from './helpers.js';
 
 const PARTITIONS = 4;
 const INSTANCE_KINDS = new Set(['ORPHAN_DEBIT', 'AMOUNT_MISMATCH', 'DUPLICATE_DEBIT', 'TERMINAL_FAULT_SPIKE']);
+/** Stage 2 over the card-facts topic (issue 14): exact across the members. */
+const CARD_KINDS = new Set(['CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL']);
 
 /** Debit rrns settled (or explained) by an event of a partition the co-partition assigner may give the other instance. */
 function crossInstanceRrns(exp: Expected): Set<string> {
@@ -110,15 +111,8 @@ describeKafka('two posguard run instances in one group, partitions spread', (env
 
   beforeAll(async () => {
     exp = expected();
-    await createTestTopics(env.brokers, { [topics.terminal]: PARTITIONS, [topics.gateway]: PARTITIONS, [topics.bank]: PARTITIONS, [topics.dlq]: PARTITIONS });
-    // Through the function `posguard simulate --kafka` calls.
-    const sent = await runSimulateKafka({ brokers: env.brokers, format: 'json', topics, ...SIM, progress: false });
-    expect(sent.sent.terminal + sent.sent.gateway + sent.sent.bank).toBe(exp.records);
-    const args = (dir: string) => [
-      'run', '--brokers', env.brokers, '--format', 'json', '--group', group, '--assignment', 'spread', '--data', dir, '--until-end',
-      '--terminal-topic', topics.terminal, '--gateway-topic', topics.gateway, '--bank-topic', topics.bank, '--dlq-topic', topics.dlq,
-      '--commit-interval-ms', '250', '--status-interval-ms', '500', '--session-timeout-ms', '6000', '--heartbeat-interval-ms', '1000',
-    ];
+    const { sent, args } = await spreadInput(env.brokers, group, topics, PARTITIONS, SIM);
+    expect(sent).toBe(exp.records);
     const children = dirs.map((d) => startCli(args(d), { SCHEMA_REGISTRY_URL: '' }));
     for (const c of children) {
       codes.push(await c.exited);
@@ -130,11 +124,7 @@ describeKafka('two posguard run instances in one group, partitions spread', (env
     if (view.retracted > 0) process.stderr.write(`group.test: ${view.retracted} debit anomalies of an earlier owner stand retracted (shared-store ledger emulated)\n`);
   }, 200_000);
 
-  afterAll(async () => {
-    if (process.env.POSGUARD_TEST_VERBOSE) for (const o of outputs) process.stderr.write(`----\n${o}`);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    await deleteTestTopics(env.brokers, [topics.terminal, topics.gateway, topics.bank, topics.dlq]);
-  });
+  afterAll(() => cleanUpMembers(env.brokers, outputs, dirs, topics));
 
   it('both instances ran to the end and exited 0, and both were given partitions', () => {
     expect(codes, outputs.join('\n----\n').slice(-4000)).toEqual([0, 0]);
@@ -157,5 +147,14 @@ describeKafka('two posguard run instances in one group, partitions spread', (env
       const y = b.get(id);
       if (y !== undefined && y.version === x.version) expect([y.status, y.cause]).toEqual([x.status, x.cause]);
     }
+  });
+
+  it('find exactly the card patterns of the batch reference, each card decided by the member holding its card-facts partition', () => {
+    const ref = exp.reference.filter((a) => CARD_KINDS.has(a.kind));
+    // This short data has one card-testing case; spread-cards.test.ts runs every card kind over three members.
+    expect(ref.length).toBeGreaterThan(0);
+    expectSameAnomalies(merged.filter((a) => CARD_KINDS.has(a.kind)), ref, new Set());
+    // Both members ran a stage 2: each read card-facts partitions.
+    for (const o of outputs) expect(o).toMatch(/card facts: reading partitions? \d/);
   });
 });

@@ -11,13 +11,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
 import type { Anomaly } from '../../../src/events/anomaly.js';
 import { createKafka } from '../../../src/ingest/kafka/client.js';
 import type { TopicNames } from '../../../src/ingest/kafka/topics.js';
+import { runSimulateKafka } from '../../../src/cli/commands/simulate-kafka.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -77,7 +78,7 @@ export function describeKafka(name: string, fn: (env: KafkaTestEnv) => void, opt
 /** Fresh topic names for one test: `<tag>-<random>.pos.terminal.events` etc. */
 export function uniqueTopics(tag: string): TopicNames & { readonly prefix: string } {
   const prefix = `t-${tag}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  return { prefix, terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq`, state: `${prefix}.posguard.state` };
+  return { prefix, terminal: `${prefix}.pos.terminal.events`, gateway: `${prefix}.pos.gateway.events`, bank: `${prefix}.bank.core.authorizations`, dlq: `${prefix}.posguard.dlq`, state: `${prefix}.posguard.state`, cardFacts: `${prefix}.posguard.card-facts` };
 }
 
 export function uniqueGroup(tag: string): string {
@@ -93,6 +94,30 @@ export async function createTestTopics(brokers: string, counts: Record<string, n
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Topics made and filled for a test of several `--assignment spread` members (JSON values, simulated input
+ * through the function `posguard simulate --kafka` calls), and the arguments of one member's bounded run.
+ */
+export async function spreadInput(brokers: string, group: string, topics: TopicNames, partitions: number, sim: SimOptionsLike): Promise<{ sent: number; args: (dir: string) => string[] }> {
+  await createTestTopics(brokers, { [topics.terminal]: partitions, [topics.gateway]: partitions, [topics.bank]: partitions, [topics.dlq]: partitions });
+  const r = await runSimulateKafka({ brokers, format: 'json', topics, ...sim, progress: false });
+  const args = (dir: string) => [
+    'run', '--brokers', brokers, '--format', 'json', '--group', group, '--assignment', 'spread', '--data', dir, '--until-end',
+    '--terminal-topic', topics.terminal, '--gateway-topic', topics.gateway, '--bank-topic', topics.bank, '--dlq-topic', topics.dlq, '--card-facts-topic', topics.cardFacts,
+    '--commit-interval-ms', '250', '--status-interval-ms', '500', '--session-timeout-ms', '6000', '--heartbeat-interval-ms', '1000',
+  ];
+  return { sent: r.sent.terminal + r.sent.gateway + r.sent.bank, args };
+}
+
+type SimOptionsLike = { seed: number; minutes: number; tps: number; startMs: number };
+
+/** After a test of several members: their output (POSGUARD_TEST_VERBOSE), data folders and topics removed. */
+export async function cleanUpMembers(brokers: string, outputs: readonly string[], dirs: readonly string[], topics: TopicNames): Promise<void> {
+  if (process.env.POSGUARD_TEST_VERBOSE) for (const o of outputs) process.stderr.write(`----\n${o}`);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await deleteTestTopics(brokers, [topics.terminal, topics.gateway, topics.bank, topics.dlq, topics.cardFacts]);
 }
 
 export async function deleteTestTopics(brokers: string, topics: readonly string[]): Promise<void> {

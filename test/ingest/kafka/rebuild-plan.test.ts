@@ -11,7 +11,7 @@ import { encodeMeta, type CommitMeta } from '../../../src/ingest/kafka/offsets.j
 import { planRebuild } from '../../../src/ingest/kafka/rebuild.js';
 import type { TopicNames } from '../../../src/ingest/kafka/topics.js';
 
-const names: TopicNames = { terminal: 't', gateway: 'g', bank: 'b', dlq: 'dlq', state: 'state' };
+const names: TopicNames = { terminal: 't', gateway: 'g', bank: 'b', dlq: 'dlq', state: 'state', cardFacts: 'cf' };
 const TOPICS = ['t', 'g', 'b'] as const;
 
 /** Commits per topic of partition 0: the metadata each holds and its offset. */

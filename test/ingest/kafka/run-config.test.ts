@@ -27,7 +27,7 @@ describe('run config', () => {
     const { config, sources } = loadRunConfig({ env: {} });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.kafka.groupId).toBe('posguard');
-    expect(config.topics).toEqual({ terminal: 'pos.terminal.events', gateway: 'pos.gateway.events', bank: 'bank.core.authorizations', dlq: 'posguard.dlq', state: 'posguard.state' });
+    expect(config.topics).toEqual({ terminal: 'pos.terminal.events', gateway: 'pos.gateway.events', bank: 'bank.core.authorizations', dlq: 'posguard.dlq', state: 'posguard.state', cardFacts: 'posguard.card-facts' });
     expect(config.input.format).toBe('avro');
     expect(config.output.clickhouse.kind).toBe('embedded');
     expect(sources.get('kafka.brokers')).toBe('default');

@@ -15,11 +15,11 @@ describeKafka('posguard topics and the co-partitioning check', (env) => {
     await deleteTestTopics(env.brokers, made);
   });
 
-  const topicFlags = (t: ReturnType<typeof uniqueTopics>) => ['--terminal-topic', t.terminal, '--gateway-topic', t.gateway, '--bank-topic', t.bank, '--dlq-topic', t.dlq, '--state-topic', t.state];
+  const topicFlags = (t: ReturnType<typeof uniqueTopics>) => ['--terminal-topic', t.terminal, '--gateway-topic', t.gateway, '--bank-topic', t.bank, '--dlq-topic', t.dlq, '--state-topic', t.state, '--card-facts-topic', t.cardFacts];
 
   it('creates the three input topics and the dead-letter topic with one partition count, and keeps them on a second call', async () => {
     const t = uniqueTopics('create');
-    made.push(t.terminal, t.gateway, t.bank, t.dlq, t.state);
+    made.push(t.terminal, t.gateway, t.bank, t.dlq, t.state, t.cardFacts);
     const first = await runCli(['topics', 'create', '--brokers', env.brokers, '--partitions', '3', ...topicFlags(t)]);
     expect(first.code, first.output).toBe(0);
     expect(first.output).toContain(`created ${t.terminal} (3 partitions`);
@@ -30,6 +30,8 @@ describeKafka('posguard topics and the co-partitioning check', (env) => {
     await admin.connect();
     const md = await admin.fetchTopicMetadata({ topics: [t.terminal, t.gateway, t.bank, t.dlq, t.state] });
     const cfg = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: t.state, configNames: ['cleanup.policy', 'segment.ms'] }] });
+    const cfCfg = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: t.cardFacts, configNames: ['cleanup.policy', 'retention.ms'] }] });
+    const cfParts = (await admin.fetchTopicMetadata({ topics: [t.cardFacts] })).topics[0].partitions.length;
     await admin.disconnect();
     expect(md.topics.map((x) => x.partitions.length)).toEqual([3, 3, 3, 3, 3]);
     // The checkpoint topic: compacted, created with the settings of STATE_TOPIC_CONFIG, replicated as the cluster's default (1 here).
@@ -37,6 +39,11 @@ describeKafka('posguard topics and the co-partitioning check', (env) => {
     expect(entries).toEqual({ 'cleanup.policy': 'compact', 'segment.ms': '600000' });
     expect(first.output).toContain(`created ${t.state} (3 partitions, the cluster's default replication factor 1, cleanup.policy=compact)`);
     expect(again.output).toContain(`${t.state} exists (3 partitions, cleanup.policy=compact), kept`);
+    // The card-facts topic (issue 14): as many partitions, deleting after 26 h (the longest card look-back and room).
+    expect(cfParts).toBe(3);
+    expect(Object.fromEntries(cfCfg.resources[0].configEntries.map((e) => [e.configName, e.configValue]))).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': String(26 * 3600 * 1000) });
+    expect(first.output).toContain(`created ${t.cardFacts} (3 partitions, replication factor 1, retention 26 h)`);
+    expect(again.output).toContain(`${t.cardFacts} exists (3 partitions), kept`);
     const check = await runCli(['topics', 'check', '--brokers', env.brokers, ...topicFlags(t)]);
     expect(check.code, check.output).toBe(0);
     expect(check.output).toContain('co-partitioned, 3 partitions each');

@@ -34,6 +34,8 @@ export interface CardFactsPublisherOptions {
   readonly now: () => number;
   /** At most one marker per this many ms while the frontier moves (heartbeat() sends a held one). */
   readonly markerEveryMs: number;
+  /** The input partition counts as idle after this long without an event (touch()); run.idleTimeoutMs. */
+  readonly idleAfterMs?: number;
 }
 
 export class CardFactsPublisher implements CardPatternDetector {
@@ -42,10 +44,18 @@ export class CardFactsPublisher implements CardPatternDetector {
   /** The idleness the last markers carried, and when they went. */
   private sentIdle = false;
   private sentAt = -Infinity;
+  private lastActivity: number;
   factsSent = 0;
   markersSent = 0;
 
-  constructor(private readonly o: CardFactsPublisherOptions) {}
+  constructor(private readonly o: CardFactsPublisherOptions) {
+    this.lastActivity = o.now();
+  }
+
+  /** The input partition took an event: not idle. */
+  touch(): void {
+    this.lastActivity = this.o.now();
+  }
 
   push(f: CardFact): void {
     this.o.out.send(partitionForKey(f.card_token, this.o.partitions), f.card_token, encodeFactRecord(this.o.source, f));
@@ -62,9 +72,9 @@ export class CardFactsPublisher implements CardPatternDetector {
   /**
    * Time-driven (every tick): sends the frontier a throttle held back, a change of idleness at once, and
    * otherwise a marker every `markerEveryMs` so stage 2 knows this source is alive. `idle`: the input
-   * partition has carried no event for the idle timeout (feeds.md).
+   * partition has carried no event for the idle timeout (feeds.md); by default from touch() and idleAfterMs.
    */
-  heartbeat(idle: boolean): void {
+  heartbeat(idle = this.o.now() - this.lastActivity > (this.o.idleAfterMs ?? Infinity)): void {
     if (idle !== this.sentIdle || this.o.now() - this.sentAt >= this.o.markerEveryMs) this.mark(idle);
   }
 

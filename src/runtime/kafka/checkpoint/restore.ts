@@ -25,6 +25,7 @@ import type { SharedDuplicates } from '../../../engine/shared-duplicates.js';
 import type { AttemptTable } from '../../../engine/state/index.js';
 import { unsnapNum } from '../../../util/snapshot-num.js';
 import type { CardStage } from '../card-stage.js';
+import type { CardPatternDetector } from '../../../detect/patterns/types.js';
 import { Ledger } from '../ledger.js';
 import { PartitionTask, type TaskOutput } from '../partition-task.js';
 import { prepareRestore, restoreSession, restoreSpikes } from './parts.js';
@@ -188,6 +189,8 @@ export async function mergeSegments(bytes: readonly Buffer[], chain: readonly Se
 export interface RestoreContext {
   readonly rules: () => Rules;
   readonly stage: CardStage;
+  /** Where partition p's card facts go, when not to `stage` (the spread assignment's publishers). */
+  readonly cards?: (p: number, epoch: number) => CardPatternDetector;
   readonly out: TaskOutput;
   readonly duplicates: SharedDuplicates;
   readonly now: number;
@@ -212,7 +215,7 @@ export function restoreTasks(d: PreparedRestore, ctx: RestoreContext): { tasks: 
   for (const pl of d.plans) {
     const rec = d.records.get(pl.p)!;
     const own = rec.task;
-    const task = new PartitionTask(pl.p, pl.epoch, unsnapNum(own.floorAtStart), pl.starts, ctx.rules, ctx.stage.source(pl.p), ctx.out, ctx.duplicates,
+    const task = new PartitionTask(pl.p, pl.epoch, unsnapNum(own.floorAtStart), pl.starts, ctx.rules, ctx.cards?.(pl.p, pl.epoch) ?? ctx.stage.source(pl.p), ctx.out, ctx.duplicates,
       (opts) => session.engine(opts, rec.engine, rec.engineId));
     restoreSpikes(task.faultSpikes, rec.faultSpikes);
     task.restoreOwn(own, ctx.now);
