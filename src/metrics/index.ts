@@ -19,6 +19,7 @@ import { registerCheckpointMetrics } from './families/checkpoint.js';
 import { registerBoundsMetrics, type StateCensusView } from './families/bounds.js';
 import { registerConsumerMetrics } from './families/consumer.js';
 import { registerFeedMetrics, type FeedsView } from './families/feeds.js';
+import { registerCardFactsMetrics, type CardFactsView } from './families/card-facts.js';
 import { registerInputMetrics } from './families/input.js';
 import { registerPlacementMetrics } from './families/placement.js';
 import { registerProcessMetrics } from './families/process.js';
@@ -33,6 +34,7 @@ import { logger } from '../util/log.js';
 
 export type { CardPatternsView, CheckpointEventsView, ConsumerLagSource, EngineView, PartitionLag, SinkEventView, SinkStatsView, SuppressionsView } from './sources.js';
 export type { FeedsView } from './families/feeds.js';
+export type { CardFactsView } from './families/card-facts.js';
 export type { StateCensusView } from './families/bounds.js';
 export { DEAD_LETTER_REASONS, deadLetterReason, type DeadLetterReason } from './dead-letter-reason.js';
 export { OpenOrphans } from './open-orphans.js';
@@ -52,6 +54,8 @@ export interface MetricsOptions {
   readonly suppressions?: () => SuppressionsView | undefined;
   /** The live-feed figures (posguard run): quiet, stalled, released stream-partitions, idle partitions, F. */
   readonly feeds?: () => FeedsView | undefined;
+  /** Stage 2 over the card-facts topic (posguard run --assignment spread). */
+  readonly cardFacts?: () => CardFactsView | undefined;
   /** Wall clock for lags (epoch ms). Default Date.now. */
   readonly now?: () => number;
   /** prom-client's process_* / nodejs_* defaults. Default true. */
@@ -111,6 +115,7 @@ export function createMetrics(o: MetricsOptions): DetectorMetrics {
   registerSuppressionMetrics(registry, o.suppressions ?? none);
   const checkpoint = registerCheckpointMetrics(registry, now);
   registerFeedMetrics(registry, o.feeds ?? none);
+  registerCardFactsMetrics(registry, o.cardFacts ?? none);
   const placement = registerPlacementMetrics(registry);
   const schemaRegistry = registerRegistryMetrics(registry);
   registerBoundsMetrics(registry, o.census ?? none);

@@ -73,6 +73,7 @@ export async function runKafkaJob(cfg: RunConfig): Promise<RunResult> {
       consumerLag: () => run?.consumerLag() ?? [],
       suppressions: () => run?.suppressions(),
       feeds: () => run?.feedFigures(),
+      cardFacts: () => run?.cardFactsView(),
       census: () => stateCensus,
     });
     run = resources.own('kafka run', new KafkaRun({ config: cfg, rules: holder.source, metrics, onAnomaly: (a) => metrics.anomaly(a) }), (r) => r.stop('closing').then(noop, noop));

@@ -41,10 +41,12 @@ describe('CardFactsStage2', () => {
     ];
     values.forEach((v, i) => s2.record(1, 0, 10 + i, v));
     expect(written).toEqual([]); // source 1 has said nothing
+    expect(s2.waitingFor()).toEqual([0, 1]);
     s2.record(1, 0, 10 + values.length, encodeWatermark(1, Infinity, 0, false));
     expect(written.map((a) => a.kind)).toContain('CARD_TESTING');
     expect(written.every((a) => a.version >= epochVersion(3, 1) && a.version < epochVersion(4, 0))).toBe(true);
     expect(s2.ended()).toBe(false);
+    expect(s2.waitingFor()).toEqual([0]);
     s2.record(1, 0, 11 + values.length, encodeWatermark(0, Infinity, 3, false));
     expect(s2.ended()).toBe(true);
     expect(s2.counters).toEqual({ records: values.length + 2, bad: 0, skipped: 0 });

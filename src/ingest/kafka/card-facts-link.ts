@@ -65,6 +65,8 @@ export class CardFactsLink {
   private generation = 0;
   private failed: PosguardError | null = null;
   sent = 0;
+  /** Log end of each partition read, as the last fetched batch saw it (stage 2's lag). */
+  readonly highWatermarks = new Map<number, number>();
 
   constructor(private readonly o: CardFactsLinkOptions) {}
 
@@ -164,6 +166,7 @@ export class CardFactsLink {
   private async eachBatch(p: EachBatchPayload): Promise<void> {
     const gen = this.generation;
     const t = this.targets!;
+    this.highWatermarks.set(p.batch.partition, Number(p.batch.highWatermark));
     for (const m of p.batch.messages) {
       // A seek is pending (a claim moved the partition back to its start): this batch is from before it.
       if (p.isStale()) break;

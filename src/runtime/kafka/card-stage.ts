@@ -141,6 +141,11 @@ export class CardStage {
     }
   }
 
+  /** Each source's frontier (what it announced last). */
+  sourceFrontiers(): [partition: number, frontier: number][] {
+    return [...this.sources.entries()].map(([p, s]) => [p, s.frontier]);
+  }
+
   /** Facts held back, waiting for a slower source. */
   pending(): number {
     let n = 0;

@@ -42,6 +42,7 @@ import type { CheckpointStore } from '../../ingest/checkpoint-store.js';
 import { Checkpointer } from './checkpoint/checkpointer.js';
 import type { CardFactsLink } from '../../ingest/kafka/card-facts-link.js';
 import { CardFactsStage2 } from './card-facts/stage2.js';
+import type { CardFactsView } from '../../metrics/families/card-facts.js';
 
 /** How often, at most, a partition's card-facts watermark goes out while its frontier moves (docs/architecture.md: ~100 ms). */
 const CARD_FACTS_MARKER_EVERY_MS = 100;
@@ -105,6 +106,9 @@ export class KafkaRun {
   /** The spread assignment: the card-facts topic between the stages, and this member's stage 2 (issue 14). */
   private link: CardFactsLink | null = null;
   private stage2: CardFactsStage2 | null = null;
+  /** finishHeld() in progress, and when it last said what it waits for. */
+  private finishingHeld = false;
+  private waitLoggedAt = 0;
   private readonly cardFacts = { out: { send: (q: number, key: string | null, value: Buffer) => this.link!.send(q, key, value) }, partitions: 0, markerEveryMs: CARD_FACTS_MARKER_EVERY_MS };
   private readonly metrics?: DetectorMetrics;
   private readonly rules: () => Rules;
@@ -209,17 +213,30 @@ export class KafkaRun {
     return b === null ? null : b + (this.link?.backlog() ?? 0);
   }
 
-  /** --until-end under spread: the stage-2 partitions held here wait for the end-of-input markers of every source. */
-  private async stage2Ended(): Promise<void> {
-    if (this.stage2 === null) return;
-    await this.link!.flush();
-    let lastLog = this.now();
-    while (!this.stage2.ended() && this.runState.state !== 'closed') {
-      await sleep(100);
-      if (this.now() - lastLog >= 10_000) {
-        lastLog = this.now();
-        this.log.info(`waiting for the card facts of other members: ${this.stage2.partitions().filter((p) => p.frontier !== Infinity).map((p) => `card-facts ${p.partition}`).join(', ')}`);
+  /**
+   * --until-end under spread: the input held here has ended. Its final decisions are taken (their
+   * end-of-input markers sent) while the member stays in both groups, so partitions a dead member
+   * leaves are given here, read to their end and decided as well. True once every card-facts partition
+   * held has heard the end of input from every source: then the member may drain and leave.
+   */
+  private async finishHeld(): Promise<boolean> {
+    if (this.finishingHeld) return false;
+    this.finishingHeld = true;
+    try {
+      if (this.tasks.holdsState && !this.tasks.finalDecisionsTaken) {
+        await this.commit('end of input (before the final decisions)');
+        this.tasks.takeFinalDecisions();
       }
+      await this.link!.flush();
+      if (this.stage2!.ended()) return true;
+      if (this.now() - this.waitLoggedAt >= 10_000) {
+        this.waitLoggedAt = this.now();
+        const w = this.stage2!.waitingFor();
+        this.log.info(`input read to its end here; waiting for the end of input of partition${w.length === 1 ? '' : 's'} ${w.join(', ')} on the card facts (another member still reads ${w.length === 1 ? 'it' : 'them'}, or its partitions come here once its session expires)`);
+      }
+      return false;
+    } finally {
+      this.finishingHeld = false;
     }
   }
 
@@ -278,6 +295,11 @@ export class KafkaRun {
     return this.tasks.feedFigures();
   }
 
+  /** Stage 2 of the spread assignment, for the metrics (undefined under exact). */
+  cardFactsView(): CardFactsView | undefined {
+    return this.stage2 === null ? undefined : this.stage2.view(this.link!.highWatermarks, this.link!.backlog());
+  }
+
   suppressions(): Suppressor | undefined {
     return this.reporting.suppressions();
   }
@@ -306,14 +328,18 @@ export class KafkaRun {
    * from before the jump, so a later run continuing the stream still rebuilds correctly.
    */
   private async finish(): Promise<void> {
+    try {
+      if (this.stage2 !== null && !(await this.finishHeld())) return;
+    } catch (e) {
+      return void this.fail(e);
+    }
     if (!this.runState.drain('end-of-input')) return;
     try {
       await this.source.pauseAndSettle();
-      if (this.tasks.holdsState) {
+      if (this.tasks.holdsState && !this.tasks.finalDecisionsTaken) {
         await this.commit('end of input (before the final decisions)');
         this.tasks.takeFinalDecisions();
       }
-      await this.stage2Ended();
       this.log.info('end of input reached: every pending decision taken');
       await this.close('end-of-input');
     } catch (e) {

@@ -78,6 +78,8 @@ export class TaskManager implements PartitionTargets {
   private current: Generation | null = null;
   /** The rebuild in flight, shared by every batch of its generation. */
   private building: { gen: number; promise: Promise<void> } | null = null;
+  /** The tasks whose final decisions were taken (end of a bounded input): nothing of theirs is committed any more. */
+  private finalized: ReadonlyMap<number, PartitionTask> | null = null;
   /** 'checking-ownership' while keepState reads the group's commits: no commit of the old state meanwhile. */
   private commits: 'open' | 'checking-ownership' = 'open';
   /** Counters of engines dropped at rebuilds, so the summary covers the whole run. */
@@ -146,7 +148,7 @@ export class TaskManager implements PartitionTargets {
   private floorPlan(): CommitPlan | null {
     const st = this.current;
     // A state of an older generation commits nothing: the group may have given its partitions to another member in between.
-    if (st === null || st.tasks.size === 0 || st.gen !== this.generation || this.commits === 'checking-ownership') return null;
+    if (st === null || st.tasks.size === 0 || st.gen !== this.generation || this.commits === 'checking-ownership' || st.tasks === this.finalized) return null;
     // One floor for the whole process: a reversal read on partition q may settle a debit of partition p.
     const tasks = [...st.tasks.values()];
     const active = tasks.filter((t) => !t.untouched());
@@ -245,8 +247,13 @@ export class TaskManager implements PartitionTargets {
     const duplicates = new SharedDuplicates();
     let tasks = new Map<number, PartitionTask>();
     let ledger: Ledger;
-    const publishers = this.o.cardFacts === undefined ? undefined : new Map<number, CardFactsPublisher>();
-    const cards = publishers === undefined ? undefined : (p: number, epoch: number) => this.publisher(publishers, p, epoch);
+    const c = this.o.cardFacts;
+    const publishers = c === undefined ? undefined : new Map<number, CardFactsPublisher>();
+    const cards = c === undefined ? undefined : (p: number, epoch: number) => {
+      const pub = new CardFactsPublisher({ source: p, partitions: c.partitions, epoch, out: c.out, now: this.o.now, markerEveryMs: c.markerEveryMs, idleAfterMs: this.o.config.run.idleTimeoutMs });
+      publishers!.set(p, pub);
+      return pub;
+    };
     if (from instanceof Ledger) {
       ledger = from;
       for (const pl of plans) tasks.set(pl.p, new PartitionTask(pl.p, pl.epoch, pl.floor, pl.starts, this.o.rules, cards?.(pl.p, pl.epoch) ?? stage.source(pl.p), out, duplicates));
@@ -255,13 +262,6 @@ export class TaskManager implements PartitionTargets {
     const feeds = new Map<number, PartitionFeed>();
     for (const t of tasks.values()) feeds.set(t.partition, new PartitionFeed(parts, t, this.feedContext));
     return { ...parts, gen, feeds };
-  }
-
-  private publisher(into: Map<number, CardFactsPublisher>, p: number, epoch: number): CardFactsPublisher {
-    const c = this.o.cardFacts!;
-    const pub = new CardFactsPublisher({ source: p, partitions: c.partitions, epoch, out: c.out, now: this.o.now, markerEveryMs: c.markerEveryMs, idleAfterMs: this.o.config.run.idleTimeoutMs });
-    into.set(p, pub);
-    return pub;
   }
 
   /**
@@ -352,7 +352,14 @@ export class TaskManager implements PartitionTargets {
     if (this.current !== null) this.finalDecisions(this.current);
   }
 
+  /** The current tasks' final decisions are taken (a kept generation shares its tasks, and so this). */
+  get finalDecisionsTaken(): boolean {
+    return this.current !== null && this.current.tasks === this.finalized;
+  }
+
   private finalDecisions(st: GenerationParts): void {
+    if (st.tasks === this.finalized) return;
+    this.finalized = st.tasks;
     for (const t of st.tasks.values()) t.deliverForeign(true, this.o.now(), 0);
     for (const t of st.tasks.values()) t.engine.end();
     st.stage.pump();

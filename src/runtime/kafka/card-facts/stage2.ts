@@ -22,6 +22,7 @@ import type { CardFactsTargets } from '../../../ingest/kafka/card-facts-link.js'
 import { epochVersion } from '../../../ingest/kafka/offsets.js';
 import type { Logger } from '../../../util/log.js';
 import { CardFactsTask } from './stage2-task.js';
+import type { CardFactsView } from '../../../metrics/families/card-facts.js';
 
 export interface Stage2Options {
   /** N: the input topics' partition count (the sources of every card-facts partition). */
@@ -91,6 +92,29 @@ export class CardFactsStage2 implements CardFactsTargets {
     let n = 0;
     for (const h of this.held.values()) n += h.task.stage.patterns.activeCards();
     return n;
+  }
+
+  /** The input partitions whose end of input a held card-facts partition still waits for (--until-end). */
+  waitingFor(): number[] {
+    const out = new Set<number>();
+    for (const h of this.held.values()) for (const [p, f] of h.task.stage.sourceFrontiers()) if (f !== Infinity) out.add(p);
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /** The metrics' view (metrics/families/card-facts.ts): `logEnd` of a partition as last fetched, `unacknowledged` the producer's. */
+  view(logEnd: ReadonlyMap<number, number>, unacknowledged: number): CardFactsView {
+    const partitions = [...this.held.entries()].map(([partition, h]) => {
+      const fs = h.task.stage.sourceFrontiers().map(([, f]) => f);
+      const spoken = fs.every((f) => f !== -Infinity);
+      const finite = fs.filter((f) => Number.isFinite(f));
+      const end = logEnd.get(partition);
+      return {
+        partition, frontier: h.task.frontier, heldFacts: h.task.pending(), lagRecords: end === undefined ? undefined : Math.max(0, end - h.next),
+        sourceSpreadMs: spoken && finite.length > 0 ? Math.max(...finite) - Math.min(...finite) : undefined,
+      };
+    });
+    const c = this.counters;
+    return { partitions, records: { taken: c.records - c.bad, bad: c.bad, skipped: c.skipped }, unacknowledged };
   }
 
   /** Per held partition: its frontier (−∞ until every source spoke) and facts held back. */
