@@ -17,6 +17,7 @@
  *   node --import tsx bench/kafka.ts [--minutes 30] [--tps 100] [--partitions 4] [--registry-less] [--no-peer] [--cpu-prof DIR]
  *   node --import tsx bench/kafka.ts --peer [--minutes 30] [--tps 100] [--partitions 4]   (only the peer comparison)
  *   node --import tsx bench/kafka.ts --recovery [flags of bench/recovery.ts]   (restart after SIGKILL, checkpoints)
+ *   node --import tsx bench/kafka.ts --spread [--instances 1,2,3] [workload flags]   (scale-out: CPU per record over N instances, bench/spread.ts)
  *
  * After its own rows, the default run compares posguard with the Kafka Streams
  * peer on a JSON copy of the workload (bench/peer-compare.ts), or prints a row
@@ -194,7 +195,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   let rows: Row[];
   // --recovery: the recovery benchmark (bench/recovery.ts) instead, with its flags; --peer: only the peer comparison.
   if (argv.includes('--recovery')) rows = await benchRecovery(recoveryFlags(argv));
-  else if (argv.includes('--peer')) rows = await benchPeer({ ...workload, requested: true });
+  else if (argv.includes('--spread')) {
+    const list = argv.includes('--instances') ? argv[argv.indexOf('--instances') + 1].split(',').map(Number) : undefined;
+    rows = await (await import('./spread.js')).benchSpread({ ...workload, instances: list });
+  } else if (argv.includes('--peer')) rows = await benchPeer({ ...workload, requested: true });
   else {
     const profAt = argv.indexOf('--cpu-prof');
     const cpuProfDir = profAt >= 0 ? argv[profAt + 1] : undefined;
