@@ -44,6 +44,7 @@ function renderSummary(result: RunResult, cfg: RunConfig): string {
     'commits / rebuilds / pauses': `${s.commits} / ${s.rebuilds} / ${s.pauses}${s.staleCommitsDropped > 0 ? ` (${s.staleCommitsDropped} commits of an ended generation dropped)` : ''}`,
     'alignment pauses': `${s.alignmentPauses} (input topic-partitions paused while ahead in event time)`,
     'checkpoints / restores': `${s.checkpoints} written / ${s.restores} restored`,
+    ...(s.cardFacts === undefined ? {} : { 'card facts (spread)': `${s.cardFacts.sent} written (facts and markers), ${s.cardFacts.read} read in stage 2, ${s.cardFacts.bad} bad` }),
     'rebuild reconciliation': `${s.ledger.loaded} stored anomalies loaded, ${s.ledger.suppressedIdentical + s.ledger.suppressedLaterTrigger} re-emissions skipped, ${s.ledger.retracted} retracted, ${s.suppressedBelowFloor} below the floor`,
   });
 }

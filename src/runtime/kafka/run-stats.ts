@@ -17,6 +17,8 @@ export interface RunStats extends SourceStats {
   /** Reversals from one partition also given to the other partitions' engines of this process. */
   foreignDelivered: number;
   ledger: LedgerStats;
+  /** Under spread: card-facts records this member wrote (facts and markers), read in its stage 2, and bad ones. */
+  cardFacts?: { sent: number; read: number; bad: number };
 }
 
 export function newRunStats(): RunStats {

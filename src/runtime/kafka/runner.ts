@@ -287,7 +287,8 @@ export class KafkaRun {
   }
 
   activeCards(): number | undefined {
-    return this.reporting.activeCards();
+    const local = this.reporting.activeCards();
+    return this.stage2 === null || local === undefined ? local : local + this.stage2.activeCards();
   }
 
   /** Live-feed figures (quiet, stalled, released stream-partitions; idle partitions; F). */
@@ -377,6 +378,7 @@ export class KafkaRun {
     await this.checkpointStore?.close();
     await this.store.close();
     const counters = this.tasks.closeCounters();
+    if (this.stage2 !== null) this.stats.cardFacts = { sent: this.link!.sent, read: this.stage2.counters.records, bad: this.stage2.counters.bad };
     this.runState.closedDone();
     this.resolveDone({ reason, summary: this.summary, stats: this.stats, counters, elapsedMs: this.now() - this.started });
   }

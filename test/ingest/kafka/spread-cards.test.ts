@@ -58,6 +58,10 @@ describeKafka('three posguard run instances, partitions spread: card patterns th
   it('all three ran to the end and exited 0; the card-facts topic was created with the input\'s partition count', () => {
     expect(codes, outputs.join('\n----\n').slice(-6000)).toEqual([0, 0, 0]);
     expect(outputs.join('\n')).toContain(`created the card-facts topic ${topics.cardFacts} (${PARTITIONS} partitions)`);
+    // Each summary counts what the member wrote to and read from the card facts; none was bad.
+    const read = outputs.map((o) => /card facts \(spread\)\s+(\d+) written \(facts and markers\), (\d+) read in stage 2, 0 bad/.exec(o));
+    expect(read.every((m) => m !== null && Number(m[1]) > 0)).toBe(true);
+    expect(read.reduce((n, m) => n + Number(m![2]), 0)).toBeGreaterThan(0);
   });
 
   it('store exactly the card patterns of the batch reference, every kind present', () => {
