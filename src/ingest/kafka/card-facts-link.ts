@@ -64,6 +64,7 @@ export class CardFactsLink {
   private targets: CardFactsTargets | null = null;
   private generation = 0;
   private failed: PosguardError | null = null;
+  private closing = false;
   sent = 0;
   /** Log end of each partition read, as the last fetched batch saw it (stage 2's lag). */
   readonly highWatermarks = new Map<number, number>();
@@ -106,10 +107,11 @@ export class CardFactsLink {
     const batch = this.queue;
     this.queue = [];
     const producer = this.producer;
+    // Counted from now: a batch waiting behind the one in flight is still backlog.
+    this.sending += batch.length;
     this.inFlight = this.inFlight.then(async () => {
-      if (this.failed !== null) return;
-      this.sending += batch.length;
       try {
+        if (this.failed !== null) return;
         await producer.send({ topic: this.o.topic, acks: -1, messages: batch.map((m) => ({ partition: m.partition, key: m.key, value: m.value })) });
         this.sent += batch.length;
       } catch (e) {
@@ -132,7 +134,7 @@ export class CardFactsLink {
     }));
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const parts = (payload.memberAssignment as Record<string, number[]>)[this.o.topic] ?? [];
-      void this.claim(parts).catch((e) => this.o.log.warn(`card-facts partitions not claimed, retried at the next rebalance: ${(e as Error).message}`));
+      this.claimUntilDone(parts, ++this.generation, 1_000);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.o.onFatal(new PosguardError('PG_KAFKA', `the card-facts consumer stopped: ${payload.error?.message ?? 'unknown error'}`, { cause: payload.error }));
@@ -142,12 +144,20 @@ export class CardFactsLink {
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.eachBatch(p) });
   }
 
+  /** claim(), retried (1 s doubling to 30 s) while its generation lasts: until then the partitions' records are skipped. */
+  private claimUntilDone(partitions: readonly number[], gen: number, delayMs: number): void {
+    this.claim(partitions, gen).catch((e: unknown) => {
+      if (gen !== this.generation || this.closing) return;
+      this.o.log.warn(`card-facts partitions ${partitions.join(', ')} not claimed, retrying in ${delayMs} ms: ${(e as Error).message}`);
+      setTimeout(() => this.claimUntilDone(partitions, gen, Math.min(delayMs * 2, 30_000)), delayMs).unref();
+    });
+  }
+
   /**
    * A new generation: reads each partition's committed epoch, claims the next (committing the earliest
    * retained offset with it), seeks there, and only then hands the partitions to the targets.
    */
-  private async claim(partitions: readonly number[]): Promise<void> {
-    const gen = ++this.generation;
+  private async claim(partitions: readonly number[], gen: number): Promise<void> {
     const consumer = this.consumer!;
     const committed = await kafkaCall('read the card-facts commits', () => this.o.admin.fetchOffsets({ groupId: this.o.groupId, topics: [this.o.topic] }));
     const metaOf = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.metadata]));
@@ -182,6 +192,7 @@ export class CardFactsLink {
 
   /** Stops reading (the group rebalances the partitions to the others at once) and writing (after a flush). */
   async close(): Promise<void> {
+    this.closing = true;
     await this.consumer?.disconnect().catch(() => undefined);
     await this.flush().catch((e) => this.o.log.warn((e as Error).message));
     await this.producer?.disconnect().catch(() => undefined);
