@@ -20,8 +20,9 @@
  * metadata (offset = that earliest record), and the anomalies it writes
  * carry the epoch in their version, so a later owner's versions win.
  *
- * Memory: at most `maxQueued` records wait for the brokers (then `full`,
- * and the input pauses like for a slow sink).
+ * Memory: the records waiting for the brokers count in the run's output
+ * backlog (backlog()), so fetching pauses at output.sinkHighWaterRows as for
+ * a slow sink.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from '../../util/log.js';
@@ -35,8 +36,6 @@ export interface CardFactsTargets {
   assigned(gen: number, partitions: readonly { partition: number; start: number; epoch: number }[]): void;
   /** One record of `partition`, in offset order. */
   record(gen: number, partition: number, offset: number, value: Buffer | null): void;
-  /** A fetched batch is done. */
-  batchDone(gen: number): void;
 }
 
 export interface CardFactsLinkOptions {
@@ -47,7 +46,6 @@ export interface CardFactsLinkOptions {
   readonly groupId: string;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
-  readonly maxQueued: number;
   readonly log: Logger;
   readonly onFatal: (e: PosguardError) => void;
 }
@@ -87,10 +85,6 @@ export class CardFactsLink {
   /** Records waiting for the brokers. */
   backlog(): number {
     return this.queue.length + this.sending;
-  }
-
-  get full(): boolean {
-    return this.backlog() >= this.o.maxQueued;
   }
 
   /** Resolves once every record handed over so far is acknowledged; rejects if a send failed for good. */
@@ -182,7 +176,6 @@ export class CardFactsLink {
       if (p.isStale()) break;
       t.record(gen, p.batch.partition, Number(m.offset), m.value);
     }
-    t.batchDone(gen);
     try {
       await p.heartbeat();
     } catch (e) {
@@ -201,12 +194,12 @@ export class CardFactsLink {
 
 /** The card-facts topic checked (created when missing and run.createDlqTopic allows), and a link with its producer connected. */
 export async function openCardFactsLink(o: { kafka: Kafka; admin: Admin; config: RunConfig; inputPartitions: number; log: Logger; onFatal: (e: PosguardError) => void }): Promise<{ link: CardFactsLink; partitions: number }> {
-  const { kafka: k, topics, run, output } = o.config;
+  const { kafka: k, topics, run } = o.config;
   const t = await ensureCardFactsTopic(o.admin, topics.cardFacts, o.inputPartitions, run.createDlqTopic);
   if (t.created) o.log.info(`created the card-facts topic ${topics.cardFacts} (${t.partitions} partitions)`);
   const link = new CardFactsLink({
     kafka: o.kafka, admin: o.admin, topic: topics.cardFacts, groupId: `${k.groupId}.card-facts`, sessionTimeoutMs: k.sessionTimeoutMs,
-    heartbeatIntervalMs: k.heartbeatIntervalMs, maxQueued: output.sinkHighWaterRows, log: o.log, onFatal: o.onFatal,
+    heartbeatIntervalMs: k.heartbeatIntervalMs, log: o.log, onFatal: o.onFatal,
   });
   await link.openProducer();
   return { link, partitions: t.partitions };

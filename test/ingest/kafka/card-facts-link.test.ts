@@ -45,13 +45,12 @@ function fakes(o: { failFetches?: number } = {}) {
   };
   const kafka = { consumer: () => consumer, producer: () => producer } as unknown as Kafka;
   const link = new CardFactsLink({
-    kafka, admin: admin as unknown as Admin, topic: 'cf', groupId: 'g.card-facts', sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, maxQueued: 100,
+    kafka, admin: admin as unknown as Admin, topic: 'cf', groupId: 'g.card-facts', sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000,
     log: createLogger({ level: 'silent' }), onFatal: (e) => { throw e; },
   });
   const targets: CardFactsTargets = {
     assigned: (gen, ps) => void calls.push(`assigned ${gen}: ${ps.map((p) => `${p.partition} from ${p.start} epoch ${p.epoch}`).join(', ')}`),
     record: () => undefined,
-    batchDone: () => undefined,
   };
   return { link, targets, calls, join: (parts: number[]) => handlers.get('join')!({ payload: { memberAssignment: { cf: parts } } }), sent, release: () => release?.() };
 }

@@ -113,6 +113,13 @@ export async function spreadInput(brokers: string, group: string, topics: TopicN
 
 type SimOptionsLike = { seed: number; minutes: number; tps: number; startMs: number };
 
+/** What one shared store would hold of several members' embedded stores: the highest version of each anomaly. */
+export async function mergedStores(dirs: readonly string[]): Promise<Anomaly[]> {
+  const best = new Map<string, Anomaly>();
+  for (const d of dirs) for (const a of await storedAnomalies(d)) if ((best.get(a.anomaly_id)?.version ?? -1) < a.version) best.set(a.anomaly_id, a);
+  return [...best.values()];
+}
+
 /** After a test of several members: their output (POSGUARD_TEST_VERBOSE), data folders and topics removed. */
 export async function cleanUpMembers(brokers: string, outputs: readonly string[], dirs: readonly string[], topics: TopicNames): Promise<void> {
   if (process.env.POSGUARD_TEST_VERBOSE) for (const o of outputs) process.stderr.write(`----\n${o}`);

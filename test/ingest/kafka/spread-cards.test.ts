@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Anomaly } from '../../../src/events/anomaly.js';
 import { expectSameAnomalies, expected, type Expected } from './fixtures.js';
-import { cleanUpMembers, describeKafka, spreadInput, startCli, storedAnomalies, uniqueGroup, uniqueTopics } from './helpers.js';
+import { cleanUpMembers, describeKafka, spreadInput, mergedStores, startCli, uniqueGroup, uniqueTopics } from './helpers.js';
 
 const PARTITIONS = 6;
 const CARD_KINDS = new Set(['CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL']);
@@ -48,9 +48,7 @@ describeKafka('three posguard run instances, partitions spread: card patterns th
       codes.push(await c.exited);
       outputs.push(c.output());
     }
-    const best = new Map<string, Anomaly>();
-    for (const d of dirs) for (const a of await storedAnomalies(d)) if ((best.get(a.anomaly_id)?.version ?? -1) < a.version) best.set(a.anomaly_id, a);
-    merged = [...best.values()];
+    merged = await mergedStores(dirs);
   }, 300_000);
 
   afterAll(() => cleanUpMembers(env.brokers, outputs, dirs, topics));

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Anomaly } from '../../../src/events/anomaly.js';
 import { expectSameAnomalies, expected, type Expected } from './fixtures.js';
-import { cleanUpMembers, describeKafka, spreadInput, startCli, storedAnomalies, uniqueGroup, uniqueTopics } from './helpers.js';
+import { cleanUpMembers, describeKafka, spreadInput, mergedStores, startCli, uniqueGroup, uniqueTopics } from './helpers.js';
 
 const PARTITIONS = 4;
 const CARD_KINDS = new Set(['CARD_TESTING', 'CARD_VELOCITY', 'IMPOSSIBLE_TRAVEL']);
@@ -46,9 +46,7 @@ describeKafka('spread: a member killed mid-run, its partitions of both stages ta
     a.proc.kill('SIGKILL');
     codes = [await a.exited, await b.exited];
     outputs.push(a.output(), b.output());
-    const best = new Map<string, Anomaly>();
-    for (const d of dirs) for (const x of await storedAnomalies(d)) if ((best.get(x.anomaly_id)?.version ?? -1) < x.version) best.set(x.anomaly_id, x);
-    merged = [...best.values()];
+    merged = await mergedStores(dirs);
   }, 300_000);
 
   afterAll(() => cleanUpMembers(env.brokers, outputs, dirs, topics));

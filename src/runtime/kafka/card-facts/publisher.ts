@@ -45,8 +45,6 @@ export class CardFactsPublisher implements CardPatternDetector {
   private sentIdle = false;
   private sentAt = -Infinity;
   private lastActivity: number;
-  factsSent = 0;
-  markersSent = 0;
 
   constructor(private readonly o: CardFactsPublisherOptions) {
     this.lastActivity = o.now();
@@ -59,7 +57,6 @@ export class CardFactsPublisher implements CardPatternDetector {
 
   push(f: CardFact): void {
     this.o.out.send(partitionForKey(f.card_token, this.o.partitions), f.card_token, encodeFactRecord(this.o.source, f));
-    this.factsSent++;
   }
 
   advance(frontierMs: number): void {
@@ -88,6 +85,5 @@ export class CardFactsPublisher implements CardPatternDetector {
     for (let q = 0; q < this.o.partitions; q++) this.o.out.send(q, null, value);
     this.sentIdle = idle;
     this.sentAt = this.o.now();
-    this.markersSent++;
   }
 }

@@ -14,8 +14,9 @@
  * traffic (stage 2 then leaves p out of its minimum, feeds.md).
  *
  * The topic is posguard's own, but a record on it is still input: decoding
- * checks every field and names the first wrong one, so a bad record becomes a
- * dead letter with its reason instead of a crash.
+ * checks every field and names the first wrong one, so a bad record is
+ * counted and logged with its reason (stage2.ts) instead of a crash; it
+ * stays on the topic.
  */
 import { decodeFact, encodeFact, type FactTuple } from '../../../detect/patterns/state/codec.js';
 import type { CardFact } from '../../../detect/patterns/types.js';

@@ -19,8 +19,8 @@
  * - At least once is enough: a fact read twice carries its event_id, which
  *   CardPatterns drops while it holds the card.
  *
- * A record that does not decode is returned as a reason (the caller counts it
- * and sends it to the dead letters); it never stops the task.
+ * A record that does not decode is returned as a reason (the caller logs it
+ * with its offset; it stays on the topic); it never stops the task.
  *
  * Memory: the facts held back (bounded by how far the slowest source trails,
  * in event time, times the fact rate of q) plus CardPatterns' windows.

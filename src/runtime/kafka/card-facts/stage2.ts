@@ -36,7 +36,7 @@ export interface Stage2Options {
 
 interface Held {
   readonly task: CardFactsTask;
-  readonly epoch: number;
+  /** The next offset expected: a record below it was taken already. */
   next: number;
 }
 
@@ -59,7 +59,7 @@ export class CardFactsStage2 implements CardFactsTargets {
     const held = new Map<number, Held>();
     for (const pl of partitions) {
       const task = new CardFactsTask(pl.partition, this.o.sources, this.o.rules, (a) => this.o.write({ ...a, version: epochVersion(pl.epoch, a.version) }), this.o.now);
-      held.set(pl.partition, { task, epoch: pl.epoch, next: pl.start });
+      held.set(pl.partition, { task, next: pl.start });
     }
     this.held = held;
   }
@@ -78,8 +78,6 @@ export class CardFactsStage2 implements CardFactsTargets {
       this.o.log.warn(`card-facts record ${partition}@${offset} skipped: ${bad}`);
     }
   }
-
-  batchDone(): void {}
 
   /** Every held partition has heard the end of input from every source, nothing held back (--until-end). */
   ended(): boolean {
